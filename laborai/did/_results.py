@@ -1,0 +1,255 @@
+"""Shared pieces of laborai's result objects.
+
+Every estimator returns a frozen result whose :meth:`tidy` DataFrame is the single source of
+truth. The columns always start with :data:`TIDY_COLUMNS`; design columns (``event_time``,
+``group``, ``time``, ``category``, ``value_tier``, ``outcome``) follow where they apply, and a
+simultaneous band is stored in ``conf_low``/``conf_high`` with the pointwise band beside it in
+``point_conf_low``/``point_conf_high``. :class:`ResultMixin` turns ``tidy()`` into the text,
+Markdown and LaTeX views so that every estimator family formats results the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from laborai._hashing import frame_hash
+
+__all__ = [
+    "TIDY_COLUMNS",
+    "Provenance",
+    "ResultMixin",
+    "make_provenance",
+    "wald_table",
+]
+
+#: Columns every ``tidy()`` frame starts with, in this order.
+TIDY_COLUMNS: tuple[str, ...] = (
+    "term",
+    "estimate",
+    "std_error",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
+)
+
+
+def _freeze(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What a result was computed from: settings, seed, package version and input hash.
+
+    Never the clock, so that results (and their reprs) are reproducible byte for byte.
+    """
+
+    estimator: str
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    version: str = ""
+    input_hash: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a plain dictionary (settings copied), e.g. for JSON manifests."""
+        return {
+            "estimator": self.estimator,
+            "settings": dict(self.settings),
+            "seed": self.seed,
+            "version": self.version,
+            "input_hash": self.input_hash,
+        }
+
+
+def make_provenance(
+    estimator: str,
+    data: pd.DataFrame | None,
+    settings: Mapping[str, Any],
+    seed: int | None = None,
+) -> Provenance:
+    """Build a :class:`Provenance` for ``estimator`` run on ``data`` with ``settings``.
+
+    Parameters
+    ----------
+    estimator : str
+        Public name of the estimator, e.g. ``"twfe"``.
+    data : pandas.DataFrame or None
+        The input data; its :func:`laborai._hashing.frame_hash` is recorded.
+    settings : mapping
+        Every argument that changes the numbers.
+    seed : int, optional
+        Seed of any random component.
+
+    Returns
+    -------
+    Provenance
+    """
+    from laborai import __version__
+
+    return Provenance(
+        estimator=estimator,
+        settings=_freeze(settings),
+        seed=seed,
+        version=__version__,
+        input_hash=frame_hash(data) if data is not None else "",
+    )
+
+
+def wald_table(
+    estimate: Sequence[float] | np.ndarray,
+    std_error: Sequence[float] | np.ndarray,
+    *,
+    alpha: float = 0.05,
+    df: float | None = None,
+    crit: float | np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Statistic, two-sided p-value and confidence bounds from estimates and standard errors.
+
+    Parameters
+    ----------
+    estimate, std_error : array-like
+        Point estimates and their standard errors.
+    alpha : float, default 0.05
+        One minus the confidence level.
+    df : float, optional
+        Degrees of freedom of a t reference distribution; normal when omitted.
+    crit : float or array, optional
+        Critical value(s) to use for the bounds instead of the reference quantile (e.g. a sup-t
+        critical value for a simultaneous band). P-values always use the reference distribution.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``estimate, std_error, statistic, p_value, conf_low, conf_high``.
+    """
+    est = np.asarray(estimate, dtype=float)
+    se = np.asarray(std_error, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = est / se
+    if df is None or not math.isfinite(df):
+        p = 2.0 * stats.norm.sf(np.abs(stat))
+        q = stats.norm.ppf(1.0 - alpha / 2.0)
+    else:
+        p = 2.0 * stats.t.sf(np.abs(stat), df)
+        q = stats.t.ppf(1.0 - alpha / 2.0, df)
+    c = q if crit is None else np.asarray(crit, dtype=float)
+    return pd.DataFrame(
+        {
+            "estimate": est,
+            "std_error": se,
+            "statistic": stat,
+            "p_value": p,
+            "conf_low": est - c * se,
+            "conf_high": est + c * se,
+        }
+    )
+
+
+def _fmt(x: Any, digits: int) -> str:
+    if isinstance(x, (float, np.floating)):
+        if not np.isfinite(x):
+            return "" if np.isnan(x) else str(x)
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def _latex_escape(s: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"),
+                 ("#", r"\#"), ("$", r"\$")):
+        s = s.replace(a, b)
+    return s
+
+
+class ResultMixin:
+    """Text, Markdown and LaTeX views derived from ``tidy()``.
+
+    Subclasses implement :meth:`tidy` and may override :meth:`_header` (a list of
+    ``(label, value)`` lines shown above the table in :meth:`summary`).
+    """
+
+    _title: str = "Estimation results"
+
+    def tidy(self) -> pd.DataFrame:  # pragma: no cover - abstract
+        """Return the tidy results table (see module docstring for the columns)."""
+        raise NotImplementedError
+
+    def _header(self) -> list[tuple[str, str]]:
+        return []
+
+    def _display_frame(self, columns: Sequence[str] | None, digits: int) -> pd.DataFrame:
+        t = self.tidy()
+        if columns is not None:
+            t = t.loc[:, list(columns)]
+        return t.apply(lambda col: col.map(lambda v: _fmt(v, digits)))
+
+    def to_markdown(self, digits: int = 4, columns: Sequence[str] | None = None) -> str:
+        """Return ``tidy()`` as a GitHub-flavoured Markdown table.
+
+        Parameters
+        ----------
+        digits : int, default 4
+            Decimal places for floats.
+        columns : sequence of str, optional
+            Columns to show (default: all).
+        """
+        d = self._display_frame(columns, digits)
+        lines = ["| " + " | ".join(map(str, d.columns)) + " |",
+                 "|" + "|".join("---" for _ in d.columns) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in d.astype(str).to_numpy().tolist()]
+        return "\n".join(lines) + "\n"
+
+    def to_latex(
+        self,
+        digits: int = 4,
+        columns: Sequence[str] | None = None,
+        caption: str | None = None,
+        label: str | None = None,
+    ) -> str:
+        """Return ``tidy()`` as a LaTeX ``tabular`` (booktabs rules), optionally in a table float.
+
+        Parameters
+        ----------
+        digits : int, default 4
+            Decimal places for floats.
+        columns : sequence of str, optional
+            Columns to show (default: all).
+        caption, label : str, optional
+            When either is given the tabular is wrapped in a ``table`` environment.
+        """
+        d = self._display_frame(columns, digits)
+        spec = "l" + "r" * (d.shape[1] - 1)
+        body = [r"\begin{tabular}{" + spec + "}", r"\toprule",
+                " & ".join(_latex_escape(str(c)) for c in d.columns) + r" \\", r"\midrule"]
+        body += [" & ".join(_latex_escape(v) for v in row) + r" \\"
+                 for row in d.astype(str).to_numpy().tolist()]
+        body += [r"\bottomrule", r"\end{tabular}"]
+        if caption is None and label is None:
+            return "\n".join(body) + "\n"
+        out = [r"\begin{table}[htbp]", r"\centering"]
+        if caption is not None:
+            out.append(r"\caption{" + _latex_escape(caption) + "}")
+        if label is not None:
+            out.append(r"\label{" + label + "}")
+        return "\n".join(out + body + [r"\end{table}"]) + "\n"
+
+    def summary(self, digits: int = 4) -> str:
+        """Return a plain-text summary: header lines then the tidy table."""
+        d = self._display_frame(None, digits)
+        widths = [max(len(str(c)), *(len(v) for v in d[c].astype(str))) if len(d) else len(str(c))
+                  for c in d.columns]
+        head = "  ".join(str(c).rjust(w) for c, w in zip(d.columns, widths, strict=True))
+        rows = ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True))
+                for r in d.astype(str).to_numpy().tolist()]
+        lines = [self._title, "=" * max(len(self._title), len(head))]
+        lines += [f"{k}: {v}" for k, v in self._header()]
+        lines += ["-" * len(head), head, "-" * len(head), *rows, "-" * len(head)]
+        return "\n".join(lines)
