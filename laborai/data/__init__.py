@@ -1,0 +1,15 @@
+"""Canonical marketplace tables: schema, readers with validation, and the simulator."""
+
+from laborai.data.readers import DEFAULT_DATE_RANGE, ReadResult, read_contracts, read_job_posts
+from laborai.data.schema import CONTRACT_COLUMNS, JOB_POST_COLUMNS, ColumnSpec, schema_table
+
+__all__ = [
+    "CONTRACT_COLUMNS",
+    "DEFAULT_DATE_RANGE",
+    "JOB_POST_COLUMNS",
+    "ColumnSpec",
+    "ReadResult",
+    "read_contracts",
+    "read_job_posts",
+    "schema_table",
+]
