@@ -12,3 +12,6 @@ __all__ = ["TIDY_COLUMNS", "Provenance", "ResultMixin", "wald_table"]
 # --- Callaway-Sant'Anna (att_gt) ---
 
 # --- Bacon decomposition, HonestDiD, synthetic DiD, Sun-Abraham ---
+from laborai.did.bacon import BaconResult, bacon
+
+__all__ += ["BaconResult", "bacon"]
