@@ -13,3 +13,13 @@ __all__ = [
     "read_job_posts",
     "schema_table",
 ]
+
+from laborai.data.simulate import (  # noqa: E402
+    OUTCOMES,
+    Marketplace,
+    default_effects,
+    read_marketplace,
+    simulate_marketplace,
+)
+
+__all__ += ["OUTCOMES", "Marketplace", "default_effects", "read_marketplace", "simulate_marketplace"]

@@ -1,0 +1,712 @@
+"""The simulated marketplace: laborai's embedded default data.
+
+:func:`simulate_marketplace` draws job posts and contracts for the 12 categories and their
+subcategories, day by day, with trends, seasonality, category- and subcategory-level noise, a
+few marketplace-wide shocks, and generative-AI effects by category x value tier that switch on at
+the event dates. The true effects are returned beside the data (``truth``) so that estimators can
+be checked against them. Everything is drawn from ``numpy.random.default_rng`` streams spawned
+from one seed: the same seed gives identical tables.
+
+The data are **simulated**; every figure or table made from them says so
+(:attr:`Marketplace.source_line`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from laborai import taxonomy
+from laborai.errors import DataValidationError, OptionError
+
+__all__ = [
+    "OUTCOMES",
+    "Marketplace",
+    "default_effects",
+    "read_marketplace",
+    "simulate_marketplace",
+]
+
+#: Outcomes with a true effect: log expected job posts and log mean earnings per contract.
+OUTCOMES: tuple[str, ...] = ("log_n_posts", "log_earnings_per_contract")
+
+# ----------------------------------------------------------------------------- calibration
+# Shares of job posts by category (sum to one) and the share of high-value (> $1,000) posts.
+_CATEGORY_SHARE = {
+    "Accounting & Consulting": 0.05, "Admin Support": 0.10, "Customer Service": 0.04,
+    "Data Science & Analytics": 0.05, "Design & Creative": 0.15,
+    "Engineering & Architecture": 0.05, "IT & Networking": 0.05, "Legal": 0.03,
+    "Sales & Marketing": 0.12, "Translation": 0.04, "Web, Mobile & Software Dev": 0.22,
+    "Writing": 0.10,
+}
+_HIGH_SHARE = {
+    "Accounting & Consulting": 0.25, "Admin Support": 0.10, "Customer Service": 0.10,
+    "Data Science & Analytics": 0.35, "Design & Creative": 0.20,
+    "Engineering & Architecture": 0.30, "IT & Networking": 0.30, "Legal": 0.30,
+    "Sales & Marketing": 0.22, "Translation": 0.12, "Web, Mobile & Software Dev": 0.35,
+    "Writing": 0.15,
+}
+_HOURLY_SHARE = {
+    "Accounting & Consulting": 0.45, "Admin Support": 0.60, "Customer Service": 0.65,
+    "Data Science & Analytics": 0.35, "Design & Creative": 0.20,
+    "Engineering & Architecture": 0.30, "IT & Networking": 0.50, "Legal": 0.30,
+    "Sales & Marketing": 0.45, "Translation": 0.10, "Web, Mobile & Software Dev": 0.40,
+    "Writing": 0.20,
+}
+# Share of posts that are AI-related before generative AI, the multiplier after ChatGPT, and
+# how much more likely a high-value post is AI-related than a low-value one.
+_AI_PRE = {
+    "Accounting & Consulting": 0.005, "Admin Support": 0.006, "Customer Service": 0.006,
+    "Data Science & Analytics": 0.20, "Design & Creative": 0.008,
+    "Engineering & Architecture": 0.010, "IT & Networking": 0.030, "Legal": 0.005,
+    "Sales & Marketing": 0.008, "Translation": 0.006, "Web, Mobile & Software Dev": 0.035,
+    "Writing": 0.006,
+}
+_AI_MULT = {
+    "Accounting & Consulting": 4.0, "Admin Support": 4.5, "Customer Service": 5.0,
+    "Data Science & Analytics": 1.6, "Design & Creative": 4.5,
+    "Engineering & Architecture": 3.0, "IT & Networking": 2.5, "Legal": 4.0,
+    "Sales & Marketing": 4.5, "Translation": 20.0, "Web, Mobile & Software Dev": 1.6,
+    "Writing": 5.5,
+}
+_AI_HIGH_RATIO = {c: 4.0 for c in _CATEGORY_SHARE} | {"Translation": 45.0}
+# Cloud computing and RPA posts: share of posts by category (constant over time).
+_CLOUD = {
+    "Accounting & Consulting": 0.0005, "Admin Support": 0.0005, "Customer Service": 0.0005,
+    "Data Science & Analytics": 0.010, "Design & Creative": 0.0002,
+    "Engineering & Architecture": 0.001, "IT & Networking": 0.14, "Legal": 0.0002,
+    "Sales & Marketing": 0.0005, "Translation": 0.0002, "Web, Mobile & Software Dev": 0.020,
+    "Writing": 0.0008,
+}
+_RPA = {
+    "Accounting & Consulting": 0.0015, "Admin Support": 0.0015, "Customer Service": 0.0008,
+    "Data Science & Analytics": 0.003, "Design & Creative": 0.00005,
+    "Engineering & Architecture": 0.0008, "IT & Networking": 0.003, "Legal": 0.0001,
+    "Sales & Marketing": 0.0004, "Translation": 0.00005, "Web, Mobile & Software Dev": 0.0075,
+    "Writing": 0.0001,
+}
+# Median projected value (USD) of a post, by category (log-normal, sd 1.1 on the log scale).
+_VALUE_MEDIAN = {
+    "Accounting & Consulting": 450.0, "Admin Support": 200.0, "Customer Service": 250.0,
+    "Data Science & Analytics": 600.0, "Design & Creative": 300.0,
+    "Engineering & Architecture": 550.0, "IT & Networking": 500.0, "Legal": 500.0,
+    "Sales & Marketing": 400.0, "Translation": 180.0, "Web, Mobile & Software Dev": 650.0,
+    "Writing": 220.0,
+}
+_COUNTRIES = ("US", "GB", "CA", "AU", "DE", "FR", "NL", "IN", "AE", "SG", "IL", "ES", "IT", "SE",
+              "CH", "IE", "NZ", "BR", "ZA", "JP")
+_COUNTRY_P = np.array([45, 8, 6, 5, 4, 3, 2, 4, 3, 2, 2, 2, 2, 1.5, 1.5, 1.5, 1, 1.5, 1, 1.0])
+
+# Default generative-AI effects in log points: (category, tier) -> (posts, earnings per
+# contract). Calibrated to published magnitudes (see docs/data/simulation.md).
+_DEFAULT_EFFECTS: dict[tuple[str, str], tuple[float, float]] = {
+    ("Writing", "low"): (-0.40, -0.05),
+    ("Writing", "high"): (0.08, 0.10),
+    ("Translation", "low"): (-0.33, -0.05),
+    ("Translation", "high"): (0.06, 0.08),
+    ("Web, Mobile & Software Dev", "low"): (-0.12, 0.0),
+    ("Web, Mobile & Software Dev", "high"): (0.0, 0.04),
+    ("Data Science & Analytics", "low"): (0.10, 0.0),
+    ("Data Science & Analytics", "high"): (0.18, 0.05),
+    ("Design & Creative", "low"): (-0.21, -0.03),
+    ("Design & Creative", "high"): (-0.08, 0.02),
+}
+
+
+def default_effects() -> pd.DataFrame:
+    """Return the default generative-AI effects of the simulated marketplace.
+
+    Calibrated to published magnitudes: Writing posts fall about 30% and Translation about 25%,
+    concentrated in low-value contracts, while high-value posts and earnings rise; basic
+    (low-value) software work declines while complex work holds; Data Science & Analytics grows
+    (new AI tasks); Design & Creative falls about 17% after the mid-2022 image generators; other
+    categories are unaffected.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``category, value_tier, outcome, event, effect`` with ``outcome`` in
+        :data:`OUTCOMES` and ``effect`` in log points; one row per category x tier x outcome.
+    """
+    ev = taxonomy.category_events().set_index("category")["event"]
+    rows = []
+    for c in taxonomy.category_names():
+        for tier in ("low", "high"):
+            posts, earn = _DEFAULT_EFFECTS.get((c, tier), (0.0, 0.0))
+            e = ev[c] if isinstance(ev[c], str) else None
+            rows.append((c, tier, "log_n_posts", e, posts))
+            rows.append((c, tier, "log_earnings_per_contract", e, earn))
+    return pd.DataFrame(rows, columns=["category", "value_tier", "outcome", "event", "effect"])
+
+
+@functools.cache
+def _genai_families() -> dict[str, Any]:
+    text = resources.files("laborai").joinpath("_pkgdata/genai_skills.toml").read_text("utf-8")
+    return dict(tomllib.loads(text)["families"])
+
+
+# ----------------------------------------------------------------------------- result type
+
+
+@dataclass(frozen=True)
+class Marketplace:
+    """A simulated marketplace: the canonical tables plus the true effects.
+
+    Attributes
+    ----------
+    job_posts : pandas.DataFrame
+        Canonical job posts (see ``docs/data/schema.md``) plus ground-truth columns
+        ``is_ai``, ``is_cloud``, ``is_rpa`` (bool) and ``skill_family`` (the gen-AI skill
+        family of an AI-related post, empty otherwise).
+    contracts : pandas.DataFrame
+        Canonical contracts.
+    truth : pandas.DataFrame
+        ``category, value_tier, outcome, event, start_date, effect`` (log points).
+    seed : int
+        The seed.
+    params : dict
+        Every setting used, for manifests.
+    """
+
+    job_posts: pd.DataFrame
+    contracts: pd.DataFrame
+    truth: pd.DataFrame
+    seed: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def source_line(self) -> str:
+        """Attribution for figures and tables: ``"Simulated marketplace, seed N"``."""
+        return f"Simulated marketplace, seed {self.seed}"
+
+    def __repr__(self) -> str:
+        return (f"Marketplace(simulated, seed={self.seed}, job_posts={len(self.job_posts)}, "
+                f"contracts={len(self.contracts)})")
+
+    def to_parquet(self, directory: str | Path) -> Path:
+        """Write the marketplace to ``directory`` as Parquet files plus ``metadata.json``.
+
+        Parameters
+        ----------
+        directory : str or pathlib.Path
+            Created if needed. Files: ``job_posts.parquet``, ``contracts.parquet``,
+            ``truth.parquet``, ``metadata.json``.
+
+        Returns
+        -------
+        pathlib.Path
+            The directory.
+        """
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.job_posts.to_parquet(d / "job_posts.parquet", index=False)
+        self.contracts.to_parquet(d / "contracts.parquet", index=False)
+        self.truth.to_parquet(d / "truth.parquet", index=False)
+        meta = {"simulated": True, "seed": self.seed, "params": dict(self.params)}
+        (d / "metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        return d
+
+
+def read_marketplace(directory: str | Path) -> Marketplace:
+    """Read a marketplace written by :meth:`Marketplace.to_parquet`.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        Directory holding ``job_posts.parquet``, ``contracts.parquet``, ``truth.parquet`` and
+        ``metadata.json``.
+
+    Returns
+    -------
+    Marketplace
+
+    Raises
+    ------
+    DataValidationError
+        If a file is missing.
+    """
+    d = Path(directory)
+    need = ["job_posts.parquet", "contracts.parquet", "truth.parquet", "metadata.json"]
+    missing = [n for n in need if not (d / n).exists()]
+    if missing:
+        raise DataValidationError(
+            f"{d}: not a saved marketplace; missing {', '.join(missing)}. Write one with "
+            "Marketplace.to_parquet(directory)."
+        )
+    meta = json.loads((d / "metadata.json").read_text())
+    return Marketplace(
+        job_posts=pd.read_parquet(d / "job_posts.parquet"),
+        contracts=pd.read_parquet(d / "contracts.parquet"),
+        truth=pd.read_parquet(d / "truth.parquet"),
+        seed=int(meta["seed"]),
+        params=meta.get("params", {}),
+    )
+
+
+# ----------------------------------------------------------------------------- effects
+
+
+def _effects_table(effects: pd.DataFrame | Mapping[Any, float] | str | None) -> pd.DataFrame:
+    base = default_effects()
+    if effects is None:
+        return base
+    if isinstance(effects, str):
+        if effects != "none":
+            raise OptionError(f"effects must be one of None, 'none', a DataFrame or a mapping; "
+                              f"got {effects!r}.")
+        return base.assign(effect=0.0)
+    if isinstance(effects, pd.DataFrame):
+        need = {"category", "value_tier", "outcome", "effect"}
+        if not need <= set(effects.columns):
+            raise OptionError(f"effects DataFrame needs columns {sorted(need)}; "
+                              f"got {list(effects.columns)}.")
+        items = {(r.category, r.value_tier, r.outcome): float(r.effect)
+                 for r in effects.itertuples()}
+        events = ({(r.category, r.value_tier, r.outcome): r.event for r in effects.itertuples()}
+                  if "event" in effects.columns else {})
+    else:
+        items = {tuple(k): float(v) for k, v in effects.items()}
+        events = {}
+    out = base.assign(effect=0.0)
+    key = list(zip(out["category"], out["value_tier"], out["outcome"], strict=True))
+    known = set(key)
+    for k in items:
+        if k not in known:
+            raise OptionError(
+                f"effects key must be (category, value_tier, outcome) with a taxonomy category, "
+                f"a tier in ('low', 'high') and an outcome in {OUTCOMES}; got {k!r}."
+            )
+    out["effect"] = [items.get(k, 0.0) for k in key]
+    if events:
+        out["event"] = [events.get(k, e) for k, e in zip(key, out["event"], strict=True)]
+    return out
+
+
+# ----------------------------------------------------------------------------- text
+
+
+_GENERIC_TITLES = (
+    "{skill} expert needed", "Need help with {skill}", "{skill} for {project}",
+    "Looking for a {sub} specialist", "Long-term {skill} freelancer for {project}",
+    "{sub}: {skill} project", "Experienced {skill} professional wanted",
+    "Quick {skill} task for {project}",
+)
+_PROJECTS = ("small business", "startup", "ecommerce store", "nonprofit", "online course",
+             "mobile app", "podcast", "real estate agency", "SaaS product", "law firm",
+             "restaurant", "fitness brand", "consulting firm", "travel blog", "dental clinic")
+# Phrases that fool naive keyword matching (ground truth: not AI / cloud / RPA).
+_TRAPS: dict[str, tuple[str, ...]] = {
+    "Design & Creative": ("Convert logo to AI and EPS vector files", "Edit .ai file in Adobe Illustrator",
+                          "Need print-ready AI, PDF and SVG files", "Word cloud poster design",
+                          "Redraw sketch as vector AI file"),
+    "Translation": ("Thai to English translation", "English to Thai website translation",
+                    "Translate emails from Thai", "Translate training manual to Spanish"),
+    "Sales & Marketing": ("Email marketing campaign for {project}", "Cold email outreach sequence",
+                          "Email newsletter in Mailchimp", "SoundCloud music promotion"),
+    "Admin Support": ("Email inbox management", "Mail merge and email follow-ups",
+                      "Maintain training schedule spreadsheet", "Data entry from emails"),
+    "Engineering & Architecture": ("Air conditioning (HVAC) layout design", "Rainwater drainage plan",
+                                   "Robotics arm CAD model", "Detail drawings for Dubai villa"),
+    "Writing": ("Write email sequence for {project}", "Blog posts about Thailand travel",
+                "Rewrite training guide", "Write a novel chapter set in Shanghai"),
+    "Customer Service": ("Email support agent", "Email and chat customer support",
+                         "Trainer for support team"),
+    "IT & Networking": ("Email server setup (Postfix)", "Fix email deliverability (SPF, DKIM)",
+                        "Network maintenance for Dubai office"),
+    "Accounting & Consulting": ("Bookkeeping for Maine LLC", "Training plan for finance team"),
+    "Legal": ("Draft email policy for employees", "Maintenance contract review"),
+    "Web, Mobile & Software Dev": ("Email template HTML coding", "Fix contact form email sending",
+                                   "Mobile app for personal trainers"),
+    "Data Science & Analytics": ("Email campaign analytics dashboard", "Survey data cleaning in Excel"),
+}
+_AI_TITLES: dict[str, tuple[str, ...]] = {
+    "Writing": ("Edit ChatGPT drafts into blog posts", "AI content writer for {project}",
+                "Prompt engineer for marketing copy", "Humanize AI-generated articles"),
+    "Translation": ("Post-edit machine translation output", "Review AI translations (DeepL, ChatGPT)",
+                    "Evaluate LLM translations for {project}", "AI-assisted localization QA"),
+    "Design & Creative": ("Midjourney artist for book covers", "AI image generation for {project}",
+                          "Stable Diffusion product mockups", "AI avatar and art generation"),
+    "Data Science & Analytics": ("Build machine learning model for churn prediction",
+                                 "Fine-tune LLM on support tickets", "Computer vision model for {project}",
+                                 "NLP sentiment analysis of reviews", "Predictive model for sales forecasting"),
+    "Web, Mobile & Software Dev": ("Integrate OpenAI API into web app", "Build AI chatbot with LangChain",
+                                   "RAG search for {project} documents", "Add GPT-4 features to mobile app"),
+    "Customer Service": ("Set up AI chatbot for customer support", "Train support chatbot responses"),
+    "Admin Support": ("Data annotation for AI training data", "Label images for computer vision dataset",
+                      "Rate chatbot answers (AI evaluation)"),
+    "Sales & Marketing": ("AI-powered lead scoring", "ChatGPT prompts for ad campaigns",
+                          "AI marketing automation for {project}"),
+    "Legal": ("Review AI-generated contracts", "Legal research on artificial intelligence regulation"),
+    "Accounting & Consulting": ("AI strategy consulting for {project}", "Machine learning for invoice coding"),
+    "IT & Networking": ("Deploy machine learning model on server", "MLOps pipeline setup"),
+    "Engineering & Architecture": ("Computer vision for defect detection", "AI-generated architectural renders"),
+}
+_CLOUD_TITLES = ("Migrate servers to AWS", "Azure cloud architect needed", "Set up Kubernetes on GCP",
+                 "AWS Lambda serverless backend", "Cloud cost optimization (AWS)",
+                 "Google Cloud Platform data warehouse")
+_CLOUD_SKILLS = ("AWS", "Microsoft Azure", "Google Cloud Platform", "cloud computing",
+                 "AWS Lambda", "cloud migration", "Amazon EC2")
+_RPA_TITLES = ("UiPath developer for invoice processing bot", "Automation Anywhere bot for data entry",
+               "Blue Prism RPA developer", "Robotic process automation for {project}",
+               "RPA bot to automate SAP transactions")
+_RPA_SKILLS = ("UiPath", "robotic process automation", "RPA", "Blue Prism", "Automation Anywhere",
+               "Power Automate Desktop")
+
+
+def _fill(templates: tuple[str, ...], idx: np.ndarray, skill: list[str], sub: list[str],
+          project: list[str]) -> list[str]:
+    return [templates[i].format(skill=s, sub=b, project=p)
+            for i, s, b, p in zip(idx.tolist(), skill, sub, project, strict=True)]
+
+
+# ----------------------------------------------------------------------------- simulator
+
+
+def simulate_marketplace(
+    seed: int = 0,
+    n_posts: int = 200_000,
+    start: str = "2020-01-01",
+    end: str = "2024-06-30",
+    effects: pd.DataFrame | Mapping[Any, float] | str | None = None,
+    *,
+    events: Mapping[str, str] | None = None,
+    noise_sd: float = 0.06,
+    category_noise_sd: float = 0.04,
+    trend_sd: float = 0.03,
+    hire_rate: float = 0.55,
+) -> Marketplace:
+    """Simulate an online freelance marketplace with known generative-AI effects.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Seed of every random draw (``numpy.random.SeedSequence``); same seed, same tables.
+    n_posts : int, default 200,000
+        Expected number of job posts (the realised number is Poisson around it).
+    start, end : str, default "2020-01-01", "2024-06-30"
+        First and last posting date.
+    effects : DataFrame, mapping, "none" or None
+        True effects in log points. ``None``: :func:`default_effects`. ``"none"``: all zero (a
+        null marketplace). A mapping ``{(category, value_tier, outcome): effect}`` or a
+        DataFrame like :func:`default_effects` sets the effects given and zero elsewhere;
+        outcomes are ``"log_n_posts"`` and ``"log_earnings_per_contract"``.
+    events : mapping of str to date, optional
+        Overrides of the event dates (see :func:`laborai.taxonomy.event_dates`).
+    noise_sd : float, default 0.06
+        Standard deviation of monthly subcategory-level demand shocks (log scale).
+    category_noise_sd : float, default 0.04
+        Standard deviation of monthly category-level demand shocks (log scale); these make
+        outcomes correlated within category, the reason for clustering by category.
+    trend_sd : float, default 0.03
+        Standard deviation of subcategory-specific linear trends (log points per year),
+        demeaned within category so that categories share the marketplace trend.
+    hire_rate : float, default 0.55
+        Average probability that a post leads to at least one contract.
+
+    Returns
+    -------
+    Marketplace
+        ``job_posts``, ``contracts`` and ``truth``.
+
+    Raises
+    ------
+    OptionError
+        For invalid sizes, dates or effects.
+
+    Notes
+    -----
+    Posts arrive by subcategory x value tier x day as Poisson counts with log intensity
+    ``base + trend + season + weekday + shocks + effect``. The effect of a category x tier is a
+    step at its event date (ChatGPT for Writing, Translation, Web/Mobile/Software and Data
+    Science; image generators for Design & Creative), so the log expected number of posts
+    shifts by exactly the true effect. Each post is hired with a probability that depends on
+    its tier; earnings per contract are the projected value times log-normal noise times
+    ``exp(effect)`` from the contract's start date, so the log of mean earnings per contract
+    shifts by exactly the true effect. Titles and skills are text drawn from subcategory
+    vocabularies, with AI-, cloud- and RPA-related posts and keyword traps (Adobe Illustrator
+    "AI" files, "email", "Thai"), and ground-truth labels.
+
+    Examples
+    --------
+    >>> import laborai as la
+    >>> m = la.simulate_marketplace(seed=1, n_posts=5_000)
+    >>> m.source_line
+    'Simulated marketplace, seed 1'
+    >>> sorted(m.truth["outcome"].unique())
+    ['log_earnings_per_contract', 'log_n_posts']
+    """
+    if not isinstance(n_posts, (int, np.integer)) or n_posts < 1:
+        raise OptionError(f"n_posts must be a positive integer; got {n_posts!r}.")
+    t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
+    if t1 <= t0:
+        raise OptionError(f"end must be after start; got start={start!r}, end={end!r}.")
+    eff = _effects_table(effects)
+    dates = taxonomy.event_dates(events)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
+    (r_struct, r_noise, r_count, r_value, r_label, r_text, r_hire, r_dates, r_earn, r_free) = streams
+
+    subs = taxonomy.subcategories()
+    cats = taxonomy.category_names()
+    cat_idx = subs["category"].map({c: i for i, c in enumerate(cats)}).to_numpy()
+    n_sub, n_cat = len(subs), len(cats)
+    days = pd.date_range(t0, t1, freq="D")
+    n_day = len(days)
+    month_id = (days.year - t0.year) * 12 + days.month - t0.month
+    n_month = int(month_id.max()) + 1
+    years = (days - t0).days.to_numpy() / 365.25
+
+    # Subcategory base shares within categories, high-value shares.
+    within = np.empty(n_sub)
+    for c in range(n_cat):
+        m = cat_idx == c
+        within[m] = r_struct.dirichlet(np.full(m.sum(), 4.0))
+    share = np.array([_CATEGORY_SHARE[cats[c]] for c in cat_idx]) * within
+    p_high = np.clip(np.array([_HIGH_SHARE[cats[c]] for c in cat_idx])
+                     + r_struct.normal(0, 0.03, n_sub), 0.03, 0.8)
+    trend = r_struct.normal(0, trend_sd, n_sub)
+    for c in range(n_cat):
+        m = cat_idx == c
+        trend[m] -= np.average(trend[m], weights=share[m])
+
+    # Marketplace-wide components of the log intensity (absorbed by time effects).
+    doy = days.dayofyear.to_numpy()
+    season = 0.06 * np.cos(2 * np.pi * (doy - 20) / 365.25) - 0.10 * ((days.month == 12) & (days.day > 15))
+    weekday = np.where(days.dayofweek.to_numpy() >= 5, -0.35, 0.05)
+    covid = 0.15 * np.exp(-0.5 * ((years - 0.9) / 0.45) ** 2) * (days >= pd.Timestamp("2020-03-15"))
+    fee_change = -0.05 * (days >= pd.Timestamp("2023-05-01"))
+    common = 0.06 * years + season + weekday + covid + fee_change
+
+    cat_shock = r_noise.normal(0, category_noise_sd, (n_cat, n_month))
+    sub_shock = r_noise.normal(0, noise_sd, (n_sub, n_month))
+    log_lam = (np.log(share)[:, None] + trend[:, None] * years[None, :] + common[None, :]
+               + cat_shock[cat_idx][:, month_id] + sub_shock[:, month_id])  # (sub, day)
+
+    # Effects by category x tier x outcome, switched on at the event date.
+    eff_ix = eff.set_index(["category", "value_tier", "outcome"])
+    start_dates: dict[str, pd.Timestamp] = {}
+    post_eff = np.zeros((n_sub, 2, n_day))
+    earn_step = np.zeros((n_cat, 2))
+    earn_date = np.full(n_cat, np.datetime64("NaT"), dtype="datetime64[ns]")
+    for ci, c in enumerate(cats):
+        for ti, tier in enumerate(("low", "high")):
+            ev_p = eff_ix.loc[(c, tier, "log_n_posts")]
+            ev_e = eff_ix.loc[(c, tier, "log_earnings_per_contract")]
+            for ev in (ev_p, ev_e):
+                if isinstance(ev["event"], str) and ev["event"] not in dates:
+                    raise OptionError(f"event must be one of {', '.join(map(repr, dates))}; "
+                                      f"got {ev['event']!r}.")
+            if isinstance(ev_p["event"], str):
+                d0 = dates[ev_p["event"]]
+                post_eff[cat_idx == ci, ti, :] = float(ev_p["effect"]) * (days >= d0)
+            if isinstance(ev_e["event"], str):
+                earn_step[ci, ti] = float(ev_e["effect"])
+                earn_date[ci] = np.datetime64(dates[ev_e["event"]], "ns")
+    for r in eff.itertuples():
+        start_dates[(r.category, r.value_tier, r.outcome)] = (
+            dates[r.event] if isinstance(r.event, str) else pd.NaT)
+
+    tier_p = np.stack([1 - p_high, p_high], axis=1)  # (sub, 2)
+    lam = np.exp(log_lam[:, None, :] + np.log(tier_p)[:, :, None] + post_eff)
+    lam *= n_posts / lam.sum()
+    counts = r_count.poisson(lam)  # (sub, 2, day)
+    flat = counts.ravel()
+    cell = np.repeat(np.arange(flat.size), flat)
+    p_sub, p_tier, p_day = np.unravel_index(cell, counts.shape)
+    n = cell.size
+    p_cat = cat_idx[p_sub]
+
+    # Projected contract value: category log-normal truncated to the tier.
+    mu = np.log(np.array([_VALUE_MEDIAN[c] for c in cats]))[p_cat]
+    sig = 1.1
+    cut = np.log(taxonomy.DEFAULT_VALUE_CUTS[0])
+    f_cut = special.ndtr((cut - mu) / sig)
+    f_min = special.ndtr((np.log(5.0) - mu) / sig)
+    u = r_value.random(n)
+    lo_ = np.where(p_tier == 0, f_min, f_cut)
+    hi_ = np.where(p_tier == 0, f_cut, 1.0)
+    q = np.clip(lo_ + u * (hi_ - lo_), 1e-12, 1 - 1e-12)
+    value = np.exp(mu + sig * special.ndtri(q))
+    value = np.round(value, 2)
+    value = np.where(p_tier == 0, np.minimum(value, 1000.0), np.maximum(value, 1000.01))
+    hourly = r_value.random(n) < np.array([_HOURLY_SHARE[c] for c in cats])[p_cat]
+    country = np.asarray(_COUNTRIES)[r_value.choice(len(_COUNTRIES), n, p=_COUNTRY_P / _COUNTRY_P.sum())]
+
+    # Technology labels: AI (rising after ChatGPT), cloud, RPA; mutually exclusive.
+    chat = dates["chatgpt"]
+    post_chat = days[p_day] >= chat
+    ai_pre = np.array([_AI_PRE[c] for c in cats])
+    ratio = np.array([_AI_HIGH_RATIO[c] for c in cats])
+    ph = np.array([_HIGH_SHARE[c] for c in cats])
+    p_ai_low = ai_pre / (ph * ratio + (1 - ph))
+    p_ai = p_ai_low[p_cat] * np.where(p_tier == 1, ratio[p_cat], 1.0)
+    p_ai = np.minimum(p_ai * np.where(post_chat, np.array([_AI_MULT[c] for c in cats])[p_cat], 1.0), 0.9)
+    p_cloud = np.array([_CLOUD[c] for c in cats])[p_cat]
+    p_rpa = np.array([_RPA[c] for c in cats])[p_cat]
+    u = r_label.random(n)
+    is_ai = u < p_ai
+    is_cloud = ~is_ai & (u < p_ai + p_cloud)
+    is_rpa = ~is_ai & ~is_cloud & (u < p_ai + p_cloud + p_rpa)
+
+    # Gen-AI skill families of AI posts (shifting towards generative tools after ChatGPT).
+    fam = _genai_families()
+    fam_names = list(fam)
+    w_pre = np.array([fam[f]["weight_pre"] for f in fam_names], dtype=float)
+    w_post = np.array([fam[f]["weight_post"] for f in fam_names], dtype=float)
+    ai_ix = np.flatnonzero(is_ai)
+    fam_draw = np.where(
+        post_chat[ai_ix],
+        r_label.choice(len(fam_names), ai_ix.size, p=w_post / w_post.sum()),
+        r_label.choice(len(fam_names), ai_ix.size, p=w_pre / w_pre.sum()),
+    )
+    skill_family = np.full(n, "", dtype=object)
+    skill_family[ai_ix] = np.asarray(fam_names, dtype=object)[fam_draw]
+
+    title, skills = _make_text(r_text, subs, cats, p_sub, p_cat, is_ai, is_cloud, is_rpa,
+                               ai_ix, fam_draw, fam_names, fam)
+
+    order = np.lexsort((p_tier, p_sub, p_day))  # by day, then subcategory, tier
+    posted = days.to_numpy()[p_day]
+    posts = pd.DataFrame({
+        "post_id": [f"P{i:08d}" for i in range(n)],
+        "posted_date": posted[order].astype("datetime64[ns]"),
+        "category": np.asarray(cats, dtype=object)[p_cat][order],
+        "subcategory": subs["subcategory"].to_numpy()[p_sub][order],
+        "title": np.asarray(title, dtype=object)[order],
+        "skills": np.asarray(skills, dtype=object)[order],
+        "budget_type": np.where(hourly, "hourly", "fixed")[order],
+        "contract_value_usd": value[order],
+        "client_country": country[order],
+        "is_ai": is_ai[order],
+        "is_cloud": is_cloud[order],
+        "is_rpa": is_rpa[order],
+        "skill_family": skill_family[order],
+    })
+    for col in ("post_id", "category", "subcategory", "title", "skills", "budget_type",
+                "client_country", "skill_family"):
+        posts[col] = posts[col].astype("str")
+
+    contracts = _make_contracts(posts, p_tier[order], p_cat[order], earn_step, earn_date,
+                                hire_rate, r_hire, r_dates, r_earn, r_free, n_cat)
+
+    truth = eff.assign(
+        start_date=[start_dates[k] for k in zip(eff["category"], eff["value_tier"], eff["outcome"],
+                                                strict=True)]
+    )[["category", "value_tier", "outcome", "event", "start_date", "effect"]]
+    truth["start_date"] = pd.to_datetime(truth["start_date"])
+    params = {
+        "n_posts": int(n_posts), "start": str(t0.date()), "end": str(t1.date()),
+        "noise_sd": noise_sd, "category_noise_sd": category_noise_sd, "trend_sd": trend_sd,
+        "hire_rate": hire_rate, "events": {k: str(v.date()) for k, v in dates.items()},
+    }
+    return Marketplace(job_posts=posts, contracts=contracts, truth=truth, seed=int(seed),
+                       params=params)
+
+
+def _make_text(
+    rng: np.random.Generator, subs: pd.DataFrame, cats: list[str], p_sub: np.ndarray,
+    p_cat: np.ndarray, is_ai: np.ndarray, is_cloud: np.ndarray, is_rpa: np.ndarray,
+    ai_ix: np.ndarray, fam_draw: np.ndarray, fam_names: list[str], fam: dict[str, Any],
+) -> tuple[list[str], list[str]]:
+    n = p_sub.size
+    sub_names = subs["subcategory"].tolist()
+    sub_skills = subs["skills"].tolist()
+    n_sk = np.array([len(s) for s in sub_skills])
+    # Two subcategory skills per post (may coincide), a project and a template.
+    k1 = (rng.random(n) * n_sk[p_sub]).astype(int)
+    k2 = (rng.random(n) * n_sk[p_sub]).astype(int)
+    proj = rng.integers(0, len(_PROJECTS), n)
+    tmpl = rng.integers(0, len(_GENERIC_TITLES), n)
+    s1 = [sub_skills[s][k] for s, k in zip(p_sub.tolist(), k1.tolist(), strict=True)]
+    s2 = [sub_skills[s][k] for s, k in zip(p_sub.tolist(), k2.tolist(), strict=True)]
+    sub_l = [sub_names[s] for s in p_sub.tolist()]
+    proj_l = [_PROJECTS[i] for i in proj.tolist()]
+    title = [t[:1].upper() + t[1:] for t in _fill(_GENERIC_TITLES, tmpl, s1, sub_l, proj_l)]
+    skills = [a if a == b else f"{a}; {b}" for a, b in zip(s1, s2, strict=True)]
+
+    # Keyword traps in non-technology posts (about 4% of them where the category has traps).
+    plain = ~(is_ai | is_cloud | is_rpa)
+    trap_u = rng.random(n)
+    for ci, c in enumerate(cats):
+        traps = _TRAPS.get(c, ())
+        ix = np.flatnonzero(plain & (p_cat == ci) & (trap_u < 0.04))
+        if not traps or ix.size == 0:
+            continue
+        pick = rng.integers(0, len(traps), ix.size)
+        for i, k in zip(ix.tolist(), pick.tolist(), strict=True):
+            title[i] = traps[k].format(project=proj_l[i])
+    # AI-related posts: category-specific titles (some without any AI keyword in the title)
+    # and skills of their gen-AI family.
+    fam_sk = [fam[f]["skills"] for f in fam_names]
+    for ci, c in enumerate(cats):
+        ix = ai_ix[p_cat[ai_ix] == ci]
+        if ix.size == 0:
+            continue
+        tt = _AI_TITLES[c]
+        pick = rng.integers(0, len(tt), ix.size)
+        implicit = rng.random(ix.size) < 0.15
+        for i, k, imp in zip(ix.tolist(), pick.tolist(), implicit.tolist(), strict=True):
+            if not imp:
+                title[i] = tt[k].format(project=proj_l[i])
+    fam_of = dict(zip(ai_ix.tolist(), fam_draw.tolist(), strict=True))
+    sk_u = rng.random(n)
+    for i in ai_ix.tolist():
+        f = fam_sk[fam_of[i]]
+        skills[i] = f"{f[int(sk_u[i] * len(f))]}; {s1[i]}"
+    for mask, tt, sk in ((is_cloud, _CLOUD_TITLES, _CLOUD_SKILLS), (is_rpa, _RPA_TITLES, _RPA_SKILLS)):
+        ix = np.flatnonzero(mask)
+        pick = rng.integers(0, len(tt), ix.size)
+        pick_s = rng.integers(0, len(sk), ix.size)
+        for i, k, ks in zip(ix.tolist(), pick.tolist(), pick_s.tolist(), strict=True):
+            title[i] = tt[k].format(project=proj_l[i])
+            skills[i] = f"{sk[ks]}; {s1[i]}"
+    return title, skills
+
+
+def _make_contracts(
+    posts: pd.DataFrame, tier: np.ndarray, cat: np.ndarray, earn_step: np.ndarray,
+    earn_date: np.ndarray, hire_rate: float, r_hire: np.random.Generator,
+    r_dates: np.random.Generator, r_earn: np.random.Generator, r_free: np.random.Generator,
+    n_cat: int,
+) -> pd.DataFrame:
+    n = len(posts)
+    p_hire = np.clip(hire_rate + np.where(tier == 1, 0.07, -0.03), 0.01, 0.99)
+    hired = r_hire.random(n) < p_hire
+    extra = hired & (r_hire.random(n) < 0.08)
+    post_ix = np.concatenate([np.flatnonzero(hired), np.flatnonzero(extra)])
+    post_ix.sort(kind="stable")
+    m = post_ix.size
+    lag = r_dates.geometric(1 / 6.0, m) - 1
+    dur_mean = np.where(tier[post_ix] == 1, 45.0, 10.0)
+    dur = r_dates.geometric(1 / dur_mean)
+    posted = posts["posted_date"].to_numpy()[post_ix]
+    start = posted + lag.astype("timedelta64[D]")
+    end = start + dur.astype("timedelta64[D]")
+    c = cat[post_ix]
+    t = tier[post_ix]
+    step = np.where(
+        ~np.isnat(earn_date[c]) & (start >= earn_date[c]), earn_step[c, t], 0.0
+    )
+    sd = 0.35
+    earn = posts["contract_value_usd"].to_numpy()[post_ix] * np.exp(
+        r_earn.normal(-0.5 * sd * sd, sd, m) + step)
+    pool = np.maximum(200, np.bincount(c, minlength=n_cat) // 6)
+    fidx = (pool[c] * r_free.random(m) ** 2).astype(int)
+    return pd.DataFrame({
+        "contract_id": pd.Series([f"C{i:08d}" for i in range(m)], dtype="str"),
+        "post_id": posts["post_id"].to_numpy()[post_ix],
+        "freelancer_id": pd.Series([f"F{a:02d}{b:06d}" for a, b in zip(c.tolist(), fidx.tolist(),
+                                                                     strict=True)], dtype="str"),
+        "start_date": start.astype("datetime64[ns]"),
+        "end_date": end.astype("datetime64[ns]"),
+        "earnings_usd": np.round(earn, 2),
+    })
