@@ -1,0 +1,1337 @@
+"""Callaway & Sant'Anna (2021) group-time average treatment effects, ATT(g,t).
+
+:func:`att_gt` estimates, for every adoption cohort ``g`` (units first treated in period ``g``)
+and every period ``t``, the average effect of the treatment on the cohort in period ``t``. Each
+ATT(g,t) is a two-group, two-period DiD between cohort ``g`` and a comparison group (never
+treated or not yet treated units), computed with the doubly robust, inverse probability weighted
+or outcome regression estimators of Sant'Anna & Zhao (2020). Standard errors come from the
+influence functions, which are also what :meth:`ATTgtResult.aggregate` combines into event-study,
+cohort, calendar-time and overall summaries.
+
+The numbers reproduce R's ``did`` package (version 2.5) to rounding: the same sample rules,
+base periods, comparison groups, influence functions and aggregation weights (including the
+estimation effect of the weights). This module is an independent implementation from the papers;
+no code of the R package was used.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from laborai._validation import check_option
+from laborai.did._cs_kernels import did2x2_panel, multiplier_bootstrap, weights_influence
+from laborai.did._results import Provenance, ResultMixin, make_provenance, wald_table
+from laborai.errors import (
+    ConvergenceWarning,
+    DataValidationError,
+    EstimationError,
+    LaborAIWarning,
+    OptionError,
+    SmallSampleWarning,
+)
+
+__all__ = [
+    "ATTgtResult",
+    "AggregateResult",
+    "DroppedUnitsWarning",
+    "PretestResult",
+    "att_gt",
+]
+
+ControlGroup = Literal["never_treated", "not_yet_treated"]
+EstMethod = Literal["dr", "ipw", "reg"]
+BasePeriod = Literal["varying", "universal"]
+AggregationType = Literal["simple", "dynamic", "group", "calendar"]
+
+_CONTROL_GROUPS = ("never_treated", "not_yet_treated")
+_EST_METHODS = ("dr", "ipw", "reg")
+_BASE_PERIODS = ("varying", "universal")
+_AGG_TYPES = ("simple", "dynamic", "group", "calendar")
+_TINY_SE = math.sqrt(float(np.finfo(float).eps)) * 10
+
+
+class DroppedUnitsWarning(LaborAIWarning):
+    """Units or periods were excluded from estimation for a documented reason.
+
+    The message states how many units (or which periods) were excluded and why, e.g. units
+    already treated in the first period, which have no pre-treatment period to compare with.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _num(v: Any) -> Any:
+    """Return ``v`` as int when it is integer valued (for labels), else as float."""
+    f = float(v)
+    return int(f) if f.is_integer() else f
+
+
+def _design_column(values: Sequence[Any] | np.ndarray) -> Any:
+    """Integer-valued design values as nullable Int64, otherwise float."""
+    arr = np.asarray(values, dtype=float)
+    fin = arr[np.isfinite(arr)]
+    if np.all(np.equal(np.mod(fin, 1), 0)):
+        return pd.array([None if np.isnan(v) else int(v) for v in arr], dtype="Int64")
+    return arr
+
+
+def _first(values: Any, k: int = 5) -> str:
+    vals = list(values)[:k]
+    return ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in vals)
+
+
+def _formula_terms(xformla: str | None) -> str | None:
+    """Return the right-hand side of ``xformla`` or None when it has no covariates."""
+    if xformla is None:
+        return None
+    if not isinstance(xformla, str):
+        raise OptionError(
+            f"xformla must be a formula string such as '~ lpop' or None; got {xformla!r}."
+        )
+    rhs = xformla.strip()
+    if "~" in rhs:
+        lhs, _, rhs = rhs.partition("~")
+        if lhs.strip():
+            raise OptionError(
+                f"xformla must have no left-hand side (the outcome is yname); got {xformla!r}. "
+                "Write it as '~ x1 + x2'."
+            )
+    rhs = rhs.strip()
+    if rhs in ("", "1"):
+        return None
+    return rhs
+
+
+# ---------------------------------------------------------------------------------------------
+# data preparation
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Panel:
+    ids: np.ndarray  # (n,) sorted unique ids
+    periods: np.ndarray  # (T,) sorted periods
+    y: np.ndarray  # (n, T)
+    g: np.ndarray  # (n,) first treated period, 0 = never treated
+    w: np.ndarray  # (n,)
+    x: np.ndarray | None  # (n, T, k) covariates incl. intercept, or None (intercept only)
+    x_names: tuple[str, ...]
+    cluster: np.ndarray | None  # (n,) integer codes
+    n_dropped_first: int
+    n_recoded_never: int
+
+
+def _validate_and_pivot(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    tname: str,
+    idname: str,
+    gname: str,
+    rhs: str | None,
+    weights: str | None,
+    cluster: str | None,
+    anticipation: int,
+    control_group: str,
+) -> _Panel:
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(
+            f"data must be a pandas DataFrame in long format (one row per unit and period); "
+            f"got {type(data).__name__}."
+        )
+    formula_vars: list[str] = []
+    if rhs is not None:
+        import formulaic
+
+        try:
+            formula_vars = sorted(formulaic.Formula("~" + rhs).required_variables)
+        except Exception as exc:  # formulaic raises several parser error types
+            raise OptionError(
+                f"xformla could not be parsed: '~{rhs}' ({exc}). Use a formula such as '~ x1 + x2'."
+            ) from exc
+    named = {"yname": yname, "tname": tname, "idname": idname, "gname": gname}
+    if weights is not None:
+        named["weights"] = weights
+    if cluster is not None:
+        named["cluster"] = cluster
+    for arg, col in named.items():
+        if not isinstance(col, str):
+            raise OptionError(f"{arg} must be a column name (str); got {col!r}.")
+    used = list(dict.fromkeys([*named.values(), *formula_vars]))
+    missing_cols = [c for c in used if c not in data.columns]
+    if missing_cols:
+        raise DataValidationError(
+            f"column(s) {missing_cols} not found in data; available columns: "
+            f"{list(map(str, data.columns))[:20]}. Check yname/tname/idname/gname/xformla/"
+            "weights/cluster."
+        )
+    na_counts = {c: int(data[c].isna().sum()) for c in used}
+    na_counts = {c: k for c, k in na_counts.items() if k > 0}
+    if na_counts:
+        detail = ", ".join(f"{c!r}: {k} row(s)" for c, k in na_counts.items())
+        raise DataValidationError(
+            f"missing values in columns used by att_gt ({detail}); rule: no missing values. "
+            "Drop or impute these rows explicitly before calling att_gt (never-treated units "
+            f"must have {gname!r} = 0, not missing)."
+        )
+    for arg in ("yname", "tname", "gname") + (("weights",) if weights is not None else ()):
+        col = named[arg]
+        if not pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col]):
+            raise DataValidationError(
+                f"column {col!r} ({arg}) must be numeric; got dtype {data[col].dtype}. "
+                "Convert it, e.g. with pd.to_numeric."
+            )
+    if len(data) == 0:
+        raise DataValidationError("data has no rows.")
+
+    tvals = data[tname].to_numpy(dtype=float)
+    if not np.all(np.isfinite(tvals)):
+        raise DataValidationError(f"column {tname!r} (tname) has non-finite values.")
+    id_codes, id_index = pd.factorize(data[idname], sort=True)
+    t_codes, t_index = pd.factorize(data[tname], sort=True)
+    ids = np.asarray(id_index)
+    periods = np.asarray(t_index, dtype=float)
+    n, n_t = len(ids), len(periods)
+    if n_t < 2:
+        raise DataValidationError(
+            f"column {tname!r} (tname) has {n_t} distinct period(s); at least 2 are needed."
+        )
+    cell = id_codes.astype(np.int64) * n_t + t_codes
+    counts = np.bincount(cell, minlength=n * n_t)
+    if counts.max() > 1:
+        dup = np.flatnonzero(counts > 1)
+        raise DataValidationError(
+            f"{len(dup)} ({idname}, {tname}) pair(s) appear more than once; rule: one row per "
+            f"unit and period. First duplicates: "
+            f"{_first((ids[c // n_t], periods[c % n_t]) for c in dup)}. "
+            "Aggregate or deduplicate the data first."
+        )
+    per_unit = np.bincount(id_codes, minlength=n)
+    if (per_unit < n_t).any():
+        bad = np.flatnonzero(per_unit < n_t)
+        raise DataValidationError(
+            f"the panel is unbalanced: {len(bad)} of {n} units ({idname!r}) are missing at "
+            f"least one of the {n_t} periods (first: {_first(ids[bad])}). att_gt implements the "
+            "balanced-panel estimator and never drops units silently. Options: balance the panel "
+            "yourself (keep units observed in every period, or fill the gaps), or estimate on a "
+            "subset of periods where every unit is observed."
+        )
+    order = np.argsort(cell, kind="stable")
+
+    def wide(col: str) -> np.ndarray:
+        return data[col].to_numpy(dtype=float)[order].reshape(n, n_t)
+
+    def invariant(col: str, arg: str) -> np.ndarray:
+        vals = data[col].to_numpy()[order].reshape(n, n_t)
+        if pd.api.types.is_numeric_dtype(data[col]):
+            same = np.all(vals == vals[:, :1], axis=1)
+        else:
+            same = np.array([len(set(r)) == 1 for r in vals.tolist()])
+        if not same.all():
+            bad = np.flatnonzero(~same)
+            raise DataValidationError(
+                f"column {col!r} ({arg}) must be constant within each {idname!r}; it varies for "
+                f"{len(bad)} unit(s) (first: {_first(ids[bad])}). Fix the data so that each unit "
+                f"has a single value of {col!r}."
+            )
+        return np.asarray(vals[:, 0])
+
+    y = wide(yname)
+    if not np.all(np.isfinite(y)):
+        raise DataValidationError(f"column {yname!r} (yname) has non-finite values (inf).")
+    g = invariant(gname, "gname").astype(float)
+    g = np.where(np.isposinf(g), 0.0, g)
+    if (g < 0).any() or np.isnan(g).any() or np.isneginf(g).any():
+        raise DataValidationError(
+            f"column {gname!r} (gname) must hold the first treated period, or 0 (or inf) for "
+            f"never-treated units; found {int(((g < 0) | ~np.isfinite(g)).sum())} unit(s) with "
+            f"negative or invalid values (first: {_first(g[(g < 0) | ~np.isfinite(g)])})."
+        )
+    if weights is not None:
+        w = invariant(weights, "weights").astype(float)
+        if (w < 0).any() or not np.all(np.isfinite(w)) or w.sum() <= 0:
+            raise DataValidationError(
+                f"column {weights!r} (weights) must be finite and non-negative with a positive "
+                f"sum; found {int(((w < 0) | ~np.isfinite(w)).sum())} bad unit(s)."
+            )
+    else:
+        w = np.ones(n)
+    cl = None
+    if cluster is not None:
+        cl_vals = invariant(cluster, "cluster")
+        cl = pd.factorize(cl_vals, sort=True)[0].astype(np.int64)
+
+    x = None
+    x_names: tuple[str, ...] = ("(Intercept)",)
+    if rhs is not None:
+        import formulaic
+
+        try:
+            mm = formulaic.model_matrix("~" + rhs, data, na_action="raise")
+        except Exception as exc:
+            raise DataValidationError(
+                f"xformla '~{rhs}' could not be evaluated on data ({exc})."
+            ) from exc
+        cols = [str(c) for c in mm.columns]
+        xm = np.asarray(mm, dtype=float)
+        if xm.shape[0] != len(data):
+            raise DataValidationError(
+                f"xformla '~{rhs}' produced {xm.shape[0]} rows for {len(data)} data rows."
+            )
+        if "Intercept" not in cols:
+            xm = np.column_stack([np.ones(len(data)), xm])
+            cols = ["Intercept", *cols]
+        else:
+            j = cols.index("Intercept")
+            perm = [j, *[i for i in range(len(cols)) if i != j]]
+            xm, cols = xm[:, perm], [cols[i] for i in perm]
+        if not np.all(np.isfinite(xm)):
+            raise DataValidationError(f"xformla '~{rhs}' produced non-finite covariate values.")
+        x = xm[order].reshape(n, n_t, xm.shape[1])
+        x_names = ("(Intercept)", *cols[1:])
+
+    # units first treated after the last period are never treated within the sample window
+    late = g > periods[-1]
+    n_recoded = int(late.sum())
+    if n_recoded:
+        warnings.warn(
+            f"{n_recoded} unit(s) have {gname!r} after the last period ({_num(periods[-1])}); "
+            "they are treated as never treated within the sample window (as R's did does).",
+            DroppedUnitsWarning,
+            stacklevel=3,
+        )
+        g = np.where(late, 0.0, g)
+
+    # units treated in (or before) the first period have no pre-treatment period
+    first = (g != 0) & (g <= periods[0] + anticipation)
+    n_first = int(first.sum())
+    if n_first:
+        warnings.warn(
+            f"Dropped {n_first} unit(s) ({idname!r}) that were already treated in the first "
+            f"period ({_num(periods[0])}"
+            + (f" plus {anticipation} anticipation period(s)" if anticipation else "")
+            + f"): their {gname!r} leaves no pre-treatment period to compare with. Groups: "
+            f"{sorted({_num(v) for v in g[first]})}.",
+            DroppedUnitsWarning,
+            stacklevel=3,
+        )
+        keep = ~first
+        ids, y, g, w = ids[keep], y[keep], g[keep], w[keep]
+        x = None if x is None else x[keep]
+        cl = None if cl is None else pd.factorize(cl[keep], sort=True)[0].astype(np.int64)
+
+    if not (g == 0).any():
+        if control_group == "never_treated":
+            raise EstimationError(
+                "there is no never-treated group (no unit has "
+                f"{gname!r} = 0 or a first treated period after the last period); "
+                "control_group='never_treated' needs one. Use control_group='not_yet_treated'."
+            )
+        gmax = g.max()
+        keep_t = periods < gmax - anticipation
+        warnings.warn(
+            f"No never-treated units: the last-treated cohort ({gname!r} = {_num(gmax)}) becomes "
+            f"the comparison group and periods from {_num(gmax - anticipation)} on are dropped "
+            "(they have no untreated comparison), as R's did does.",
+            DroppedUnitsWarning,
+            stacklevel=3,
+        )
+        periods, y = periods[keep_t], y[:, keep_t]
+        x = None if x is None else x[:, keep_t]
+        g = np.where(g == gmax, 0.0, g)
+        if len(periods) < 2:
+            raise EstimationError("fewer than two periods remain before the last cohort's start.")
+    if len(ids) == 0 or not (g > 0).any():
+        raise EstimationError(
+            f"no treated units with a pre-treatment period remain in {gname!r}; nothing to estimate."
+        )
+    return _Panel(
+        ids=np.asarray(ids),
+        periods=periods,
+        y=y,
+        g=g,
+        w=w,
+        x=x,
+        x_names=x_names,
+        cluster=cl,
+        n_dropped_first=n_first,
+        n_recoded_never=n_recoded,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# core computation
+# ---------------------------------------------------------------------------------------------
+
+
+def _compute_att_gt(
+    panel: _Panel,
+    *,
+    control_group: str,
+    est_method: str,
+    base_period: str,
+    anticipation: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Loop over (g, t) pairs; return group, time, att, influence (n x K)."""
+    periods, g_unit, y, w = panel.periods, panel.g, panel.y, panel.w
+    n, n_t = y.shape
+    glist = np.unique(g_unit[g_unit > 0])
+    groups: list[float] = []
+    times: list[float] = []
+    atts: list[float] = []
+    infs: list[np.ndarray] = []
+    never = g_unit == 0
+    for gv in glist:
+        treated = g_unit == gv
+        pre_idx = np.flatnonzero(periods + anticipation < gv)
+        universal_base = int(pre_idx[-1]) if len(pre_idx) else -1
+        t_range = range(1, n_t) if base_period == "varying" else range(n_t)
+        for tc in t_range:
+            post = gv <= periods[tc]
+            if post or base_period == "universal":
+                if universal_base < 0:
+                    warnings.warn(
+                        f"no pre-treatment period for the group first treated at {_num(gv)}; "
+                        "its ATT(g,t) are not computed.",
+                        DroppedUnitsWarning,
+                        stacklevel=4,
+                    )
+                    break
+                pret = universal_base
+            else:
+                pret = tc - 1
+            if base_period == "universal" and pret == tc:
+                groups.append(gv)
+                times.append(periods[tc])
+                atts.append(0.0)
+                infs.append(np.zeros(n))
+                continue
+            later = periods[max(tc, pret)]
+            if control_group == "never_treated":
+                ctrl = never
+            else:
+                ctrl = never | ((g_unit > later + anticipation) & ~treated)
+            sub = treated | ctrl
+            n_g, n_c = int(treated.sum()), int(ctrl.sum())
+            groups.append(gv)
+            times.append(periods[tc])
+            if n_g == 0 or n_c == 0:
+                warnings.warn(
+                    f"ATT({_num(gv)},{_num(periods[tc])}) has {n_g} treated and {n_c} comparison "
+                    "unit(s); it is not estimated (NaN).",
+                    SmallSampleWarning,
+                    stacklevel=4,
+                )
+                atts.append(float("nan"))
+                infs.append(np.full(n, np.nan))
+                continue
+            if n_c < 5 or n_g < 5:
+                warnings.warn(
+                    f"ATT({_num(gv)},{_num(periods[tc])}) uses only {n_g} treated and {n_c} "
+                    "comparison unit(s); inference may be unreliable.",
+                    SmallSampleWarning,
+                    stacklevel=4,
+                )
+            idx = np.flatnonzero(sub)
+            dy = y[idx, tc] - y[idx, pret]
+            d = treated[idx].astype(float)
+            if panel.x is None:
+                xs = np.ones((len(idx), 1))
+            else:
+                xs = panel.x[idx, min(tc, pret), :]
+            try:
+                att, inf_sub, converged = did2x2_panel(dy, d, xs, w[idx], est_method)
+            except np.linalg.LinAlgError as exc:
+                raise EstimationError(
+                    f"ATT({_num(gv)},{_num(periods[tc])}): the covariate matrix is singular in "
+                    f"the treated or comparison group ({exc}). Drop collinear or constant "
+                    "covariates from xformla."
+                ) from exc
+            if not converged:
+                warnings.warn(
+                    f"ATT({_num(gv)},{_num(periods[tc])}): propensity-score logit did not "
+                    "converge in 25 iterations.",
+                    ConvergenceWarning,
+                    stacklevel=4,
+                )
+            inf = np.zeros(n)
+            inf[idx] = inf_sub * (n / len(idx))
+            atts.append(att)
+            infs.append(inf)
+    if not atts:
+        raise EstimationError("no ATT(g,t) could be computed (no group has a pre-period).")
+    return (
+        np.asarray(groups, dtype=float),
+        np.asarray(times, dtype=float),
+        np.asarray(atts, dtype=float),
+        np.column_stack(infs),
+    )
+
+
+def _cluster_sums(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    if cluster is None:
+        return inf
+    out = np.zeros((int(cluster.max()) + 1, inf.shape[1]))
+    np.add.at(out, cluster, inf)
+    return out
+
+
+def _analytic_se(inf: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    n = inf.shape[0]
+    s = _cluster_sums(inf, cluster)
+    se = np.sqrt(np.sum(s**2, axis=0)) / n
+    return np.where(se <= _TINY_SE, np.nan, se)
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PretestResult:
+    """Wald pre-test of parallel trends: all pre-treatment ATT(g,t) equal zero.
+
+    Attributes
+    ----------
+    statistic : float
+        ``W = n * att_pre' V_pre^{-1} att_pre``.
+    df : int
+        Number of restrictions (pre-treatment ATT(g,t) with a finite standard error).
+    p_value : float
+        Chi-square(df) upper tail probability (unrounded; R's ``did`` rounds to 5 digits).
+    """
+
+    statistic: float
+    df: int
+    p_value: float
+
+    def __repr__(self) -> str:
+        return f"PretestResult(W={self.statistic:.6f}, df={self.df}, p_value={self.p_value:.6f})"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ATTgtResult(ResultMixin):
+    """Group-time average treatment effects from :func:`att_gt`.
+
+    Attributes
+    ----------
+    group, time : ndarray
+        Cohort (first treated period) and period of each ATT(g,t).
+    estimate, std_error : ndarray
+        ATT(g,t) and its standard error (bootstrap when ``bstrap=True``, else analytic).
+    analytic_std_error : ndarray
+        Influence-function standard errors (always computed).
+    influence : ndarray, shape (n_units, K)
+        Influence functions of the ATT(g,t) (``var ~= sum(inf**2) / n**2``).
+    vcov : ndarray, shape (K, K)
+        Analytic covariance matrix ``inf' inf / n**2``.
+    crit_val : float
+        Critical value of the confidence bands (sup-t when ``cband``, else normal quantile).
+    unit_group, unit_weight : ndarray
+        First treated period (0 = never) and sampling weight of each unit.
+    unit_cluster : ndarray or None
+        Cluster codes of each unit when ``cluster`` was given.
+    periods : ndarray
+        Periods used.
+    settings : dict
+        The arguments of :func:`att_gt`.
+    provenance : Provenance
+        Settings, seed, package version and input hash.
+    """
+
+    group: np.ndarray
+    time: np.ndarray
+    estimate: np.ndarray
+    std_error: np.ndarray
+    analytic_std_error: np.ndarray
+    influence: np.ndarray
+    vcov: np.ndarray
+    crit_val: float
+    unit_group: np.ndarray
+    unit_weight: np.ndarray
+    unit_cluster: np.ndarray | None
+    periods: np.ndarray
+    settings: dict[str, Any]
+    n_units: int
+    n_dropped: int
+    provenance: Provenance
+
+    _title = "Callaway & Sant'Anna (2021) group-time average treatment effects"
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return (
+            f"ATTgtResult(n_att={len(self.estimate)}, n_units={self.n_units}, "
+            f"control_group={s['control_group']!r}, est_method={s['est_method']!r}, "
+            f"base_period={s['base_period']!r}, bstrap={s['bstrap']}, cband={s['cband']})"
+        )
+
+    @property
+    def event_time(self) -> np.ndarray:
+        """Event time ``t - g`` of each ATT(g,t)."""
+        return self.time - self.group
+
+    def _header(self) -> list[tuple[str, str]]:
+        s = self.settings
+        lines = [
+            ("Outcome", str(s["yname"])),
+            ("Comparison group", str(s["control_group"])),
+            ("Estimation method", str(s["est_method"])),
+            ("Base period", str(s["base_period"])),
+            ("Units", str(self.n_units)),
+            (
+                "Standard errors",
+                "multiplier bootstrap" if s["bstrap"] else "analytic (influence function)",
+            ),
+        ]
+        if s["cband"]:
+            lines.append(("Uniform band critical value", f"{self.crit_val:.4f}"))
+        pt = self.pretest()
+        if pt is not None:
+            lines.append(
+                ("Pre-test of parallel trends", f"W = {pt.statistic:.4f}, df = {pt.df}, "
+                 f"p = {pt.p_value:.4f}")
+            )
+        return lines
+
+    def tidy(self) -> pd.DataFrame:
+        """Return one row per ATT(g,t).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term`` (``"ATT(g,t)"``), ``estimate, std_error, statistic, p_value, conf_low,
+            conf_high``, then ``group``, ``time``, ``event_time``; with a uniform band
+            (``cband=True``) ``conf_low/conf_high`` are the simultaneous band and
+            ``point_conf_low/point_conf_high`` the pointwise intervals.
+        """
+        alpha = self.settings["alpha"]
+        tab = wald_table(self.estimate, self.std_error, alpha=alpha, crit=self.crit_val)
+        tab.insert(
+            0,
+            "term",
+            [f"ATT({_num(g)},{_num(t)})" for g, t in zip(self.group, self.time, strict=True)],
+        )
+        tab["group"] = _design_column(self.group)
+        tab["time"] = _design_column(self.time)
+        tab["event_time"] = _design_column(self.event_time)
+        if self.settings["cband"]:
+            pw = wald_table(self.estimate, self.std_error, alpha=alpha)
+            tab["point_conf_low"] = pw["conf_low"].to_numpy()
+            tab["point_conf_high"] = pw["conf_high"].to_numpy()
+        return tab
+
+    def pretest(self) -> PretestResult | None:
+        """Wald pre-test that every pre-treatment ATT(g,t) is zero.
+
+        Returns
+        -------
+        PretestResult or None
+            None when there is no pre-treatment ATT(g,t), when one is missing, or when their
+            covariance matrix is numerically singular (as R's ``did``).
+
+        Notes
+        -----
+        ``W = n * a' (n V)^{-1} a`` with ``a`` the pre-treatment ATT(g,t) (``g > t``) that have a
+        finite standard error and ``V`` their analytic covariance; ``W ~ chi2(len(a))`` under
+        parallel pre-trends (Callaway & Sant'Anna 2021, section 4.3).
+        """
+        se = self.analytic_std_error
+        pre = np.flatnonzero((self.group > self.time) & np.isfinite(se))
+        if len(pre) == 0:
+            return None
+        a = self.estimate[pre]
+        v = self.vcov[np.ix_(pre, pre)]
+        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(v))):
+            return None
+        if 1.0 / np.linalg.cond(v, p=1) <= np.finfo(float).eps:
+            return None
+        w_stat = float(a @ np.linalg.solve(v, a))
+        return PretestResult(
+            statistic=w_stat, df=len(pre), p_value=float(stats.chi2.sf(w_stat, len(pre)))
+        )
+
+    def aggregate(
+        self,
+        type: AggregationType = "group",
+        *,
+        min_e: float = -math.inf,
+        max_e: float = math.inf,
+        balance_e: int | None = None,
+        bstrap: bool | None = None,
+        cband: bool | None = None,
+        n_boot: int | None = None,
+        seed: int | None = None,
+        alpha: float | None = None,
+    ) -> AggregateResult:
+        """Aggregate the ATT(g,t) into summary parameters.
+
+        Parameters
+        ----------
+        type : {"simple", "dynamic", "group", "calendar"}, default "group"
+            ``"simple"``: average of all post-treatment ATT(g,t) weighted by cohort size;
+            ``"dynamic"``: event-study ``theta(e)`` averaging ATT(g, g+e) across cohorts;
+            ``"group"``: ``theta(g)`` averaging each cohort's post-treatment ATT(g,t), and their
+            cohort-size weighted mean; ``"calendar"``: ``theta(t)`` averaging the ATT(g,t) of
+            cohorts treated by ``t``, and their mean over periods.
+        min_e, max_e : float
+            Event times kept (``"dynamic"``); ``max_e`` also limits the post-treatment periods
+            used by ``"simple"`` and ``"group"`` (counted in positions of the sorted union of
+            periods and cohorts, as R's ``did``).
+        balance_e : int, optional
+            ``"dynamic"`` only: keep cohorts observed for at least ``balance_e`` periods after
+            treatment and event times ``<= balance_e``, so that the composition of cohorts does
+            not change with ``e``.
+        bstrap, cband, n_boot, seed, alpha : optional
+            Inference settings; default to those of :func:`att_gt`.
+
+        Returns
+        -------
+        AggregateResult
+
+        Raises
+        ------
+        OptionError
+            Unknown ``type`` or invalid inference settings.
+        EstimationError
+            When an ATT(g,t) entering the aggregation is missing, or nothing is left to average.
+
+        Notes
+        -----
+        With ``w_g = P(G = g)`` estimated by weighted cohort shares, the aggregates are
+        ``theta_S = sum_{g<=t} w_g ATT(g,t) / sum_{g<=t} w_g``,
+        ``theta_D(e) = sum_g 1{g+e in T} w_g ATT(g,g+e) / sum_g 1{g+e in T} w_g``,
+        ``theta_G(g) = mean_{t>=g} ATT(g,t)`` and ``theta_C(t) = sum_{g<=t} w_g ATT(g,t) /
+        sum_{g<=t} w_g`` (Callaway & Sant'Anna 2021, section 3). Influence functions include the
+        estimation effect of the weights ``w_g`` and give the same standard errors as R's
+        ``did::aggte``.
+
+        References
+        ----------
+        Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple
+        time periods. Journal of Econometrics 225(2), 200-230.
+        """
+        check_option("type", type, _AGG_TYPES)
+        s = self.settings
+        bstrap = s["bstrap"] if bstrap is None else bstrap
+        cband = s["cband"] if cband is None else cband
+        n_boot = s["n_boot"] if n_boot is None else n_boot
+        seed = s["seed"] if seed is None else seed
+        alpha = s["alpha"] if alpha is None else alpha
+        _check_inference(alpha, bstrap, cband, n_boot, seed)
+        return _aggregate(
+            self,
+            type,
+            min_e=min_e,
+            max_e=max_e,
+            balance_e=balance_e,
+            bstrap=bool(bstrap),
+            cband=bool(cband),
+            n_boot=int(n_boot),
+            seed=seed,
+            alpha=float(alpha),
+        )
+
+    def plot(self, ax: Any = None) -> Any:
+        """Plot ATT(g,t) with confidence intervals against period, one series per cohort.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure is created when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        t = self.tidy()
+        cohorts = np.unique(self.group)
+        width = 0.3 / max(len(cohorts), 1)
+        for j, g in enumerate(cohorts):
+            rows = self.group == g
+            x = self.time[rows] + (j - (len(cohorts) - 1) / 2) * width
+            est = t["estimate"].to_numpy()[rows]
+            lo = t["conf_low"].to_numpy()[rows]
+            hi = t["conf_high"].to_numpy()[rows]
+            ax.errorbar(x, est, yerr=[est - lo, hi - est], fmt="o", capsize=2,
+                        label=f"g = {_num(g)}")
+        ax.axhline(0.0, color="0.5", linewidth=0.8)
+        ax.set_xlabel("period")
+        ax.set_ylabel("ATT(g,t)")
+        ax.legend(title="cohort", fontsize="small")
+        return ax
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class AggregateResult(ResultMixin):
+    """Aggregated ATT(g,t) from :meth:`ATTgtResult.aggregate`.
+
+    Attributes
+    ----------
+    type : str
+        ``"simple"``, ``"dynamic"``, ``"group"`` or ``"calendar"``.
+    element : ndarray
+        Event times, cohorts or periods of the per-element estimates (empty for ``"simple"``).
+    estimate, std_error : ndarray
+        Per-element estimates and standard errors.
+    overall_estimate, overall_std_error : float
+        Overall summary parameter and its standard error.
+    influence : ndarray, shape (n_units, n_elements)
+        Influence functions of the per-element estimates.
+    overall_influence : ndarray, shape (n_units,)
+        Influence function of the overall estimate.
+    crit_val : float
+        Critical value of the per-element band (sup-t when ``cband``).
+    settings : dict
+        Aggregation and inference settings.
+    provenance : Provenance
+        Provenance of the underlying :class:`ATTgtResult`.
+    """
+
+    type: str
+    element: np.ndarray
+    estimate: np.ndarray
+    std_error: np.ndarray
+    overall_estimate: float
+    overall_std_error: float
+    influence: np.ndarray
+    overall_influence: np.ndarray
+    crit_val: float
+    settings: dict[str, Any]
+    provenance: Provenance
+
+    _title = "Aggregated group-time average treatment effects"
+
+    def __repr__(self) -> str:
+        return (
+            f"AggregateResult(type={self.type!r}, n_elements={len(self.estimate)}, "
+            f"overall_estimate={self.overall_estimate:.6f}, "
+            f"overall_std_error={self.overall_std_error:.6f})"
+        )
+
+    @property
+    def _design_name(self) -> str | None:
+        return {"dynamic": "event_time", "group": "group", "calendar": "time"}.get(self.type)
+
+    def _header(self) -> list[tuple[str, str]]:
+        s = self.settings
+        lines = [
+            ("Aggregation", self.type),
+            ("Overall", f"{self.overall_estimate:.4f} (SE {self.overall_std_error:.4f})"),
+            ("Standard errors", "multiplier bootstrap" if s["bstrap"] else "analytic"),
+        ]
+        if s["cband"]:
+            lines.append(("Uniform band critical value", f"{self.crit_val:.4f}"))
+        return lines
+
+    def tidy(self) -> pd.DataFrame:
+        """Return per-element rows followed by one ``"overall"`` row.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``term, estimate, std_error, statistic, p_value, conf_low, conf_high`` then the
+            design column (``event_time`` for ``"dynamic"``, ``group`` for ``"group"``, ``time``
+            for ``"calendar"``; missing on the overall row); with a uniform band the per-element
+            ``conf_low/conf_high`` are simultaneous and ``point_conf_low/point_conf_high`` are
+            pointwise (the overall row has equal pointwise and band intervals).
+        """
+        alpha = self.settings["alpha"]
+        name = self._design_name
+        label = {"dynamic": "e", "group": "g", "calendar": "t"}.get(self.type, "")
+        elem = wald_table(self.estimate, self.std_error, alpha=alpha, crit=self.crit_val)
+        over = wald_table([self.overall_estimate], [self.overall_std_error], alpha=alpha)
+        tab = pd.concat([elem, over], ignore_index=True)
+        terms = [f"ATT({label}={_num(v)})" for v in self.element] + ["overall"]
+        tab.insert(0, "term", terms)
+        if name is not None:
+            tab[name] = _design_column(np.append(self.element.astype(float), np.nan))
+        if self.settings["cband"]:
+            pw = wald_table(
+                np.append(self.estimate, self.overall_estimate),
+                np.append(self.std_error, self.overall_std_error),
+                alpha=alpha,
+            )
+            tab["point_conf_low"] = pw["conf_low"].to_numpy()
+            tab["point_conf_high"] = pw["conf_high"].to_numpy()
+        return tab
+
+    def plot(self, ax: Any = None) -> Any:
+        """Plot the per-element estimates with their bands (event-study plot for "dynamic").
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure is created when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        t = self.tidy()
+        if self.type == "simple":
+            x = np.array([0.0])
+            sel = t.iloc[[-1]]
+        else:
+            x = self.element.astype(float)
+            sel = t.iloc[:-1]
+        est = sel["estimate"].to_numpy(dtype=float)
+        lo = sel["conf_low"].to_numpy(dtype=float)
+        hi = sel["conf_high"].to_numpy(dtype=float)
+        colors = ["C0" if (self.type != "dynamic" or xi < 0) else "C3" for xi in x]
+        for xi, e, a, b, c in zip(x, est, lo, hi, colors, strict=True):
+            ax.errorbar([xi], [e], yerr=[[e - a], [b - e]], fmt="o", color=c, capsize=3)
+        ax.axhline(0.0, color="0.5", linewidth=0.8)
+        if self.type == "dynamic":
+            ax.axvline(-0.5, color="0.7", linestyle="--", linewidth=0.8)
+        ax.set_xlabel(self._design_name or "overall")
+        ax.set_ylabel("ATT")
+        return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# aggregation
+# ---------------------------------------------------------------------------------------------
+
+
+def _agg_if(inf: np.ndarray, keep: np.ndarray, wts: np.ndarray, wif: np.ndarray | None,
+            att: np.ndarray) -> np.ndarray:
+    out = inf[:, keep] @ wts
+    if wif is not None:
+        out = out + wif @ att[keep]
+    return np.asarray(out)
+
+
+def _aggregate(
+    res: ATTgtResult,
+    type_: str,
+    *,
+    min_e: float,
+    max_e: float,
+    balance_e: int | None,
+    bstrap: bool,
+    cband: bool,
+    n_boot: int,
+    seed: int | None,
+    alpha: float,
+) -> AggregateResult:
+    att = res.estimate
+    group, time = res.group, res.time
+    inf = res.influence
+    unit_g, unit_w = res.unit_group, res.unit_weight
+    glist = np.unique(unit_g[unit_g > 0])
+    if np.isnan(att).any():
+        bad = np.flatnonzero(np.isnan(att))
+        raise EstimationError(
+            f"{len(bad)} ATT(g,t) are missing (first: "
+            f"{_first(f'ATT({_num(group[i])},{_num(time[i])})' for i in bad)}); aggregation "
+            "needs all of them. Check the small-group warnings of att_gt."
+        )
+    # positions in the sorted union of periods and cohorts (R's did recodes to these)
+    gt_union = np.union1d(res.periods, glist)
+    pos_t = np.searchsorted(gt_union, time) + 1.0
+    pos_g = np.searchsorted(gt_union, group) + 1.0
+    # cohort shares
+    n = len(unit_g)
+    pg_by_g = {gv: float(np.mean(unit_w * (unit_g == gv))) for gv in glist}
+    pg = np.array([pg_by_g.get(gv, 0.0) for gv in group])
+
+    def se_of(f: np.ndarray) -> np.ndarray:
+        f2 = f if f.ndim == 2 else f[:, None]
+        return _analytic_se(f2, res.unit_cluster)
+
+    elements: np.ndarray
+    elem_est: np.ndarray
+    elem_inf: np.ndarray
+    if type_ == "simple":
+        keep = np.flatnonzero((group <= time) & (pos_t <= pos_g + max_e))
+        if len(keep) == 0:
+            raise EstimationError("no post-treatment ATT(g,t) to aggregate.")
+        wts = pg[keep] / pg[keep].sum()
+        overall = float(np.sum(att[keep] * wts))
+        wif = weights_influence(keep, pg, group, unit_w, unit_g)
+        overall_if = _agg_if(inf, keep, wts, wif, att)
+        elements = np.array([])
+        elem_est = np.array([])
+        elem_inf = np.zeros((n, 0))
+    elif type_ == "group":
+        ests, ifs, used = [], [], []
+        for gv in glist:
+            keep = np.flatnonzero((group == gv) & (gv <= time) & (pos_t <= pos_g + max_e))
+            used.append(gv)
+            if len(keep) == 0:
+                ests.append(float("nan"))
+                ifs.append(np.full(n, np.nan))
+                continue
+            wts = pg[keep] / pg[keep].sum()
+            ests.append(float(np.mean(att[keep])))
+            ifs.append(_agg_if(inf, keep, wts, None, att))
+        elements = np.asarray(used, dtype=float)
+        elem_est = np.asarray(ests)
+        elem_inf = np.column_stack(ifs)
+        pgg = np.array([pg_by_g[gv] for gv in glist])
+        idx = np.arange(len(glist))
+        wif = weights_influence(idx, pgg, glist, unit_w, unit_g)
+        overall = float(np.sum(elem_est * pgg) / pgg.sum())
+        overall_if = _agg_if(elem_inf, idx, pgg / pgg.sum(), wif, elem_est)
+    elif type_ == "dynamic":
+        evt = time - group
+        include = np.ones(len(att), dtype=bool)
+        eseq = np.unique(evt)
+        if balance_e is not None:
+            include = (res.periods[-1] - group) >= balance_e
+            eseq = np.unique(evt[include])
+            t_first = gt_union[0]
+            eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - res.periods[-1] + t_first)]
+        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        if len(eseq) == 0:
+            raise EstimationError(
+                f"no event times left after min_e={min_e}, max_e={max_e}, balance_e={balance_e}."
+            )
+        ests, ifs = [], []
+        for e in eseq:
+            keep = np.flatnonzero((evt == e) & include)
+            wts = pg[keep] / pg[keep].sum()
+            ests.append(float(np.sum(att[keep] * wts)))
+            wif = weights_influence(keep, pg, group, unit_w, unit_g)
+            ifs.append(_agg_if(inf, keep, wts, wif, att))
+        elements = eseq.astype(float)
+        elem_est = np.asarray(ests)
+        elem_inf = np.column_stack(ifs)
+        epos = np.flatnonzero(eseq >= 0)
+        if len(epos) == 0:
+            overall = float("nan")
+            overall_if = np.full(n, np.nan)
+        else:
+            overall = float(np.mean(elem_est[epos]))
+            overall_if = _agg_if(elem_inf, epos, np.full(len(epos), 1.0 / len(epos)), None,
+                                 elem_est)
+    else:  # calendar
+        min_g = group.min()
+        tlist = np.unique(time)
+        ctlist = tlist[tlist >= min_g]
+        ests, ifs = [], []
+        for tv in ctlist:
+            keep = np.flatnonzero((time == tv) & (group <= time))
+            wts = pg[keep] / pg[keep].sum()
+            ests.append(float(np.sum(att[keep] * wts)))
+            wif = weights_influence(keep, pg, group, unit_w, unit_g)
+            ifs.append(_agg_if(inf, keep, wts, wif, att))
+        elements = ctlist.astype(float)
+        elem_est = np.asarray(ests)
+        elem_inf = np.column_stack(ifs) if ifs else np.zeros((n, 0))
+        idx = np.arange(len(ctlist))
+        overall = float(np.mean(elem_est))
+        overall_if = _agg_if(elem_inf, idx, np.full(len(idx), 1.0 / len(idx)), None, elem_est)
+
+    elem_se = se_of(elem_inf) if elem_inf.shape[1] else np.array([])
+    overall_se = float(se_of(overall_if)[0])
+    crit = float(stats.norm.ppf(1 - alpha / 2))
+    if bstrap:
+        rng = np.random.default_rng(seed)
+        all_if = np.column_stack([elem_inf, overall_if])
+        ok = np.all(np.isfinite(all_if), axis=0)
+        bse = np.full(all_if.shape[1], np.nan)
+        bse_ok, bcrit = multiplier_bootstrap(
+            all_if[:, ok], n_boot=n_boot, rng=rng, alpha=alpha, cluster=res.unit_cluster
+        )
+        bse[ok] = bse_ok
+        elem_se, overall_se = bse[:-1], float(bse[-1])
+        if cband and elem_inf.shape[1]:
+            rng = np.random.default_rng(seed)
+        if cband and elem_inf.shape[1]:
+            eok = np.all(np.isfinite(elem_inf), axis=0)
+            _, crit = multiplier_bootstrap(
+                elem_inf[:, eok], n_boot=n_boot, rng=rng, alpha=alpha, cluster=res.unit_cluster
+            )
+    settings = {
+        "type": type_,
+        "min_e": min_e,
+        "max_e": max_e,
+        "balance_e": balance_e,
+        "bstrap": bstrap,
+        "cband": cband,
+        "n_boot": n_boot,
+        "seed": seed,
+        "alpha": alpha,
+    }
+    for arr in (elements, elem_est, elem_se, elem_inf, overall_if):
+        arr.setflags(write=False)
+    return AggregateResult(
+        type=type_,
+        element=elements,
+        estimate=elem_est,
+        std_error=elem_se,
+        overall_estimate=overall,
+        overall_std_error=overall_se,
+        influence=elem_inf,
+        overall_influence=overall_if,
+        crit_val=crit,
+        settings=settings,
+        provenance=res.provenance,
+    )
+
+
+def _check_inference(alpha: Any, bstrap: Any, cband: Any, n_boot: Any, seed: Any) -> None:
+    if not isinstance(alpha, (float, int)) or isinstance(alpha, bool) or not 0 < alpha < 1:
+        raise OptionError(f"alpha must be a number in (0, 1), e.g. 0.05; got {alpha!r}.")
+    for name, val in (("bstrap", bstrap), ("cband", cband)):
+        if not isinstance(val, (bool, np.bool_)):
+            raise OptionError(f"{name} must be True or False; got {val!r}.")
+    if cband and not bstrap:
+        raise OptionError(
+            "cband=True needs the multiplier bootstrap for the sup-t critical value; got "
+            "bstrap=False. Set bstrap=True (and a seed) or cband=False."
+        )
+    if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < 2:
+        raise OptionError(f"n_boot must be an integer >= 2, e.g. 999; got {n_boot!r}.")
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
+        raise OptionError(f"seed must be an int or None; got {seed!r}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# public entry point
+# ---------------------------------------------------------------------------------------------
+
+
+def att_gt(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    tname: str,
+    idname: str,
+    gname: str,
+    xformla: str | None = None,
+    control_group: ControlGroup = "never_treated",
+    est_method: EstMethod = "dr",
+    base_period: BasePeriod = "varying",
+    anticipation: int = 0,
+    weights: str | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+    bstrap: bool = False,
+    cband: bool = False,
+    n_boot: int = 999,
+    seed: int | None = None,
+) -> ATTgtResult:
+    """Group-time average treatment effects of Callaway & Sant'Anna (2021).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Balanced panel in long format, one row per unit and period.
+    yname : str
+        Outcome column.
+    tname : str
+        Period column (numeric; need not be equally spaced).
+    idname : str
+        Unit identifier column.
+    gname : str
+        First period in which the unit is treated; 0 (or inf) for never-treated units. Must be
+        constant within unit (treatment is absorbing).
+    xformla : str, optional
+        Covariates as a one-sided formula, e.g. ``"~ lpop"`` or ``"~ x1 + C(region)"``
+        (parsed with formulaic). An intercept is always included. Covariate values are taken
+        from the base period of each comparison (the earlier of its two periods).
+    control_group : {"never_treated", "not_yet_treated"}, default "never_treated"
+        Comparison units: never treated, or never treated plus those not yet treated in both
+        periods of the comparison (more precisely, not treated by the later period plus
+        ``anticipation``).
+    est_method : {"dr", "ipw", "reg"}, default "dr"
+        2x2 estimator: doubly robust (Sant'Anna & Zhao 2020), normalised inverse probability
+        weighting (Abadie 2005), or outcome regression (Heckman, Ichimura & Todd 1997).
+    base_period : {"varying", "universal"}, default "varying"
+        ``"varying"``: pre-treatment ATT(g,t) compare period ``t`` with ``t-1`` (post-treatment
+        ones with ``g - 1 - anticipation``); ``"universal"``: every ATT(g,t) compares with
+        ``g - 1 - anticipation`` and ATT(g, g-1-anticipation) is reported as 0.
+    anticipation : int, default 0
+        Number of periods before ``g`` in which units may already react to the treatment.
+    weights : str, optional
+        Column of time-invariant sampling weights.
+    cluster : str, optional
+        Column of a time-invariant cluster identifier coarser than the unit. Analytic standard
+        errors then sum influence functions within clusters, ``se = sqrt(sum_c S_c^2) / n``, and
+        bootstrap multipliers are drawn per cluster. (R's ``did`` always clusters by unit and
+        uses ``clustervars`` only in the bootstrap; without ``cluster`` laborai's numbers are
+        R's.)
+    alpha : float, default 0.05
+        One minus the confidence level.
+    bstrap : bool, default False
+        Use the multiplier bootstrap (Mammen weights) for standard errors.
+    cband : bool, default False
+        Simultaneous (sup-t) confidence band over all ATT(g,t); requires ``bstrap=True``.
+    n_boot : int, default 999
+        Bootstrap draws.
+    seed : int, optional
+        Seed of ``numpy.random.default_rng`` for the bootstrap.
+
+    Returns
+    -------
+    ATTgtResult
+        With :meth:`~ATTgtResult.tidy`, :meth:`~ATTgtResult.aggregate`,
+        :meth:`~ATTgtResult.pretest`, :meth:`~ATTgtResult.plot`, ``summary()``, ``to_latex()``,
+        ``to_markdown()``.
+
+    Raises
+    ------
+    OptionError
+        An option outside its allowed values (the message lists them).
+    DataValidationError
+        Missing columns, missing values, duplicate unit-periods, an unbalanced panel, or a
+        ``gname``/``weights``/``cluster`` that varies within unit.
+    EstimationError
+        No never-treated units with ``control_group="never_treated"``, nothing to estimate, or
+        singular covariates.
+
+    Warns
+    -----
+    DroppedUnitsWarning
+        Units treated in the first period are dropped (they have no pre-treatment period);
+        units first treated after the last period are recoded as never treated.
+    SmallSampleWarning
+        A cohort or comparison group with fewer than 5 units.
+
+    Notes
+    -----
+    The estimand is the group-time average treatment effect
+
+    .. math:: ATT(g,t) = E[Y_t(g) - Y_t(0) \\mid G = g],
+
+    identified under no anticipation (beyond ``anticipation`` periods), parallel trends
+    conditional on the covariates for the chosen comparison group, and overlap (propensity
+    scores bounded away from one). For ``t >= g`` it equals
+
+    .. math:: E[Y_t - Y_{g-1} | G=g] - E[Y_t - Y_{g-1} | C]
+
+    adjusted for covariates by the chosen 2x2 estimator, with ``C`` the comparison group.
+    Each ATT(g,t) uses only the units of cohort ``g`` and of the comparison group; its
+    influence function is scaled by ``n / n_gt`` so that all ATT(g,t) share the unit-level
+    sample and their joint covariance is ``inf' inf / n^2``.
+
+    References
+    ----------
+    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time
+    periods. Journal of Econometrics 225(2), 200-230.
+
+    Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences
+    estimators. Journal of Econometrics 219(1), 101-122.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import laborai as la
+    >>> rng = np.random.default_rng(0)
+    >>> units = pd.DataFrame({"id": range(300), "g": rng.choice([0, 3, 4], 300)})
+    >>> df = units.merge(pd.DataFrame({"t": [1, 2, 3, 4]}), how="cross")
+    >>> df["y"] = rng.normal(size=len(df)) + ((df.g > 0) & (df.t >= df.g))
+    >>> res = la.did.att_gt(df, yname="y", tname="t", idname="id", gname="g")
+    >>> res.aggregate("dynamic").tidy()[["term", "estimate"]].shape
+    (5, 2)
+    """
+    check_option("control_group", control_group, _CONTROL_GROUPS)
+    check_option("est_method", est_method, _EST_METHODS)
+    check_option("base_period", base_period, _BASE_PERIODS)
+    if (
+        not isinstance(anticipation, (int, np.integer))
+        or isinstance(anticipation, bool)
+        or anticipation < 0
+    ):
+        raise OptionError(f"anticipation must be an integer >= 0; got {anticipation!r}.")
+    _check_inference(alpha, bstrap, cband, n_boot, seed)
+    rhs = _formula_terms(xformla)
+    panel = _validate_and_pivot(
+        data,
+        yname=yname,
+        tname=tname,
+        idname=idname,
+        gname=gname,
+        rhs=rhs,
+        weights=weights,
+        cluster=cluster,
+        anticipation=int(anticipation),
+        control_group=control_group,
+    )
+    group, time, att, inf = _compute_att_gt(
+        panel,
+        control_group=control_group,
+        est_method=est_method,
+        base_period=base_period,
+        anticipation=int(anticipation),
+    )
+    n = inf.shape[0]
+    s = _cluster_sums(np.nan_to_num(inf), panel.cluster)
+    vcov = s.T @ s / n**2
+    se_an = _analytic_se(inf, panel.cluster)
+    se = se_an
+    crit = float(stats.norm.ppf(1 - alpha / 2))
+    if bstrap:
+        ok = np.all(np.isfinite(inf), axis=0) & np.isfinite(se_an)
+        se = np.full(len(att), np.nan)
+        bse, bcrit = multiplier_bootstrap(
+            inf[:, ok], n_boot=n_boot, rng=np.random.default_rng(seed), alpha=alpha,
+            cluster=panel.cluster,
+        )
+        se[ok] = bse
+        if cband:
+            crit = bcrit
+    settings = {
+        "yname": yname,
+        "tname": tname,
+        "idname": idname,
+        "gname": gname,
+        "xformla": xformla,
+        "control_group": control_group,
+        "est_method": est_method,
+        "base_period": base_period,
+        "anticipation": int(anticipation),
+        "weights": weights,
+        "cluster": cluster,
+        "alpha": float(alpha),
+        "bstrap": bool(bstrap),
+        "cband": bool(cband),
+        "n_boot": int(n_boot),
+        "seed": seed,
+    }
+    prov = make_provenance("att_gt", data, settings, seed=seed)
+    arrays = (group, time, att, se, se_an, inf, vcov, panel.g, panel.w, panel.periods)
+    for arr in arrays:
+        arr.setflags(write=False)
+    return ATTgtResult(
+        group=group,
+        time=time,
+        estimate=att,
+        std_error=se,
+        analytic_std_error=se_an,
+        influence=inf,
+        vcov=vcov,
+        crit_val=crit,
+        unit_group=panel.g,
+        unit_weight=panel.w,
+        unit_cluster=panel.cluster,
+        periods=panel.periods,
+        settings=settings,
+        n_units=n,
+        n_dropped=panel.n_dropped_first,
+        provenance=prov,
+    )
+
