@@ -8,8 +8,36 @@ from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, wald_tab
 __all__ = ["TIDY_COLUMNS", "Provenance", "ResultMixin", "wald_table"]
 
 # --- core regression DiD (twfe, event_study, ddd, etable, inference) ---
+from laborai.did.inference import (
+    RITestResult,
+    WildBootstrapResult,
+    ri_test,
+    wild_cluster_bootstrap,
+)
+from laborai.did.twfe import EventStudyResult, TWFEResult, ddd, event_study, twfe
+
+__all__ += [
+    "EventStudyResult",
+    "RITestResult",
+    "TWFEResult",
+    "WildBootstrapResult",
+    "ddd",
+    "event_study",
+    "ri_test",
+    "twfe",
+    "wild_cluster_bootstrap",
+]
 
 # --- Callaway-Sant'Anna (att_gt) ---
+from laborai.did.cs import (  # noqa: E402
+    AggregateResult,
+    ATTgtResult,
+    DroppedUnitsWarning,
+    PretestResult,
+    att_gt,
+)
+
+__all__ += ["ATTgtResult", "AggregateResult", "DroppedUnitsWarning", "PretestResult", "att_gt"]
 
 # --- Bacon decomposition, HonestDiD, synthetic DiD, Sun-Abraham ---
 from laborai.did.bacon import BaconResult, bacon

@@ -1,0 +1,795 @@
+"""Few-cluster inference: wild cluster restricted bootstrap and randomization inference.
+
+Two tools for the case that matters on a marketplace panel: a handful of treated categories
+(clusters), where conventional cluster-robust standard errors over-reject.
+
+* :func:`wild_cluster_bootstrap` -- the wild cluster *restricted* (WCR) bootstrap-t of Cameron,
+  Gelbach & Miller (2008), computed with the closed-form algebra of Roodman, MacKinnon, Nielsen
+  & Webb (2019, "fast and wild") after fixed effects are partialled out, with or without
+  regression weights; p-value and a confidence set by test inversion.
+* :func:`ri_test` -- randomization (permutation) inference that reassigns which groups are
+  treated, by exact enumeration when the number of assignments is small and by sampling
+  otherwise (Fisher 1935; MacKinnon & Webb 2020).
+
+Both are pure NumPy kernels with a pandas front end.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from laborai._validation import check_option
+from laborai.did._results import Provenance, ResultMixin, make_provenance
+from laborai.errors import DataValidationError, EstimationError, OptionError
+
+__all__ = [
+    "RITestResult",
+    "WildBootstrapResult",
+    "ri_test",
+    "wild_cluster_bootstrap",
+]
+
+BootWeights = Literal["rademacher", "webb"]
+RIStatistic = Literal["coef", "t"]
+
+_WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+
+
+# --------------------------------------------------------------------------------------------
+# Small numerical helpers (shared with twfe.py)
+# --------------------------------------------------------------------------------------------
+
+
+def _fe_matrices(fe: np.ndarray | None) -> list[sparse.csr_matrix]:
+    """Sparse indicator matrices, one per fixed-effect dimension (codes 0..L-1 per column)."""
+    if fe is None or fe.size == 0:
+        return []
+    fe = np.asarray(fe)
+    if fe.ndim == 1:
+        fe = fe[:, None]
+    n = fe.shape[0]
+    mats = []
+    for j in range(fe.shape[1]):
+        codes = fe[:, j].astype(np.int64)
+        mats.append(
+            sparse.csr_matrix((np.ones(n), (np.arange(n), codes)), shape=(n, int(codes.max()) + 1))
+        )
+    return mats
+
+
+def _demean(
+    z: np.ndarray,
+    fe: np.ndarray | None,
+    weights: np.ndarray | None = None,
+    *,
+    tol: float = 1e-13,
+    maxiter: int = 100_000,
+) -> np.ndarray:
+    """Weighted within-transformation of ``z`` on one or more sets of fixed effects.
+
+    Alternating projections (method of alternating projections / Gauss-Seidel over fixed-effect
+    dimensions) until the largest change is below ``tol`` times the scale of ``z``. Returns
+    ``z - D (D'WD)^- D'W z`` where ``D`` holds every fixed-effect indicator.
+    """
+    out = np.array(z, dtype=float, copy=True)
+    mats = _fe_matrices(fe)
+    if not mats:
+        return out
+    squeeze = out.ndim == 1
+    if squeeze:
+        out = out[:, None]
+    w = np.ones(out.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    denoms = [np.asarray(m.T @ w).ravel() for m in mats]
+    scale = max(float(np.max(np.abs(out))) if out.size else 0.0, 1.0)
+    for it in range(maxiter):
+        change = 0.0
+        for m, den in zip(mats, denoms, strict=True):
+            means = (m.T @ (w[:, None] * out)) / den[:, None]
+            step = m @ means
+            out -= step
+            change = max(change, float(np.max(np.abs(step))) if step.size else 0.0)
+        if change <= tol * scale or len(mats) == 1:
+            break
+        if it == maxiter - 1:  # pragma: no cover - pathological designs only
+            raise EstimationError(
+                f"fixed-effect demeaning did not converge in {maxiter} iterations; "
+                "check for nearly disconnected fixed-effect groups."
+            )
+    return out[:, 0] if squeeze else out
+
+
+def _draw_weights(
+    G: int, n_boot: int, boot_weights: str, rng: np.random.Generator
+) -> tuple[np.ndarray, bool]:
+    """Bootstrap weight matrix (G x B) and whether all Rademacher sign vectors were enumerated."""
+    if boot_weights == "rademacher" and G <= 30 and n_boot >= 2**G:
+        grid = np.array(list(itertools.product((-1.0, 1.0), repeat=G))).T
+        return grid, True
+    if boot_weights == "rademacher":
+        return rng.choice(np.array([-1.0, 1.0]), size=(G, n_boot)), False
+    return rng.choice(_WEBB, size=(G, n_boot)), False
+
+
+# --------------------------------------------------------------------------------------------
+# Wild cluster restricted bootstrap kernel
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _WCRKernel:
+    """Precomputed pieces of the WCR bootstrap for one coefficient (linear in the null value)."""
+
+    beta: float
+    se: float
+    ssc: float
+    # bootstrap numerators and squared denominators are linear / quadratic in beta0
+    nv0: np.ndarray
+    nv1: np.ndarray
+    da: np.ndarray
+    db: np.ndarray
+    dd: np.ndarray
+    n_boot: int
+    enumerated: bool
+
+    def t_star(self, beta0: float) -> np.ndarray:
+        num = self.nv0 - beta0 * self.nv1
+        den2 = self.ssc * (self.da - 2.0 * beta0 * self.db + beta0**2 * self.dd)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return num / np.sqrt(np.maximum(den2, 0.0))
+
+    def t_obs(self, beta0: float) -> float:
+        return (self.beta - beta0) / self.se
+
+    def p_value(self, beta0: float) -> float:
+        t = abs(self.t_obs(beta0))
+        ts = np.abs(self.t_star(beta0))
+        # ties (|t*| equal to |t| up to rounding, e.g. the draw v = 1) count as extreme
+        return float(np.mean(ts >= t * (1.0 - 1e-10)))
+
+    def conf_int(self, alpha: float, max_expand: int = 60) -> tuple[float, float]:
+        """Invert the test: the set {beta0 : p(beta0) > alpha}, ends found by bisection."""
+        ends = []
+        for sign in (-1.0, 1.0):
+            inside = self.beta
+            step = max(self.se, 1e-12 * max(abs(self.beta), 1.0))
+            outside = self.beta + sign * 2.0 * step
+            k = 0
+            while self.p_value(outside) > alpha:
+                inside = outside
+                step *= 2.0
+                outside = self.beta + sign * 2.0 * step
+                k += 1
+                if k > max_expand:
+                    outside = sign * math.inf
+                    break
+            if math.isinf(outside):
+                ends.append(outside)
+                continue
+            for _ in range(200):
+                mid = 0.5 * (inside + outside)
+                if self.p_value(mid) > alpha:
+                    inside = mid
+                else:
+                    outside = mid
+                if abs(outside - inside) <= 1e-10 * max(self.se, 1e-300):
+                    break
+            ends.append(0.5 * (inside + outside))
+        return ends[0], ends[1]
+
+
+def _wcr_kernel(
+    y: np.ndarray,
+    X: np.ndarray,
+    j: int,
+    cluster: np.ndarray,
+    *,
+    fe: np.ndarray | None,
+    weights: np.ndarray | None,
+    V: np.ndarray,
+    enumerated: bool,
+    ssc: float | None = None,
+) -> _WCRKernel:
+    """Build the WCR bootstrap for coefficient ``j`` of ``y ~ X | fe`` clustered by ``cluster``.
+
+    The regression is transformed once: weighted within-transformation on ``fe`` then
+    multiplication by the square root of the weights, so that the problem is an unweighted OLS
+    without fixed effects (Frisch-Waugh-Lovell). The bootstrap outcome ``y* = X2 b2 + b0 xj +
+    u_r * v_g`` is *not* orthogonal to fixed effects that are not nested in the clusters, so the
+    per-cluster residual blocks ``E_h u_r`` are projected off the fixed effects (``A = Q E u_r``),
+    which reproduces the bootstrap with every fixed effect as a dummy variable exactly.
+    """
+    n, k = X.shape
+    sw = np.ones(n) if weights is None else np.sqrt(np.asarray(weights, dtype=float))
+
+    def q(z: np.ndarray) -> np.ndarray:
+        if fe is None:
+            return z
+        zz = z / (sw[:, None] if z.ndim == 2 else sw)
+        out = _demean(zz, fe, weights)
+        return out * (sw[:, None] if z.ndim == 2 else sw)
+
+    Xs = q(X * sw[:, None]) if fe is not None else X * sw[:, None]
+    ys = q(y * sw) if fe is not None else y * sw
+    codes, inv = np.unique(cluster, return_inverse=True)
+    G = codes.size
+    if G < 2:
+        raise EstimationError(f"the wild cluster bootstrap needs at least 2 clusters; got {G}.")
+    if ssc is None:
+        ssc = G / (G - 1) * (n - 1) / (n - k)
+    XtX = Xs.T @ Xs
+    XtXi = np.linalg.inv(XtX)
+    beta = XtXi @ (Xs.T @ ys)
+    u = ys - Xs @ beta
+    groups = [np.flatnonzero(inv == g) for g in range(G)]
+    scores = np.stack([Xs[idx].T @ u[idx] for idx in groups])  # G x k
+    vc = ssc * XtXi @ (scores.T @ scores) @ XtXi
+    se = float(np.sqrt(vc[j, j]))
+
+    others = [c for c in range(k) if c != j]
+    X2 = Xs[:, others]
+    xj = Xs[:, j]
+    if X2.shape[1]:
+        P = np.linalg.lstsq(X2, np.column_stack([ys, xj]), rcond=None)[0]
+        u0 = ys - X2 @ P[:, 0]
+        u1 = xj - X2 @ P[:, 1]
+    else:
+        u0, u1 = ys.copy(), xj.copy()
+    r = XtXi[j]
+    out = []
+    for uu in (u0, u1):
+        E = np.zeros((n, G))
+        E[np.arange(n), inv] = uu
+        A = q(E)
+        Sg = [Xs[idx].T @ A[idx] for idx in groups]  # each k x G
+        Bm = sum(Sg)  # k x G (= X' A)
+        nvec = r @ Bm
+        XtXiB = XtXi @ Bm
+        M = np.stack([r @ (Sg[g] - Xs[groups[g]].T @ Xs[groups[g]] @ XtXiB) for g in range(G)])
+        out.append((nvec @ V, M @ V))
+    (nv0, mv0), (nv1, mv1) = out
+    return _WCRKernel(
+        beta=float(beta[j]),
+        se=se,
+        ssc=float(ssc),
+        nv0=nv0,
+        nv1=nv1,
+        da=np.sum(mv0 * mv0, axis=0),
+        db=np.sum(mv0 * mv1, axis=0),
+        dd=np.sum(mv1 * mv1, axis=0),
+        n_boot=V.shape[1],
+        enumerated=enumerated,
+    )
+
+
+def _wild_table(
+    y: np.ndarray,
+    X: np.ndarray,
+    cols: Sequence[int],
+    cluster: np.ndarray,
+    *,
+    fe: np.ndarray | None,
+    weights: np.ndarray | None,
+    n_boot: int,
+    boot_weights: str,
+    seed: int | None,
+    alpha: float,
+    null: float = 0.0,
+    ssc: float | None = None,
+    ci: bool = True,
+) -> tuple[list[dict[str, float]], int, bool]:
+    """Run the WCR bootstrap for each coefficient in ``cols``; same draws for all."""
+    G = np.unique(cluster).size
+    rng = np.random.default_rng(seed)
+    V, enumerated = _draw_weights(G, n_boot, boot_weights, rng)
+    rows = []
+    for j in cols:
+        kern = _wcr_kernel(y, X, j, cluster, fe=fe, weights=weights, V=V, enumerated=enumerated,
+                           ssc=ssc)
+        lo, hi = kern.conf_int(alpha) if ci else (math.nan, math.nan)
+        rows.append({"estimate": kern.beta, "std_error": kern.se,
+                     "statistic": kern.t_obs(null), "p_value": kern.p_value(null),
+                     "conf_low": lo, "conf_high": hi})
+    return rows, V.shape[1], enumerated
+
+
+# --------------------------------------------------------------------------------------------
+# Public: wild cluster bootstrap
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class WildBootstrapResult(ResultMixin):
+    """Result of :func:`wild_cluster_bootstrap` (one row per tested coefficient).
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        ``term, estimate, std_error, statistic, p_value, conf_low, conf_high`` where
+        ``std_error`` and ``statistic`` are the CRV1 ones, ``p_value`` is the bootstrap p-value
+        of ``H0: beta = null`` and the interval is the bootstrap confidence set.
+    n_boot : int
+        Number of bootstrap draws actually used (``2**G`` under full enumeration).
+    enumerated : bool
+        Whether all ``2**G`` Rademacher sign vectors were enumerated.
+    n_clusters, nobs : int
+    provenance : Provenance
+    """
+
+    table: pd.DataFrame
+    n_boot: int
+    enumerated: bool
+    n_clusters: int
+    nobs: int
+    boot_weights: str
+    null: float
+    alpha: float
+    provenance: Provenance
+    _title = "Wild cluster restricted bootstrap"
+
+    def tidy(self) -> pd.DataFrame:
+        """Return a copy of the result table."""
+        return self.table.copy()
+
+    @property
+    def p_value(self) -> float:
+        """Bootstrap p-value of the first tested coefficient."""
+        return float(self.table["p_value"].iloc[0])
+
+    def _header(self) -> list[tuple[str, str]]:
+        return [("Observations", str(self.nobs)), ("Clusters", str(self.n_clusters)),
+                ("Weights", self.boot_weights),
+                ("Draws", f"{self.n_boot}{' (full enumeration)' if self.enumerated else ''}"),
+                ("Null", f"beta = {self.null:g}")]
+
+    def __repr__(self) -> str:
+        return (f"WildBootstrapResult(terms={list(self.table['term'])}, "
+                f"p_value={[round(p, 6) for p in self.table['p_value']]}, "
+                f"n_boot={self.n_boot}, enumerated={self.enumerated})")
+
+
+def _require_columns(data: pd.DataFrame, cols: Sequence[str], where: str) -> None:
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise DataValidationError(
+            f"{where}: column(s) {missing} not found in data; available columns: "
+            f"{list(data.columns)[:20]}. Pass the name of an existing column."
+        )
+
+
+def _prepare_numeric(
+    data: pd.DataFrame, cols: Sequence[str], where: str
+) -> pd.DataFrame:
+    """Select ``cols``; raise (never drop silently) on missing values."""
+    sub = data.loc[:, list(dict.fromkeys(cols))]
+    bad = sub.isna().any(axis=1)
+    if bad.any():
+        first = list(sub.index[bad][:5])
+        raise DataValidationError(
+            f"{where}: {int(bad.sum())} row(s) have missing values in {list(sub.columns)} "
+            f"(first row labels: {first}); drop or impute them before calling {where}."
+        )
+    return sub
+
+
+def wild_cluster_bootstrap(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    xnames: Sequence[str],
+    param: str | Sequence[str] | None = None,
+    cluster: str,
+    fe: Sequence[str] | None = None,
+    weights: str | None = None,
+    null: float = 0.0,
+    n_boot: int = 9999,
+    boot_weights: BootWeights = "rademacher",
+    alpha: float = 0.05,
+    ci: bool = True,
+    seed: int | None = None,
+) -> WildBootstrapResult:
+    """Wild cluster restricted (WCR) bootstrap-t test and confidence set for linear models.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Estimation sample; rows with missing values in the used columns raise an error.
+    yname : str
+        Outcome column.
+    xnames : sequence of str
+        Regressors (the fixed effects in ``fe`` are partialled out; add an intercept column
+        yourself when ``fe`` is empty).
+    param : str or sequence of str, optional
+        Coefficient(s) to test; default: every regressor.
+    cluster : str
+        Cluster column (one-way clustering; the bootstrap weights are drawn per cluster).
+    fe : sequence of str, optional
+        Fixed-effect columns, partialled out by a (weighted) within-transformation.
+    weights : str, optional
+        Analytic regression weights (WLS), as in ``pyfixest.feols(weights=...)``.
+    null : float, default 0.0
+        Value of the coefficient under the null hypothesis.
+    n_boot : int, default 9999
+        Number of bootstrap draws. With Rademacher weights and ``n_boot >= 2**G`` all ``2**G``
+        sign vectors are enumerated instead (as ``boottest`` does), so the p-value is exact.
+    boot_weights : {'rademacher', 'webb'}, default 'rademacher'
+        Distribution of the cluster-level multipliers (Webb's six-point distribution is
+        preferable with fewer than about 12 clusters).
+    alpha : float, default 0.05
+        One minus the confidence level of the bootstrap confidence set.
+    ci : bool, default True
+        Compute the confidence set by test inversion.
+    seed : int, optional
+        Seed for :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    WildBootstrapResult
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, missing values, or non-positive weights.
+    OptionError
+        ``boot_weights`` not in ``{'rademacher', 'webb'}`` or bad ``n_boot``/``alpha``.
+    EstimationError
+        Fewer than two clusters.
+
+    Notes
+    -----
+    For ``H0: beta_j = b0`` the restricted model (``beta_j`` fixed at ``b0``) gives fitted
+    values and residuals ``u_r``; each draw builds ``y* = fitted_r + u_r * v_g`` with one
+    multiplier ``v_g`` per cluster, re-estimates the model and forms the CRV1 t-statistic
+    ``t* = (b*_j - b0) / se*``. The p-value is the share of draws with ``|t*| >= |t|``
+    (symmetric; ties count as extreme). The small-sample factor ``G/(G-1) (N-1)/(N-K)``
+    scales ``t`` and ``t*`` alike and cancels from the p-value. All draws are computed in closed
+    form (Roodman et al. 2019): after partialling out fixed effects, the bootstrap numerator
+    is linear and the squared CRV1 denominator quadratic in ``v``, and both are linear/quadratic
+    in ``b0``. The confidence set is ``{b0 : p(b0) > alpha}`` with the same draws for every
+    ``b0``; its ends are found by bisection to ``1e-10`` standard errors, starting from
+    ``beta_hat`` and doubling outwards (an end is infinite when no rejection is found).
+
+    References
+    ----------
+    Cameron, A. C., Gelbach, J. B. & Miller, D. L. (2008). Bootstrap-based improvements for
+    inference with clustered errors. *Review of Economics and Statistics* 90(3), 414-427.
+    Roodman, D., MacKinnon, J. G., Nielsen, M. O. & Webb, M. D. (2019). Fast and wild: bootstrap
+    inference in Stata using boottest. *Stata Journal* 19(1), 4-60.
+    Webb, M. D. (2023). Reworking wild bootstrap-based inference for clustered errors.
+    *Canadian Journal of Economics* 56(3), 839-858.
+    """
+    check_option("boot_weights", boot_weights, ("rademacher", "webb"))
+    _check_n(n_boot, "n_boot")
+    _check_alpha(alpha)
+    xnames = list(xnames)
+    if not xnames:
+        raise OptionError("xnames must list at least one regressor; got [].")
+    params = xnames if param is None else ([param] if isinstance(param, str) else list(param))
+    for p in params:
+        if p not in xnames:
+            raise OptionError(f"param must be one of {xnames}; got {p!r}.")
+    fe = list(fe or [])
+    cols = [yname, *xnames, cluster, *fe] + ([weights] if weights else [])
+    _require_columns(data, cols, "wild_cluster_bootstrap")
+    sub = _prepare_numeric(data, cols, "wild_cluster_bootstrap")
+    w = None
+    if weights is not None:
+        w = sub[weights].to_numpy(dtype=float)
+        if np.any(w <= 0):
+            raise DataValidationError(
+                f"wild_cluster_bootstrap: weights column {weights!r} has {int(np.sum(w <= 0))} "
+                "non-positive value(s); weights must be > 0. Drop those rows first."
+            )
+    y = sub[yname].to_numpy(dtype=float)
+    X = sub[xnames].to_numpy(dtype=float)
+    fe_codes = (np.column_stack([pd.factorize(sub[f], sort=True)[0] for f in fe])
+                if fe else None)
+    cl = pd.factorize(sub[cluster], sort=True)[0]
+    rows, nb, enum = _wild_table(
+        y, X, [xnames.index(p) for p in params], cl, fe=fe_codes, weights=w, n_boot=n_boot,
+        boot_weights=boot_weights, seed=seed, alpha=alpha, null=null, ci=ci,
+    )
+    table = pd.DataFrame(rows)
+    table.insert(0, "term", params)
+    settings = {"yname": yname, "xnames": xnames, "param": params, "cluster": cluster,
+                "fe": fe, "weights": weights, "null": null, "n_boot": n_boot,
+                "boot_weights": boot_weights, "alpha": alpha}
+    return WildBootstrapResult(
+        table=table, n_boot=nb, enumerated=enum, n_clusters=int(np.unique(cl).size),
+        nobs=len(sub), boot_weights=boot_weights, null=null, alpha=alpha,
+        provenance=make_provenance("wild_cluster_bootstrap", sub, settings, seed),
+    )
+
+
+def _check_n(n: Any, name: str) -> None:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise OptionError(f"{name} must be a positive integer; got {n!r}.")
+
+
+def _check_alpha(alpha: Any) -> None:
+    if not isinstance(alpha, (float, int)) or not 0.0 < float(alpha) < 1.0:
+        raise OptionError(f"alpha must be a number strictly between 0 and 1; got {alpha!r}.")
+
+
+# --------------------------------------------------------------------------------------------
+# Public: randomization inference
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class RITestResult(ResultMixin):
+    """Result of :func:`ri_test`.
+
+    Attributes
+    ----------
+    estimate : float
+        Treatment coefficient under the actual assignment.
+    observed : float
+        Test statistic under the actual assignment (``estimate`` or its CRV1 t-statistic).
+    distribution : numpy.ndarray
+        Statistic under every enumerated (or sampled) assignment.
+    assignments : tuple of tuple of str
+        Treated groups of each assignment, in the order of ``distribution``.
+    p_value : float
+        Two-sided randomization p-value (see :func:`ri_test`).
+    exact : bool
+        Whether all ``C(G, k)`` assignments were enumerated.
+    n_assignments : int
+        ``C(G, k)``, the number of possible assignments.
+    """
+
+    estimate: float
+    observed: float
+    distribution: np.ndarray
+    assignments: tuple[tuple[str, ...], ...]
+    p_value: float
+    exact: bool
+    n_assignments: int
+    statistic: str
+    nobs: int
+    provenance: Provenance = field(repr=False)
+    _title = "Randomization inference"
+
+    def tidy(self) -> pd.DataFrame:
+        """One row: ``term='treated_x_post'``, the estimate and the RI p-value.
+
+        ``std_error`` is the standard deviation of the permutation distribution of the
+        coefficient (when ``statistic='coef'``); the interval columns are empty because the
+        test is not inverted.
+        """
+        sd = float(np.std(self.distribution, ddof=1)) if (
+            self.statistic == "coef" and self.distribution.size > 1) else math.nan
+        return pd.DataFrame({
+            "term": ["treated_x_post"], "estimate": [self.estimate], "std_error": [sd],
+            "statistic": [self.observed], "p_value": [self.p_value],
+            "conf_low": [math.nan], "conf_high": [math.nan],
+            "n_perm": [int(self.distribution.size)], "exact": [self.exact],
+        })
+
+    def _header(self) -> list[tuple[str, str]]:
+        return [("Statistic", self.statistic), ("Assignments", str(self.n_assignments)),
+                ("Used", f"{self.distribution.size}{' (exact)' if self.exact else ' (sampled)'}"),
+                ("Observations", str(self.nobs))]
+
+    def __repr__(self) -> str:
+        return (f"RITestResult(estimate={self.estimate:.6g}, p_value={self.p_value:.6g}, "
+                f"n_perm={self.distribution.size}, exact={self.exact})")
+
+
+def ri_test(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    idname: str,
+    tname: str,
+    group: str,
+    treated_groups: Sequence[Any],
+    post: str | Any,
+    controls: Sequence[str] | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+    statistic: RIStatistic = "coef",
+    n_perm: int = 9999,
+    seed: int | None = None,
+) -> RITestResult:
+    """Randomization inference for a common-adoption DiD by reassigning the treated groups.
+
+    Estimates ``y ~ 1[group in S] * post (+ controls) | idname + tname`` by OLS for the actual
+    treated set ``S`` and for every other set of the same size ``k`` among the ``G`` groups.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Panel, one row per unit and period.
+    yname, idname, tname : str
+        Outcome, unit and period columns (unit and period fixed effects are absorbed).
+    group : str
+        Column holding the assignment level (e.g. ``"category"``); constant within unit.
+    treated_groups : sequence
+        Groups treated in reality.
+    post : str or scalar
+        Either the name of a 0/1 column marking post-treatment periods (must depend on the
+        period only) or a scalar: periods ``>= post`` are post-treatment.
+    controls : sequence of str, optional
+        Extra regressors.
+    weights : str, optional
+        Analytic regression weights.
+    cluster : str, optional
+        Cluster column for the t-statistic (default ``group``).
+    statistic : {'coef', 't'}, default 'coef'
+        Permute the coefficient or its CRV1 t-statistic (the studentized statistic is
+        asymptotically valid also when treatment effects are heterogeneous).
+    n_perm : int, default 9999
+        Enumerate all ``C(G, k)`` assignments when ``C(G, k) <= n_perm``; otherwise draw
+        ``n_perm`` assignments uniformly at random (with replacement) using ``seed``.
+    seed : int, optional
+        Seed for :func:`numpy.random.default_rng` (used only when sampling).
+
+    Returns
+    -------
+    RITestResult
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns or values, treated groups not in the data, group not constant within
+        unit, ``post`` column varying within period.
+    OptionError
+        Bad ``statistic`` or ``n_perm``.
+    EstimationError
+        No post periods, or every group treated.
+
+    Notes
+    -----
+    Under the sharp null of no effect for any unit, every assignment of ``k`` treated groups is
+    equally likely, so the distribution of the statistic over assignments is its exact null
+    distribution. Exact p-value: ``mean(|s_a| >= |s_obs|)`` over all ``C(G, k)`` assignments
+    (the actual one included, so ``p >= 1/C(G, k)``). Sampled: ``(1 + #{|s_a| >= |s_obs|}) /
+    (1 + n_perm)``. With few treated groups the attainable p-values are coarse; report
+    ``n_assignments``. The regressions are computed in closed form after partialling out the
+    fixed effects and controls (Frisch-Waugh-Lovell), so each assignment costs one inner product.
+    Only common (non-staggered) adoption is supported: the post indicator depends on time only.
+
+    References
+    ----------
+    Fisher, R. A. (1935). *The Design of Experiments*. Oliver & Boyd.
+    MacKinnon, J. G. & Webb, M. D. (2020). Randomization inference for
+    difference-in-differences with few treated clusters. *Journal of Econometrics* 218(2),
+    435-450.
+    """
+    check_option("statistic", statistic, ("coef", "t"))
+    _check_n(n_perm, "n_perm")
+    controls = list(controls or [])
+    cluster = group if cluster is None else cluster
+    post_is_col = isinstance(post, str) and post in data.columns
+    cols = [yname, idname, tname, group, cluster, *controls]
+    if post_is_col:
+        cols.append(post)
+    if weights:
+        cols.append(weights)
+    _require_columns(data, cols, "ri_test")
+    sub = _prepare_numeric(data, cols, "ri_test")
+    nun = sub.groupby(idname, sort=False)[group].nunique()
+    if (nun > 1).any():
+        raise DataValidationError(
+            f"ri_test: column {group!r} must be constant within unit {idname!r}; "
+            f"{int((nun > 1).sum())} unit(s) vary (first: {list(nun.index[nun > 1][:5])})."
+        )
+    if post_is_col:
+        pv = sub[post].astype(float)
+        nper = pv.groupby(sub[tname], sort=False).nunique()
+        if (nper > 1).any():
+            raise DataValidationError(
+                f"ri_test: post column {post!r} must depend on {tname!r} only (common "
+                f"adoption); it varies within {int((nper > 1).sum())} period(s)."
+            )
+        postv = pv.to_numpy()
+    else:
+        postv = (sub[tname] >= post).to_numpy(dtype=float)
+    if postv.sum() == 0 or postv.sum() == len(postv):
+        raise EstimationError("ri_test: the post indicator is constant; need pre and post periods.")
+    gvals = np.array(sorted(pd.unique(sub[group]), key=str), dtype=object)
+    treated = list(dict.fromkeys(treated_groups))
+    unknown = [g for g in treated if g not in set(gvals.tolist())]
+    if unknown:
+        raise DataValidationError(
+            f"ri_test: treated_groups {unknown} not found in column {group!r}; groups present: "
+            f"{gvals.tolist()[:20]}."
+        )
+    G, k = gvals.size, len(treated)
+    if k == 0 or k >= G:
+        raise EstimationError(f"ri_test needs 1 <= number of treated groups < {G}; got {k}.")
+    gidx = pd.Index(gvals).get_indexer(sub[group])
+    n_total = math.comb(G, k)
+    exact = n_total <= n_perm
+    if exact:
+        combos = np.array(list(itertools.combinations(range(G), k)), dtype=np.int64)
+    else:
+        rng = np.random.default_rng(seed)
+        combos = np.sort(np.argsort(rng.random((n_perm, G)), axis=1)[:, :k], axis=1)
+    actual = np.sort(pd.Index(gvals).get_indexer(treated))
+
+    w = sub[weights].to_numpy(dtype=float) if weights else None
+    if w is not None and np.any(w <= 0):
+        raise DataValidationError(
+            f"ri_test: weights column {weights!r} has non-positive values; weights must be > 0."
+        )
+    sw = np.ones(len(sub)) if w is None else np.sqrt(w)
+    fe = np.column_stack([pd.factorize(sub[idname], sort=True)[0],
+                          pd.factorize(sub[tname], sort=True)[0]])
+
+    def q(z: np.ndarray) -> np.ndarray:
+        return _demean(z, fe, w) * (sw[:, None] if z.ndim == 2 else sw)
+
+    ys = q(sub[yname].to_numpy(dtype=float))
+    if controls:
+        C = q(sub[controls].to_numpy(dtype=float))
+        coefc = np.linalg.lstsq(C, np.column_stack([ys]), rcond=None)[0]
+        ys = ys - C @ coefc[:, 0]
+    else:
+        C = None
+    cl = pd.factorize(sub[cluster], sort=True)[0]
+    Gc = int(cl.max()) + 1
+    n = len(sub)
+    kx = 1 + len(controls)
+    ssc = Gc / (Gc - 1) * (n - 1) / (n - kx - _fe_rank_nonnested(fe, cl))
+
+    def stats_for(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        member = np.zeros((G, batch.shape[0]))
+        member[batch.T, np.arange(batch.shape[0])[None, :]] = 1.0
+        D = member[gidx] * postv[:, None]
+        Dd = q(D)
+        if C is not None:
+            Dd = Dd - C @ np.linalg.lstsq(C, Dd, rcond=None)[0]
+        dd = np.einsum("ij,ij->j", Dd, Dd)
+        b = (Dd.T @ ys) / dd
+        if statistic == "coef":
+            return b, b
+        res = ys[:, None] - Dd * b[None, :]
+        sc = np.zeros((Gc, batch.shape[0]))
+        np.add.at(sc, cl, Dd * res)
+        se = np.sqrt(ssc * np.sum(sc**2, axis=0)) / dd
+        return b, b / se
+
+    est_obs, stat_obs = stats_for(actual[None, :])
+    dist = np.concatenate([stats_for(combos[i:i + 256])[1]
+                           for i in range(0, combos.shape[0], 256)])
+    extreme = np.abs(dist) >= abs(stat_obs[0]) * (1.0 - 1e-10)
+    p = float(np.mean(extreme)) if exact else float((1 + extreme.sum()) / (1 + combos.shape[0]))
+    assign = tuple(tuple(str(gvals[i]) for i in row) for row in combos)
+    settings = {"yname": yname, "idname": idname, "tname": tname, "group": group,
+                "treated_groups": [str(t) for t in treated], "post": str(post),
+                "controls": controls, "weights": weights, "cluster": cluster,
+                "statistic": statistic, "n_perm": n_perm}
+    return RITestResult(
+        estimate=float(est_obs[0]), observed=float(stat_obs[0]), distribution=dist,
+        assignments=assign, p_value=p, exact=exact, n_assignments=n_total,
+        statistic=statistic, nobs=n,
+        provenance=make_provenance("ri_test", sub, settings, None if exact else seed),
+    )
+
+
+def _fe_rank_nonnested(fe: np.ndarray, cl: np.ndarray) -> int:
+    """Number of fixed-effect parameters counted in ``K`` under fixest's 'nonnested' rule.
+
+    Fixed-effect dimensions nested in the clusters count one parameter each; the others count
+    their levels, minus one per additional dimension (as pyfixest's ``k_fixef='nonnested'``).
+    """
+    n_fe = fe.shape[1]
+    levels = [int(fe[:, j].max()) + 1 for j in range(n_fe)]
+    k_fe = sum(levels) - (n_fe - 1 if n_fe > 1 else 0)
+    nested = 0
+    fully = 0
+    for j in range(n_fe):
+        per = pd.Series(cl).groupby(fe[:, j]).nunique()
+        if (per == 1).all():
+            nested += levels[j]
+            fully += 1
+    return k_fe - nested + fully

@@ -1,0 +1,1216 @@
+"""Two-way fixed-effects DiD, event studies and triple differences (wrapping pyfixest).
+
+The estimators here are regressions with unit and period fixed effects, estimated by
+:func:`pyfixest.feols` (OLS/WLS) or :func:`pyfixest.fepois` (Poisson pseudo-maximum
+likelihood), and packaged in laborai's frozen result types:
+
+* :func:`twfe` -- ``y ~ d (+ controls) | unit + period`` with a binary or continuous ``d``;
+* :func:`event_study` -- leads and lags of event time with binned end points, a joint
+  pre-trend test and simultaneous sup-t bands;
+* :func:`ddd` -- the triple difference exposed x post x high-value tier.
+
+Inference: CRV1 cluster-robust (one- or two-way) with fixest's small-sample conventions,
+heteroskedasticity-robust (HC1), or the wild cluster restricted bootstrap of
+:mod:`laborai.did.inference`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from laborai._validation import check_option
+from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance, wald_table
+from laborai.did.inference import _check_alpha, _check_n, _wild_table
+from laborai.errors import (
+    DataValidationError,
+    EstimationError,
+    LaborAIWarning,
+    OptionError,
+)
+
+__all__ = [
+    "EventStudyResult",
+    "TWFEResult",
+    "ddd",
+    "event_study",
+    "twfe",
+]
+
+Family = Literal["ols", "poisson"]
+VcovType = Literal["cluster", "hetero", "wild"]
+BootWeights = Literal["rademacher", "webb"]
+
+_FAMILIES = ("ols", "poisson")
+_VCOVS = ("cluster", "hetero", "wild")
+_BOOT = ("rademacher", "webb")
+
+
+# --------------------------------------------------------------------------------------------
+# Internal fitting core shared by twfe, event_study, ddd and estimate_effects
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Fit:
+    names: tuple[str, ...]  # internal regressor names kept by the fit
+    coef: np.ndarray
+    vcov: np.ndarray
+    table: pd.DataFrame  # estimate ... conf_high (no term column), one row per kept name
+    nobs: int
+    n_clusters: int | tuple[int, ...] | None
+    df_t: float | None  # t degrees of freedom (None = normal reference)
+    dropped: tuple[str, ...]  # requested regressors dropped as collinear
+    n_dropped_fit: int  # rows dropped inside pyfixest (separation / singletons)
+    boot: Mapping[str, Any] | None
+
+
+def _cluster_cols(cluster: str | Sequence[str] | None, idname: str) -> tuple[str, ...]:
+    if cluster is None:
+        return (idname,)
+    if isinstance(cluster, str):
+        return (cluster,)
+    cl = tuple(cluster)
+    if len(cl) not in (1, 2) or not all(isinstance(c, str) for c in cl):
+        raise OptionError(
+            "cluster must be None, a column name, or a pair of column names for two-way "
+            f"clustering; got {cluster!r}."
+        )
+    return cl
+
+
+def _require_columns(data: Any, cols: Sequence[str], where: str) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(
+            f"{where}: data must be a pandas DataFrame; got {type(data).__name__}."
+        )
+    missing = [c for c in dict.fromkeys(cols) if c not in data.columns]
+    if missing:
+        raise DataValidationError(
+            f"{where}: column(s) {missing} not found in data; available columns: "
+            f"{list(data.columns)[:25]}. Pass the name of an existing column."
+        )
+
+
+def _common_checks(family: str, vcov: str, alpha: float, n_boot: int, boot_weights: str) -> None:
+    check_option("family", family, _FAMILIES)
+    check_option("vcov", vcov, _VCOVS)
+    check_option("boot_weights", boot_weights, _BOOT)
+    _check_alpha(alpha)
+    _check_n(n_boot, "n_boot")
+    if vcov == "wild" and family == "poisson":
+        raise OptionError(
+            "vcov='wild' is available for family='ols' only; got family='poisson'. Use "
+            "vcov='cluster' or laborai.did.ri_test for few-cluster inference with Poisson models."
+        )
+
+
+def _numeric(s: pd.Series, col: str, where: str) -> np.ndarray:
+    try:
+        return pd.to_numeric(s, errors="raise").to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        bad = [v for v in s.unique()[:5]]
+        raise DataValidationError(
+            f"{where}: column {col!r} must be numeric; first values: {bad}. Convert it to numbers."
+        ) from exc
+
+
+def _build_frame(
+    data: pd.DataFrame,
+    *,
+    where: str,
+    yname: str,
+    regressors: Mapping[str, np.ndarray | pd.Series],
+    fe: Sequence[np.ndarray | pd.Series],
+    cluster: Sequence[str],
+    weights: str | None,
+    family: str,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Assemble the estimation frame with safe internal names; drop incomplete rows (warned).
+
+    Returns the frame and the boolean mask of kept rows of ``data``.
+    """
+    frame = pd.DataFrame(index=data.index)
+    frame["_y"] = _numeric(data[yname], yname, where)
+    for i, (name, values) in enumerate(regressors.items()):
+        if isinstance(values, pd.Series):
+            frame[f"_x{i}"] = _numeric(values, name, where)
+        else:
+            frame[f"_x{i}"] = np.asarray(values, dtype=float)
+    for i, values in enumerate(fe):
+        frame[f"_fe{i}"] = values.to_numpy() if isinstance(values, pd.Series) else values
+    for i, c in enumerate(cluster):
+        frame[f"_cl{i}"] = data[c].to_numpy()
+    if weights is not None:
+        frame["_w"] = _numeric(data[weights], weights, where)
+    keep = ~frame.isna().any(axis=1).to_numpy()
+    n_drop = int((~keep).sum())
+    if n_drop:
+        cols = [c for c in frame.columns if frame[c].isna().any()]
+        warnings.warn(
+            f"{where}: dropped {n_drop} of {len(frame)} row(s) with missing values in the "
+            f"estimation columns ({cols}); the count is recorded in result.n_dropped.",
+            LaborAIWarning,
+            stacklevel=3,
+        )
+    frame = frame.loc[keep].reset_index(drop=True)
+    if len(frame) == 0:
+        raise EstimationError(f"{where}: no complete rows left to estimate on.")
+    if weights is not None and (frame["_w"] <= 0).any():
+        bad = frame.loc[frame["_w"] <= 0, "_w"].head(5).tolist()
+        raise DataValidationError(
+            f"{where}: weights column {weights!r} has {int((frame['_w'] <= 0).sum())} "
+            f"non-positive value(s) (first: {bad}); weights must be > 0. Drop those rows first."
+        )
+    if family == "poisson" and (frame["_y"] < 0).any():
+        raise DataValidationError(
+            f"{where}: family='poisson' needs a non-negative outcome; column {yname!r} has "
+            f"{int((frame['_y'] < 0).sum())} negative value(s)."
+        )
+    for c in frame.columns:
+        if c.startswith(("_fe", "_cl")):
+            frame[c] = pd.factorize(frame[c], sort=True)[0]
+    return frame, keep
+
+
+def _fit_core(
+    frame: pd.DataFrame,
+    *,
+    n_x: int,
+    family: str,
+    vcov: str,
+    alpha: float,
+    n_boot: int,
+    boot_weights: str,
+    seed: int | None,
+    wild_cols: Sequence[int] | None = None,
+) -> _Fit:
+    """Run pyfixest on the internal frame and return estimates with the chosen inference."""
+    import pyfixest as pf
+
+    xs = [f"_x{i}" for i in range(n_x)]
+    fes = sorted(c for c in frame.columns if c.startswith("_fe"))
+    cls = sorted(c for c in frame.columns if c.startswith("_cl"))
+    weights = "_w" if "_w" in frame.columns else None
+    fml = "_y ~ " + " + ".join(xs) + (" | " + " + ".join(fes) if fes else "")
+    vc: Any = "hetero" if vcov == "hetero" else {"CRV1": "+".join(cls)}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*dropped due to multicollinearity.*")
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        if family == "ols":
+            m = pf.feols(fml, data=frame, vcov=vc, weights=weights, fixef_rm="none",
+                         copy_data=False, store_data=False)
+        else:
+            m = pf.fepois(fml, data=frame, vcov=vc, weights=weights, fixef_rm="none",
+                          copy_data=False, store_data=False)
+    names = tuple(str(n) for n in m._coefnames)
+    dropped = tuple(x for x in xs if x not in names)
+    coef = np.asarray(m._beta_hat, dtype=float).ravel()
+    V = np.asarray(m._vcov, dtype=float)
+    nobs = int(m._N)
+    df_t: float | None = float(m._df_t) if family == "ols" else None
+    table = wald_table(coef, np.sqrt(np.diag(V)), alpha=alpha, df=df_t)
+    n_cl: int | tuple[int, ...] | None
+    if vcov == "hetero":
+        n_cl = None
+    else:
+        G = [int(frame[c].nunique()) for c in cls]
+        n_cl = G[0] if len(G) == 1 else tuple(G)
+    boot = None
+    if vcov == "wild":
+        if len(cls) != 1:
+            raise OptionError(
+                "vcov='wild' supports one-way clustering only; got cluster columns "
+                f"{len(cls)}. Pass a single cluster column."
+            )
+        if nobs != len(frame):  # pragma: no cover - feols with fixef_rm='none' keeps all rows
+            raise EstimationError("vcov='wild': rows were dropped inside the fit.")
+        X = frame[list(names)].to_numpy(dtype=float)
+        cols = list(range(len(names))) if wild_cols is None else [
+            names.index(xs[c]) for c in wild_cols if xs[c] in names]
+        ssc = float(np.asarray(m._ssc).ravel()[0])
+        fe_codes = frame[fes].to_numpy() if fes else None
+        rows, nb, enum = _wild_table(
+            frame["_y"].to_numpy(dtype=float), X, cols, frame[cls[0]].to_numpy(),
+            fe=fe_codes, weights=frame["_w"].to_numpy() if weights else None,
+            n_boot=n_boot, boot_weights=boot_weights, seed=seed, alpha=alpha, ssc=ssc,
+        )
+        for c, row in zip(cols, rows, strict=True):
+            table.loc[c, ["p_value", "conf_low", "conf_high"]] = [
+                row["p_value"], row["conf_low"], row["conf_high"]]
+        boot = {"n_boot": nb, "enumerated": enum, "boot_weights": boot_weights, "seed": seed,
+                "terms": tuple(names[c] for c in cols)}
+    return _Fit(names=names, coef=coef, vcov=V, table=table, nobs=nobs, n_clusters=n_cl,
+                df_t=df_t, dropped=dropped, n_dropped_fit=len(frame) - nobs, boot=boot)
+
+
+def _warn_fit_drops(fit: _Fit, where: str) -> None:
+    if fit.n_dropped_fit:
+        warnings.warn(
+            f"{where}: the estimator dropped {fit.n_dropped_fit} row(s) (e.g. units whose "
+            "outcome is always zero are separated in Poisson models); recorded in "
+            "result.n_dropped.",
+            LaborAIWarning,
+            stacklevel=3,
+        )
+
+
+def _lincom_rows(fit: _Fit, lincoms: Mapping[str, Mapping[str, float]], alpha: float,
+                 ) -> pd.DataFrame:
+    est, se = [], []
+    for weights in lincoms.values():
+        w = np.array([weights.get(n, 0.0) for n in fit.names])
+        est.append(float(w @ fit.coef))
+        se.append(float(np.sqrt(w @ fit.vcov @ w)))
+    return wald_table(est, se, alpha=alpha, df=fit.df_t)
+
+
+# --------------------------------------------------------------------------------------------
+# Result: TWFE (also used by ddd)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TWFEResult(ResultMixin):
+    """Frozen result of :func:`twfe` and :func:`ddd`.
+
+    Attributes
+    ----------
+    terms : tuple of str
+        Names of the estimated coefficients (user-facing names).
+    coef : numpy.ndarray
+        Coefficients, in the order of ``terms``.
+    vcov : numpy.ndarray
+        Their analytic covariance matrix (CRV1 or HC1; also under ``vcov='wild'``).
+    nobs : int
+        Observations used.
+    n_clusters : int, tuple of int or None
+        Clusters per clustering dimension (None for ``vcov='hetero'``).
+    df_resid : float or None
+        Degrees of freedom of the t reference distribution (None: normal, Poisson models).
+    n_dropped : int
+        Rows of the input not used (missing values, separation); never silent: a
+        :class:`laborai.errors.LaborAIWarning` is issued when positive.
+    family, vcov_type, cluster, alpha
+        Settings.
+    boot : mapping or None
+        Wild bootstrap settings (draws, enumeration) when ``vcov_type == 'wild'``.
+    provenance : Provenance
+        Estimator name, settings, seed, package version and input hash.
+    """
+
+    terms: tuple[str, ...]
+    coef: np.ndarray
+    vcov: np.ndarray
+    table: pd.DataFrame
+    nobs: int
+    n_clusters: int | tuple[int, ...] | None
+    df_resid: float | None
+    n_dropped: int
+    family: str
+    vcov_type: str
+    cluster: tuple[str, ...]
+    alpha: float
+    boot: Mapping[str, Any] | None
+    provenance: Provenance
+    _estimator: str = field(default="twfe", repr=False)
+    _data: pd.DataFrame | None = field(default=None, repr=False)
+    _kwargs: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    _title = "Two-way fixed-effects regression"
+
+    def tidy(self) -> pd.DataFrame:
+        """Return the coefficient table.
+
+        Columns ``term, estimate, std_error, statistic, p_value, conf_low, conf_high`` and, for
+        :func:`ddd`, ``effect`` (``'did_low'``, ``'high_post'``, ``'ddd'``, ``'did_high'``).
+        Under ``vcov='wild'`` ``std_error`` and ``statistic`` are the CRV1 ones while
+        ``p_value`` and the interval come from the wild cluster bootstrap.
+        """
+        return self.table.copy()
+
+    @property
+    def params(self) -> pd.Series:
+        """Coefficients as a Series indexed by term."""
+        return pd.Series(self.coef, index=list(self.terms), name="estimate")
+
+    def with_vcov(
+        self,
+        vcov: VcovType,
+        *,
+        cluster: str | Sequence[str] | None = None,
+        alpha: float | None = None,
+        n_boot: int | None = None,
+        boot_weights: BootWeights | None = None,
+        seed: int | None = None,
+    ) -> TWFEResult:
+        """Return a NEW result with different inference (this one is left unchanged).
+
+        Parameters
+        ----------
+        vcov : {'cluster', 'hetero', 'wild'}
+            New variance estimator.
+        cluster : str or pair of str, optional
+            New cluster column(s); default: keep the current ones.
+        alpha, n_boot, boot_weights, seed : optional
+            Override the corresponding settings.
+
+        Returns
+        -------
+        TWFEResult
+        """
+        if self._data is None:  # pragma: no cover - results are always built with data
+            raise EstimationError("this result does not carry its data; re-run the estimator.")
+        kw = dict(self._kwargs)
+        kw["vcov"] = vcov
+        if cluster is not None:
+            kw["cluster"] = cluster
+        for name, val in (("alpha", alpha), ("n_boot", n_boot),
+                          ("boot_weights", boot_weights), ("seed", seed)):
+            if val is not None:
+                kw[name] = val
+        fn = {"twfe": twfe, "ddd": ddd}[self._estimator]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LaborAIWarning)
+            return fn(self._data, **kw)  # type: ignore[operator]
+
+    def _header(self) -> list[tuple[str, str]]:
+        lines = [("Family", self.family), ("Observations", str(self.nobs)),
+                 ("Inference", self._inference_label())]
+        if self.n_clusters is not None:
+            lines.append(("Clusters", f"{' x '.join(self.cluster)}: {self.n_clusters}"))
+        if self.n_dropped:
+            lines.append(("Rows dropped", str(self.n_dropped)))
+        return lines
+
+    def _inference_label(self) -> str:
+        if self.vcov_type == "hetero":
+            return "HC1 (heteroskedasticity-robust)"
+        if self.vcov_type == "wild" and self.boot is not None:
+            enum = ", full enumeration" if self.boot["enumerated"] else ""
+            return (f"wild cluster restricted bootstrap ({self.boot['boot_weights']}, "
+                    f"{self.boot['n_boot']} draws{enum}); SE: CRV1")
+        return "CRV1 cluster-robust"
+
+    def plot(self, ax: Any = None, terms: Sequence[str] | None = None) -> Any:
+        """Coefficient plot: point estimates with their confidence intervals.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on (a new figure is created when omitted).
+        terms : sequence of str, optional
+            Terms to show (default: all).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        t = self.tidy()
+        if terms is not None:
+            t = t[t["term"].isin(list(terms))]
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5.0, 0.5 + 0.45 * max(len(t), 1)))
+        ypos = np.arange(len(t))[::-1]
+        ax.errorbar(t["estimate"], ypos,
+                    xerr=[t["estimate"] - t["conf_low"], t["conf_high"] - t["estimate"]],
+                    fmt="o", color="black", capsize=3)
+        ax.axvline(0.0, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_yticks(ypos)
+        ax.set_yticklabels(t["term"].astype(str).tolist())
+        ax.set_xlabel(f"estimate ({int(round((1 - self.alpha) * 100))}% CI)")
+        return ax
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{n}={c:.6g}" for n, c in zip(self.terms, self.coef, strict=True))
+        return (f"TWFEResult({self._estimator}, {body}, nobs={self.nobs}, "
+                f"vcov={self.vcov_type!r}, family={self.family!r})")
+
+
+def _make_twfe_result(
+    fit: _Fit,
+    *,
+    internal_to_term: Mapping[str, str],
+    estimator: str,
+    data: pd.DataFrame,
+    kwargs: Mapping[str, Any],
+    n_dropped: int,
+    cluster: tuple[str, ...],
+    seed: int | None,
+    effects: Mapping[str, str] | None = None,
+    lincoms: Mapping[str, Mapping[str, float]] | None = None,
+    lincom_effects: Mapping[str, str] | None = None,
+) -> TWFEResult:
+    terms = tuple(internal_to_term[n] for n in fit.names)
+    table = fit.table.copy()
+    table.insert(0, "term", list(terms))
+    if lincoms:
+        extra = _lincom_rows(fit, lincoms, kwargs["alpha"])
+        extra.insert(0, "term", list(lincoms))
+        table = pd.concat([table, extra], ignore_index=True)
+    if effects is not None:
+        eff = [effects.get(n, "") for n in fit.names]
+        if lincoms:
+            eff += [(lincom_effects or {}).get(k, "") for k in lincoms]
+        table["effect"] = eff
+    table = table[[*TIDY_COLUMNS, *[c for c in table.columns if c not in TIDY_COLUMNS]]]
+    settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}
+    return TWFEResult(
+        terms=terms,
+        coef=fit.coef.copy(),
+        vcov=fit.vcov.copy(),
+        table=table.reset_index(drop=True),
+        nobs=fit.nobs,
+        n_clusters=fit.n_clusters,
+        df_resid=fit.df_t,
+        n_dropped=n_dropped + fit.n_dropped_fit,
+        family=kwargs["family"],
+        vcov_type=kwargs["vcov"],
+        cluster=cluster if kwargs["vcov"] != "hetero" else (),
+        alpha=kwargs["alpha"],
+        boot=fit.boot,
+        provenance=make_provenance(estimator, data, settings,
+                                   seed if kwargs["vcov"] == "wild" else None),
+        _estimator=estimator,
+        _data=data.copy(),
+        _kwargs=dict(kwargs),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# twfe
+# --------------------------------------------------------------------------------------------
+
+
+def twfe(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    dname: str,
+    idname: str,
+    tname: str,
+    cluster: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    family: Family = "ols",
+    controls: Sequence[str] | None = None,
+    vcov: VcovType = "cluster",
+    alpha: float = 0.05,
+    n_boot: int = 9999,
+    boot_weights: BootWeights = "rademacher",
+    seed: int | None = None,
+) -> TWFEResult:
+    """Two-way fixed-effects difference-in-differences regression.
+
+    Estimates ``y_it = beta * d_it (+ controls_it' gamma) + alpha_i + lambda_t + e_it`` by OLS
+    (or WLS with ``weights``), or ``E[y_it | .] = exp(beta * d_it + ... + alpha_i + lambda_t)``
+    by Poisson pseudo-maximum likelihood (``family='poisson'``; counts with zeros).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long panel, one row per unit and period. Not modified.
+    yname : str
+        Outcome column.
+    dname : str
+        Treatment column: binary treated x post indicator, or a continuous dose.
+    idname, tname : str
+        Unit and period columns (absorbed as fixed effects; any hashable type, including
+        datetimes).
+    cluster : str or pair of str, optional
+        Cluster column (default ``idname``) or two columns for two-way clustering.
+    weights : str, optional
+        Analytic (regression) weights, e.g. a population or a cell count; must be > 0.
+    family : {'ols', 'poisson'}, default 'ols'
+        Linear model, or Poisson PPML via :func:`pyfixest.fepois`.
+    controls : sequence of str, optional
+        Time-varying control columns.
+    vcov : {'cluster', 'hetero', 'wild'}, default 'cluster'
+        CRV1 cluster-robust, HC1 heteroskedasticity-robust, or wild cluster restricted
+        bootstrap (p-values and confidence sets; one-way clustering, OLS only).
+    alpha : float, default 0.05
+        One minus the confidence level.
+    n_boot : int, default 9999
+        Wild bootstrap draws (all ``2**G`` Rademacher sign vectors are enumerated when
+        ``n_boot >= 2**G``).
+    boot_weights : {'rademacher', 'webb'}, default 'rademacher'
+        Wild bootstrap weight distribution.
+    seed : int, optional
+        Seed of the wild bootstrap.
+
+    Returns
+    -------
+    TWFEResult
+        ``tidy()`` has one row per regressor (``dname`` first, then controls).
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, non-numeric outcome/treatment, non-positive weights, negative outcome
+        with ``family='poisson'``.
+    OptionError
+        Bad ``family``, ``vcov``, ``boot_weights``, ``cluster``, ``alpha`` or ``n_boot``.
+    EstimationError
+        ``dname`` is collinear with the fixed effects (e.g. constant within unit).
+
+    Notes
+    -----
+    Estimand: with a binary ``d`` and a common adoption date, ``beta`` is the average treatment
+    effect on the treated (ATT) under parallel trends and no anticipation. With staggered
+    adoption and heterogeneous effects ``beta`` is a variance-weighted average of 2x2 DiDs that
+    can put negative weight on some effects (Goodman-Bacon 2021; de Chaisemartin &
+    D'Haultfoeuille 2020) -- use an event study or Callaway-Sant'Anna there. With a continuous
+    dose ``beta`` is a weighted average of marginal effects under a strong parallel-trends
+    assumption (Callaway, Goodman-Bacon & Sant'Anna 2024).
+
+    Small-sample conventions (those of R ``fixest`` and ``pyfixest`` by default): CRV1 variance
+    ``V = G/(G-1) * (N-1)/(N-K) * (X'X)^-1 (sum_g s_g s_g') (X'X)^-1`` where ``K`` counts the
+    regressors plus the fixed-effect levels *not nested* in the clusters (a nested dimension
+    counts as one parameter); t reference distribution with ``G-1`` degrees of freedom (two-way:
+    ``min(G1, G2) - 1``, and ``min(G)/(min(G)-1)`` on every term of ``V1 + V2 - V12``). HC1:
+    ``N/(N-K)`` with all fixed effects counted, t with ``N-K`` degrees of freedom. Poisson
+    models use the normal reference distribution. Rows with missing values are dropped with a
+    warning and counted in ``n_dropped``; singletons are kept (``fixef_rm='none'``).
+
+    References
+    ----------
+    Angrist, J. D. & Pischke, J.-S. (2009). *Mostly Harmless Econometrics*. Princeton.
+    Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to cluster-robust inference.
+    *Journal of Human Resources* 50(2), 317-372.
+    Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing.
+    *Journal of Econometrics* 225(2), 254-277.
+    Santos Silva, J. M. C. & Tenreyro, S. (2006). The log of gravity. *Review of Economics and
+    Statistics* 88(4), 641-658.
+    Berge, L. (2018). Efficient estimation of maximum likelihood models with multiple
+    fixed-effects: the R package FENmlm. CREA Discussion Papers 13.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import laborai as la
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(20), 8), "t": np.tile(np.arange(8), 20)})
+    >>> df["d"] = ((df["unit"] < 10) & (df["t"] >= 4)).astype(int)
+    >>> df["y"] = 0.5 * df["d"] + rng.normal(size=len(df))
+    >>> res = la.did.twfe(df, yname="y", dname="d", idname="unit", tname="t")
+    >>> res.terms
+    ('d',)
+    """
+    _common_checks(family, vcov, alpha, n_boot, boot_weights)
+    cl = _cluster_cols(cluster, idname)
+    controls = list(controls or [])
+    where = "twfe"
+    _require_columns(data, [yname, dname, idname, tname, *cl, *controls]
+                     + ([weights] if weights else []), where)
+    regs: dict[str, pd.Series] = {dname: data[dname]}
+    for c in controls:
+        regs[c] = data[c]
+    frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
+                               fe=[data[idname], data[tname]], cluster=cl, weights=weights,
+                               family=family)
+    fit = _fit_core(frame, n_x=len(regs), family=family, vcov=vcov, alpha=alpha,
+                    n_boot=n_boot, boot_weights=boot_weights, seed=seed)
+    if "_x0" in fit.dropped:
+        raise EstimationError(
+            f"twfe: treatment {dname!r} is collinear with the unit and period fixed effects "
+            "(e.g. constant within unit or within period); it cannot be estimated."
+        )
+    _warn_fit_drops(fit, where)
+    kwargs = dict(yname=yname, dname=dname, idname=idname, tname=tname, cluster=cluster,
+                  weights=weights, family=family, controls=tuple(controls), vcov=vcov,
+                  alpha=alpha, n_boot=n_boot, boot_weights=boot_weights, seed=seed)
+    names = {f"_x{i}": n for i, n in enumerate(regs)}
+    return _make_twfe_result(fit, internal_to_term=names, estimator="twfe", data=data,
+                             kwargs=kwargs, n_dropped=int((~keep).sum()), cluster=cl, seed=seed)
+
+
+# --------------------------------------------------------------------------------------------
+# ddd
+# --------------------------------------------------------------------------------------------
+
+
+def _unit_level_binary(data: pd.DataFrame, col: str, idname: str, where: str) -> pd.Series:
+    v = pd.to_numeric(data[col], errors="coerce")
+    bad = ~v.isin([0, 1])
+    if bad.any():
+        raise DataValidationError(
+            f"{where}: column {col!r} must be 0/1; {int(bad.sum())} row(s) are not "
+            f"(first: {data.loc[bad, col].head(5).tolist()})."
+        )
+    nun = v.groupby(data[idname], sort=False).nunique()
+    if (nun > 1).any():
+        raise DataValidationError(
+            f"{where}: column {col!r} must be constant within unit {idname!r}; "
+            f"{int((nun > 1).sum())} unit(s) vary (first: {list(nun.index[nun > 1][:5])})."
+        )
+    return v.astype(float)
+
+
+def ddd(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    idname: str,
+    tname: str,
+    exposed: str,
+    post: str,
+    high: str,
+    cluster: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    family: Family = "ols",
+    high_time_fe: bool = False,
+    controls: Sequence[str] | None = None,
+    vcov: VcovType = "cluster",
+    alpha: float = 0.05,
+    n_boot: int = 9999,
+    boot_weights: BootWeights = "rademacher",
+    seed: int | None = None,
+) -> TWFEResult:
+    """Triple difference: exposed x post x high-value tier, with unit and period fixed effects.
+
+    Specification (units are category x tier cells, so ``exposed`` and ``high`` are unit-level
+    and absorbed by the unit fixed effects together with ``exposed x high``)::
+
+        y_it = b1 exposed_i post_it + b2 high_i post_it + b3 exposed_i post_it high_i
+               + alpha_i + lambda_t (+ high_i x lambda_t) + e_it
+
+    With ``high_time_fe=True`` the period effects are tier-specific (``high x period`` fixed
+    effects) and ``high x post`` is absorbed, so it is not reported.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Panel, one row per unit and period. Not modified.
+    yname, idname, tname : str
+        Outcome, unit and period columns.
+    exposed : str
+        0/1 column: the unit belongs to an exposed (treated) category; constant within unit.
+    post : str
+        0/1 column: the period is after the unit's category event (may differ across units).
+    high : str
+        0/1 column: the unit is in the high-value tier; constant within unit.
+    cluster, weights, family, controls, vcov, alpha, n_boot, boot_weights, seed
+        As in :func:`twfe`.
+    high_time_fe : bool, default False
+        Replace period fixed effects by tier-specific period fixed effects.
+
+    Returns
+    -------
+    TWFEResult
+        ``tidy()`` rows (column ``effect``): ``exposed:post`` (``did_low``, the DiD in the low
+        tier), ``high:post`` (``high_post``; omitted when absorbed), ``exposed:post:high``
+        (``ddd``, the triple difference) and the linear combination ``exposed:post [high tier]``
+        (``did_high`` = b1 + b3, the DiD in the high tier; analytic inference, also under
+        ``vcov='wild'``).
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns; ``exposed``/``high`` not 0/1 or varying within unit; ``post`` not 0/1.
+    OptionError
+        Bad options (see :func:`twfe`).
+    EstimationError
+        The triple interaction is collinear with the fixed effects.
+
+    Notes
+    -----
+    Estimand: ``b3`` is the difference between the high- and low-tier effects of exposure,
+    identified when the high-low gap in outcomes would have evolved in parallel in exposed and
+    unexposed categories (a weaker assumption than parallel trends in each tier; Olden &
+    Moen 2022). ``b1`` is the low-tier DiD under parallel trends in the low tier.
+
+    References
+    ----------
+    Gruber, J. (1994). The incidence of mandated maternity benefits. *American Economic
+    Review* 84(3), 622-641.
+    Olden, A. & Moen, J. (2022). The triple difference estimator. *Econometrics Journal* 25(3),
+    531-553.
+    """
+    _common_checks(family, vcov, alpha, n_boot, boot_weights)
+    cl = _cluster_cols(cluster, idname)
+    controls = list(controls or [])
+    where = "ddd"
+    _require_columns(data, [yname, idname, tname, exposed, post, high, *cl, *controls]
+                     + ([weights] if weights else []), where)
+    e = _unit_level_binary(data, exposed, idname, where)
+    h = _unit_level_binary(data, high, idname, where)
+    p = pd.to_numeric(data[post], errors="coerce")
+    if (~p.isin([0, 1])).any():
+        raise DataValidationError(
+            f"{where}: column {post!r} must be 0/1; {int((~p.isin([0, 1])).sum())} row(s) "
+            f"are not (first: {data.loc[~p.isin([0, 1]), post].head(5).tolist()})."
+        )
+    regs: dict[str, Any] = {"exposed:post": (e * p).to_numpy()}
+    if not high_time_fe:
+        regs["high:post"] = (h * p).to_numpy()
+    regs["exposed:post:high"] = (e * p * h).to_numpy()
+    for c in controls:
+        regs[c] = data[c]
+    names = {f"_x{i}": n for i, n in enumerate(regs)}
+    inv = {v: k for k, v in names.items()}
+    effects = {inv["exposed:post"]: "did_low", inv["exposed:post:high"]: "ddd"}
+    if not high_time_fe:
+        effects[inv["high:post"]] = "high_post"
+    tfe = (data[tname].astype(str) + "|" + h.astype(int).astype(str)) if high_time_fe \
+        else data[tname]
+    frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
+                               fe=[data[idname], tfe], cluster=cl, weights=weights, family=family)
+    fit = _fit_core(frame, n_x=len(regs), family=family, vcov=vcov, alpha=alpha,
+                    n_boot=n_boot, boot_weights=boot_weights, seed=seed)
+    if inv["exposed:post:high"] in fit.dropped or inv["exposed:post"] in fit.dropped:
+        raise EstimationError(
+            "ddd: exposed x post (x high) is collinear with the fixed effects; check that "
+            "exposed and unexposed units and both tiers are present before and after."
+        )
+    _warn_fit_drops(fit, where)
+    kwargs = dict(yname=yname, idname=idname, tname=tname, exposed=exposed, post=post,
+                  high=high, cluster=cluster, weights=weights, family=family,
+                  high_time_fe=high_time_fe, controls=tuple(controls), vcov=vcov, alpha=alpha,
+                  n_boot=n_boot, boot_weights=boot_weights, seed=seed)
+    lincoms = {"exposed:post [high tier]": {inv["exposed:post"]: 1.0,
+                                            inv["exposed:post:high"]: 1.0}}
+    return _make_twfe_result(fit, internal_to_term=names, estimator="ddd", data=data,
+                             kwargs=kwargs, n_dropped=int((~keep).sum()), cluster=cl, seed=seed,
+                             effects=effects, lincoms=lincoms,
+                             lincom_effects={"exposed:post [high tier]": "did_high"})
+
+
+# --------------------------------------------------------------------------------------------
+# event_study
+# --------------------------------------------------------------------------------------------
+
+
+def _is_datetime(s: pd.Series) -> bool:
+    return bool(pd.api.types.is_datetime64_any_dtype(s))
+
+
+def _to_ns(values: Any) -> np.ndarray:
+    """Datetimes to int64 nanoseconds (NaT -> NaN as float)."""
+    idx = pd.DatetimeIndex(pd.to_datetime(values))
+    out = idx.as_unit("ns").asi8.astype(float)
+    out[idx.isna()] = np.nan
+    return out
+
+
+def _event_positions(
+    data: pd.DataFrame, idname: str, tname: str, event_date: Any, where: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row period position on the sorted grid and the unit's event position (NaN: never)."""
+    is_dt = _is_datetime(data[tname])
+    if is_dt:
+        tvals = _to_ns(data[tname])
+    else:
+        tvals = _numeric(data[tname], tname, where)
+    if np.isnan(tvals).any():
+        raise DataValidationError(
+            f"{where}: period column {tname!r} has {int(np.isnan(tvals).sum())} missing value(s)."
+        )
+    grid = np.unique(tvals)
+    pos = np.searchsorted(grid, tvals).astype(float)
+    if isinstance(event_date, str) and event_date in data.columns:
+        col = data[event_date]
+        if is_dt:
+            try:
+                ev = _to_ns(col)
+            except (TypeError, ValueError) as exc:
+                raise DataValidationError(
+                    f"{where}: event_date column {event_date!r} must hold dates like period "
+                    f"column {tname!r}; first values: {col.head(3).tolist()}."
+                ) from exc
+        else:
+            ev = _numeric(col, event_date, where)
+        evs = pd.Series(ev, index=data.index)
+        nun = evs.groupby(data[idname], sort=False).nunique(dropna=False)
+        if (nun > 1).any():
+            raise DataValidationError(
+                f"{where}: event_date column {event_date!r} must be constant within unit "
+                f"{idname!r}; {int((nun > 1).sum())} unit(s) vary "
+                f"(first: {list(nun.index[nun > 1][:5])})."
+            )
+    elif isinstance(event_date, str) and not is_dt:
+        raise DataValidationError(
+            f"{where}: event_date {event_date!r} is neither a column of data nor a period value."
+        )
+    else:
+        scalar = _to_ns([event_date])[0] if is_dt else float(event_date)
+        ev = np.full(len(data), scalar)
+    epos = np.where(np.isnan(ev), np.nan,
+                    np.searchsorted(grid, np.nan_to_num(ev), side="left").astype(float))
+    return pos, epos
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class EventStudyResult(ResultMixin):
+    """Frozen result of :func:`event_study`.
+
+    Attributes
+    ----------
+    event_times : numpy.ndarray of int
+        Estimated event times (reference excluded), sorted; the end points are bins.
+    coef : numpy.ndarray
+        Event-time coefficients, same order.
+    vcov : numpy.ndarray
+        Their covariance matrix (CRV1 or HC1).
+    ref : int
+        Reference (omitted) event time.
+    window : tuple of int
+        Binned end points.
+    pretrend : dict
+        Joint test that all leads are zero: ``statistic`` (F, or chi2 for Poisson), ``df1``,
+        ``df2`` (None for chi2), ``p_value``, ``wald`` (the Wald statistic), ``leads``.
+    crit_sup_t, crit_pointwise : float
+        Critical values of the simultaneous and pointwise bands.
+    nobs, n_clusters, df_resid, n_dropped, family, vcov_type, alpha
+        As in :class:`TWFEResult`.
+    dropped_event_times : tuple of int
+        Event times in the window with no treated observation or collinear (not estimated).
+    provenance : Provenance
+    """
+
+    event_times: np.ndarray
+    coef: np.ndarray
+    vcov: np.ndarray
+    ref: int
+    window: tuple[int, int]
+    table: pd.DataFrame
+    pretrend: Mapping[str, Any]
+    crit_sup_t: float
+    crit_pointwise: float
+    nobs: int
+    n_clusters: int | tuple[int, ...] | None
+    df_resid: float | None
+    n_dropped: int
+    family: str
+    vcov_type: str
+    alpha: float
+    dropped_event_times: tuple[int, ...]
+    provenance: Provenance
+    _data: pd.DataFrame | None = field(default=None, repr=False)
+    _kwargs: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    _title = "Event study"
+
+    def tidy(self) -> pd.DataFrame:
+        """Event-time coefficients.
+
+        Columns: ``term`` (``'event_time::k'``), ``estimate, std_error, statistic, p_value``
+        (pointwise), ``conf_low, conf_high`` (simultaneous sup-t band), ``event_time``,
+        ``point_conf_low, point_conf_high`` (pointwise band). The reference period is not a
+        row (its coefficient is normalised to 0; see ``ref``).
+        """
+        return self.table.copy()
+
+    def with_vcov(self, vcov: Literal["cluster", "hetero"], *,
+                  cluster: str | Sequence[str] | None = None) -> EventStudyResult:
+        """Return a NEW result with different analytic inference (this one is unchanged)."""
+        check_option("vcov", vcov, ("cluster", "hetero"))
+        if self._data is None:  # pragma: no cover
+            raise EstimationError("this result does not carry its data; re-run the estimator.")
+        kw = dict(self._kwargs)
+        kw["vcov"] = vcov
+        if cluster is not None:
+            kw["cluster"] = cluster
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LaborAIWarning)
+            return event_study(self._data, **kw)
+
+    def _header(self) -> list[tuple[str, str]]:
+        pt = self.pretrend
+        lines = [("Family", self.family), ("Observations", str(self.nobs)),
+                 ("Inference", "HC1" if self.vcov_type == "hetero" else "CRV1 cluster-robust"),
+                 ("Reference event time", str(self.ref)),
+                 ("Window (binned ends)", f"[{self.window[0]}, {self.window[1]}]"),
+                 ("Band", f"simultaneous sup-t, critical value {self.crit_sup_t:.4f}")]
+        if self.n_clusters is not None:
+            lines.append(("Clusters", str(self.n_clusters)))
+        if pt.get("df1"):
+            df2 = f", {pt['df2']:g}" if pt.get("df2") is not None else ""
+            lines.append(("Pre-trend test", f"{pt['distribution']}({pt['df1']}{df2}) = "
+                          f"{pt['statistic']:.4f}, p = {pt['p_value']:.4f}"))
+        if self.dropped_event_times:
+            lines.append(("Not estimable event times", str(list(self.dropped_event_times))))
+        return lines
+
+    def plot(self, ax: Any = None) -> Any:
+        """Event-study plot: estimates, pointwise bars, shaded simultaneous band, reference.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on (a new figure is created when omitted).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        t = self.tidy()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.0, 3.5))
+        x = t["event_time"].to_numpy(dtype=float)
+        order = np.argsort(np.append(x, self.ref))
+        xs = np.append(x, self.ref)[order]
+        lo = np.append(t["conf_low"].to_numpy(dtype=float), 0.0)[order]
+        hi = np.append(t["conf_high"].to_numpy(dtype=float), 0.0)[order]
+        ax.fill_between(xs, lo, hi, color="tab:blue", alpha=0.15, linewidth=0,
+                        label=f"{int(round((1 - self.alpha) * 100))}% simultaneous (sup-t)")
+        ax.errorbar(x, t["estimate"],
+                    yerr=[t["estimate"] - t["point_conf_low"],
+                          t["point_conf_high"] - t["estimate"]],
+                    fmt="o", color="tab:blue", capsize=2, label="estimate, pointwise CI")
+        ax.plot([self.ref], [0.0], marker="o", markerfacecolor="white", color="tab:blue",
+                linestyle="none", label=f"reference ({self.ref})")
+        ax.axhline(0.0, color="grey", linewidth=0.8)
+        ax.axvline(-0.5, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xlabel("event time (periods)")
+        ax.set_ylabel("estimate")
+        ax.legend(frameon=False, fontsize="small")
+        return ax
+
+    def __repr__(self) -> str:
+        return (f"EventStudyResult(event_times=[{int(self.event_times.min())}..."
+                f"{int(self.event_times.max())}], ref={self.ref}, nobs={self.nobs}, "
+                f"pretrend_p={self.pretrend['p_value']:.4g}, family={self.family!r})")
+
+
+def _sup_t_crit(V: np.ndarray, alpha: float, df: float | None, n_draws: int,
+                seed: int | None) -> float:
+    """Sup-t critical value from a seeded multivariate normal (or t) draw."""
+    sd = np.sqrt(np.diag(V))
+    R = V / np.outer(sd, sd)
+    ev, evec = np.linalg.eigh((R + R.T) / 2.0)
+    L = evec * np.sqrt(np.clip(ev, 0.0, None))
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n_draws, R.shape[0])) @ L.T
+    if df is not None and math.isfinite(df):
+        Z /= np.sqrt(rng.chisquare(df, n_draws) / df)[:, None]
+    return float(np.quantile(np.max(np.abs(Z), axis=1), 1.0 - alpha))
+
+
+def _wald_joint(b: np.ndarray, V: np.ndarray, df: float | None) -> dict[str, Any]:
+    from scipy import stats
+
+    q = b.size
+    if q == 0:
+        return {"statistic": math.nan, "wald": math.nan, "df1": 0, "df2": None,
+                "p_value": math.nan, "distribution": "none"}
+    W = float(b @ np.linalg.solve(V, b))
+    if df is None:
+        return {"statistic": W, "wald": W, "df1": q, "df2": None,
+                "p_value": float(stats.chi2.sf(W, q)), "distribution": "chi2"}
+    F = W / q
+    return {"statistic": F, "wald": W, "df1": q, "df2": float(df),
+            "p_value": float(stats.f.sf(F, q, df)), "distribution": "F"}
+
+
+def event_study(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    idname: str,
+    tname: str,
+    treatment: str | None = None,
+    event_date: Any,
+    window: tuple[int, int] = (-12, 12),
+    ref: int = -1,
+    cluster: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    family: Family = "ols",
+    controls: Sequence[str] | None = None,
+    vcov: Literal["cluster", "hetero"] = "cluster",
+    alpha: float = 0.05,
+    n_boot: int = 100_000,
+    seed: int | None = None,
+) -> EventStudyResult:
+    """Event-study regression with binned end points, pre-trend test and sup-t bands.
+
+    Estimates ``y_it = sum_{k != ref} beta_k 1[e_it = k] D_i + alpha_i + lambda_t + e_it``
+    where ``e_it`` is unit ``i``'s event time in period ``t`` (binned: ``e < lo`` counts as
+    ``lo``, ``e > hi`` as ``hi``) and ``D_i`` is the unit's treatment (1 for treated units,
+    or a continuous dose).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Panel, one row per unit and period. Not modified.
+    yname, idname, tname : str
+        Outcome, unit and period columns. Periods may be integers or datetimes; event time is
+        the difference in positions on the sorted grid of distinct periods in ``data``.
+    treatment : str, optional
+        Unit-level column: 0/1 treated-unit indicator, or a continuous dose (the event-time
+        dummies are multiplied by it). Default: 1 for every unit with an event date.
+    event_date : str or scalar
+        Column with each unit's event date/period (NaN/NaT for never-treated units), or one
+        date/period common to all treated units. An event date between grid points maps to
+        the first period on or after it.
+    window : (int, int), default (-12, 12)
+        Lowest and highest event time; event times outside are pooled into these end bins.
+    ref : int, default -1
+        Omitted (reference) event time; must lie in the window.
+    cluster, weights, family, controls
+        As in :func:`twfe`.
+    vcov : {'cluster', 'hetero'}, default 'cluster'
+        Analytic variance estimator.
+    alpha : float, default 0.05
+        One minus the confidence level of both bands.
+    n_boot : int, default 100000
+        Number of multivariate draws for the sup-t critical value.
+    seed : int, optional
+        Seed of those draws.
+
+    Returns
+    -------
+    EventStudyResult
+        Exposes ``event_times``, ``coef``, ``vcov`` and ``ref`` (consumed by HonestDiD).
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns; event date or treatment varying within unit; bad types.
+    OptionError
+        Bad ``window``/``ref`` or other options.
+    EstimationError
+        No event-time coefficient can be estimated.
+
+    Notes
+    -----
+    Estimand: with a common event date (or never-treated controls and homogeneous effects
+    across cohorts) ``beta_k`` is the ATT ``k`` periods after the event relative to period
+    ``ref``; leads (``k < 0``) estimate anticipation or pre-trends. With staggered adoption
+    and heterogeneous effects the coefficients can be contaminated by other periods' effects
+    (Sun & Abraham 2021); use the interaction-weighted estimator there.
+
+    Pre-trend test: Wald statistic ``W = b' V^-1 b`` over every estimated lead (``k < 0``,
+    ``k != ref``, lower bin included), reported as ``F = W / q`` against ``F(q, df)`` with the
+    degrees of freedom of the coefficient t-tests (``G - 1`` when clustered, as fixest's
+    ``wald()``); Poisson models use ``chi2(q)``. Pointwise bands use the t (OLS) or normal
+    (Poisson) quantile. The simultaneous band uses the ``1 - alpha`` quantile of
+    ``max_k |Z_k|`` with ``Z ~ N(0, R)`` and ``R`` the correlation matrix of the estimates
+    (Montiel Olea & Plagborg-Moeller 2019), drawn ``n_boot`` times with ``seed``; for OLS each
+    draw is divided by ``sqrt(chi2_df / df)`` (a multivariate t with the same degrees of
+    freedom as the pointwise band), so the simultaneous band is never narrower than the
+    pointwise one. Event-time dummies that are all zero (no treated observation at that event
+    time) are not estimated and listed in ``dropped_event_times``.
+
+    References
+    ----------
+    Montiel Olea, J. L. & Plagborg-Moeller, M. (2019). Simultaneous confidence bands: theory,
+    implementation, and an application to SVARs. *Journal of Applied Econometrics* 34(1), 1-17.
+    Freyaldenhoven, S., Hansen, C., Perez Perez, J. & Shapiro, J. M. (2021). Visualization,
+    identification, and estimation in the linear panel event-study design. NBER WP 29170.
+    Sun, L. & Abraham, S. (2021). Estimating dynamic treatment effects in event studies with
+    heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
+    """
+    check_option("vcov", vcov, ("cluster", "hetero"))
+    _common_checks(family, vcov, alpha, n_boot, "rademacher")
+    if (not isinstance(window, (tuple, list)) or len(window) != 2
+            or not all(isinstance(w, (int, np.integer)) for w in window)
+            or window[0] >= window[1]):
+        raise OptionError(f"window must be a pair of integers (lo, hi) with lo < hi; got {window!r}.")
+    lo, hi = int(window[0]), int(window[1])
+    if not isinstance(ref, (int, np.integer)) or not lo <= ref <= hi:
+        raise OptionError(f"ref must be an integer inside window [{lo}, {hi}]; got {ref!r}.")
+    cl = _cluster_cols(cluster, idname)
+    controls = list(controls or [])
+    where = "event_study"
+    ev_is_col = isinstance(event_date, str) and event_date in data.columns
+    cols = [yname, idname, tname, *cl, *controls] + ([weights] if weights else []) \
+        + ([treatment] if treatment else []) + ([event_date] if ev_is_col else [])
+    _require_columns(data, cols, where)
+    if treatment is None and not ev_is_col:
+        raise OptionError(
+            "event_study: with a scalar event_date pass treatment=<column> marking treated "
+            "units (or a dose); got treatment=None."
+        )
+    pos, epos = _event_positions(data, idname, tname, event_date, where)
+    if treatment is not None:
+        dose = _numeric(data[treatment], treatment, where)
+        if np.isnan(dose).any():
+            raise DataValidationError(
+                f"{where}: treatment column {treatment!r} has {int(np.isnan(dose).sum())} "
+                "missing value(s); use 0 for untreated units."
+            )
+        nun = pd.Series(dose, index=data.index).groupby(data[idname], sort=False).nunique()
+        if (nun > 1).any():
+            raise DataValidationError(
+                f"{where}: treatment column {treatment!r} must be constant within unit "
+                f"{idname!r}; {int((nun > 1).sum())} unit(s) vary "
+                f"(first: {list(nun.index[nun > 1][:5])})."
+            )
+    else:
+        dose = np.ones(len(data))
+    has_event = ~np.isnan(epos)
+    et = np.clip(pos - np.nan_to_num(epos), lo, hi)
+    regs: dict[str, Any] = {}
+    dropped_et: list[int] = []
+    for k in range(lo, hi + 1):
+        if k == ref:
+            continue
+        col = np.where(has_event & (et == k), dose, 0.0)
+        if not np.any(col != 0):
+            dropped_et.append(k)
+            continue
+        regs[f"event_time::{k}"] = col
+    if not regs:
+        raise EstimationError(
+            f"{where}: no treated observation falls in the window [{lo}, {hi}]; nothing to "
+            "estimate. Check event_date and treatment."
+        )
+    n_et = len(regs)
+    for c in controls:
+        regs[c] = data[c]
+    frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
+                               fe=[data[idname], data[tname]], cluster=cl, weights=weights,
+                               family=family)
+    fit = _fit_core(frame, n_x=len(regs), family=family, vcov=vcov, alpha=alpha,
+                    n_boot=1, boot_weights="rademacher", seed=None)
+    _warn_fit_drops(fit, where)
+    term_of = {f"_x{i}": n for i, n in enumerate(regs)}
+    et_internal = [f"_x{i}" for i in range(n_et)]
+    kept = [n for n in fit.names if n in et_internal]
+    if not kept:
+        raise EstimationError(f"{where}: every event-time dummy is collinear with the fixed effects.")
+    dropped_et += [int(term_of[n].split("::")[1]) for n in et_internal if n in fit.dropped]
+    idx = [fit.names.index(n) for n in kept]
+    b = fit.coef[idx]
+    V = fit.vcov[np.ix_(idx, idx)]
+    ets = np.array([int(term_of[n].split("::")[1]) for n in kept], dtype=int)
+    order = np.argsort(ets)
+    ets, b, V = ets[order], b[order], V[np.ix_(order, order)]
+    se = np.sqrt(np.diag(V))
+    from scipy import stats
+
+    crit_pt = float(stats.t.ppf(1 - alpha / 2, fit.df_t) if fit.df_t is not None
+                    else stats.norm.ppf(1 - alpha / 2))
+    crit_sup = _sup_t_crit(V, alpha, fit.df_t, n_boot, seed)
+    table = wald_table(b, se, alpha=alpha, df=fit.df_t, crit=crit_sup)
+    table.insert(0, "term", [f"event_time::{k}" for k in ets])
+    table["event_time"] = ets
+    table["point_conf_low"] = b - crit_pt * se
+    table["point_conf_high"] = b + crit_pt * se
+    leads = ets < 0
+    pre = _wald_joint(b[leads], V[np.ix_(leads, leads)], fit.df_t)
+    pre["leads"] = tuple(int(k) for k in ets[leads])
+    kwargs = dict(yname=yname, idname=idname, tname=tname, treatment=treatment,
+                  event_date=event_date, window=(lo, hi), ref=int(ref), cluster=cluster,
+                  weights=weights, family=family, controls=tuple(controls), vcov=vcov,
+                  alpha=alpha, n_boot=n_boot, seed=seed)
+    settings = {k: (list(v) if isinstance(v, tuple) else
+                    (str(v) if k == "event_date" and not isinstance(v, str) else v))
+                for k, v in kwargs.items()}
+    return EventStudyResult(
+        event_times=ets, coef=b, vcov=V, ref=int(ref), window=(lo, hi), table=table,
+        pretrend=pre, crit_sup_t=crit_sup, crit_pointwise=crit_pt, nobs=fit.nobs,
+        n_clusters=fit.n_clusters, df_resid=fit.df_t,
+        n_dropped=int((~keep).sum()) + fit.n_dropped_fit, family=family, vcov_type=vcov,
+        alpha=alpha, dropped_event_times=tuple(sorted(set(dropped_et))),
+        provenance=make_provenance(where, data, settings, seed),
+        _data=data.copy(), _kwargs=kwargs,
+    )
