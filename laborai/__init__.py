@@ -6,8 +6,10 @@ estimate effects with difference-in-differences estimators whose results share o
 Examples
 --------
 >>> import laborai as la
->>> la.__version__
-'0.1.0'
+>>> m = la.simulate_marketplace(seed=1, n_posts=5_000)
+>>> panel = la.build_panel(m.job_posts, m.contracts)
+>>> sorted(panel["value_tier"].unique())
+['high', 'low']
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.1.0"
 
-from laborai import did
+from laborai import did, exposure, taxonomy
+from laborai.data import (
+    Marketplace,
+    ReadResult,
+    read_contracts,
+    read_job_posts,
+    read_marketplace,
+    simulate_marketplace,
+)
 from laborai.errors import (
     ConvergenceWarning,
     DataFileNotFoundError,
@@ -30,6 +40,7 @@ from laborai.errors import (
     OptionError,
     SmallSampleWarning,
 )
+from laborai.panel import build_panel
 
 __all__ = [
     "ConvergenceWarning",
@@ -38,8 +49,17 @@ __all__ = [
     "EstimationError",
     "LaborAIError",
     "LaborAIWarning",
+    "Marketplace",
     "OptionError",
+    "ReadResult",
     "SmallSampleWarning",
     "__version__",
+    "build_panel",
     "did",
+    "exposure",
+    "read_contracts",
+    "read_job_posts",
+    "read_marketplace",
+    "simulate_marketplace",
+    "taxonomy",
 ]

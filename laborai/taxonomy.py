@@ -279,6 +279,6 @@ def category_events(
         {
             "category": names,
             "event": [ev[n] for n in names],
-            "event_date": pd.to_datetime([dates[ev[n]] if ev[n] else pd.NaT for n in names]),
+            "event_date": pd.to_datetime([dates[e] if (e := ev[n]) else pd.NaT for n in names]),
         }
     )

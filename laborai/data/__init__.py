@@ -14,7 +14,7 @@ __all__ = [
     "schema_table",
 ]
 
-from laborai.data.simulate import (  # noqa: E402
+from laborai.data.simulate import (
     OUTCOMES,
     Marketplace,
     default_effects,

@@ -493,14 +493,14 @@ def simulate_marketplace(
 
     # Effects by category x tier x outcome, switched on at the event date.
     eff_ix = eff.set_index(["category", "value_tier", "outcome"])
-    start_dates: dict[str, pd.Timestamp] = {}
+    start_dates: dict[tuple[Any, ...], Any] = {}
     post_eff = np.zeros((n_sub, 2, n_day))
     earn_step = np.zeros((n_cat, 2))
     earn_date = np.full(n_cat, np.datetime64("NaT"), dtype="datetime64[ns]")
-    for ci, c in enumerate(cats):
+    for ci, cname in enumerate(cats):
         for ti, tier in enumerate(("low", "high")):
-            ev_p = eff_ix.loc[(c, tier, "log_n_posts")]
-            ev_e = eff_ix.loc[(c, tier, "log_earnings_per_contract")]
+            ev_p = eff_ix.loc[(cname, tier, "log_n_posts")]
+            ev_e = eff_ix.loc[(cname, tier, "log_earnings_per_contract")]
             for ev in (ev_p, ev_e):
                 if isinstance(ev["event"], str) and ev["event"] not in dates:
                     raise OptionError(f"event must be one of {', '.join(map(repr, dates))}; "

@@ -1,0 +1,87 @@
+"""Treatment definitions: which units are exposed to generative AI, and from when.
+
+Examples
+--------
+>>> import laborai as la
+>>> m = la.simulate_marketplace(seed=1, n_posts=5_000)
+>>> panel = la.exposure.add_event_dates(la.build_panel(m.job_posts, m.contracts))
+>>> sorted(panel.loc[panel["exposed"], "category"].unique())[:2]
+['Data Science & Analytics', 'Design & Creative']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from laborai import taxonomy
+from laborai.errors import DataValidationError
+
+__all__ = ["add_event_dates"]
+
+
+def add_event_dates(
+    panel: pd.DataFrame,
+    assignment: Mapping[str, str | None] | None = None,
+    overrides: Mapping[str, str | pd.Timestamp] | None = None,
+    *,
+    category: str = "category",
+    period: str = "period",
+) -> pd.DataFrame:
+    """Attach each unit's generative-AI event and the treatment indicators to a panel.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        A panel from :func:`laborai.build_panel` (needs ``category`` and ``period``).
+    assignment : mapping of category to event name (or None), optional
+        Changes the default assignment (Design & Creative: image generators; Writing,
+        Translation, Web/Mobile/Software, Data Science: ChatGPT; others unexposed).
+    overrides : mapping of event name to date, optional
+        Changes event dates (see :func:`laborai.taxonomy.event_dates`).
+    category, period : str
+        Column names in ``panel``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``event`` (str or missing), ``event_date`` (NaT if never exposed),
+        ``exposed`` (bool), ``post`` (period on or after the event's period) and
+        ``treated_post`` (0/1). The input is not modified.
+
+    Raises
+    ------
+    DataValidationError
+        If a column is missing or a category is unknown to the taxonomy.
+
+    Notes
+    -----
+    A period counts as treated when it starts on or after the first day of the period that
+    contains the event date (e.g. ChatGPT, 30 Nov 2022, treats November 2022 onwards in a
+    monthly panel) — a conservative choice when the event falls late in the period.
+    """
+    for col in (category, period):
+        if col not in panel.columns:
+            raise DataValidationError(f"panel: rule 'required_columns': missing column {col!r}.")
+    ev = taxonomy.category_events(assignment, overrides)
+    unknown = sorted(set(panel[category].astype(str)) - set(ev["category"]))
+    if unknown:
+        raise DataValidationError(
+            f"panel: column {category!r}, rule 'category_known': {len(unknown)} unknown "
+            f"categories, first: {unknown[:5]!r}."
+        )
+    out = panel.copy()
+    m = ev.set_index("category")
+    out["event"] = out[category].map(m["event"])
+    out["event_date"] = pd.to_datetime(out[category].map(m["event_date"])).astype("datetime64[ns]")
+    out["exposed"] = out["event_date"].notna()
+    periods = pd.DatetimeIndex(np.sort(out[period].unique()))
+    # start of the period containing each event date
+    pos = periods.searchsorted(out["event_date"].fillna(pd.Timestamp.max.normalize()), side="right") - 1
+    start = np.where(out["exposed"], periods[np.clip(pos, 0, len(periods) - 1)].to_numpy(),
+                     np.datetime64("NaT"))
+    out["post"] = out["exposed"] & (out[period].to_numpy() >= start)
+    out["treated_post"] = out["post"].astype("int64")
+    return out
