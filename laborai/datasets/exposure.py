@@ -24,6 +24,7 @@ import pandas as pd
 from laborai._validation import check_option
 from laborai.datasets.gpts import EXPOSURE_COLUMNS, gpts_exposure
 from laborai.errors import DataValidationError
+from laborai.taxonomy import category_names
 
 __all__ = [
     "MARKETPLACE_CATEGORIES",
@@ -34,24 +35,12 @@ __all__ = [
     "sector_exposure",
 ]
 
-#: The 12 work categories of the marketplace, exact strings.
-MARKETPLACE_CATEGORIES: tuple[str, ...] = (
-    "Accounting & Consulting",
-    "Admin Support",
-    "Customer Service",
-    "Data Science & Analytics",
-    "Design & Creative",
-    "Engineering & Architecture",
-    "IT & Networking",
-    "Legal",
-    "Sales & Marketing",
-    "Translation",
-    "Web, Mobile & Software Dev",
-    "Writing",
-)
+#: The 12 work categories of the marketplace, exact strings, in taxonomy order
+#: (from :func:`laborai.taxonomy.category_names`, the single source of truth).
+MARKETPLACE_CATEGORIES: tuple[str, ...] = tuple(category_names())
 
 #: Allowed ``basis`` values in the crosswalk files.
-BASES: tuple[str, ...] = ("example_title", "sector_name", "related")
+BASES: tuple[str, ...] = ("example_title", "sector_name", "subcategory", "related")
 
 Measure = Literal[
     "gpt4_alpha",
@@ -164,8 +153,9 @@ def marketplace_onet_crosswalk() -> pd.DataFrame:
     pandas.DataFrame
         One row per (category, occupation), columns ``category`` (one of
         :data:`MARKETPLACE_CATEGORIES`), ``onet_soc_code``, ``onet_title``, ``basis``
-        (``"sector_name"``: the core occupation of a typical subcategory; ``"related"``: work
-        commonly filed under the category) and ``notes``.
+        (``"subcategory"``: the core occupation of one of the category's subcategories in
+        :func:`laborai.taxonomy.subcategories`; ``"related"``: adjacent work filed under the
+        category) and ``notes`` (which subcategory, and why).
 
     Raises
     ------
@@ -174,9 +164,10 @@ def marketplace_onet_crosswalk() -> pd.DataFrame:
 
     Notes
     -----
-    Built from the category names and the kind of freelance work usually listed under them
-    (e.g. Design & Creative: graphic design, animation, illustration, photography, video and
-    audio production). Every category maps to at least three occupations.
+    Built from the category names and their subcategories in laborai's taxonomy (e.g. Design
+    & Creative: graphic design, animation, illustration, photography, video and audio
+    production, product and fashion design). Every category maps to at least three
+    occupations; the category names are checked against :func:`laborai.taxonomy.category_names`.
 
     Examples
     --------
