@@ -204,12 +204,21 @@ def _fit_core(
         warnings.filterwarnings("ignore", message=".*dropped due to multicollinearity.*")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", category=FutureWarning)
-        if family == "ols":
-            m = pf.feols(fml, data=frame, vcov=vc, weights=weights, fixef_rm="none",
-                         copy_data=False, store_data=False)
-        else:
-            m = pf.fepois(fml, data=frame, vcov=vc, weights=weights, fixef_rm="none",
-                          copy_data=False, store_data=False)
+        warnings.filterwarnings("ignore", message=".*removed because of separation.*")
+        try:
+            if family == "ols":
+                m = pf.feols(fml, data=frame, vcov=vc, weights=weights, fixef_rm="none",
+                             copy_data=False, store_data=False)
+            else:
+                m = pf.fepois(fml, data=frame, vcov=vc, weights=weights, fixef_rm="none",
+                              copy_data=False, store_data=False)
+        except ValueError as exc:
+            if "collinear" in str(exc):
+                raise EstimationError(
+                    "every regressor is collinear with the fixed effects (e.g. the treatment "
+                    "is constant within unit or within period); nothing can be estimated."
+                ) from exc
+            raise
     names = tuple(str(n) for n in m._coefnames)
     dropped = tuple(x for x in xs if x not in names)
     coef = np.asarray(m._beta_hat, dtype=float).ravel()
