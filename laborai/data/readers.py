@@ -115,7 +115,7 @@ def _load(source: Any, con: Any | None) -> tuple[pd.DataFrame, str]:
         try:
             df = pd.read_csv(
                 path,
-                dtype=str,
+                dtype=object,
                 keep_default_na=False,
                 na_values=[""],
                 encoding="utf-8",
@@ -157,23 +157,30 @@ class _Failures:
 
 
 def _as_text(col: pd.Series) -> pd.Series:
-    return col.astype(object).where(col.notna(), None).map(
-        lambda v: v if isinstance(v, str) or v is None else str(v)
-    )
+    """Object-dtype text (None for missing); object keeps undecodable surrogates storable."""
+    vals = [v if isinstance(v, str) else (None if pd.isna(v) else str(v))
+            for v in col.astype(object).tolist()]
+    return pd.Series(vals, index=col.index, dtype=object)
+
+
+def _strip(col: pd.Series) -> pd.Series:
+    return pd.Series([v.strip() if isinstance(v, str) else v for v in col.tolist()],
+                     index=col.index, dtype=object)
 
 
 def _check_text(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
     col = _as_text(df[spec.name]).fillna("")
-    bad = col.map(lambda s: bool(_SURROGATE.search(s))).to_numpy(dtype=bool)
+    bad = np.array([bool(_SURROGATE.search(s)) for s in col.tolist()], dtype=bool)
     f.add("text_decodes", spec.name, bad)
     return col.where(~bad, "")
 
 
 def _check_id(df: pd.DataFrame, spec: ColumnSpec, f: _Failures, unique: bool) -> pd.Series:
-    col = _as_text(df[spec.name]).map(lambda s: s.strip() if isinstance(s, str) else s)
+    col = _strip(_as_text(df[spec.name]))
     missing = col.isna() | (col == "")
     f.add("id_present", spec.name, missing)
-    bad_text = col.fillna("").map(lambda s: bool(_SURROGATE.search(s))).to_numpy(dtype=bool)
+    bad_text = np.array([isinstance(s, str) and bool(_SURROGATE.search(s)) for s in col.tolist()],
+                        dtype=bool)
     f.add("text_decodes", spec.name, bad_text)
     if unique:
         dup = col.duplicated(keep="first") & ~missing
@@ -212,16 +219,18 @@ def _check_money(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
 
 
 def _check_choice(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
-    col = _as_text(df[spec.name]).map(lambda s: s.strip().lower() if isinstance(s, str) else s)
+    col = _strip(_as_text(df[spec.name]))
+    col = pd.Series([v.lower() if isinstance(v, str) else v for v in col.tolist()],
+                    index=col.index, dtype=object)
     f.add("allowed_value", spec.name, ~col.isin(spec.choices),
           "one of " + ", ".join(repr(c) for c in spec.choices))
     return col
 
 
 def _check_country(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
-    col = _as_text(df[spec.name]).map(lambda s: s.strip() if isinstance(s, str) else s)
-    ok = col.map(lambda s: isinstance(s, str) and bool(_COUNTRY.match(s)))
-    f.add("country_code", spec.name, ~ok.to_numpy(dtype=bool))
+    col = _strip(_as_text(df[spec.name]))
+    ok = np.array([isinstance(s, str) and bool(_COUNTRY.match(s)) for s in col.tolist()], dtype=bool)
+    f.add("country_code", spec.name, ~ok)
     return col
 
 
@@ -268,6 +277,7 @@ def _finish(
     failures: _Failures,
     source: str,
     on_invalid: OnInvalid,
+    text_columns: list[str],
 ) -> pd.DataFrame | ReadResult:
     bad = failures.any_mask()
     if bad.any() and on_invalid == "raise":
@@ -283,6 +293,9 @@ def _finish(
                 first_rule[i], first_col[i] = rule, column
             reasons[i].append(f"{column}: {RULE_TEXT[rule]}" + (f" ({detail})" if detail else ""))
     kept = out.loc[~bad].reset_index(drop=True)
+    for col in text_columns:
+        if col in kept.columns:
+            kept[col] = kept[col].astype("str")
     if on_invalid == "raise":
         return kept
     idx = np.flatnonzero(bad)
@@ -301,9 +314,10 @@ def _finish(
 
 
 def _apply_map(col: pd.Series, mapping: Mapping[str, str] | None) -> pd.Series:
-    col = _as_text(col).map(lambda s: s.strip() if isinstance(s, str) else s)
+    col = _strip(_as_text(col))
     if mapping:
-        col = col.map(lambda s: mapping.get(s, s) if isinstance(s, str) else s)
+        col = pd.Series([mapping.get(s, s) if isinstance(s, str) else s for s in col.tolist()],
+                        index=col.index, dtype=object)
     return col
 
 
@@ -410,7 +424,7 @@ def read_job_posts(
     f.add("subcategory_known", "subcategory", bad_sub)
     out["category"], out["subcategory"] = cat, sub
     out = _canonical_order(out, JOB_POST_COLUMNS)
-    return _finish(raw, out, f, name, on_invalid)
+    return _finish(raw, out, f, name, on_invalid, _text_columns(JOB_POST_COLUMNS))
 
 
 @overload
@@ -484,14 +498,14 @@ def read_contracts(
         present = out["post_id"].notna() & (out["post_id"] != "")
         f.add("post_exists", "post_id", present & ~out["post_id"].isin(known))
     out = _canonical_order(out, CONTRACT_COLUMNS)
-    return _finish(raw, out, f, name, on_invalid)
+    return _finish(raw, out, f, name, on_invalid, _text_columns(CONTRACT_COLUMNS))
 
 
 def _canonical_order(df: pd.DataFrame, specs: tuple[ColumnSpec, ...]) -> pd.DataFrame:
     first = [s.name for s in specs if s.name in df.columns]
     rest = [c for c in df.columns if c not in first]
-    out = df[first + rest]
-    for s in specs:
-        if s.name in out.columns and s.dtype == "string":
-            out[s.name] = out[s.name].astype("str")
-    return out
+    return df[first + rest]
+
+
+def _text_columns(specs: tuple[ColumnSpec, ...]) -> list[str]:
+    return [s.name for s in specs if s.dtype == "string"]

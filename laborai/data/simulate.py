@@ -479,9 +479,9 @@ def simulate_marketplace(
         trend[m] -= np.average(trend[m], weights=share[m])
 
     # Marketplace-wide components of the log intensity (absorbed by time effects).
-    doy = days.dayofyear.to_numpy()
+    doy = days.day_of_year.to_numpy()
     season = 0.06 * np.cos(2 * np.pi * (doy - 20) / 365.25) - 0.10 * ((days.month == 12) & (days.day > 15))
-    weekday = np.where(days.dayofweek.to_numpy() >= 5, -0.35, 0.05)
+    weekday = np.where(days.day_of_week.to_numpy() >= 5, -0.35, 0.05)
     covid = 0.15 * np.exp(-0.5 * ((years - 0.9) / 0.45) ** 2) * (days >= pd.Timestamp("2020-03-15"))
     fee_change = -0.05 * (days >= pd.Timestamp("2023-05-01"))
     common = 0.06 * years + season + weekday + covid + fee_change
