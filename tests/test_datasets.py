@@ -455,3 +455,18 @@ def _source(key: str) -> ds.Source:
 
 def teardown_module() -> None:
     clear_cache()
+
+
+def test_interrupted_download_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import http.client
+
+    monkeypatch.setenv("LABORAI_DATA_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("LABORAI_OFFLINE", "0")
+
+    def broken(url: str, timeout: float) -> None:
+        raise http.client.IncompleteRead(b"partial")
+
+    monkeypatch.setattr(_fetch.urllib.request, "urlopen", broken)
+    with pytest.raises(DataFileNotFoundError, match=r"the download failed \(IncompleteRead"):
+        ds.indeed_sector_title_examples()
+    assert not (tmp_path / "cache" / REL).exists()

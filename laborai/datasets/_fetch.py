@@ -16,6 +16,7 @@ before verification.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import sys
 import tempfile
@@ -222,7 +223,7 @@ def data_path(key: str) -> Path:
     else:
         try:
             _download(src, cached)
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, TimeoutError) as exc:
             reason = f"the download failed ({type(exc).__name__}: {exc})"
         else:
             verify_file(cached, src)
