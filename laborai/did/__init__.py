@@ -43,3 +43,6 @@ __all__ += ["ATTgtResult", "AggregateResult", "DroppedUnitsWarning", "PretestRes
 from laborai.did.bacon import BaconResult, bacon
 
 __all__ += ["BaconResult", "bacon"]
+from laborai.did.honest import HonestResult, honest
+
+__all__ += ["HonestResult", "honest"]

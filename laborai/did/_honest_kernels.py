@@ -1,0 +1,543 @@
+"""Numerical kernels of the Rambachan & Roth (2023) sensitivity analysis (pure NumPy / SciPy).
+
+Notation (Rambachan & Roth 2023, Section 2): the event-study coefficients are ordered
+``beta = (beta_pre, beta_post)`` with ``T_pre`` pre-periods ``t = -T_pre, ..., -1`` and ``T_post``
+post-periods ``t = 1, ..., T_post`` relative to the reference period ``t = 0`` (whose coefficient is
+normalised to zero and is not part of ``beta``). ``beta = delta + (0, tau_post)`` where ``delta`` is
+the difference in trends and ``theta = l' tau_post`` is the target parameter.
+
+Two families of restrictions on ``delta`` are implemented:
+
+* smoothness ``Delta^SD(M)``: every second difference of ``delta`` (including the reference period)
+  is at most ``M`` in absolute value; inference by the optimal fixed-length confidence interval
+  (FLCI) of Armstrong & Kolesar (2018, 2020);
+* relative magnitudes ``Delta^RM(Mbar)``: every post-period first difference is at most ``Mbar``
+  times the largest pre-period first difference; a finite union of polyhedra
+  ``Delta^RM_{s,+/-}``, each handled by the conditional / conditional-least-favourable (hybrid)
+  moment-inequality test of Andrews, Roth & Pakes (2023), inverted over a grid of ``theta``.
+
+The moment-inequality test needs the value of the linear programme
+``eta(y) = min_{eta, nu} eta  s.t.  y - X nu <= eta * sd`` and its optimal dual vertex. The dual
+feasible set ``{gamma >= 0, X' gamma = 0, sd' gamma = 1}`` does not depend on ``y`` (nor on the
+tested ``theta``), so its vertices are enumerated once; ``eta(y) = max_gamma gamma' y`` is then a
+matrix product, exact and vectorised over the ``theta`` grid and over simulation draws, and the
+truncation points of the conditional test (ARP 2023, Section 5) follow in closed form from the
+vertex list.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+from scipy import optimize, stats
+from scipy.special import ndtr
+
+from laborai.errors import EstimationError
+
+__all__ = [
+    "ArpSet",
+    "arp_accept",
+    "flci",
+    "folded_normal_cv",
+    "invert_test",
+    "prepare_arp_set",
+    "rm_constraints",
+]
+
+#: Largest number of candidate dual bases enumerated before giving up.
+MAX_BASES = 500_000
+
+
+# --------------------------------------------------------------------------------------------
+# Folded normal critical value
+# --------------------------------------------------------------------------------------------
+def folded_normal_cv(t: float, alpha: float) -> float:
+    """Return the ``1 - alpha`` quantile of ``|N(t, 1)|`` (``cv_alpha(t)`` in Armstrong & Kolesar).
+
+    Solves ``Phi(c - t) - Phi(-c - t) = 1 - alpha`` for ``c >= 0`` by Brent's method.
+    """
+    t = abs(float(t))
+    target = 1.0 - alpha
+
+    def g(c: float) -> float:
+        return float(ndtr(c - t) - ndtr(-c - t)) - target
+
+    hi = t + float(stats.norm.ppf(1.0 - alpha / 2.0)) + 1.0
+    return float(optimize.brentq(g, 0.0, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps,
+                                 maxiter=500))
+
+
+# --------------------------------------------------------------------------------------------
+# Smoothness restriction and the FLCI
+# --------------------------------------------------------------------------------------------
+def _sd_bias_matrix(n_pre: int, n_post: int) -> tuple[np.ndarray, np.ndarray]:
+    """Matrices for the worst-case bias over ``Delta^SD(1)``.
+
+    Returns ``(G, t)`` where ``t`` holds the relative periods of ``delta`` (pre then post) and
+    ``G`` (``(n - 1) x n``) is such that, for weights ``c`` with ``c' t = 0``,
+    ``sup_{delta in Delta^SD(1)} c' delta = ||G c||_1``. Without ``c' t = 0`` the bias is
+    unbounded because ``Delta^SD(M)`` contains every linear trend through the reference period.
+    """
+    n = n_pre + n_post
+    periods = np.concatenate([np.arange(-n_pre, 0), np.arange(1, n_post + 1)]).astype(float)
+    full = np.arange(-n_pre, n_post + 1)  # with the reference period 0
+    col = {int(p): j for j, p in enumerate(periods.astype(int))}
+    rows = []
+    for centre in full[1:-1]:
+        r = np.zeros(n)
+        for p, w in ((centre - 1, 1.0), (centre, -2.0), (centre + 1, 1.0)):
+            if p != 0:
+                r[col[int(p)]] += w
+        rows.append(r)
+    # last row pins the free linear trend: delta at the first period
+    pin = np.zeros(n)
+    pin[0] = 1.0
+    system = np.vstack([*rows, pin]) if rows else pin[None, :]
+    inv = np.linalg.inv(system)  # delta = inv @ (second differences, pinned value)
+    g = inv[:, : n - 1].T
+    return g, periods
+
+
+@dataclass(frozen=True)
+class FLCIResult:
+    """Optimal FLCI: centre ``c' betahat``, half-length, weights ``c``, worst-case bias and sd."""
+
+    estimate: float
+    half_length: float
+    weights: np.ndarray
+    max_bias: float
+    sd: float
+
+    @property
+    def conf_low(self) -> float:
+        return self.estimate - self.half_length
+
+    @property
+    def conf_high(self) -> float:
+        return self.estimate + self.half_length
+
+
+class _FLCIProblem:
+    """Affine estimators ``c' betahat`` with ``c = (w, l)``, ``w`` restricted to ``c' t = 0``."""
+
+    def __init__(self, sigma: np.ndarray, n_pre: int, n_post: int, l_vec: np.ndarray) -> None:
+        self.sigma = sigma
+        self.g, periods = _sd_bias_matrix(n_pre, n_post)
+        t_pre = periods[:n_pre]
+        t_post = periods[n_pre:]
+        # particular solution of t_pre' w = -t_post' l and a basis of its null space
+        rhs = -float(t_post @ l_vec)
+        w0 = t_pre * rhs / float(t_pre @ t_pre)
+        _, _, vt = np.linalg.svd(t_pre[None, :])
+        self.null = vt[1:].T  # n_pre x (n_pre - 1)
+        self.c0 = np.concatenate([w0, l_vec])
+        self.cmat = np.vstack([self.null, np.zeros((n_post, self.null.shape[1]))])
+        self.k = self.null.shape[1]
+        # scale for numerical conditioning
+        self.scale = float(np.sqrt(np.mean(np.diag(sigma))))
+
+    def weights(self, z: np.ndarray) -> np.ndarray:
+        return self.c0 + self.cmat @ z
+
+    def var(self, z: np.ndarray) -> float:
+        c = self.weights(z)
+        return float(c @ self.sigma @ c)
+
+    def bias(self, z: np.ndarray) -> float:
+        return float(np.abs(self.g @ self.weights(z)).sum())
+
+    def min_variance(self) -> np.ndarray:
+        if self.k == 0:
+            return np.zeros(0)
+        a = self.cmat.T @ self.sigma @ self.cmat
+        b = self.cmat.T @ self.sigma @ self.c0
+        return np.asarray(-np.linalg.solve(a, b))
+
+    def min_bias(self) -> np.ndarray:
+        """Weights with the smallest worst-case bias (linear programme in ``(z, u)``)."""
+        if self.k == 0:
+            return np.zeros(0)
+        gc = self.g @ self.cmat
+        g0 = self.g @ self.c0
+        nr = gc.shape[0]
+        cost = np.concatenate([np.zeros(self.k), np.ones(nr)])
+        a_ub = np.vstack([np.hstack([gc, -np.eye(nr)]), np.hstack([-gc, -np.eye(nr)])])
+        b_ub = np.concatenate([-g0, g0])
+        res = optimize.linprog(cost, A_ub=a_ub, b_ub=b_ub,
+                               bounds=[(None, None)] * self.k + [(0, None)] * nr,
+                               method="highs")
+        if res.status != 0:  # pragma: no cover - the LP is always feasible and bounded
+            raise EstimationError(f"FLCI: minimum-bias linear programme failed ({res.message}).")
+        return np.asarray(res.x[: self.k])
+
+    def min_bias_given_sd(self, h: float, z_start: np.ndarray) -> np.ndarray:
+        """Minimise the worst-case bias subject to ``sd <= h`` (SLSQP on an epigraph form)."""
+        if self.k == 0:
+            return np.zeros(0)
+        gc = self.g @ self.cmat
+        g0 = self.g @ self.c0
+        nr = gc.shape[0]
+        k = self.k
+        h2 = h * h
+        sc = self.cmat.T @ self.sigma @ self.cmat
+        sb = self.cmat.T @ self.sigma @ self.c0
+
+        def obj(x: np.ndarray) -> float:
+            return float(x[k:].sum())
+
+        def obj_jac(x: np.ndarray) -> np.ndarray:
+            return np.concatenate([np.zeros(k), np.ones(nr)])
+
+        def lin(x: np.ndarray) -> np.ndarray:
+            r = gc @ x[:k] + g0
+            return np.concatenate([x[k:] - r, x[k:] + r])
+
+        lin_jac = np.vstack([np.hstack([-gc, np.eye(nr)]), np.hstack([gc, np.eye(nr)])])
+
+        def quad(x: np.ndarray) -> np.ndarray:
+            return np.array([1.0 - self.var(x[:k]) / h2])
+
+        def quad_jac(x: np.ndarray) -> np.ndarray:
+            grad = 2.0 * (sc @ x[:k] + sb) / h2
+            return np.concatenate([-grad, np.zeros(nr)])[None, :]
+
+        x0 = np.concatenate([z_start, np.abs(gc @ z_start + g0) + 1e-12])
+        res = optimize.minimize(
+            obj, x0, jac=obj_jac, method="SLSQP",
+            constraints=[{"type": "ineq", "fun": lin, "jac": lambda x: lin_jac},
+                         {"type": "ineq", "fun": quad, "jac": quad_jac}],
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
+        z = np.asarray(res.x[:k])
+        if self.var(z) > h2 * (1 + 1e-6):  # infeasible answer: keep the feasible start
+            return z_start
+        return z
+
+
+def flci(
+    betahat: np.ndarray,
+    sigma: np.ndarray,
+    n_pre: int,
+    n_post: int,
+    l_vec: np.ndarray,
+    m: float,
+    alpha: float,
+) -> FLCIResult:
+    """Optimal fixed-length confidence interval for ``theta = l' tau_post`` under ``Delta^SD(m)``.
+
+    Among affine estimators ``c' betahat`` with ``c = (w, l)`` (unbiased for linear trends, the
+    only ones with finite worst-case bias), choose ``w`` to minimise the FLCI half-length
+    ``sd(w) * cv_alpha(m * b(w) / sd(w))``, where ``b(w)`` is the worst-case bias over
+    ``Delta^SD(1)``. As in Armstrong & Kolesar (2018) the problem is solved along the frontier
+    ``h -> min {b(w): sd(w) <= h}`` (a convex programme for each ``h``) and a one-dimensional
+    bounded Brent search over ``h`` between the minimum-variance and the minimum-bias estimators.
+    """
+    prob = _FLCIProblem(sigma, n_pre, n_post, l_vec)
+    z_var = prob.min_variance()
+    h_min = math.sqrt(prob.var(z_var))
+
+    def result(z: np.ndarray) -> FLCIResult:
+        c = prob.weights(z)
+        sd = math.sqrt(prob.var(z))
+        b = m * prob.bias(z)
+        half = sd * folded_normal_cv(b / sd, alpha) if sd > 0 else b
+        return FLCIResult(float(c @ betahat), float(half), c, float(b), float(sd))
+
+    if m == 0.0 or prob.k == 0:
+        return result(z_var)
+    z_bias = prob.min_bias()
+    h_max = max(math.sqrt(prob.var(z_bias)), h_min)
+    if h_max <= h_min * (1 + 1e-12):
+        return result(z_var)
+
+    cache: dict[float, np.ndarray] = {}
+
+    def half_length(h: float) -> float:
+        z = prob.min_bias_given_sd(h, z_var)
+        cache[h] = z
+        b = m * prob.bias(z)
+        return h * folded_normal_cv(b / h, alpha)
+
+    opt = optimize.minimize_scalar(half_length, bounds=(h_min, h_max), method="bounded",
+                                   options={"xatol": 1e-10 * h_max, "maxiter": 500})
+    candidates = [result(z) for z in cache.values()]
+    candidates += [result(z_var), result(z_bias)]
+    best = min(candidates, key=lambda r: r.half_length)
+    _ = opt
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# Relative magnitudes restriction
+# --------------------------------------------------------------------------------------------
+def rm_constraints(n_pre: int, n_post: int, mbar: float, s: int, positive: bool) -> np.ndarray:
+    """Rows ``A`` with ``Delta^RM_{s,sign}(Mbar) = {delta : A delta <= 0}``.
+
+    ``s`` in ``{-(n_pre - 1), ..., 0}`` picks the pre-period first difference
+    ``delta_s - delta_{s-1}`` that is the largest in absolute value, with sign ``+`` when
+    ``positive``. Rows: ``|delta_r - delta_{r-1}| <= sign * (delta_s - delta_{s-1})`` for every other
+    pre-period ``r``, ``sign * (delta_s - delta_{s-1}) >= 0``, and
+    ``|delta_t - delta_{t-1}| <= Mbar * sign * (delta_s - delta_{s-1})`` for ``t = 1..n_post``.
+    Columns follow ``delta = (delta_pre, delta_post)``; the reference period is dropped.
+    The post-period rows come last (``2 * n_post`` of them).
+    """
+    n = n_pre + n_post
+    periods = list(range(-n_pre, 0)) + list(range(1, n_post + 1))
+    col = {p: j for j, p in enumerate(periods)}
+
+    def diff(r: int) -> np.ndarray:
+        v = np.zeros(n)
+        if r in col:
+            v[col[r]] += 1.0
+        if r - 1 in col:
+            v[col[r - 1]] -= 1.0
+        return v
+
+    sign = 1.0 if positive else -1.0
+    vmax = sign * diff(s)
+    pre_rows = []
+    for r in range(-n_pre + 1, 1):
+        if r == s:
+            pre_rows.append(-2.0 * vmax)  # vmax' delta >= 0
+            continue
+        pre_rows.append(diff(r) - vmax)
+        pre_rows.append(-diff(r) - vmax)
+    post_rows = []
+    for t in range(1, n_post + 1):
+        post_rows.append(diff(t) - mbar * vmax)
+        post_rows.append(-diff(t) - mbar * vmax)
+    return np.vstack(pre_rows + post_rows)
+
+
+# --------------------------------------------------------------------------------------------
+# ARP conditional / hybrid test via the vertices of the dual polytope
+# --------------------------------------------------------------------------------------------
+def _dual_vertices(x: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """Vertices of ``{gamma >= 0, X' gamma = 0, sd' gamma = 1}`` (rows of the returned array)."""
+    m = x.shape[0]
+    if x.shape[1] > 0 and np.any(x != 0):
+        u, sv, _ = np.linalg.svd(x, full_matrices=False)
+        r = int((sv > 1e-10 * sv[0]).sum())
+        q = u[:, :r].T
+    else:
+        q = np.zeros((0, m))
+    r = q.shape[0]
+    # sd in the column space of X: the primal is unbounded below for every y
+    resid = sd - q.T @ (q @ sd)
+    if np.linalg.norm(resid) <= 1e-10 * np.linalg.norm(sd):
+        return np.zeros((0, m))
+    e = np.vstack([q, sd[None, :]])
+    size = r + 1
+    n_bases = math.comb(m, size)
+    if n_bases > MAX_BASES:
+        raise EstimationError(
+            f"HonestDiD: the moment-inequality test would enumerate {n_bases} dual bases "
+            f"({m} moments, {r} nuisance directions), more than the limit {MAX_BASES}; "
+            "use fewer post-periods or a coarser target (l_vec)."
+        )
+    idx = np.array(list(combinations(range(m), size)), dtype=np.intp)
+    mats = np.transpose(e[:, idx], (1, 0, 2))  # (n_bases, size, size)
+    svals = np.linalg.svd(mats, compute_uv=False)
+    ok = svals[:, -1] > 1e-10 * np.maximum(svals[:, 0], 1e-300)
+    idx, mats = idx[ok], mats[ok]
+    rhs = np.zeros(size)
+    rhs[-1] = 1.0
+    sol = np.linalg.solve(mats, np.broadcast_to(rhs, (mats.shape[0], size))[..., None])[..., 0]
+    scale = np.abs(sol).max(axis=1, keepdims=True)
+    feasible = (sol >= -1e-9 * scale).all(axis=1)
+    sol, idx = np.clip(sol[feasible], 0.0, None), idx[feasible]
+    gam = np.zeros((sol.shape[0], m))
+    np.put_along_axis(gam, idx, sol, axis=1)
+    if gam.shape[0] == 0:
+        return gam
+    # de-duplicate (a degenerate vertex is reached from several bases)
+    key = np.round(gam / np.abs(gam).max(), 10)
+    _, first = np.unique(key, axis=0, return_index=True)
+    return gam[np.sort(first)]
+
+
+@dataclass(frozen=True)
+class ArpSet:
+    """One polyhedral restriction prepared for the test: ``E[y - a theta - X nu] <= 0``.
+
+    ``y0`` is ``A betahat - d`` (moments used by the test), ``a`` the loading on ``theta``,
+    ``cov`` the covariance of ``y0``, ``vertices`` the dual vertices, ``gram`` their Gram matrix
+    under ``cov`` and ``lf_cv`` the least-favourable critical value (NaN when not used).
+    """
+
+    y0: np.ndarray
+    a: np.ndarray
+    cov: np.ndarray
+    vertices: np.ndarray
+    gram: np.ndarray
+    lf_cv: float
+
+
+def prepare_arp_set(
+    a_mat: np.ndarray,
+    d_vec: np.ndarray,
+    rows: np.ndarray,
+    betahat: np.ndarray,
+    sigma: np.ndarray,
+    n_pre: int,
+    l_vec: np.ndarray,
+    draws: np.ndarray | None,
+    kappa: float,
+) -> ArpSet:
+    """Set up the moment inequalities of ``{delta : A delta <= d}`` for ``theta = l' tau_post``.
+
+    Writing ``tau_post = theta * l / (l'l) + N nu`` with ``N`` a basis of the null space of ``l'``,
+    ``A (beta - (0, tau_post)) <= d`` becomes ``E[y - a theta - X nu] <= 0`` with
+    ``y = A betahat - d``, ``a = A_post l / (l'l)`` and ``X = A_post N``; ``nu`` is the nuisance
+    parameter. The test does not depend on the choice of ``N`` (only on the column space of X).
+
+    ``draws`` are standard-normal draws (``n_sim x len(betahat)``) pushed through the Cholesky
+    factor of ``sigma`` to simulate the least-favourable critical value (ARP 2023, Section 6.2):
+    the ``1 - kappa`` quantile of ``eta(xi)``, ``xi ~ N(0, cov)``.
+    """
+    a_sel = a_mat[rows]
+    a_post = a_sel[:, n_pre:]
+    ll = float(l_vec @ l_vec)
+    _, _, vt = np.linalg.svd(l_vec[None, :])
+    null = vt[1:].T
+    x = a_post @ null
+    y0 = a_sel @ betahat - d_vec[rows]
+    a = a_post @ l_vec / ll
+    cov = a_sel @ sigma @ a_sel.T
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    if np.any(sd <= 1e-12 * max(float(sd.max()), 1e-300)):
+        raise EstimationError(
+            "HonestDiD: a moment used by the test has zero variance; check that sigma is "
+            "positive definite."
+        )
+    vertices = _dual_vertices(x, sd)
+    gram = vertices @ cov @ vertices.T
+    lf_cv = float("nan")
+    if draws is not None and vertices.shape[0] > 0:
+        xi = draws @ a_sel.T  # draws already carry the covariance of betahat
+        eta = (xi @ vertices.T).max(axis=1)
+        lf_cv = float(np.quantile(eta, 1.0 - kappa))
+    return ArpSet(y0=y0, a=a, cov=cov, vertices=vertices, gram=gram, lf_cv=lf_cv)
+
+
+def arp_accept(sets: list[ArpSet], theta: np.ndarray, alpha: float, kappa: float,
+               hybrid: bool) -> np.ndarray:
+    """Whether each ``theta`` is accepted by the test of at least one of ``sets``.
+
+    For each set: ``eta = max_gamma gamma' y(theta)`` over the dual vertices, with optimal vertex
+    ``gamma*`` and ``sigma* = sqrt(gamma*' cov gamma*)``. Conditional on ``gamma*`` being optimal
+    and on ``S = y - cov gamma* eta / sigma*^2``, ``eta`` is normal truncated to ``[v_lo, v_up]``
+    (ARP 2023, Section 5); the conditional test rejects when ``eta / sigma*`` exceeds
+    ``max(0, q_{1 - alpha})`` of that truncated normal. The least-favourable hybrid first rejects
+    when ``eta > lf_cv`` and otherwise runs the conditional test at size
+    ``(alpha - kappa) / (1 - kappa)`` with ``v_up`` replaced by ``min(v_up, lf_cv)``.
+    """
+    theta = np.asarray(theta, dtype=float)
+    accept = np.zeros(theta.shape[0], dtype=bool)
+    size = (alpha - kappa) / (1.0 - kappa) if hybrid else alpha
+    cols = np.arange(theta.shape[0])
+    for st in sets:
+        if st.vertices.shape[0] == 0:  # the moments can always be satisfied
+            accept[:] = True
+            continue
+        y = st.y0[:, None] - st.a[:, None] * theta[None, :]
+        vals = st.vertices @ y
+        jstar = np.argmax(vals, axis=0)
+        eta = vals[jstar, cols]
+        s2 = st.gram[jstar, jstar]
+        ratio = st.gram[:, jstar] / np.where(s2 > 0, s2, 1.0)
+        rho = 1.0 - ratio
+        num = vals - ratio * eta
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bound = num / rho
+        tol = 1e-10
+        vlo = np.where(rho > tol, bound, -np.inf).max(axis=0)
+        vup = np.where(rho < -tol, bound, np.inf).min(axis=0)
+        sig = np.sqrt(np.clip(s2, 0.0, None))
+        reject = np.zeros(theta.shape[0], dtype=bool)
+        degenerate = sig < 1e-10
+        reject[degenerate] = eta[degenerate] > 0
+        live = ~degenerate
+        if hybrid:
+            first = live & (eta > st.lf_cv)
+            reject |= first
+            live &= ~first
+            vup = np.minimum(vup, st.lf_cv)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stat = eta / sig
+            zlo = vlo / sig
+            zup = vup / sig
+        inside = live & (zlo <= stat) & (stat <= zup)
+        if inside.any():
+            q = _truncnorm_quantile(1.0 - size, zlo[inside], zup[inside])
+            cval = np.maximum(0.0, q)
+            rej = stat[inside] > cval
+            rej[np.isnan(cval)] = False
+            reject[np.flatnonzero(inside)] = rej
+        accept |= ~reject
+    return accept
+
+
+def _truncnorm_quantile(p: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``p`` quantile of a standard normal truncated to ``[lo, hi]`` (accurate in both tails)."""
+    return np.asarray(stats.truncnorm.ppf(p, lo, hi), dtype=float)
+
+
+def invert_test(
+    accept_fn: Callable[[np.ndarray], np.ndarray],
+    lower: float,
+    upper: float,
+    grid_points: int,
+    refine: bool = True,
+    max_extend: int = 4,
+) -> tuple[float, float, bool]:
+    """Convex hull of the accepted ``theta`` (grid search, then refinement of both ends).
+
+    The grid ``linspace(lower, upper, grid_points)`` is extended by its own width on a side
+    whose end point is accepted (at most ``max_extend`` times). Each end of the accepted set is
+    then located to machine precision by repeated sub-gridding of the bracketing grid cell
+    (``refine``); otherwise the extreme accepted grid points are returned.
+    Returns ``(low, high, closed)``; ``(nan, nan, True)`` when nothing is accepted.
+    """
+    lo, hi = float(lower), float(upper)
+    for _ in range(max_extend + 1):
+        grid = np.linspace(lo, hi, grid_points)
+        acc = accept_fn(grid)
+        if not acc.any():
+            return float("nan"), float("nan"), True
+        width = hi - lo
+        open_lo, open_hi = bool(acc[0]), bool(acc[-1])
+        if not (open_lo or open_hi):
+            break
+        if open_lo:
+            lo -= width
+        if open_hi:
+            hi += width
+    else:
+        first, last = np.flatnonzero(acc)[[0, -1]]
+        return float(grid[first]), float(grid[last]), False
+    idx = np.flatnonzero(acc)
+    i_lo, i_hi = int(idx[0]), int(idx[-1])
+    if not refine:
+        return float(grid[i_lo]), float(grid[i_hi]), True
+    low = _refine(accept_fn, float(grid[i_lo - 1]), float(grid[i_lo]))
+    high = _refine(accept_fn, float(grid[i_hi + 1]), float(grid[i_hi]))
+    return low, high, True
+
+
+def _refine(accept_fn: Callable[[np.ndarray], np.ndarray], rejected: float, accepted: float,
+            n: int = 65) -> float:
+    """Boundary between a rejected and an accepted point, to about machine precision."""
+    for _ in range(12):
+        if abs(accepted - rejected) <= 1e-13 * max(1.0, abs(accepted)):
+            break
+        pts = np.linspace(rejected, accepted, n)
+        acc = accept_fn(pts)
+        acc[0], acc[-1] = False, True
+        j = int(np.flatnonzero(acc)[0])
+        rejected, accepted = float(pts[j - 1]), float(pts[j])
+    return accepted

@@ -1,0 +1,390 @@
+"""Tests of laborai.did.honest (Rambachan & Roth 2023 sensitivity analysis).
+
+Reference numbers: the Medicaid-expansion example of the HonestDiD README
+($LABORAI_DATA_DIR/reference/honestdid/ehec_data.csv, see reference/README.md).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import types
+from decimal import Decimal
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, stats
+
+import laborai as la
+from laborai.did import _honest_kernels as hk
+from laborai.errors import DataValidationError, OptionError
+
+matplotlib.use("Agg")
+
+DATA_DIR = Path(os.environ.get("LABORAI_DATA_DIR",
+                               Path(__file__).resolve().parents[2] / "shared" / "data"))
+EHEC = DATA_DIR / "reference" / "honestdid" / "ehec_data.csv"
+
+SD_M = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05]
+SD_REF = [("0.0259", "0.0607"), ("0.0132", "0.0787"), ("0.00286", "0.0907"),
+          ("-0.00714", "0.101"), ("-0.0171", "0.111"), ("-0.0271", "0.121")]
+RM_MBAR = [0.5, 1.0, 1.5, 2.0]
+RM_REF = [("0.0240", "0.0672"), ("0.0170", "0.0720"), ("0.00824", "0.0797"),
+          ("-0.000916", "0.0881")]
+RM_REF_OLD = [("0.0241", "0.0673"), ("0.0171", "0.0720"), ("0.00859", "0.0796"),
+              ("-0.00107", "0.0883")]
+
+
+def half_unit(s: str) -> float:
+    """Half a unit of the last printed digit of a published number."""
+    exp = Decimal(s).as_tuple().exponent
+    assert isinstance(exp, int)
+    return 0.5 * 10.0 ** exp
+
+
+@pytest.fixture(scope="module")
+def medicaid() -> types.SimpleNamespace:
+    """The README event study, run with pyfixest (fails, not skips, without the data)."""
+    import pyfixest as pf
+
+    df = pd.read_csv(EHEC)
+    d = df[(df["year"] < 2016) & ~(df["yexp2"] == 2015)].copy()
+    d["D"] = (d["yexp2"] == 2014).astype(int)
+    fit = pf.feols("dins ~ i(year, D, ref=2013) | stfips + year", d, vcov={"CRV1": "stfips"})
+    coef = fit.coef()
+    years = [int(str(name).split("::")[1].split(":")[0]) for name in coef.index]
+    return types.SimpleNamespace(event_times=np.array(years), coef=coef.to_numpy(),
+                                 vcov=np.asarray(fit._vcov, dtype=float), ref=2013)
+
+
+@pytest.fixture(scope="module")
+def sd_result(medicaid):
+    return la.did.honest(medicaid, method="smoothness", grid=SD_M)
+
+
+@pytest.fixture(scope="module")
+def rm_result(medicaid):
+    return la.did.honest(medicaid, method="relative_magnitude", grid=RM_MBAR)
+
+
+# --------------------------------------------------------------------------------------------
+# Parity with the HonestDiD README
+# --------------------------------------------------------------------------------------------
+def test_event_study_matches_readme(medicaid):
+    assert medicaid.event_times.tolist() == [2008, 2009, 2010, 2011, 2012, 2014, 2015]
+    pre, post = medicaid.coef[:5], medicaid.coef[5:]
+    assert np.all(np.abs(pre) < 0.012)
+    assert post[0] == pytest.approx(0.046, abs=1e-3)
+    assert post[1] == pytest.approx(0.069, abs=1e-3)
+
+
+def test_smoothness_flci_parity(sd_result):
+    t = sd_result.tidy()
+    rob = t[t["method"] == "smoothness"]
+    assert rob["m"].tolist() == SD_M
+    devs = []
+    for (lo_s, hi_s), lo, hi in zip(SD_REF, rob["conf_low"], rob["conf_high"], strict=True):
+        for ref_s, got in ((lo_s, lo), (hi_s, hi)):
+            dev = abs(got - float(ref_s))
+            devs.append(dev)
+            assert dev <= 1e-3
+            # to the published digit (R simulates the folded-normal quantile with 1e6 draws,
+            # hence a 1e-4 allowance on top of the rounding of the printed number)
+            assert dev <= half_unit(ref_s) + 1e-4, (ref_s, got)
+    assert max(devs) < 3e-4
+
+
+def test_relative_magnitudes_parity(rm_result):
+    t = rm_result.tidy()
+    rob = t[t["method"] == "relative_magnitude"]
+    assert rob["m"].tolist() == RM_MBAR
+    for refs in (RM_REF, RM_REF_OLD):
+        for (lo_s, hi_s), lo, hi in zip(refs, rob["conf_low"], rob["conf_high"], strict=True):
+            assert abs(lo - float(lo_s)) <= 2e-3
+            assert abs(hi - float(hi_s)) <= 2e-3
+    # against the current README the refined ends are within one theta-grid step (the R
+    # package reports the extreme accepted grid points, 40 sd / 999 apart)
+    step = 40 * rm_result.std_error / 999
+    for (lo_s, hi_s), lo, hi in zip(RM_REF, rob["conf_low"], rob["conf_high"], strict=True):
+        assert abs(lo - float(lo_s)) <= step + half_unit(lo_s)
+        assert abs(hi - float(hi_s)) <= step + half_unit(hi_s)
+
+
+def test_relative_magnitudes_grid_mode_reproduces_readme_digits(medicaid):
+    # R's convention (extreme accepted points of the 1000-point grid on +/- 20 sd) with an
+    # accurately simulated least-favourable critical value gives the README digits.
+    res = la.did.honest(medicaid, grid=RM_MBAR, refine=False, n_sim=100_000)
+    rob = res.tidy().iloc[1:]
+    for (lo_s, hi_s), lo, hi in zip(RM_REF, rob["conf_low"], rob["conf_high"], strict=True):
+        assert abs(lo - float(lo_s)) <= half_unit(lo_s)
+        assert abs(hi - float(hi_s)) <= half_unit(hi_s)
+
+
+def test_breakdown_values(sd_result, rm_result, medicaid):
+    # The published tables bracket the breakdown values: the SD interval excludes 0 at
+    # M = 0.02 and covers it at 0.03; the RM interval excludes 0 at Mbar = 1.5 and covers it at 2.
+    bd_sd = sd_result.breakdown()
+    bd_rm = rm_result.breakdown()
+    assert 0.02 < bd_sd < 0.03
+    assert 1.5 < bd_rm < 2.0
+    # and they are where the lower bound crosses zero
+    below = la.did.honest(medicaid, method="smoothness", grid=[bd_sd * (1 - 1e-5)])
+    above = la.did.honest(medicaid, method="smoothness", grid=[bd_sd * (1 + 1e-5)])
+    assert below.conf_low[0] > 0 >= above.conf_low[0]
+    below = la.did.honest(medicaid, grid=[bd_rm - 2e-3])
+    above = la.did.honest(medicaid, grid=[bd_rm + 2e-3])
+    assert below.conf_low[0] > 0 >= above.conf_low[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Independent checks of the FLCI kernel
+# --------------------------------------------------------------------------------------------
+def test_folded_normal_cv_matches_noncentral_chi2():
+    for t in (0.0, 0.3, 1.0, 2.5, 8.0):
+        for alpha in (0.05, 0.1):
+            expected = math.sqrt(stats.ncx2.ppf(1 - alpha, 1, t * t)) if t > 0 else \
+                stats.norm.ppf(1 - alpha / 2)
+            assert hk.folded_normal_cv(t, alpha) == pytest.approx(expected, rel=1e-7)
+
+
+def _lp_worst_bias(c: np.ndarray, n_pre: int, n_post: int, m: float) -> float:
+    """sup of c' delta over Delta^SD(m) by a direct linear programme over delta."""
+    n = n_pre + n_post
+    periods = list(range(-n_pre, 0)) + list(range(1, n_post + 1))
+    col = {p: j for j, p in enumerate(periods)}
+    rows = []
+    for centre in range(-n_pre + 1, n_post):
+        r = np.zeros(n)
+        for p, w in ((centre - 1, 1.0), (centre, -2.0), (centre + 1, 1.0)):
+            if p in col:
+                r[col[p]] += w
+        rows.append(r)
+    a = np.vstack(rows)
+    res = optimize.linprog(-c, A_ub=np.vstack([a, -a]), b_ub=np.full(2 * len(rows), m),
+                           bounds=[(None, None)] * n, method="highs")
+    assert res.status == 0
+    return -res.fun
+
+
+def test_flci_bias_and_length_are_consistent(medicaid):
+    b, s = medicaid.coef, medicaid.vcov
+    for m in (0.005, 0.01, 0.03):
+        r = hk.flci(b, s, 5, 2, np.array([1.0, 0.0]), m, 0.05)
+        assert r.weights[5:].tolist() == [1.0, 0.0]
+        assert _lp_worst_bias(r.weights, 5, 2, m) == pytest.approx(r.max_bias, rel=1e-7)
+        assert math.sqrt(r.weights @ s @ r.weights) == pytest.approx(r.sd, rel=1e-10)
+        assert r.half_length == pytest.approx(r.sd * hk.folded_normal_cv(r.max_bias / r.sd, 0.05))
+        # optimality: no random perturbation of the pre-period weights (keeping c't = 0)
+        # gives a shorter interval
+        rng = np.random.default_rng(1)
+        t_pre = np.arange(-5, 0.0)
+        for _ in range(50):
+            e = rng.normal(size=5) * 0.02
+            e -= t_pre * (e @ t_pre) / (t_pre @ t_pre)
+            c = r.weights.copy()
+            c[:5] += e
+            sd = math.sqrt(c @ s @ c)
+            bias = _lp_worst_bias(c, 5, 2, m)
+            assert sd * hk.folded_normal_cv(bias / sd, 0.05) >= r.half_length - 1e-9
+
+
+def test_flci_at_zero_is_min_variance_linear_extrapolation(medicaid, sd_result):
+    # M = 0: Delta^SD(0) is the set of linear trends; the FLCI is the minimum-variance
+    # estimator l'beta_post + w'beta_pre among those unbiased for every linear trend.
+    b, s = medicaid.coef, medicaid.vcov
+    t = np.array([-5, -4, -3, -2, -1, 1, 2], dtype=float)
+    # minimise c' S c subject to c_post = (1, 0) and c't = 0 (KKT system)
+    e = np.zeros((3, 7))
+    e[0, 5] = e[1, 6] = 1.0
+    e[2] = t
+    kkt = np.block([[2 * s, e.T], [e, np.zeros((3, 3))]])
+    sol = np.linalg.solve(kkt, np.r_[np.zeros(7), 1.0, 0.0, 0.0])
+    c = sol[:7]
+    half = stats.norm.ppf(0.975) * math.sqrt(c @ s @ c)
+    assert sd_result.conf_low[0] == pytest.approx(c @ b - half, abs=1e-10)
+    assert sd_result.conf_high[0] == pytest.approx(c @ b + half, abs=1e-10)
+
+
+def test_rm_constraints_define_the_restriction():
+    rng = np.random.default_rng(3)
+    n_pre, n_post, mbar = 4, 3, 1.5
+    for _ in range(300):
+        delta = rng.normal(size=n_pre + n_post)
+        full = np.r_[delta[:n_pre], 0.0, delta[n_pre:]]
+        diffs = np.diff(full)
+        in_rm = np.max(np.abs(diffs[n_pre:])) <= mbar * np.max(np.abs(diffs[:n_pre]))
+        in_union = any(
+            np.all(hk.rm_constraints(n_pre, n_post, mbar, s, pos) @ delta <= 1e-12)
+            for s in range(-(n_pre - 1), 1) for pos in (True, False)
+        )
+        assert in_rm == in_union
+
+
+# --------------------------------------------------------------------------------------------
+# Contracts: shapes, options, invariance, determinism, views
+# --------------------------------------------------------------------------------------------
+def test_tidy_columns_and_original_row(rm_result, medicaid):
+    t = rm_result.tidy()
+    assert list(t.columns) == ["term", "estimate", "std_error", "statistic", "p_value",
+                               "conf_low", "conf_high", "method", "m", "ci_method"]
+    orig = t.iloc[0]
+    assert orig["method"] == "original" and math.isnan(orig["m"])
+    se = math.sqrt(medicaid.vcov[5, 5])
+    assert orig["estimate"] == pytest.approx(medicaid.coef[5], abs=1e-15)
+    assert orig["std_error"] == pytest.approx(se, rel=1e-12)
+    assert orig["conf_low"] == pytest.approx(medicaid.coef[5] - stats.norm.ppf(0.975) * se)
+    assert t["term"].unique().tolist() == ["event_time::2014"]
+    assert t.iloc[1:]["estimate"].isna().all()
+    no_orig = la.did.honest(medicaid, grid=[1.0], return_original=False)
+    assert no_orig.tidy()["method"].tolist() == ["relative_magnitude"]
+
+
+def test_intervals_widen_with_the_sensitivity_parameter(sd_result, rm_result):
+    for res in (sd_result, rm_result):
+        lo, hi = np.array(res.conf_low), np.array(res.conf_high)
+        assert np.all(np.diff(lo) < 0) and np.all(np.diff(hi) > 0)
+
+
+def test_direct_arrays_equal_event_study_object(medicaid, rm_result):
+    res = la.did.honest(betahat=medicaid.coef, sigma=medicaid.vcov, num_pre_periods=5,
+                        num_post_periods=2, grid=RM_MBAR)
+    assert res.conf_low == rm_result.conf_low and res.conf_high == rm_result.conf_high
+    assert res.term == "theta"
+
+
+def test_inputs_not_mutated_and_deterministic(medicaid):
+    b0, v0 = medicaid.coef.copy(), medicaid.vcov.copy()
+    r1 = la.did.honest(medicaid, grid=[1.0])
+    r2 = la.did.honest(medicaid, grid=[1.0])
+    np.testing.assert_array_equal(medicaid.coef, b0)
+    np.testing.assert_array_equal(medicaid.vcov, v0)
+    pd.testing.assert_frame_equal(r1.tidy(), r2.tidy())
+    assert repr(r1) == ("HonestResult(method='relative_magnitude', ci_method='C-LF', n_m=1, "
+                        "alpha=0.05)")
+    assert r1.provenance == r2.provenance
+    assert r1.provenance.seed == 0 and len(r1.provenance.input_hash) == 64
+    r3 = la.did.honest(medicaid, grid=[1.0], seed=7)
+    assert r3.conf_low[0] == pytest.approx(r1.conf_low[0], abs=1e-3)
+
+
+def test_other_options_run(medicaid):
+    cond = la.did.honest(medicaid, grid=[0.5, 1.0], ci_method="Conditional")
+    lf = la.did.honest(medicaid, grid=[0.5, 1.0])
+    np.testing.assert_allclose(cond.conf_low, lf.conf_low, atol=2e-3)
+    np.testing.assert_allclose(cond.conf_high, lf.conf_high, atol=2e-3)
+    # second post-period, and the average of both
+    second = la.did.honest(medicaid, method="smoothness", grid=[0.0], l_vec=[0, 1])
+    assert second.term == "event_time::2015"
+    assert second.conf_low[0] < medicaid.coef[6] + 0.02
+    avg = la.did.honest(medicaid, grid=[1.0], l_vec=[0.5, 0.5])
+    assert avg.conf_low[0] < 0.5 * (medicaid.coef[5] + medicaid.coef[6]) < avg.conf_high[0]
+    # default grids
+    assert la.did.honest(medicaid).m == (0.5, 1.0, 1.5, 2.0)
+    sd_default = la.did.honest(medicaid, method="smoothness")
+    assert len(sd_default.m) == 10 and sd_default.m[0] == 0.0 and sd_default.m[-1] > 0
+
+
+def test_single_post_period_and_many_post_periods():
+    rng = np.random.default_rng(0)
+    n_pre, n_post = 3, 1
+    a = rng.normal(size=(4, 4))
+    sigma = (a @ a.T + 4 * np.eye(4)) * 1e-4
+    beta = np.array([0.002, -0.001, 0.001, 0.05])
+    for method in ("relative_magnitude", "smoothness"):
+        res = la.did.honest(betahat=beta, sigma=sigma, num_pre_periods=n_pre,
+                            num_post_periods=n_post, method=method, grid=[0.0, 1.0])
+        assert np.all(np.array(res.conf_low) < 0.05) and np.all(np.array(res.conf_high) > 0.05)
+    a = rng.normal(size=(7, 7))
+    sigma = (a @ a.T + 7 * np.eye(7)) * 1e-4
+    beta = np.r_[0.001, -0.002, 0.0, 0.04, 0.05, 0.06, 0.07]
+    res = la.did.honest(betahat=beta, sigma=sigma, num_pre_periods=3, num_post_periods=4,
+                        grid=[1.0], l_vec=[0.25] * 4)
+    assert res.conf_low[0] < 0.055 < res.conf_high[0]
+
+
+def test_views(rm_result):
+    md = rm_result.to_markdown()
+    assert md.splitlines()[0].startswith("| term | estimate |")
+    assert r"relative\_magnitude" in rm_result.to_latex()
+    assert "Delta^RM(Mbar)" in rm_result.summary()
+    ax = rm_result.plot()
+    assert ax.get_xlabel() == "Mbar"
+    assert len(ax.collections) >= 3  # robust intervals, their caps, the original interval
+    import matplotlib.pyplot as plt
+
+    plt.close(ax.figure)
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+@pytest.fixture
+def arrays(medicaid):
+    return {"betahat": medicaid.coef, "sigma": medicaid.vcov, "num_pre_periods": 5,
+            "num_post_periods": 2}
+
+
+def test_bad_method(arrays):
+    with pytest.raises(OptionError, match=r"method must be one of 'relative_magnitude', "
+                                          r"'smoothness'; got 'rm'"):
+        la.did.honest(**arrays, method="rm")
+
+
+def test_bad_ci_method(arrays):
+    with pytest.raises(OptionError, match=r"ci_method must be one of 'FLCI' for "
+                                          r"method='smoothness'; got 'C-LF'"):
+        la.did.honest(**arrays, method="smoothness", ci_method="C-LF")
+
+
+@pytest.mark.parametrize("grid", [[-0.5, 1.0], [], [float("nan")], [[1.0, 2.0]]])
+def test_bad_grid(arrays, grid):
+    with pytest.raises(OptionError, match=r"grid must be a non-empty one-dimensional list of "
+                                          r"finite Mbar values >= 0; got"):
+        la.did.honest(**arrays, grid=grid)
+
+
+def test_shape_mismatches(arrays, medicaid):
+    with pytest.raises(DataValidationError, match=r"betahat has 7 elements but "
+                                                  r"num_pre_periods \+ num_post_periods = 4 \+ 2"):
+        la.did.honest(**{**arrays, "num_pre_periods": 4})
+    with pytest.raises(DataValidationError, match=r"sigma must be a 7 x 7 matrix matching "
+                                                  r"betahat; got shape \(6, 6\)"):
+        la.did.honest(**{**arrays, "sigma": medicaid.vcov[:6, :6]})
+    with pytest.raises(OptionError, match=r"l_vec must hold 2 finite weights"):
+        la.did.honest(**arrays, l_vec=[1.0, 0.0, 0.0])
+    with pytest.raises(OptionError, match=r"not all zero; got \[0.0, 0.0\]"):
+        la.did.honest(**arrays, l_vec=[0.0, 0.0])
+
+
+def test_bad_sigma_and_inputs(arrays, medicaid):
+    bad = medicaid.vcov.copy()
+    bad[0, 1] += 1.0
+    with pytest.raises(DataValidationError, match="sigma must be symmetric"):
+        la.did.honest(**{**arrays, "sigma": bad})
+    with pytest.raises(DataValidationError, match="positive semi-definite"):
+        la.did.honest(**{**arrays, "sigma": -medicaid.vcov})
+    with pytest.raises(OptionError, match="not both; got event_study_result and betahat"):
+        la.did.honest(medicaid, betahat=medicaid.coef)
+    with pytest.raises(OptionError, match="missing sigma, num_pre_periods"):
+        la.did.honest(betahat=medicaid.coef)
+    with pytest.raises(OptionError, match=r"alpha must be a number strictly between 0 and 1; "
+                                          r"got 1.5"):
+        la.did.honest(**arrays, alpha=1.5)
+    with pytest.raises(DataValidationError, match=r"num_pre_periods must be an integer >= 1"):
+        la.did.honest(betahat=medicaid.coef[5:], sigma=medicaid.vcov[5:, 5:],
+                      num_pre_periods=0, num_post_periods=2)
+    with pytest.raises(OptionError, match=r"theta_bounds must be finite with low < high"):
+        la.did.honest(**arrays, theta_bounds=(1.0, -1.0))
+
+
+def test_event_times_must_be_consecutive(medicaid):
+    gap = types.SimpleNamespace(event_times=np.array([2007, 2009, 2010, 2011, 2012, 2014, 2015]),
+                                coef=medicaid.coef, vcov=medicaid.vcov, ref=2013)
+    with pytest.raises(DataValidationError, match=r"must be sorted, consecutive integers on "
+                                                  r"both sides of the reference period 2013"):
+        la.did.honest(gap)
+    with pytest.raises(OptionError, match="lacks vcov, ref"):
+        la.did.honest(types.SimpleNamespace(event_times=[1], coef=[1.0]))
