@@ -388,3 +388,27 @@ def test_event_times_must_be_consecutive(medicaid):
         la.did.honest(gap)
     with pytest.raises(OptionError, match="lacks vcov, ref"):
         la.did.honest(types.SimpleNamespace(event_times=[1], coef=[1.0]))
+
+
+def test_end_to_end_with_laborai_event_study(medicaid, rm_result, sd_result):
+    d = pd.read_csv(EHEC)
+    d = d[(d["year"] < 2016) & ((d["yexp2"] != 2015) | d["yexp2"].isna())].copy()
+    d["D"] = (d["yexp2"] == 2014).astype(int)
+    es = la.did.event_study(d, yname="dins", idname="stfips", tname="year", treatment="D",
+                            event_date=2014, window=(-6, 1), ref=-1, cluster="stfips",
+                            n_boot=1000, seed=1)
+    assert list(es.event_times) == [-6, -5, -4, -3, -2, 0, 1]
+    rm = la.did.honest(es, grid=RM_MBAR)
+    sd = la.did.honest(es, method="smoothness", grid=SD_M)
+    assert rm.term == "event_time::0" and rm.num_pre_periods == 5
+    np.testing.assert_allclose(rm.conf_low, rm_result.conf_low, atol=1e-6)
+    np.testing.assert_allclose(rm.conf_high, rm_result.conf_high, atol=1e-6)
+    np.testing.assert_allclose(sd.conf_low, sd_result.conf_low, atol=1e-8)
+    np.testing.assert_allclose(sd.conf_high, sd_result.conf_high, atol=1e-8)
+
+
+def test_open_confidence_set_warns(arrays):
+    # a tiny theta grid far inside the confidence set is widened, then reported as open
+    with pytest.warns(la.LaborAIWarning, match="reaches the end of the theta grid"):
+        res = la.did.honest(**arrays, grid=[2.0], theta_bounds=(0.04, 0.0401), grid_points=5)
+    assert res.conf_low[0] == -np.inf and res.conf_high[0] == np.inf

@@ -501,7 +501,8 @@ def invert_test(
     whose end point is accepted (at most ``max_extend`` times). Each end of the accepted set is
     then located to machine precision by repeated sub-gridding of the bracketing grid cell
     (``refine``); otherwise the extreme accepted grid points are returned.
-    Returns ``(low, high, closed)``; ``(nan, nan, True)`` when nothing is accepted.
+    Returns ``(low, high, closed)``; ``(nan, nan, True)`` when nothing is accepted and an
+    infinite end (with ``closed=False``) when the set still reaches the widened grid's end.
     """
     lo, hi = float(lower), float(upper)
     for _ in range(max_extend + 1):
@@ -519,7 +520,9 @@ def invert_test(
             hi += width
     else:
         first, last = np.flatnonzero(acc)[[0, -1]]
-        return float(grid[first]), float(grid[last]), False
+        low = -np.inf if acc[0] else float(grid[first])
+        high = np.inf if acc[-1] else float(grid[last])
+        return low, high, False
     idx = np.flatnonzero(acc)
     i_lo, i_hi = int(idx[0]), int(idx[-1])
     if not refine:

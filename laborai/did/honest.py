@@ -128,8 +128,9 @@ class _Problem:
         if not closed:
             warnings.warn(
                 f"HonestDiD: the confidence set at Mbar={mbar:g} reaches the end of the theta "
-                f"grid [{low:.6g}, {high:.6g}] even after widening it; the interval is reported "
-                "as infinite on the open side. Pass wider theta_bounds to explore further.",
+                "grid even after widening it four times; the interval is reported as "
+                f"[{low:.6g}, {high:.6g}] (infinite on the open side). Pass wider theta_bounds "
+                "to explore further.",
                 LaborAIWarning, stacklevel=3,
             )
         return low, high
