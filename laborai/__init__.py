@@ -21,7 +21,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.1.0"
 
-from laborai import did, exposure, taxonomy
+from laborai import datasets, did, exposure, taxonomy
 from laborai.data import (
     Marketplace,
     ReadResult,
@@ -55,6 +55,7 @@ __all__ = [
     "SmallSampleWarning",
     "__version__",
     "build_panel",
+    "datasets",
     "did",
     "exposure",
     "read_contracts",

@@ -1,0 +1,30 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The shared real/reference data directory (LABORAI_DATA_DIR or ../shared/data).
+
+    Reference tests fail, never skip, when it is absent.
+    """
+    env = os.environ.get("LABORAI_DATA_DIR")
+    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not path.is_dir():
+        pytest.fail(f"reference data directory {path} not found; set LABORAI_DATA_DIR to the "
+                    "shared data folder (see README).")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_market():  # type: ignore[no-untyped-def]
+    """A small simulated marketplace shared by fast tests (do not mutate)."""
+    import laborai as la
+
+    return la.simulate_marketplace(seed=11, n_posts=40_000)
