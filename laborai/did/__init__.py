@@ -41,8 +41,10 @@ __all__ += ["ATTgtResult", "AggregateResult", "DroppedUnitsWarning", "PretestRes
 
 # --- Bacon decomposition, HonestDiD, synthetic DiD, Sun-Abraham ---
 from laborai.did.bacon import BaconResult, bacon
+from laborai.did.sdid import SDIDResult, sdid
 
 __all__ += ["BaconResult", "bacon"]
+__all__ += ["SDIDResult", "sdid"]
 from laborai.did.honest import HonestResult, honest
 
 __all__ += ["HonestResult", "honest"]
