@@ -99,7 +99,21 @@ def logit_irls(
     the weighted least-squares problem of the working response ``z = eta + (y - mu) / mu'`` with
     working weights ``w * mu * (1 - mu)``. The inverse information matrix is the one of the last
     weighted least-squares step, as in ``summary.glm``.
+
+    With an intercept only (``k == 1``) the maximum likelihood estimate has the closed form
+    ``p = sum(w * y) / sum(w)``, which is used directly (R's iterations converge to it; the
+    ATT estimators do not depend on a constant propensity score, and the score term of their
+    influence functions vanishes).
     """
+    if x.shape[1] == 1 and np.all(x[:, 0] == 1.0):
+        p = float(np.dot(w, y) / w.sum())
+        info = w.sum() * p * (1.0 - p)
+        return LogitFit(
+            fitted=np.full(y.shape[0], p),
+            xtwx_inv=np.array([[1.0 / info]]),
+            coef=np.array([np.log(p / (1.0 - p))]),
+            converged=True,
+        )
     mu = (w * y + 0.5) / (w + 1.0)
     eta = np.log(mu / (1.0 - mu))
     dev_old = _binom_deviance(y, mu, w)

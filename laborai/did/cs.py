@@ -16,9 +16,10 @@ no code of the R package was used.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -84,6 +85,19 @@ def _design_column(values: Sequence[Any] | np.ndarray) -> Any:
     if np.all(np.equal(np.mod(fin, 1), 0)):
         return pd.array([None if np.isnan(v) else int(v) for v in arr], dtype="Int64")
     return arr
+
+
+@contextlib.contextmanager
+def _single_thread_blas() -> Iterator[None]:
+    """Run BLAS single-threaded: the 2x2 kernels multiply tall, skinny matrices, for which
+    multi-threaded BLAS is slower (and much slower on a loaded machine)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _first(values: Any, k: int = 5) -> str:
@@ -731,18 +745,19 @@ class ATTgtResult(ResultMixin):
         seed = s["seed"] if seed is None else seed
         alpha = s["alpha"] if alpha is None else alpha
         _check_inference(alpha, bstrap, cband, n_boot, seed)
-        return _aggregate(
-            self,
-            type,
-            min_e=min_e,
-            max_e=max_e,
-            balance_e=balance_e,
-            bstrap=bool(bstrap),
-            cband=bool(cband),
-            n_boot=int(n_boot),
-            seed=seed,
-            alpha=float(alpha),
-        )
+        with _single_thread_blas():
+            return _aggregate(
+                self,
+                type,
+                min_e=min_e,
+                max_e=max_e,
+                balance_e=balance_e,
+                bstrap=bool(bstrap),
+                cband=bool(cband),
+                n_boot=int(n_boot),
+                seed=seed,
+                alpha=float(alpha),
+            )
 
     def plot(self, ax: Any = None) -> Any:
         """Plot ATT(g,t) with confidence intervals against period, one series per cohort.
@@ -1271,13 +1286,14 @@ def att_gt(
         anticipation=int(anticipation),
         control_group=control_group,
     )
-    group, time, att, inf = _compute_att_gt(
-        panel,
-        control_group=control_group,
-        est_method=est_method,
-        base_period=base_period,
-        anticipation=int(anticipation),
-    )
+    with _single_thread_blas():
+        group, time, att, inf = _compute_att_gt(
+            panel,
+            control_group=control_group,
+            est_method=est_method,
+            base_period=base_period,
+            anticipation=int(anticipation),
+        )
     n = inf.shape[0]
     s = _cluster_sums(np.nan_to_num(inf), panel.cluster)
     vcov = s.T @ s / n**2
