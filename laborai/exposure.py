@@ -11,6 +11,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -78,10 +79,29 @@ def add_event_dates(
     out["event_date"] = pd.to_datetime(out[category].map(m["event_date"])).astype("datetime64[ns]")
     out["exposed"] = out["event_date"].notna()
     periods = pd.DatetimeIndex(np.sort(out[period].unique()))
-    # start of the period containing each event date
-    pos = periods.searchsorted(out["event_date"].fillna(pd.Timestamp.max.normalize()), side="right") - 1
-    start = np.where(out["exposed"], periods[np.clip(pos, 0, len(periods) - 1)].to_numpy(),
-                     np.datetime64("NaT"))
-    out["post"] = out["exposed"] & (out[period].to_numpy() >= start)
+    start = _event_period_start(periods, out["event_date"])
+    out["post"] = out["exposed"] & start.notna().to_numpy() & (
+        out[period].to_numpy() >= start.fillna(pd.Timestamp.max).to_numpy())
     out["treated_post"] = out["post"].astype("int64")
     return out
+
+
+def _event_period_start(periods: pd.DatetimeIndex, event_date: pd.Series) -> pd.Series:
+    """Start of the panel period containing each event date (NaT if outside the panel)."""
+    freq = None
+    if len(periods) >= 3:
+        with warnings.catch_warnings():  # pandas 3 warns about infer_freq's return type
+            warnings.simplefilter("ignore")
+            freq = pd.infer_freq(periods)
+    if freq is not None:
+        ends = periods + pd.tseries.frequencies.to_offset(freq)
+    else:  # irregular grid: a period ends where the next begins; the last spans the widest gap
+        gap = periods.to_series().diff().max() if len(periods) > 1 else pd.Timedelta(days=1)
+        ends = pd.DatetimeIndex(list(periods[1:]) + [periods[-1] + gap])
+    ev = pd.DatetimeIndex(event_date)
+    pos = periods.searchsorted(ev, side="right") - 1
+    ok = ev.notna() & (pos >= 0)
+    ok &= np.asarray(ev < ends[np.clip(pos, 0, len(periods) - 1)])
+    starts = periods[np.clip(pos, 0, len(periods) - 1)]
+    return pd.Series(np.where(ok, starts, pd.NaT), index=event_date.index,
+                     dtype="datetime64[ns]")

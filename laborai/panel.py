@@ -25,6 +25,7 @@ from typing import Any, Literal
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from laborai import taxonomy
 from laborai._validation import check_option
@@ -83,7 +84,8 @@ class _Engine:
     def bind(self, name: str, obj: Any) -> None:
         if isinstance(obj, pd.DataFrame):
             assert self.con is not None
-            self.con.register(name, obj)
+            # via Arrow: DuckDB's pandas scan fails on some strided views (e.g. df.iloc[::-1])
+            self.con.register(name, pa.Table.from_pandas(obj, preserve_index=False))
         elif isinstance(obj, duckdb.DuckDBPyRelation):
             obj.create_view(name, replace=True)
         elif isinstance(obj, (str, Path)):
@@ -112,7 +114,7 @@ class _Engine:
 
 def _period_grid(lo: pd.Timestamp, hi: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
     if freq == "week":
-        return pd.date_range(lo - pd.Timedelta(days=lo.dayofweek), hi, freq="W-MON")
+        return pd.date_range(lo - pd.Timedelta(days=lo.day_of_week), hi, freq="W-MON")
     alias = {"month": "MS", "quarter": "QS", "year": "YS"}[freq]
     start = {"month": lo.to_period("M"), "quarter": lo.to_period("Q"),
              "year": lo.to_period("Y")}[freq].start_time
