@@ -23,7 +23,7 @@ __all__ = [
     "did2x2_panel",
     "logit_irls",
     "multiplier_bootstrap",
-    "weights_influence",
+    "weights_influence_dot",
 ]
 
 _DBL_EPS = float(np.finfo(float).eps)
@@ -59,16 +59,9 @@ def _linkinv(eta: np.ndarray) -> np.ndarray:
     return e / (1.0 + e)
 
 
-def _mu_eta(eta: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(eta))
-    return np.maximum(e / (1.0 + e) ** 2, _DBL_EPS)
-
-
 def _binom_deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t1 = np.where(y > 0, y * np.log(np.where(y > 0, y / mu, 1.0)), 0.0)
-        t2 = np.where(y < 1, (1 - y) * np.log(np.where(y < 1, (1 - y) / (1 - mu), 1.0)), 0.0)
-    return float(2.0 * np.sum(w * (t1 + t2)))
+    """Binomial deviance for a 0/1 outcome: ``-2 sum w log(mu if y == 1 else 1 - mu)``."""
+    return float(-2.0 * np.dot(w, np.log(np.where(y > 0, mu, 1.0 - mu))))
 
 
 def logit_irls(
@@ -121,8 +114,8 @@ def logit_irls(
     converged = False
     xtwx = np.eye(x.shape[1])
     for _ in range(max_iter):
-        mu_eta = _mu_eta(eta)
         var = mu * (1.0 - mu)
+        mu_eta = np.maximum(var, _DBL_EPS)  # logit: d mu / d eta = mu (1 - mu)
         z = eta + (y - mu) / mu_eta
         ww = w * mu_eta**2 / var
         xw = x * ww[:, None]
@@ -193,6 +186,15 @@ def did2x2_panel(
     w = w / w.mean()
     ctrl = d == 0
     converged = True
+
+    def lin(v: np.ndarray, a_inv: np.ndarray, m: np.ndarray) -> np.ndarray:
+        # (x * v[:, None]) @ a_inv @ m, i.e. an asymptotically linear representation times a
+        # derivative vector, without forming the n x k matrix
+        return np.asarray(v * (x @ (a_inv @ m)))
+
+    def colmeans(v: np.ndarray) -> np.ndarray:
+        return np.asarray(x.T @ v / n)
+
     if method == "reg":
         beta = _wls(dy[ctrl], x[ctrl], w[ctrl])
         out = x @ beta
@@ -200,14 +202,14 @@ def did2x2_panel(
         w_c = w * d
         att_t = w_t * dy
         att_c = w_c * out
-        eta_t = att_t.mean() / w_t.mean()
-        eta_c = att_c.mean() / w_c.mean()
+        mw_t, mw_c = w_t.mean(), w_c.mean()
+        eta_t = att_t.mean() / mw_t
+        eta_c = att_c.mean() / mw_c
         w_ols = w * (1.0 - d)
         xpx_inv = linalg.inv((x * w_ols[:, None]).T @ x / n)
-        alr_ols = (x * (w_ols * (dy - out))[:, None]) @ xpx_inv
-        inf_t = (att_t - w_t * eta_t) / w_t.mean()
-        m1 = (x * w_c[:, None]).mean(axis=0)
-        inf_c = (att_c - w_c * eta_c + alr_ols @ m1) / w_c.mean()
+        inf_t = (att_t - w_t * eta_t) / mw_t
+        m1 = colmeans(w_c)
+        inf_c = (att_c - w_c * eta_c + lin(w_ols * (dy - out), xpx_inv, m1)) / mw_c
         return float(eta_t - eta_c), inf_t - inf_c, converged
 
     fit = logit_irls(d, x, w)
@@ -215,72 +217,92 @@ def did2x2_panel(
     ps = np.minimum(fit.fitted, 1.0 - 1e-6)
     trim = np.where(ctrl, ps < trim_level, ps < 1.01).astype(float)
     hess = fit.xtwx_inv * n
-    alr_ps = (x * (w * (d - ps))[:, None]) @ hess
+    score = w * (d - ps)
     w_t = trim * w * d
     w_c = trim * w * ps * (1.0 - d) / (1.0 - ps)
+    mw_t, mw_c = w_t.mean(), w_c.mean()
 
     if method == "ipw":
         att_t = w_t * dy
         att_c = w_c * dy
-        eta_t = att_t.mean() / w_t.mean()
-        eta_c = att_c.mean() / w_c.mean()
-        inf_t = (att_t - w_t * eta_t) / w_t.mean()
-        m2 = (x * (w_c * (dy - eta_c))[:, None]).mean(axis=0)
-        inf_c = (att_c - w_c * eta_c + alr_ps @ m2) / w_c.mean()
+        eta_t = att_t.mean() / mw_t
+        eta_c = att_c.mean() / mw_c
+        inf_t = (att_t - w_t * eta_t) / mw_t
+        m2 = colmeans(w_c * (dy - eta_c))
+        inf_c = (att_c - w_c * eta_c + lin(score, hess, m2)) / mw_c
         return float(eta_t - eta_c), inf_t - inf_c, converged
 
     # doubly robust (traditional locally efficient DR of Sant'Anna & Zhao 2020)
     beta = _wls(dy[ctrl], x[ctrl], w[ctrl])
-    out = x @ beta
-    resid = dy - out
+    resid = dy - x @ beta
     att_t = w_t * resid
     att_c = w_c * resid
-    eta_t = att_t.mean() / w_t.mean()
-    eta_c = att_c.mean() / w_c.mean()
+    eta_t = att_t.mean() / mw_t
+    eta_c = att_c.mean() / mw_c
     w_ols = w * (1.0 - d)
     xpx_inv = linalg.inv((x * w_ols[:, None]).T @ x / n)
-    alr_ols = (x * (w_ols * resid)[:, None]) @ xpx_inv
-    m1 = (x * w_t[:, None]).mean(axis=0)
-    inf_t = (att_t - w_t * eta_t - alr_ols @ m1) / w_t.mean()
-    m2 = (x * (w_c * (resid - eta_c))[:, None]).mean(axis=0)
-    m3 = (x * w_c[:, None]).mean(axis=0)
-    inf_c = (att_c - w_c * eta_c + alr_ps @ m2 - alr_ols @ m3) / w_c.mean()
+    v_ols = w_ols * resid
+    m1 = colmeans(w_t)
+    inf_t = (att_t - w_t * eta_t - lin(v_ols, xpx_inv, m1)) / mw_t
+    m2 = colmeans(w_c * (resid - eta_c))
+    m3 = colmeans(w_c)
+    inf_c = (att_c - w_c * eta_c + lin(score, hess, m2) - lin(v_ols, xpx_inv, m3)) / mw_c
     return float(eta_t - eta_c), inf_t - inf_c, converged
 
 
-def weights_influence(
+def weights_influence_dot(
     keepers: np.ndarray,
     pg: np.ndarray,
     group_of: np.ndarray,
     unit_w: np.ndarray,
     unit_g: np.ndarray,
+    att: np.ndarray,
 ) -> np.ndarray:
-    """Influence function of estimated aggregation weights ``pg_k / sum(pg)``.
+    """Influence function of estimated aggregation weights, multiplied by the estimates.
+
+    For an aggregate ``sum_k pi_k ATT_k`` with weights ``pi_k = pg_k / sum_j pg_j`` over the
+    components ``k`` in ``keepers`` and estimated cohort shares ``pg_k = mean(w * 1{G = g_k})``,
+    return ``sum_k ATT_k * IF(pi_k)``, the part of the aggregate's influence function due to
+    estimating the weights (Callaway & Sant'Anna 2021, appendix on aggregations).
 
     Parameters
     ----------
     keepers : ndarray of int
         Indices ``k`` of the components being aggregated.
     pg : ndarray
-        Estimated group shares ``mean(w * 1{G = g_k})`` indexed by ``k``.
+        Estimated cohort shares indexed by ``k``.
     group_of : ndarray
-        Group ``g_k`` of component ``k``.
+        Cohort ``g_k`` of component ``k``.
     unit_w, unit_g : ndarray, shape (n,)
-        Unit weights and unit groups.
+        Unit weights and unit cohorts.
+    att : ndarray
+        Component estimates indexed by ``k``.
 
     Returns
     -------
-    ndarray, shape (n, len(keepers))
-        Column ``j`` is the influence function of the weight of component ``keepers[j]``;
-        multiply by the component estimates to get the weight part of an aggregate's influence
-        function (Callaway & Sant'Anna 2021, appendix on aggregations).
+    ndarray, shape (n,)
+
+    Notes
+    -----
+    With ``s = sum_k pg_k`` and ``xi_k = w 1{G = g_k} - pg_k``,
+    ``IF(pi_k) = xi_k / s - (sum_j xi_j) pg_k / s**2``. The sum over ``k`` is evaluated per
+    cohort so that the cost is ``O(n)`` rather than ``O(n K)``.
     """
     pk = pg[keepers]
+    a = att[keepers]
+    gk = group_of[keepers]
     s = pk.sum()
-    ind = unit_w[:, None] * (unit_g[:, None] == group_of[keepers][None, :]) - pk[None, :]
-    if1 = ind / s
-    if2 = ind.sum(axis=1)[:, None] * (pk / s**2)[None, :]
-    return np.asarray(if1 - if2)
+    cohorts, inv = np.unique(gk, return_inverse=True)
+    coef = np.bincount(inv, weights=a, minlength=len(cohorts))  # sum of ATT_k per cohort
+    count = np.bincount(inv, minlength=len(cohorts)).astype(float)  # components per cohort
+    pos = np.searchsorted(cohorts, unit_g)
+    pos_c = np.minimum(pos, len(cohorts) - 1)
+    hit = cohorts[pos_c] == unit_g
+    c_unit = np.where(hit, coef[pos_c], 0.0)
+    m_unit = np.where(hit, count[pos_c], 0.0)
+    sum_a_xi = unit_w * c_unit - np.dot(a, pk)
+    sum_xi = unit_w * m_unit - s
+    return np.asarray(sum_a_xi / s - sum_xi * (np.dot(pk, a) / s**2))
 
 
 def multiplier_bootstrap(

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from laborai._validation import check_option
-from laborai.did._cs_kernels import did2x2_panel, multiplier_bootstrap, weights_influence
+from laborai.did._cs_kernels import did2x2_panel, multiplier_bootstrap, weights_influence_dot
 from laborai.did._results import Provenance, ResultMixin, make_provenance, wald_table
 from laborai.errors import (
     ConvergenceWarning,
@@ -87,16 +87,25 @@ def _design_column(values: Sequence[Any] | np.ndarray) -> Any:
     return arr
 
 
+_BLAS_CONTROLLER: Any = None
+
+
 @contextlib.contextmanager
 def _single_thread_blas() -> Iterator[None]:
     """Run BLAS single-threaded: the 2x2 kernels multiply tall, skinny matrices, for which
     multi-threaded BLAS is slower (and much slower on a loaded machine)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+            _BLAS_CONTROLLER = False
+        else:
+            _BLAS_CONTROLLER = ThreadpoolController()
+    if _BLAS_CONTROLLER is False:  # pragma: no cover
         yield
         return
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _BLAS_CONTROLLER.limit(limits=1, user_api="blas"):
         yield
 
 
@@ -406,6 +415,8 @@ def _compute_att_gt(
     atts: list[float] = []
     infs: list[np.ndarray] = []
     never = g_unit == 0
+    y_by_t = np.ascontiguousarray(y.T)  # (T, n): one contiguous row per period
+    x_by_t = None if panel.x is None else np.ascontiguousarray(panel.x.transpose(1, 0, 2))
     for gv in glist:
         treated = g_unit == gv
         pre_idx = np.flatnonzero(periods + anticipation < gv)
@@ -458,12 +469,9 @@ def _compute_att_gt(
                     stacklevel=4,
                 )
             idx = np.flatnonzero(sub)
-            dy = y[idx, tc] - y[idx, pret]
+            dy = y_by_t[tc][idx] - y_by_t[pret][idx]
             d = treated[idx].astype(float)
-            if panel.x is None:
-                xs = np.ones((len(idx), 1))
-            else:
-                xs = panel.x[idx, min(tc, pret), :]
+            xs = np.ones((len(idx), 1)) if x_by_t is None else x_by_t[min(tc, pret)][idx]
             try:
                 att, inf_sub, converged = did2x2_panel(dy, d, xs, w[idx], est_method)
             except np.linalg.LinAlgError as exc:
@@ -929,11 +937,12 @@ class AggregateResult(ResultMixin):
 # ---------------------------------------------------------------------------------------------
 
 
-def _agg_if(inf: np.ndarray, keep: np.ndarray, wts: np.ndarray, wif: np.ndarray | None,
-            att: np.ndarray) -> np.ndarray:
+def _agg_if(inf: np.ndarray, keep: np.ndarray, wts: np.ndarray, wif_att: np.ndarray | None,
+            ) -> np.ndarray:
+    """Aggregate influence function: weighted component IFs plus the weights' IF times ATTs."""
     out = inf[:, keep] @ wts
-    if wif is not None:
-        out = out + wif @ att[keep]
+    if wif_att is not None:
+        out = out + wif_att
     return np.asarray(out)
 
 
@@ -984,8 +993,8 @@ def _aggregate(
             raise EstimationError("no post-treatment ATT(g,t) to aggregate.")
         wts = pg[keep] / pg[keep].sum()
         overall = float(np.sum(att[keep] * wts))
-        wif = weights_influence(keep, pg, group, unit_w, unit_g)
-        overall_if = _agg_if(inf, keep, wts, wif, att)
+        wif = weights_influence_dot(keep, pg, group, unit_w, unit_g, att)
+        overall_if = _agg_if(inf, keep, wts, wif)
         elements = np.array([])
         elem_est = np.array([])
         elem_inf = np.zeros((n, 0))
@@ -1000,15 +1009,15 @@ def _aggregate(
                 continue
             wts = pg[keep] / pg[keep].sum()
             ests.append(float(np.mean(att[keep])))
-            ifs.append(_agg_if(inf, keep, wts, None, att))
+            ifs.append(_agg_if(inf, keep, wts, None))
         elements = np.asarray(used, dtype=float)
         elem_est = np.asarray(ests)
         elem_inf = np.column_stack(ifs)
         pgg = np.array([pg_by_g[gv] for gv in glist])
         idx = np.arange(len(glist))
-        wif = weights_influence(idx, pgg, glist, unit_w, unit_g)
+        wif = weights_influence_dot(idx, pgg, glist, unit_w, unit_g, elem_est)
         overall = float(np.sum(elem_est * pgg) / pgg.sum())
-        overall_if = _agg_if(elem_inf, idx, pgg / pgg.sum(), wif, elem_est)
+        overall_if = _agg_if(elem_inf, idx, pgg / pgg.sum(), wif)
     elif type_ == "dynamic":
         evt = time - group
         include = np.ones(len(att), dtype=bool)
@@ -1028,8 +1037,8 @@ def _aggregate(
             keep = np.flatnonzero((evt == e) & include)
             wts = pg[keep] / pg[keep].sum()
             ests.append(float(np.sum(att[keep] * wts)))
-            wif = weights_influence(keep, pg, group, unit_w, unit_g)
-            ifs.append(_agg_if(inf, keep, wts, wif, att))
+            wif = weights_influence_dot(keep, pg, group, unit_w, unit_g, att)
+            ifs.append(_agg_if(inf, keep, wts, wif))
         elements = eseq.astype(float)
         elem_est = np.asarray(ests)
         elem_inf = np.column_stack(ifs)
@@ -1039,8 +1048,7 @@ def _aggregate(
             overall_if = np.full(n, np.nan)
         else:
             overall = float(np.mean(elem_est[epos]))
-            overall_if = _agg_if(elem_inf, epos, np.full(len(epos), 1.0 / len(epos)), None,
-                                 elem_est)
+            overall_if = _agg_if(elem_inf, epos, np.full(len(epos), 1.0 / len(epos)), None)
     else:  # calendar
         min_g = group.min()
         tlist = np.unique(time)
@@ -1050,14 +1058,14 @@ def _aggregate(
             keep = np.flatnonzero((time == tv) & (group <= time))
             wts = pg[keep] / pg[keep].sum()
             ests.append(float(np.sum(att[keep] * wts)))
-            wif = weights_influence(keep, pg, group, unit_w, unit_g)
-            ifs.append(_agg_if(inf, keep, wts, wif, att))
+            wif = weights_influence_dot(keep, pg, group, unit_w, unit_g, att)
+            ifs.append(_agg_if(inf, keep, wts, wif))
         elements = ctlist.astype(float)
         elem_est = np.asarray(ests)
         elem_inf = np.column_stack(ifs) if ifs else np.zeros((n, 0))
         idx = np.arange(len(ctlist))
         overall = float(np.mean(elem_est))
-        overall_if = _agg_if(elem_inf, idx, np.full(len(idx), 1.0 / len(idx)), None, elem_est)
+        overall_if = _agg_if(elem_inf, idx, np.full(len(idx), 1.0 / len(idx)), None)
 
     elem_se = se_of(elem_inf) if elem_inf.shape[1] else np.array([])
     overall_se = float(se_of(overall_if)[0])
