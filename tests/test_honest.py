@@ -412,3 +412,49 @@ def test_open_confidence_set_warns(arrays):
     with pytest.warns(la.LaborAIWarning, match="reaches the end of the theta grid"):
         res = la.did.honest(**arrays, grid=[2.0], theta_bounds=(0.04, 0.0401), grid_points=5)
     assert res.conf_low[0] == -np.inf and res.conf_high[0] == np.inf
+
+
+# --------------------------------------------------------------------------------------------
+# Recovery of a known truth: coverage at the least-favourable point of the restriction
+# --------------------------------------------------------------------------------------------
+def test_flci_coverage_at_worst_case_bias(medicaid):
+    # The FLCI weights do not depend on betahat, so one call gives the interval for every draw.
+    # Put delta at the worst case for those weights: coverage is then exactly 1 - alpha.
+    s, m, theta = medicaid.vcov, 0.01, 0.04
+    r = hk.flci(np.zeros(7), s, 5, 2, np.array([1.0, 0.0]), m, 0.05)
+    n = 7
+    rows = []
+    for centre in range(-4, 2):
+        periods = [-5, -4, -3, -2, -1, 1, 2]
+        row = np.zeros(n)
+        for p, w in ((centre - 1, 1.0), (centre, -2.0), (centre + 1, 1.0)):
+            if p in periods:
+                row[periods.index(p)] += w
+        rows.append(row)
+    a = np.vstack(rows)
+    lp = optimize.linprog(-r.weights, A_ub=np.vstack([a, -a]), b_ub=np.full(12, m),
+                          bounds=[(None, None)] * n, method="highs")
+    delta = lp.x
+    beta = delta + np.r_[np.zeros(5), theta, 0.03]
+    draws = np.random.default_rng(11).multivariate_normal(beta, s, size=40_000)
+    centre = draws @ r.weights
+    covered = np.mean((centre - r.half_length <= theta) & (theta <= centre + r.half_length))
+    assert covered == pytest.approx(0.95, abs=4 * math.sqrt(0.95 * 0.05 / 40_000))
+
+
+def test_relative_magnitude_coverage_at_boundary(medicaid):
+    # delta: a linear pre-trend (all pre-period changes 0.002) continued into the post-periods
+    # with changes Mbar * 0.002 -- on the boundary of Delta^RM(Mbar), so theta is the lower end
+    # of the identified set. The C-LF interval is uniformly valid: coverage >= 95% (up to
+    # simulation error: 300 draws, 2.5 standard errors).
+    s, mbar, theta = medicaid.vcov, 1.0, 0.04
+    t = np.array([-5, -4, -3, -2, -1, 1, 2], dtype=float)
+    delta = np.where(t < 0, 0.002 * t, mbar * 0.002 * t)
+    beta = delta + np.r_[np.zeros(5), theta, 0.03]
+    draws = np.random.default_rng(5).multivariate_normal(beta, s, size=300)
+    hits = 0
+    for b in draws:
+        res = la.did.honest(betahat=b, sigma=s, num_pre_periods=5, num_post_periods=2,
+                            grid=[mbar], n_sim=2000)
+        hits += res.conf_low[0] <= theta <= res.conf_high[0]
+    assert hits / 300 >= 0.95 - 2.5 * math.sqrt(0.95 * 0.05 / 300)
