@@ -8,20 +8,25 @@ from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, wald_tab
 __all__ = ["TIDY_COLUMNS", "Provenance", "ResultMixin", "wald_table"]
 
 # --- core regression DiD (twfe, event_study, ddd, etable, inference) ---
+from laborai.did.effects import EffectsResult, estimate_effects
 from laborai.did.inference import (
     RITestResult,
     WildBootstrapResult,
     ri_test,
     wild_cluster_bootstrap,
 )
+from laborai.did.table import etable
 from laborai.did.twfe import EventStudyResult, TWFEResult, ddd, event_study, twfe
 
 __all__ += [
+    "EffectsResult",
     "EventStudyResult",
     "RITestResult",
     "TWFEResult",
     "WildBootstrapResult",
     "ddd",
+    "estimate_effects",
+    "etable",
     "event_study",
     "ri_test",
     "twfe",
@@ -42,9 +47,11 @@ __all__ += ["ATTgtResult", "AggregateResult", "DroppedUnitsWarning", "PretestRes
 # --- Bacon decomposition, HonestDiD, synthetic DiD, Sun-Abraham ---
 from laborai.did.bacon import BaconResult, bacon
 from laborai.did.sdid import SDIDResult, sdid
+from laborai.did.sun_abraham import SunAbrahamResult, sun_abraham
 
 __all__ += ["BaconResult", "bacon"]
 __all__ += ["SDIDResult", "sdid"]
+__all__ += ["SunAbrahamResult", "sun_abraham"]
 from laborai.did.honest import HonestResult, honest
 
 __all__ += ["HonestResult", "honest"]

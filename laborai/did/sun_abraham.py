@@ -1,0 +1,525 @@
+"""Sun and Abraham (2021) interaction-weighted (IW) event-study estimator.
+
+A two-way fixed effects regression saturated in cohort x relative-period indicators estimates
+cohort-specific effects CATT(e, l) that are free of the contamination affecting the usual
+event-study regression; the IW estimator averages them over cohorts with the cohorts' sample
+shares at each relative period. The regression runs on pyfixest; the aggregation and its
+delta-method variance are computed here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from laborai._validation import check_option
+from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
+from laborai.errors import DataValidationError, EstimationError
+
+__all__ = ["SunAbrahamResult", "sun_abraham"]
+
+Control = Literal["never_treated", "last_cohort"]
+_CONTROLS: tuple[str, ...] = ("never_treated", "last_cohort")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class SunAbrahamResult(ResultMixin):
+    """Result of :func:`sun_abraham`.
+
+    Attributes
+    ----------
+    event_times : numpy.ndarray of int
+        Reported relative periods (reference excluded), sorted.
+    coef : numpy.ndarray
+        IW estimates, same order as ``event_times``.
+    vcov : numpy.ndarray
+        Their covariance matrix (delta method; see :func:`sun_abraham`).
+    ref : int
+        Reference relative period (-1); its effect is normalised to zero.
+    cohort_effects : pandas.DataFrame
+        Columns ``cohort, event_time, estimate, std_error, weight, n_obs``: the CATT(e, l)
+        from the saturated regression and the IW weight each receives (NaN outside ``window``).
+    control : str
+        ``"never_treated"`` or ``"last_cohort"``.
+    control_cohort : object
+        The control cohort (``"never_treated"`` or the last cohort's adoption period).
+    nobs, n_clusters : int
+        Observations in the regression and number of clusters.
+    dropped : Mapping[str, int]
+        Rows left out of the regression by design, by reason (``always_treated``,
+        ``after_last_cohort``, ``never_treated``); recorded, never silent.
+    alpha : float
+        One minus the confidence level (t reference distribution with ``n_clusters - 1``
+        degrees of freedom).
+    weight_variance : bool
+        Whether the variance includes the term for the estimated cohort shares.
+    not_estimable : tuple of (int, int)
+        ``(cohort, event_time)`` cells whose indicator pyfixest removed as collinear (empty in
+        a well-posed design); they get no weight in the IW averages.
+    provenance : Provenance
+        Settings, package version and input hash.
+    """
+
+    event_times: np.ndarray
+    coef: np.ndarray
+    vcov: np.ndarray
+    ref: int
+    cohort_effects: pd.DataFrame
+    control: str
+    control_cohort: Any
+    nobs: int
+    n_clusters: int
+    dropped: Mapping[str, int]
+    alpha: float
+    weight_variance: bool
+    provenance: Provenance
+    not_estimable: tuple[tuple[int, int], ...] = ()
+    _table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    _title = "Sun-Abraham interaction-weighted event study"
+
+    def __repr__(self) -> str:
+        et = self.event_times
+        span = f"[{int(et.min())}..{int(et.max())}]" if et.size else "[]"
+        return (
+            f"SunAbrahamResult(event_times={span}, ref={self.ref}, control={self.control!r}, "
+            f"nobs={self.nobs}, n_clusters={self.n_clusters})"
+        )
+
+    @property
+    def df(self) -> float:
+        """Degrees of freedom of the t reference distribution (clusters minus one)."""
+        return float(self.n_clusters - 1)
+
+    def tidy(self) -> pd.DataFrame:
+        """IW estimates by event time.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``term`` (``'event_time::l'``), ``estimate, std_error, statistic, p_value,
+            conf_low, conf_high`` (pointwise, t with ``n_clusters - 1`` degrees of freedom),
+            then ``event_time`` and ``n_cohorts``. The reference period is not a row.
+        """
+        return self._table.copy()
+
+    def _header(self) -> list[tuple[str, str]]:
+        lines = [
+            ("Control cohort", f"{self.control} ({self.control_cohort})"),
+            ("Reference event time", str(self.ref)),
+            ("Observations", str(self.nobs)),
+            ("Clusters", str(self.n_clusters)),
+            ("Variance", "delta method" + (" incl. estimated cohort shares"
+                                           if self.weight_variance else ", shares as known")),
+        ]
+        if self.not_estimable:
+            lines.append(("Not estimable (cohort, event time)", str(list(self.not_estimable))))
+        drops = {k: v for k, v in self.dropped.items() if v}
+        if drops:
+            lines.append(("Rows outside the regression",
+                          ", ".join(f"{k}: {v}" for k, v in drops.items())))
+        return lines
+
+    def plot(self, ax: Any = None) -> Any:
+        """Event-study plot of the IW estimates with pointwise confidence intervals.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; a new figure is created when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt
+
+        t = self.tidy()
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.0, 3.5))
+        x = t["event_time"].to_numpy(dtype=float)
+        est = t["estimate"].to_numpy(dtype=float)
+        ax.errorbar(x, est, yerr=[est - t["conf_low"].to_numpy(dtype=float),
+                                  t["conf_high"].to_numpy(dtype=float) - est],
+                    fmt="o", color="tab:blue", capsize=2,
+                    label=f"IW estimate, {int(round((1 - self.alpha) * 100))}% CI")
+        ax.plot([self.ref], [0.0], marker="o", markerfacecolor="white", color="tab:blue",
+                linestyle="none", label=f"reference ({self.ref})")
+        ax.axhline(0.0, color="grey", linewidth=0.8)
+        ax.axvline(-0.5, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xlabel("event time (periods)")
+        ax.set_ylabel("estimate")
+        ax.legend(frameon=False, fontsize="small")
+        return ax
+
+
+def _never_mask(g: pd.Series) -> pd.Series:
+    num = pd.to_numeric(g, errors="coerce")
+    return g.isna() | (num == 0) | np.isinf(num.fillna(0.0))
+
+
+def _validate(data: pd.DataFrame, cols: dict[str, str]) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(
+            f"data must be a pandas DataFrame; got {type(data).__name__}."
+        )
+    for role, col in cols.items():
+        if col not in data.columns:
+            raise DataValidationError(
+                f"{role}={col!r} is not a column of data; available columns: "
+                f"{list(map(str, data.columns))[:20]}. Pass the name of an existing column."
+            )
+        if role == "gname":
+            continue
+        miss = data[col].isna()
+        if miss.any():
+            raise DataValidationError(
+                f"column {col!r} ({role}) has {int(miss.sum())} missing values (rule: no "
+                f"missing values; first offending rows: {list(data.index[miss][:5])}). Drop or "
+                "impute them explicitly before calling sun_abraham()."
+            )
+    for role in ("yname", "tname"):
+        col = cols[role]
+        if not pd.api.types.is_numeric_dtype(data[col]):
+            raise DataValidationError(
+                f"column {col!r} ({role}) must be numeric; got dtype {data[col].dtype}."
+                + (" Encode periods as integers (e.g. year or month index)."
+                   if role == "tname" else "")
+            )
+    t = data[cols["tname"]].to_numpy(dtype=float)
+    if not np.array_equal(t, np.round(t)):
+        raise DataValidationError(
+            f"column {cols['tname']!r} (tname) must hold integer periods so that relative "
+            f"periods t - g are integers; got e.g. {t[t != np.round(t)][:3].tolist()}."
+        )
+    g = data[cols["gname"]]
+    never = _never_mask(g)
+    gnum = pd.to_numeric(g[~never], errors="coerce")
+    bad = gnum.isna() | (gnum != np.round(gnum))
+    if bad.any():
+        raise DataValidationError(
+            f"column {cols['gname']!r} (gname) must hold the first treated period (an integer "
+            f"period) or 0 / NaN / inf for never-treated units; {int(bad.sum())} rows have "
+            f"other values, e.g. {g[~never][bad].unique()[:5].tolist()}."
+        )
+    nun = data.groupby(cols["idname"])[cols["gname"]].nunique(dropna=False)
+    varying = nun[nun > 1]
+    if len(varying):
+        raise DataValidationError(
+            f"column {cols['gname']!r} (gname) must be constant within each unit; "
+            f"{len(varying)} units have several values, e.g. "
+            f"{cols['idname']}={varying.index[:5].tolist()}."
+        )
+    dup = data.duplicated([cols["idname"], cols["tname"]], keep=False)
+    if dup.any():
+        ex = data.loc[dup, [cols["idname"], cols["tname"]]].head(3).to_numpy().tolist()
+        raise DataValidationError(
+            f"({cols['idname']!r}, {cols['tname']!r}) must identify rows uniquely; "
+            f"{int(dup.sum())} rows are duplicates, e.g. {ex}."
+        )
+
+
+def sun_abraham(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    idname: str,
+    tname: str,
+    gname: str,
+    control: Control = "never_treated",
+    window: tuple[int, int] | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+    weight_variance: bool = True,
+) -> SunAbrahamResult:
+    """Sun and Abraham (2021) interaction-weighted event-study estimator.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Panel in long format (balanced or not), one row per unit and period.
+    yname : str
+        Outcome column.
+    idname : str
+        Unit identifier column.
+    tname : str
+        Period column (integers, e.g. years).
+    gname : str
+        First treated period of the unit; 0, NaN or inf for never-treated units (the R
+        ``did`` convention). Constant within a unit; treatment is absorbing.
+    control : {"never_treated", "last_cohort"}, default "never_treated"
+        Control cohort: the never-treated units, or the last-treated cohort (then periods
+        from that cohort's adoption on, and never-treated units, are outside the regression).
+    window : tuple of int, optional
+        ``(lo, hi)``: report event times ``lo <= l <= hi`` only. The regression stays fully
+        saturated (see Notes), so the window changes which estimates are reported, not their
+        values.
+    cluster : str, optional
+        Cluster column for the CRV1 variance; default ``idname``.
+    alpha : float, default 0.05
+        One minus the confidence level.
+    weight_variance : bool, default True
+        Add the variance from estimating the cohort shares (Sun and Abraham 2021, Proposition
+        6); ``False`` treats the shares as known (as R ``fixest::aggregate`` does).
+
+    Returns
+    -------
+    SunAbrahamResult
+        ``tidy()`` by event time; ``event_times``, ``coef``, ``vcov`` and ``ref`` for
+        :func:`laborai.did.honest`; ``cohort_effects`` with the CATT(e, l) and IW weights;
+        ``plot()``.
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns or values, non-integer periods or cohorts, cohorts varying within a
+        unit, duplicate rows, or a cohort without an observation at the reference period.
+    OptionError
+        ``control`` outside the allowed values.
+    EstimationError
+        No never-treated units for ``control="never_treated"``, no treated cohort besides the
+        control cohort, or no estimable event time in ``window``.
+
+    Notes
+    -----
+    Let E_i be unit i's first treated period and C the control cohort. With unit effects a_i
+    and period effects g_t, the saturated regression (Sun and Abraham 2021, eq. 23) is
+
+    ``y_it = a_i + g_t + sum_{e not in C} sum_{l != -1} delta_{e,l} 1{E_i = e} 1{t - e = l}
+    + u_it``,
+
+    estimated by pyfixest's ``feols`` with CRV1 standard errors clustered by ``cluster``
+    (pyfixest's default small-sample correction). Under parallel trends and no anticipation,
+    ``delta_{e,l}`` is CATT(e, l) = E[Y_{i,e+l}(e) - Y_{i,e+l}(inf) | E_i = e], the effect
+    ``l`` periods after adoption for cohort e relative to period e - 1. The IW estimator of
+    the event-time effect averages over the cohorts observed at relative period l,
+
+    ``nu_l = sum_e w_{e,l} delta_{e,l}``, ``w_{e,l} = Pr(E_i = e | E_i in cohorts at l)``,
+
+    with the share estimated by the cohort's fraction of the observations at relative period
+    l (unit shares in a balanced panel). Its variance is ``W V W'`` (V the cluster-robust
+    covariance of the ``delta``) plus, when ``weight_variance`` is True, the cluster-robust
+    variance of the estimated shares, ``sum_c psi_c psi_c'`` with
+    ``psi_{c,l} = sum_{r in c, rel. period l} (delta_{E_r,l} - nu_l) / B_l`` (B_l the number
+    of treated observations at l); the covariance between the two parts is neglected, as in
+    the authors' ``eventstudyinteract``.
+
+    Relative periods are never trimmed or binned: every cohort x relative-period cell except
+    the reference has its own indicator, which is what removes the contamination from other
+    periods' effects; ``window`` only selects the reported event times. Always-treated units
+    (E_i at or before the first period) have no reference period and are left out, as in
+    ``fixest::sunab``; the count is recorded in ``dropped``.
+
+    With never-treated controls, no covariates and a balanced panel, CATT(e, l) equals the
+    Callaway-Sant'Anna ATT(e, e + l) with never-treated controls and universal base period
+    e - 1, and the IW estimate equals their "dynamic" aggregation; on ``mpdta`` the
+    post-period IW estimates agree with R ``did`` to 1e-10.
+
+    References
+    ----------
+    Sun, L. and Abraham, S. (2021). Estimating dynamic treatment effects in event studies with
+    heterogeneous treatment effects. *Journal of Econometrics*, 225(2), 175-199.
+
+    Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time
+    periods. *Journal of Econometrics*, 225(2), 200-230.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from laborai.did.sun_abraham import sun_abraham
+    >>> rng = np.random.default_rng(0)
+    >>> g = np.repeat([0, 4, 6], 20)
+    >>> rows = [(i, t, g[i], rng.normal() + (t >= g[i] > 0) * 1.0) for i in range(60)
+    ...         for t in range(1, 9)]
+    >>> df = pd.DataFrame(rows, columns=["id", "t", "g", "y"])
+    >>> res = sun_abraham(df, yname="y", idname="id", tname="t", gname="g")
+    >>> int(res.ref), res.event_times.tolist()[:3]
+    (-1, [-5, -4, -3])
+    """
+    import pyfixest as pf
+
+    check_option("control", control, _CONTROLS)
+    cluster_col = idname if cluster is None else cluster
+    cols = {"yname": yname, "idname": idname, "tname": tname, "gname": gname,
+            "cluster": cluster_col}
+    _validate(data, cols)
+    if not 0.0 < alpha < 1.0:
+        raise DataValidationError(f"alpha must lie strictly between 0 and 1; got {alpha!r}.")
+    if window is not None:
+        if (len(window) != 2 or not all(isinstance(w, (int, np.integer)) for w in window)
+                or window[0] > window[1]):
+            raise DataValidationError(
+                f"window must be a pair of integers (lo, hi) with lo <= hi; got {window!r}."
+            )
+    settings = {"yname": yname, "idname": idname, "tname": tname, "gname": gname,
+                "control": control, "window": window, "cluster": cluster_col, "alpha": alpha,
+                "weight_variance": weight_variance}
+
+    never = _never_mask(data[gname]).to_numpy()
+    t = data[tname].to_numpy(dtype=np.int64)
+    g = np.where(never, np.iinfo(np.int64).max,
+                 pd.to_numeric(data[gname], errors="coerce").fillna(0).to_numpy()
+                 .astype(np.int64))
+    tmin = int(t.min())
+    keep = np.ones(len(data), dtype=bool)
+    dropped = {"always_treated": 0, "after_last_cohort": 0, "never_treated": 0}
+    always = (~never) & (g <= tmin)
+    dropped["always_treated"] = int(always.sum())
+    keep &= ~always
+    treated_cohorts = np.unique(g[keep & ~never])
+    if control == "never_treated":
+        if not never.any():
+            raise EstimationError(
+                f"control='never_treated' needs never-treated units (gname {gname!r} equal to "
+                "0, NaN or inf); there are none. Use control='last_cohort'."
+            )
+        control_cohort: Any = "never_treated"
+        is_control = never
+    else:
+        if treated_cohorts.size < 2:
+            raise EstimationError(
+                "control='last_cohort' needs at least two treated cohorts; got "
+                f"{treated_cohorts.tolist()}."
+            )
+        last = int(treated_cohorts.max())
+        control_cohort = last
+        after = keep & (t >= last)
+        dropped["after_last_cohort"] = int(after.sum())
+        keep &= ~after
+        nev = keep & never
+        dropped["never_treated"] = int(nev.sum())
+        keep &= ~never
+        is_control = g == last
+    cohorts = np.unique(g[keep & ~is_control])
+    if cohorts.size == 0:
+        raise EstimationError(
+            "no treated cohort is left besides the control cohort; the event study is not "
+            "identified."
+        )
+
+    df = pd.DataFrame({
+        "_y": data[yname].to_numpy(dtype=float),
+        "_id": data[idname].to_numpy(),
+        "_t": t,
+        "_cl": data[cluster_col].to_numpy(),
+    })[keep].reset_index(drop=True)
+    gk = g[keep]
+    ctrl = is_control[keep]
+    rel = np.where(ctrl, 0, df["_t"].to_numpy() - gk)
+    ref = -1
+    cells: list[tuple[int, int]] = []
+    for e in cohorts:
+        in_e = (gk == e) & ~ctrl
+        rels = np.unique(rel[in_e])
+        if ref not in rels:
+            raise DataValidationError(
+                f"cohort {gname}={int(e)} has no observation at the reference period "
+                f"(relative period {ref}, i.e. {tname}={int(e) + ref}); periods must be "
+                "consecutive integers around each adoption date. Re-index the periods or drop "
+                "this cohort explicitly."
+            )
+        cells += [(int(e), int(r)) for r in rels if r != ref]
+    names = [f"_sa{k}" for k in range(len(cells))]
+    dummies = pd.DataFrame(
+        {nm: ((gk == e) & ~ctrl & (rel == r)).astype(float)
+         for nm, (e, r) in zip(names, cells, strict=True)},
+        index=df.index,
+    )
+    df = pd.concat([df, dummies], axis=1)
+
+    fml = "_y ~ " + " + ".join(names) + " | _id + _t"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = pf.feols(fml, data=df, vcov={"CRV1": "_cl"})
+    coefnames = [str(c) for c in fit._coefnames]
+    beta_all = np.asarray(fit.coef().to_numpy(), dtype=float)
+    V_all = np.asarray(fit._vcov, dtype=float)
+    pos = {nm: i for i, nm in enumerate(coefnames)}
+    est_cells = [(c, nm) for c, nm in zip(cells, names, strict=True) if nm in pos]
+    idx = np.array([pos[nm] for _, nm in est_cells], dtype=int)
+    delta = beta_all[idx]
+    Vd = V_all[np.ix_(idx, idx)]
+    n_obs_cell = np.array([int(df[nm].sum()) for _, nm in est_cells])
+    cell_e = np.array([c[0] for c, _ in est_cells])
+    cell_l = np.array([c[1] for c, _ in est_cells])
+
+    ells = np.unique(cell_l)
+    if window is not None:
+        ells = ells[(ells >= window[0]) & (ells <= window[1])]
+    if ells.size == 0:
+        raise EstimationError(
+            f"no estimable event time in window={window}; estimable event times are "
+            f"{np.unique(cell_l).tolist()}."
+        )
+    W = np.zeros((ells.size, delta.size))
+    for j, ell in enumerate(ells):
+        m = cell_l == ell
+        W[j, m] = n_obs_cell[m] / n_obs_cell[m].sum()
+    coef = W @ delta
+    vcov = W @ Vd @ W.T
+    if weight_variance:
+        cl_codes, cl_index = np.unique(df["_cl"].to_numpy(), return_inverse=True)
+        psi = np.zeros((cl_codes.size, ells.size))
+        for j, ell in enumerate(ells):
+            m = np.flatnonzero(cell_l == ell)
+            B = n_obs_cell[m].sum()
+            for c in m:
+                rows = df[est_cells[c][1]].to_numpy() == 1.0
+                np.add.at(psi[:, j], cl_index[rows], (delta[c] - coef[j]) / B)
+        vcov = vcov + psi.T @ psi
+    vcov = (vcov + vcov.T) / 2.0
+
+    n_clusters = int(df["_cl"].nunique())
+    se = np.sqrt(np.diag(vcov))
+    dof = n_clusters - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = coef / se
+    q = stats.t.ppf(1 - alpha / 2, dof)
+    table = pd.DataFrame({
+        "term": [f"event_time::{int(ell)}" for ell in ells],
+        "estimate": coef,
+        "std_error": se,
+        "statistic": stat,
+        "p_value": 2 * stats.t.sf(np.abs(stat), dof),
+        "conf_low": coef - q * se,
+        "conf_high": coef + q * se,
+        "event_time": ells.astype(int),
+        "n_cohorts": [int((cell_l == ell).sum()) for ell in ells],
+    })
+    table = table[[*TIDY_COLUMNS, "event_time", "n_cohorts"]]
+    wcell = np.full(delta.size, np.nan)
+    for j in range(ells.size):
+        m = W[j] > 0
+        wcell[m] = W[j, m]
+    cohort_effects = pd.DataFrame({
+        "cohort": cell_e.astype(int),
+        "event_time": cell_l.astype(int),
+        "estimate": delta,
+        "std_error": np.sqrt(np.diag(Vd)),
+        "weight": wcell,
+        "n_obs": n_obs_cell,
+    }).sort_values(["cohort", "event_time"], kind="stable").reset_index(drop=True)
+    return SunAbrahamResult(
+        event_times=ells.astype(int),
+        coef=coef,
+        vcov=vcov,
+        ref=ref,
+        cohort_effects=cohort_effects,
+        control=control,
+        control_cohort=control_cohort,
+        nobs=int(len(df)),
+        n_clusters=n_clusters,
+        dropped=dict(dropped),
+        alpha=alpha,
+        weight_variance=weight_variance,
+        provenance=make_provenance("sun_abraham", data, settings),
+        not_estimable=tuple(c for c, nm in zip(cells, names, strict=True) if nm not in pos),
+        _table=table,
+    )
+
