@@ -328,3 +328,27 @@ def test_top_level_access():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         twfe(sim_panel(), yname="y", dname="d", idname="unit", tname="t")
+
+
+# ---------------------------------------------------------------- etable
+
+
+def test_etable_views(castle):
+    from laborai.did import etable
+
+    r = twfe(castle, yname="l_homicide", dname="post", idname="sid", tname="year")
+    rw = twfe(castle, yname="l_homicide", dname="post", idname="sid", tname="year",
+              weights="popwt")
+    tab = etable({"OLS": r, "WLS": rw})
+    assert list(tab.columns) == ["OLS", "WLS"]
+    assert tab.iloc[0].tolist() == ["0.069", "0.076**"]  # p = 0.220 and 0.027
+    assert tab.iloc[1].tolist() == ["(0.056)", "(0.033)"]
+    assert tab.loc["Observations"].tolist() == ["550", "550"]
+    md = etable([r, rw.with_vcov("hetero")], format="markdown")
+    assert "| Inference | CRV1 | HC1 |" in md
+    tex = etable([r, rw], format="latex", digits=4)
+    assert "0.0755$^{**}$" in tex and r"\toprule" in tex
+    with pytest.raises(OptionError, match="format must be one of"):
+        etable([r], format="html")  # type: ignore[arg-type]
+    with pytest.raises(OptionError, match="at least one result"):
+        etable([])
