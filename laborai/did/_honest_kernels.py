@@ -262,13 +262,12 @@ def flci(
         b = m * prob.bias(z)
         return h * folded_normal_cv(b / h, alpha)
 
-    opt = optimize.minimize_scalar(half_length, bounds=(h_min, h_max), method="bounded",
-                                   options={"xatol": 1e-10 * h_max, "maxiter": 500})
+    optimize.minimize_scalar(half_length, bounds=(h_min, h_max), method="bounded",
+                             options={"xatol": 1e-10 * h_max, "maxiter": 500})
+    # every evaluated frontier point is a valid affine estimator: keep the shortest interval
     candidates = [result(z) for z in cache.values()]
     candidates += [result(z_var), result(z_bias)]
-    best = min(candidates, key=lambda r: r.half_length)
-    _ = opt
-    return best
+    return min(candidates, key=lambda r: r.half_length)
 
 
 # --------------------------------------------------------------------------------------------
