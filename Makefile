@@ -13,6 +13,7 @@ export TZ := UTC
 export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
+export NUMBA_NUM_THREADS := 1
 export MPLBACKEND := Agg
 
 .PHONY: report test lint typecheck pytest bench install clean
