@@ -69,6 +69,26 @@ def test_castle_reference(castle: pd.DataFrame) -> None:
     }
 
 
+# R `bacondecomp` codes adoption one year earlier (reference README).
+BACONDECOMP_REF = {
+    "Treated vs Untreated": (0.90834, 0.08796),
+    "Earlier vs Later Treated": (0.05976, -0.00554),
+    "Later vs Earlier Treated": (0.03190, 0.07032),
+}
+
+
+def test_castle_bacondecomp_coding(castle: pd.DataFrame) -> None:
+    first = castle[castle["post"] == 1].groupby("sid")["year"].min()
+    g = castle["sid"].map(first)
+    shifted = castle.assign(post=((castle["year"] >= g - 1) & g.notna()).astype(int))
+    res = bacon(shifted, yname="l_homicide", dname="post", idname="sid", tname="year")
+    by = res.summary_by_type().set_index("type")
+    for typ, (w, est) in BACONDECOMP_REF.items():
+        assert by.loc[typ, "weight"] == pytest.approx(w, abs=1e-5)
+        assert by.loc[typ, "estimate"] == pytest.approx(est, abs=1e-5)
+    assert res.twfe == pytest.approx(0.0818, abs=1e-4)
+
+
 def test_single_2x2_matches_hand_computation(castle: pd.DataFrame) -> None:
     res = bacon(castle, yname="l_homicide", dname="post", idname="sid", tname="year")
     t = res.tidy()
