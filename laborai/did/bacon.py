@@ -32,7 +32,7 @@ _NEVER = "never_treated"
 _ALWAYS = "always_treated"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class BaconResult(ResultMixin):
     """Result of :func:`bacon`: every 2x2 comparison, its weight, and the TWFE estimate.
 
@@ -252,7 +252,9 @@ def bacon(
     (treatment ``post`` as in The Mixtape, equal to 1 from the first full year under the law),
     the decomposition gives Treated vs Untreated 0.89881 / 0.07844, Earlier vs Later Treated
     0.07708 / -0.02858 and Later vs Earlier Treated 0.02411 / 0.04563 (weight / estimate),
-    summing to the TWFE estimate 0.06940.
+    summing to the TWFE estimate 0.06940. Coding adoption one year earlier, as the R package
+    ``bacondecomp`` does, reproduces its published table instead (TWFE 0.0818); the
+    decomposition is the same, only the treatment timing differs.
 
     References
     ----------

@@ -158,7 +158,7 @@ def _tau(Y: np.ndarray, n0: int, t0: int, omega: np.ndarray, lam: np.ndarray) ->
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SDIDResult(ResultMixin):
     """Result of :func:`sdid`.
 
