@@ -253,9 +253,10 @@ def did2x2_panel(
 def weights_influence_dot(
     keepers: np.ndarray,
     pg: np.ndarray,
-    group_of: np.ndarray,
+    comp_cohort: np.ndarray,
+    unit_cohort: np.ndarray,
+    n_cohorts: int,
     unit_w: np.ndarray,
-    unit_g: np.ndarray,
     att: np.ndarray,
 ) -> np.ndarray:
     """Influence function of estimated aggregation weights, multiplied by the estimates.
@@ -271,10 +272,14 @@ def weights_influence_dot(
         Indices ``k`` of the components being aggregated.
     pg : ndarray
         Estimated cohort shares indexed by ``k``.
-    group_of : ndarray
-        Cohort ``g_k`` of component ``k``.
-    unit_w, unit_g : ndarray, shape (n,)
-        Unit weights and unit cohorts.
+    comp_cohort : ndarray of int
+        Cohort index (``0..n_cohorts-1``) of component ``k``.
+    unit_cohort : ndarray of int, shape (n,)
+        Cohort index of each unit; ``n_cohorts`` for never-treated units.
+    n_cohorts : int
+        Number of cohorts.
+    unit_w : ndarray, shape (n,)
+        Unit weights.
     att : ndarray
         Component estimates indexed by ``k``.
 
@@ -290,19 +295,17 @@ def weights_influence_dot(
     """
     pk = pg[keepers]
     a = att[keepers]
-    gk = group_of[keepers]
+    ck = comp_cohort[keepers]
     s = pk.sum()
-    cohorts, inv = np.unique(gk, return_inverse=True)
-    coef = np.bincount(inv, weights=a, minlength=len(cohorts))  # sum of ATT_k per cohort
-    count = np.bincount(inv, minlength=len(cohorts)).astype(float)  # components per cohort
-    pos = np.searchsorted(cohorts, unit_g)
-    pos_c = np.minimum(pos, len(cohorts) - 1)
-    hit = cohorts[pos_c] == unit_g
-    c_unit = np.where(hit, coef[pos_c], 0.0)
-    m_unit = np.where(hit, count[pos_c], 0.0)
-    sum_a_xi = unit_w * c_unit - np.dot(a, pk)
-    sum_xi = unit_w * m_unit - s
-    return np.asarray(sum_a_xi / s - sum_xi * (np.dot(pk, a) / s**2))
+    # per-cohort sums of ATT_k and counts of components; slot n_cohorts (never treated) is 0
+    coef = np.bincount(ck, weights=a, minlength=n_cohorts + 1)
+    count = np.bincount(ck, minlength=n_cohorts + 1).astype(float)
+    coef[n_cohorts] = 0.0
+    count[n_cohorts] = 0.0
+    pa = float(np.dot(pk, a))
+    sum_a_xi = unit_w * coef[unit_cohort] - pa
+    sum_xi = unit_w * count[unit_cohort] - s
+    return np.asarray(sum_a_xi / s - sum_xi * (pa / s**2))
 
 
 def multiplier_bootstrap(

@@ -398,6 +398,30 @@ def _validate_and_pivot(
 # ---------------------------------------------------------------------------------------------
 
 
+def _unconditional_2x2(
+    dy: np.ndarray, treated: np.ndarray, ctrl: np.ndarray, w: np.ndarray, trim_level: float = 0.995
+) -> tuple[float, np.ndarray] | None:
+    """ATT and full-sample influence function of the 2x2 DiD without covariates.
+
+    Without covariates the DR, IPW and regression estimators coincide: the ATT is the weighted
+    mean change of the treated minus that of the comparison group, and the influence function
+    (scaled to the full sample of ``n`` units) is
+    ``n * (w D (dY - mu_1) / sum(w D) - w C (dY - mu_0) / sum(w C))``. Returns None when the
+    comparison group would be trimmed (treated share >= ``trim_level``), which the general
+    kernel handles.
+    """
+    n = dy.shape[0]
+    w_t = w * treated
+    w_c = w * ctrl
+    s_t, s_c = w_t.sum(), w_c.sum()
+    if s_t / (s_t + s_c) >= trim_level:
+        return None
+    mu_t = np.dot(w_t, dy) / s_t
+    mu_c = np.dot(w_c, dy) / s_c
+    inf = n * (w_t * (dy - mu_t) / s_t - w_c * (dy - mu_c) / s_c)
+    return float(mu_t - mu_c), inf
+
+
 def _compute_att_gt(
     panel: _Panel,
     *,
@@ -468,6 +492,12 @@ def _compute_att_gt(
                     SmallSampleWarning,
                     stacklevel=4,
                 )
+            if x_by_t is None:
+                fast = _unconditional_2x2(y_by_t[tc] - y_by_t[pret], treated, ctrl, w)
+                if fast is not None:
+                    atts.append(fast[0])
+                    infs.append(fast[1])
+                    continue
             idx = np.flatnonzero(sub)
             dy = y_by_t[tc][idx] - y_by_t[pret][idx]
             d = treated[idx].astype(float)
@@ -940,7 +970,9 @@ class AggregateResult(ResultMixin):
 def _agg_if(inf: np.ndarray, keep: np.ndarray, wts: np.ndarray, wif_att: np.ndarray | None,
             ) -> np.ndarray:
     """Aggregate influence function: weighted component IFs plus the weights' IF times ATTs."""
-    out = inf[:, keep] @ wts
+    full = np.zeros(inf.shape[1])
+    full[keep] = wts
+    out = inf @ full
     if wif_att is not None:
         out = out + wif_att
     return np.asarray(out)
@@ -977,8 +1009,15 @@ def _aggregate(
     pos_g = np.searchsorted(gt_union, group) + 1.0
     # cohort shares
     n = len(unit_g)
-    pg_by_g = {gv: float(np.mean(unit_w * (unit_g == gv))) for gv in glist}
-    pg = np.array([pg_by_g.get(gv, 0.0) for gv in group])
+    n_coh = len(glist)
+    unit_coh = np.where(unit_g > 0, np.searchsorted(glist, unit_g), n_coh)
+    comp_coh = np.searchsorted(glist, group)
+    pg_glist = np.bincount(unit_coh, weights=unit_w, minlength=n_coh + 1)[:n_coh] / n
+    pg = pg_glist[comp_coh]
+
+    def wif_dot(keep: np.ndarray, shares: np.ndarray, comp: np.ndarray,
+                est: np.ndarray) -> np.ndarray:
+        return weights_influence_dot(keep, shares, comp, unit_coh, n_coh, unit_w, est)
 
     def se_of(f: np.ndarray) -> np.ndarray:
         f2 = f if f.ndim == 2 else f[:, None]
@@ -993,7 +1032,7 @@ def _aggregate(
             raise EstimationError("no post-treatment ATT(g,t) to aggregate.")
         wts = pg[keep] / pg[keep].sum()
         overall = float(np.sum(att[keep] * wts))
-        wif = weights_influence_dot(keep, pg, group, unit_w, unit_g, att)
+        wif = wif_dot(keep, pg, comp_coh, att)
         overall_if = _agg_if(inf, keep, wts, wif)
         elements = np.array([])
         elem_est = np.array([])
@@ -1013,9 +1052,9 @@ def _aggregate(
         elements = np.asarray(used, dtype=float)
         elem_est = np.asarray(ests)
         elem_inf = np.column_stack(ifs)
-        pgg = np.array([pg_by_g[gv] for gv in glist])
+        pgg = pg_glist
         idx = np.arange(len(glist))
-        wif = weights_influence_dot(idx, pgg, glist, unit_w, unit_g, elem_est)
+        wif = wif_dot(idx, pgg, idx, elem_est)
         overall = float(np.sum(elem_est * pgg) / pgg.sum())
         overall_if = _agg_if(elem_inf, idx, pgg / pgg.sum(), wif)
     elif type_ == "dynamic":
@@ -1037,7 +1076,7 @@ def _aggregate(
             keep = np.flatnonzero((evt == e) & include)
             wts = pg[keep] / pg[keep].sum()
             ests.append(float(np.sum(att[keep] * wts)))
-            wif = weights_influence_dot(keep, pg, group, unit_w, unit_g, att)
+            wif = wif_dot(keep, pg, comp_coh, att)
             ifs.append(_agg_if(inf, keep, wts, wif))
         elements = eseq.astype(float)
         elem_est = np.asarray(ests)
@@ -1058,7 +1097,7 @@ def _aggregate(
             keep = np.flatnonzero((time == tv) & (group <= time))
             wts = pg[keep] / pg[keep].sum()
             ests.append(float(np.sum(att[keep] * wts)))
-            wif = weights_influence_dot(keep, pg, group, unit_w, unit_g, att)
+            wif = wif_dot(keep, pg, comp_coh, att)
             ifs.append(_agg_if(inf, keep, wts, wif))
         elements = ctlist.astype(float)
         elem_est = np.asarray(ests)
