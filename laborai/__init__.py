@@ -40,6 +40,7 @@ from laborai.errors import (
     OptionError,
     SmallSampleWarning,
 )
+from laborai.did.effects import estimate_effects
 from laborai.panel import build_panel
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "build_panel",
     "datasets",
     "did",
+    "estimate_effects",
     "exposure",
     "read_contracts",
     "read_job_posts",
