@@ -30,6 +30,7 @@ from laborai.data import (
     read_marketplace,
     simulate_marketplace,
 )
+from laborai.did.effects import estimate_effects
 from laborai.errors import (
     ConvergenceWarning,
     DataFileNotFoundError,
@@ -40,7 +41,6 @@ from laborai.errors import (
     OptionError,
     SmallSampleWarning,
 )
-from laborai.did.effects import estimate_effects
 from laborai.panel import build_panel
 
 __all__ = [

@@ -23,7 +23,7 @@ def test_readme_python_example_runs() -> None:
     assert code is not None
     src = code.group(1).replace("n_posts=400_000", "n_posts=40_000")
     ns: dict[str, object] = {}
-    exec(compile(src, "README.md", "exec"), ns)  # noqa: S102 - our own README
+    exec(compile(src, "README.md", "exec"), ns)
     tidy = ns["effects"].tidy()  # type: ignore[attr-defined]
     assert {"term", "estimate", "std_error", "conf_low", "conf_high", "category",
             "value_tier", "outcome"} <= set(tidy.columns)
