@@ -141,6 +141,15 @@ def _formula_terms(xformla: str | None) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a column's sorted unique values, and those values."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        uniq, inv = np.unique(col.to_numpy(), return_inverse=True)
+        return inv.astype(np.int64), uniq
+    codes, index = pd.factorize(col, sort=True)
+    return codes.astype(np.int64), np.asarray(index)
+
+
 @dataclass(frozen=True)
 class _Panel:
     ids: np.ndarray  # (n,) sorted unique ids
@@ -221,10 +230,9 @@ def _validate_and_pivot(
     tvals = data[tname].to_numpy(dtype=float)
     if not np.all(np.isfinite(tvals)):
         raise DataValidationError(f"column {tname!r} (tname) has non-finite values.")
-    id_codes, id_index = pd.factorize(data[idname], sort=True)
-    t_codes, t_index = pd.factorize(data[tname], sort=True)
-    ids = np.asarray(id_index)
-    periods = np.asarray(t_index, dtype=float)
+    id_codes, ids = _codes(data[idname])
+    t_codes, t_values = _codes(data[tname])
+    periods = np.asarray(t_values, dtype=float)
     n, n_t = len(ids), len(periods)
     if n_t < 2:
         raise DataValidationError(
