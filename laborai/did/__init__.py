@@ -34,7 +34,7 @@ __all__ += [
 ]
 
 # --- Callaway-Sant'Anna (att_gt) ---
-from laborai.did.cs import (  # noqa: E402
+from laborai.did.cs import (
     AggregateResult,
     ATTgtResult,
     DroppedUnitsWarning,
