@@ -154,7 +154,7 @@ class _WCRKernel:
         # ties (|t*| equal to |t| up to rounding, e.g. the draw v = 1) count as extreme
         return float(np.mean(ts >= t * (1.0 - 1e-10)))
 
-    def conf_int(self, alpha: float, max_expand: int = 60) -> tuple[float, float]:
+    def conf_int(self, alpha: float, max_expand: int = 20) -> tuple[float, float]:
         """Invert the test: the set {beta0 : p(beta0) > alpha}, ends found by bisection."""
         ends = []
         for sign in (-1.0, 1.0):
@@ -454,7 +454,9 @@ def wild_cluster_bootstrap(
     is linear and the squared CRV1 denominator quadratic in ``v``, and both are linear/quadratic
     in ``b0``. The confidence set is ``{b0 : p(b0) > alpha}`` with the same draws for every
     ``b0``; its ends are found by bisection to ``1e-10`` standard errors, starting from
-    ``beta_hat`` and doubling outwards (an end is infinite when no rejection is found).
+    ``beta_hat`` and doubling the distance outwards; an end is reported as infinite when the
+    test does not reject within ``2**21`` (about two million) standard errors of the estimate,
+    which happens when few clusters bound the attainable p-values from below.
 
     References
     ----------
