@@ -147,7 +147,8 @@ def did2x2_panel(
     method: str,
     *,
     trim_level: float = 0.995,
-) -> tuple[float, np.ndarray, bool]:
+    ps_fit: LogitFit | None = None,
+) -> tuple[float, np.ndarray, LogitFit | None]:
     """Two-group two-period ATT on panel data with its influence function.
 
     Parameters
@@ -167,14 +168,17 @@ def did2x2_panel(
         (Heckman, Ichimura & Todd 1997).
     trim_level : float, default 0.995
         Comparison units with propensity score at or above this level get weight zero.
+    ps_fit : LogitFit, optional
+        A propensity-score fit of ``d`` on ``x`` with weights ``w`` already computed for the
+        same units (reused instead of refitting; the result is identical).
 
     Returns
     -------
     att : float
     inf : ndarray, shape (n,)
         Influence function of ``att`` on the ``n`` units.
-    converged : bool
-        Whether the propensity-score logit converged (always True for ``"reg"``).
+    ps_fit : LogitFit or None
+        The propensity-score fit used (None for ``"reg"``); check ``converged``.
 
     Notes
     -----
@@ -185,7 +189,6 @@ def did2x2_panel(
     n = dy.shape[0]
     w = w / w.mean()
     ctrl = d == 0
-    converged = True
 
     def lin(v: np.ndarray, a_inv: np.ndarray, m: np.ndarray) -> np.ndarray:
         # (x * v[:, None]) @ a_inv @ m, i.e. an asymptotically linear representation times a
@@ -210,10 +213,9 @@ def did2x2_panel(
         inf_t = (att_t - w_t * eta_t) / mw_t
         m1 = colmeans(w_c)
         inf_c = (att_c - w_c * eta_c + lin(w_ols * (dy - out), xpx_inv, m1)) / mw_c
-        return float(eta_t - eta_c), inf_t - inf_c, converged
+        return float(eta_t - eta_c), inf_t - inf_c, None
 
-    fit = logit_irls(d, x, w)
-    converged = fit.converged
+    fit = logit_irls(d, x, w) if ps_fit is None else ps_fit
     ps = np.minimum(fit.fitted, 1.0 - 1e-6)
     trim = np.where(ctrl, ps < trim_level, ps < 1.01).astype(float)
     hess = fit.xtwx_inv * n
@@ -230,7 +232,7 @@ def did2x2_panel(
         inf_t = (att_t - w_t * eta_t) / mw_t
         m2 = colmeans(w_c * (dy - eta_c))
         inf_c = (att_c - w_c * eta_c + lin(score, hess, m2)) / mw_c
-        return float(eta_t - eta_c), inf_t - inf_c, converged
+        return float(eta_t - eta_c), inf_t - inf_c, fit
 
     # doubly robust (traditional locally efficient DR of Sant'Anna & Zhao 2020)
     beta = _wls(dy[ctrl], x[ctrl], w[ctrl])
@@ -247,7 +249,7 @@ def did2x2_panel(
     m2 = colmeans(w_c * (resid - eta_c))
     m3 = colmeans(w_c)
     inf_c = (att_c - w_c * eta_c + lin(score, hess, m2) - lin(v_ols, xpx_inv, m3)) / mw_c
-    return float(eta_t - eta_c), inf_t - inf_c, converged
+    return float(eta_t - eta_c), inf_t - inf_c, fit
 
 
 def weights_influence_dot(

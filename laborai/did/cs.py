@@ -28,7 +28,12 @@ import pandas as pd
 from scipy import stats
 
 from laborai._validation import check_option
-from laborai.did._cs_kernels import did2x2_panel, multiplier_bootstrap, weights_influence_dot
+from laborai.did._cs_kernels import (
+    LogitFit,
+    did2x2_panel,
+    multiplier_bootstrap,
+    weights_influence_dot,
+)
 from laborai.did._results import Provenance, ResultMixin, make_provenance, wald_table
 from laborai.errors import (
     ConvergenceWarning,
@@ -449,6 +454,10 @@ def _compute_att_gt(
     never = g_unit == 0
     y_by_t = np.ascontiguousarray(y.T)  # (T, n): one contiguous row per period
     x_by_t = None if panel.x is None else np.ascontiguousarray(panel.x.transpose(1, 0, 2))
+    # with time-invariant covariates the propensity score of a (cohort, comparison set) pair
+    # does not depend on t: fit it once and reuse it (identical numbers, fewer logit fits)
+    x_static = x_by_t is not None and bool(np.all(x_by_t == x_by_t[:1]))
+    ps_cache: dict[tuple[float, float, int], LogitFit] = {}
     for gv in glist:
         treated = g_unit == gv
         pre_idx = np.flatnonzero(periods + anticipation < gv)
@@ -510,15 +519,24 @@ def _compute_att_gt(
             dy = y_by_t[tc][idx] - y_by_t[pret][idx]
             d = treated[idx].astype(float)
             xs = np.ones((len(idx), 1)) if x_by_t is None else x_by_t[min(tc, pret)][idx]
+            key = (
+                float(gv),
+                float(later) if control_group == "not_yet_treated" else 0.0,
+                -1 if x_static else min(tc, pret),
+            )
             try:
-                att, inf_sub, converged = did2x2_panel(dy, d, xs, w[idx], est_method)
+                att, inf_sub, fit = did2x2_panel(
+                    dy, d, xs, w[idx], est_method, ps_fit=ps_cache.get(key)
+                )
             except np.linalg.LinAlgError as exc:
                 raise EstimationError(
                     f"ATT({_num(gv)},{_num(periods[tc])}): the covariate matrix is singular in "
                     f"the treated or comparison group ({exc}). Drop collinear or constant "
                     "covariates from xformla."
                 ) from exc
-            if not converged:
+            if fit is not None and key not in ps_cache:
+                ps_cache[key] = fit
+            if fit is not None and not fit.converged:
                 warnings.warn(
                     f"ATT({_num(gv)},{_num(periods[tc])}): propensity-score logit did not "
                     "converge in 25 iterations.",
