@@ -528,3 +528,19 @@ def test_pretest_none_without_pre_periods() -> None:
     assert len(res.estimate) == 1
     assert res.pretest() is None
     assert "Pre-test" not in res.summary()
+
+
+def test_docs_example_runs() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "estimators" / "callaway_santanna.md"
+    text = doc.read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, str(doc), "exec"), namespace)
+    # the output quoted on the page is the output of the code on the page
+    assert repr(namespace["res"].pretest()) in text
+    plt.close("all")
