@@ -544,3 +544,33 @@ def test_docs_example_runs() -> None:
     # the output quoted on the page is the output of the code on the page
     assert repr(namespace["res"].pretest()) in text
     plt.close("all")
+
+
+def _manual_2x2(df: pd.DataFrame, g: int, t: int, base: int, controls: pd.Series) -> float:
+    wide = df.pivot(index="countyreal", columns="year", values="lemp")
+    coh = df.drop_duplicates("countyreal").set_index("countyreal")["first.treat"]
+    dy = wide[t] - wide[base]
+    return float(dy[coh == g].mean() - dy[controls.reindex(dy.index)].mean())
+
+
+def test_anticipation_shifts_base_period(mpdta: pd.DataFrame) -> None:
+    with pytest.warns(DroppedUnitsWarning, match=r"Dropped 20 unit\(s\).*plus 1 anticipation"):
+        res = att_gt(mpdta, **MPDTA_KW, anticipation=1)
+    kept = mpdta[mpdta["first.treat"] != 2004]
+    coh = kept.drop_duplicates("countyreal").set_index("countyreal")["first.treat"]
+    est = res.tidy().set_index(["group", "time"])["estimate"]
+    # post-treatment cells compare with g - 1 - anticipation
+    assert est[(2006, 2006)] == pytest.approx(_manual_2x2(kept, 2006, 2006, 2004, coh == 0),
+                                              abs=1e-12)
+    assert est[(2007, 2007)] == pytest.approx(_manual_2x2(kept, 2007, 2007, 2005, coh == 0),
+                                              abs=1e-12)
+    # the anticipation period itself is a varying-base placebo (t vs t-1)
+    assert est[(2007, 2006)] == pytest.approx(_manual_2x2(kept, 2007, 2006, 2005, coh == 0),
+                                              abs=1e-12)
+    with pytest.warns(DroppedUnitsWarning):
+        nyt = att_gt(mpdta, **MPDTA_KW, anticipation=1, control_group="not_yet_treated")
+    est = nyt.tidy().set_index(["group", "time"])["estimate"]
+    # not-yet-treated comparison units must be untreated beyond t + anticipation
+    ctrl = (coh == 0) | (coh > 2005 + 1)
+    assert est[(2006, 2005)] == pytest.approx(
+        _manual_2x2(kept, 2006, 2005, 2004, ctrl & (coh != 2006)), abs=1e-12)

@@ -19,8 +19,9 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal
 
 import numpy as np
@@ -623,7 +624,7 @@ class ATTgtResult(ResultMixin):
         Cluster codes of each unit when ``cluster`` was given.
     periods : ndarray
         Periods used.
-    settings : dict
+    settings : mapping (read-only)
         The arguments of :func:`att_gt`.
     provenance : Provenance
         Settings, seed, package version and input hash.
@@ -641,7 +642,7 @@ class ATTgtResult(ResultMixin):
     unit_weight: np.ndarray
     unit_cluster: np.ndarray | None
     periods: np.ndarray
-    settings: dict[str, Any]
+    settings: Mapping[str, Any]
     n_units: int
     n_dropped: int
     provenance: Provenance
@@ -877,7 +878,7 @@ class AggregateResult(ResultMixin):
         Influence function of the overall estimate.
     crit_val : float
         Critical value of the per-element band (sup-t when ``cband``).
-    settings : dict
+    settings : mapping (read-only)
         Aggregation and inference settings.
     provenance : Provenance
         Provenance of the underlying :class:`ATTgtResult`.
@@ -892,7 +893,7 @@ class AggregateResult(ResultMixin):
     influence: np.ndarray
     overall_influence: np.ndarray
     crit_val: float
-    settings: dict[str, Any]
+    settings: Mapping[str, Any]
     provenance: Provenance
 
     _title = "Aggregated group-time average treatment effects"
@@ -1175,7 +1176,7 @@ def _aggregate(
         influence=elem_inf,
         overall_influence=overall_if,
         crit_val=crit,
-        settings=settings,
+        settings=MappingProxyType(settings),
         provenance=res.provenance,
     )
 
@@ -1418,7 +1419,7 @@ def att_gt(
         unit_weight=panel.w,
         unit_cluster=panel.cluster,
         periods=panel.periods,
-        settings=settings,
+        settings=MappingProxyType(settings),
         n_units=n,
         n_dropped=panel.n_dropped_first,
         provenance=prov,
