@@ -14,6 +14,7 @@ that ``var(estimate) ~= mean(inf**2) / n_sub``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import linalg
@@ -132,11 +133,29 @@ def logit_irls(
     return LogitFit(fitted=mu, xtwx_inv=xtwx_inv, coef=coef, converged=converged)
 
 
-def _wls(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted least squares coefficients (QR on sqrt-weighted data, like ``lm``)."""
+def _wls(
+    y: np.ndarray, x: np.ndarray, w: np.ndarray, cache: dict[str, Any] | None = None
+) -> np.ndarray:
+    """Weighted least squares coefficients by a QR decomposition of the sqrt-weighted design
+    (as R's ``lm``). The factorisation is stored in / taken from ``cache["qr"]``."""
     sw = np.sqrt(w)
-    coef, *_ = np.linalg.lstsq(x * sw[:, None], y * sw, rcond=None)
-    return np.asarray(coef)
+    qr = None if cache is None else cache.get("qr")
+    if qr is None:
+        qr = np.linalg.qr(x * sw[:, None])
+        if cache is not None:
+            cache["qr"] = qr
+    q, r = qr
+    return np.asarray(linalg.solve_triangular(r, q.T @ (y * sw)))
+
+
+def _xpx_inv(x: np.ndarray, w_ols: np.ndarray, cache: dict[str, Any] | None) -> np.ndarray:
+    """Inverse of ``X' diag(w_ols) X / n`` (cached in ``cache["xpx_inv"]``)."""
+    out = None if cache is None else cache.get("xpx_inv")
+    if out is None:
+        out = linalg.inv((x * w_ols[:, None]).T @ x / x.shape[0])
+        if cache is not None:
+            cache["xpx_inv"] = out
+    return np.asarray(out)
 
 
 def did2x2_panel(
@@ -147,7 +166,7 @@ def did2x2_panel(
     method: str,
     *,
     trim_level: float = 0.995,
-    ps_fit: LogitFit | None = None,
+    cache: dict[str, Any] | None = None,
 ) -> tuple[float, np.ndarray, LogitFit | None]:
     """Two-group two-period ATT on panel data with its influence function.
 
@@ -168,9 +187,11 @@ def did2x2_panel(
         (Heckman, Ichimura & Todd 1997).
     trim_level : float, default 0.995
         Comparison units with propensity score at or above this level get weight zero.
-    ps_fit : LogitFit, optional
-        A propensity-score fit of ``d`` on ``x`` with weights ``w`` already computed for the
-        same units (reused instead of refitting; the result is identical).
+    cache : dict, optional
+        Storage for the propensity-score fit (``"ps"``), the QR factorisation of the
+        comparison-group regression (``"qr"``) and the inverse regression Gram matrix
+        (``"xpx_inv"``). Pass the same dict for calls on the same units with the same ``d``,
+        ``x`` and ``w`` (only ``dy`` differing) to reuse them; the results are identical.
 
     Returns
     -------
@@ -199,7 +220,7 @@ def did2x2_panel(
         return np.asarray(x.T @ v / n)
 
     if method == "reg":
-        beta = _wls(dy[ctrl], x[ctrl], w[ctrl])
+        beta = _wls(dy[ctrl], x[ctrl], w[ctrl], cache)
         out = x @ beta
         w_t = w * d
         w_c = w * d
@@ -209,13 +230,17 @@ def did2x2_panel(
         eta_t = att_t.mean() / mw_t
         eta_c = att_c.mean() / mw_c
         w_ols = w * (1.0 - d)
-        xpx_inv = linalg.inv((x * w_ols[:, None]).T @ x / n)
+        xpx_inv = _xpx_inv(x, w_ols, cache)
         inf_t = (att_t - w_t * eta_t) / mw_t
         m1 = colmeans(w_c)
         inf_c = (att_c - w_c * eta_c + lin(w_ols * (dy - out), xpx_inv, m1)) / mw_c
         return float(eta_t - eta_c), inf_t - inf_c, None
 
-    fit = logit_irls(d, x, w) if ps_fit is None else ps_fit
+    fit = None if cache is None else cache.get("ps")
+    if fit is None:
+        fit = logit_irls(d, x, w)
+        if cache is not None:
+            cache["ps"] = fit
     ps = np.minimum(fit.fitted, 1.0 - 1e-6)
     trim = np.where(ctrl, ps < trim_level, ps < 1.01).astype(float)
     hess = fit.xtwx_inv * n
@@ -235,14 +260,14 @@ def did2x2_panel(
         return float(eta_t - eta_c), inf_t - inf_c, fit
 
     # doubly robust (traditional locally efficient DR of Sant'Anna & Zhao 2020)
-    beta = _wls(dy[ctrl], x[ctrl], w[ctrl])
+    beta = _wls(dy[ctrl], x[ctrl], w[ctrl], cache)
     resid = dy - x @ beta
     att_t = w_t * resid
     att_c = w_c * resid
     eta_t = att_t.mean() / mw_t
     eta_c = att_c.mean() / mw_c
     w_ols = w * (1.0 - d)
-    xpx_inv = linalg.inv((x * w_ols[:, None]).T @ x / n)
+    xpx_inv = _xpx_inv(x, w_ols, cache)
     v_ols = w_ols * resid
     m1 = colmeans(w_t)
     inf_t = (att_t - w_t * eta_t - lin(v_ols, xpx_inv, m1)) / mw_t

@@ -30,7 +30,6 @@ from scipy import stats
 
 from laborai._validation import check_option
 from laborai.did._cs_kernels import (
-    LogitFit,
     did2x2_panel,
     multiplier_bootstrap,
     weights_influence_dot,
@@ -455,10 +454,11 @@ def _compute_att_gt(
     never = g_unit == 0
     y_by_t = np.ascontiguousarray(y.T)  # (T, n): one contiguous row per period
     x_by_t = None if panel.x is None else np.ascontiguousarray(panel.x.transpose(1, 0, 2))
-    # with time-invariant covariates the propensity score of a (cohort, comparison set) pair
-    # does not depend on t: fit it once and reuse it (identical numbers, fewer logit fits)
+    # with time-invariant covariates the propensity score and the comparison-group regression
+    # design of a (cohort, comparison set) pair do not depend on t: factor them once and reuse
+    # them across periods (identical numbers, fewer fits)
     x_static = x_by_t is not None and bool(np.all(x_by_t == x_by_t[:1]))
-    ps_cache: dict[tuple[float, float, int], LogitFit] = {}
+    caches: dict[tuple[float, float, int], dict[str, Any]] = {}
     for gv in glist:
         treated = g_unit == gv
         pre_idx = np.flatnonzero(periods + anticipation < gv)
@@ -525,19 +525,17 @@ def _compute_att_gt(
                 float(later) if control_group == "not_yet_treated" else 0.0,
                 -1 if x_static else min(tc, pret),
             )
+            cache = caches.setdefault(key, {})
+            refit = "ps" not in cache
             try:
-                att, inf_sub, fit = did2x2_panel(
-                    dy, d, xs, w[idx], est_method, ps_fit=ps_cache.get(key)
-                )
+                att, inf_sub, fit = did2x2_panel(dy, d, xs, w[idx], est_method, cache=cache)
             except np.linalg.LinAlgError as exc:
                 raise EstimationError(
                     f"ATT({_num(gv)},{_num(periods[tc])}): the covariate matrix is singular in "
                     f"the treated or comparison group ({exc}). Drop collinear or constant "
                     "covariates from xformla."
                 ) from exc
-            if fit is not None and key not in ps_cache:
-                ps_cache[key] = fit
-            if fit is not None and not fit.converged:
+            if fit is not None and refit and not fit.converged:
                 warnings.warn(
                     f"ATT({_num(gv)},{_num(periods[tc])}): propensity-score logit did not "
                     "converge in 25 iterations.",
