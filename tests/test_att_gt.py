@@ -574,3 +574,17 @@ def test_anticipation_shifts_base_period(mpdta: pd.DataFrame) -> None:
     ctrl = (coh == 0) | (coh > 2005 + 1)
     assert est[(2006, 2005)] == pytest.approx(
         _manual_2x2(kept, 2006, 2005, 2004, ctrl & (coh != 2006)), abs=1e-12)
+
+
+def test_universal_base_period_bootstrap(mpdta: pd.DataFrame) -> None:
+    res = att_gt(mpdta, **MPDTA_KW, base_period="universal", bstrap=True, cband=True,
+                 n_boot=199, seed=3)
+    base_rows = res.time == res.group - 1
+    assert np.isnan(res.std_error[base_rows]).all()
+    assert np.isfinite(res.std_error[~base_rows]).all()
+    assert np.isfinite(res.crit_val)
+    dyn = res.aggregate("dynamic")
+    e_minus1 = list(dyn.element).index(-1)
+    assert np.isnan(dyn.std_error[e_minus1])
+    assert np.isfinite(np.delete(dyn.std_error, e_minus1)).all()
+    assert np.isfinite(dyn.overall_std_error)
