@@ -155,6 +155,8 @@ def wald_table(
 
 
 def _fmt(x: Any, digits: int) -> str:
+    if x is None or x is pd.NA or x is pd.NaT:
+        return ""
     if isinstance(x, (float, np.floating)):
         if not np.isfinite(x):
             return "" if np.isnan(x) else str(x)
