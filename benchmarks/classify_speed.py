@@ -53,7 +53,7 @@ def main() -> None:
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         wall_total += wall
         cpu_total += cpu
-        col = classify.flag_column(tech)  # type: ignore[arg-type]
+        col = classify.flag_column(tech)
         print(f"flag_posts {tech}: {len(posts):,} posts in {wall:.1f} s wall, {cpu:.1f} s CPU "
               f"({int(flagged[col].sum()):,} flagged)")
     print(f"all three technologies: {wall_total:.1f} s wall, {cpu_total:.1f} s CPU "

@@ -76,7 +76,7 @@ Technology = Literal["ai", "cloud", "rpa"]
 QueryMode = Literal["keyword", "candidate", "naive"]
 
 #: The technologies with a query and a classifier.
-TECHNOLOGIES: tuple[str, ...] = ("ai", "cloud", "rpa")
+TECHNOLOGIES: tuple[Technology, ...] = ("ai", "cloud", "rpa")
 #: Default labelled-sample sizes of the published method.
 _DEFAULT_N_LABELLED = {"ai": 2000, "cloud": 1000, "rpa": 1000}
 _FORMAT = "laborai.classify.Classifier"
