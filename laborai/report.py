@@ -135,6 +135,7 @@ def build_report(
 
 def _figure_trends(panel: pd.DataFrame, stem: Path, source: str,
                    index: list[tuple[str, str]]) -> dict[str, str]:
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     p = panel.assign(group=np.where(panel["exposed"], "Exposed categories", "Other categories"))
@@ -153,6 +154,8 @@ def _figure_trends(panel: pd.DataFrame, stem: Path, source: str,
             ax.set_title(f"{'Low' if tier == 'low' else 'High'}-value posts "
                          f"({'≤' if tier == 'low' else '>'} $1,000)", fontsize=10)
             ax.set_xlabel("Month posted")
+            ax.xaxis.set_major_locator(mdates.YearLocator())
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
         axes[0].set_ylabel("Job posts, index (2021 average = 100)")
         axes[0].legend(loc="lower left")
         fig.suptitle("Low-value job posts in AI-exposed categories fell after generative AI",
