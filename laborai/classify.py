@@ -21,10 +21,11 @@ list of trusted types (:func:`load`), never with pickle, so a model file cannot 
 Examples
 --------
 >>> import laborai as la
+>>> from laborai import classify
 >>> posts = la.simulate_marketplace(seed=1, n_posts=5_000).job_posts
->>> la.classify.query(posts.head(3), technology="ai").tolist()
+>>> classify.query(posts.head(3), technology="ai").tolist()
 [False, False, False]
->>> la.classify.match_text(["Convert logo to AI and EPS vector files", "AI chatbot"]).tolist()
+>>> classify.match_text(["Convert logo to AI and EPS vector files", "AI chatbot"]).tolist()
 [False, True]
 """
 

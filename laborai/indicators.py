@@ -13,8 +13,9 @@ floats so that suppressed values can be NaN.
 Examples
 --------
 >>> import laborai as la
+>>> from laborai import indicators
 >>> posts = la.simulate_marketplace(seed=1, n_posts=20_000).job_posts
->>> t = la.indicators.share_by_category(posts, flag="is_ai", period="year")
+>>> t = indicators.share_by_category(posts, flag="is_ai", period="year")
 >>> list(t.columns)
 ['category', 'period', 'n_posts', 'n_flagged', 'share', 'suppressed']
 """
