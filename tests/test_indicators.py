@@ -235,3 +235,28 @@ def test_calibration_table_on_ground_truth():
                             zip(c["measured"], c["published"], c["tolerance"], strict=True)]).all()
     assert I._within(0.71, 0.70, "above") and not I._within(0.69, 0.70, "above")
     assert I._within(0.60, 0.55, "within 0.05") and not I._within(0.61, 0.55, "within 0.05")
+
+
+def test_calibration_end_to_end_from_classifier_flags():
+    """Default marketplace -> labelled samples -> models -> flags -> published figures."""
+    import laborai as la
+    from laborai import classify
+
+    p = la.simulate_marketplace(seed=0).job_posts
+    flagged = p
+    for tech in classify.TECHNOLOGIES:
+        train, _ = classify.split_labelled(classify.labelled_posts(p, tech, seed=0), seed=0)
+        model = classify.train(train, "label", tech, seed=0)
+        flagged = classify.flag_posts(flagged, tech, model=model)
+    c = I.calibration(flagged).set_index("key")
+    truth = I.calibration(p.assign(flag_ai=p["is_ai"], flag_cloud=p["is_cloud"],
+                                   flag_rpa=p["is_rpa"])).set_index("key")
+    # the measurement chain reproduces the ground-truth indicators closely ...
+    diff = (c["measured"] - truth["measured"]).abs()
+    assert (diff.drop("nontechnical_growth_2023") < 0.04).all(), diff
+    assert diff["nontechnical_growth_2023"] < 0.15
+    # ... and lands within the documented tolerance of the published figures, except the two
+    # targets the simulator's own calibration misses (docs/classify.md, section 5)
+    known_misses = {"technical_share_2022_23", "translation_share_2022_23"}
+    assert c.drop(index=list(known_misses))["within"].all(), c
+    assert not truth.loc["translation_share_2022_23", "within"]  # a simulator property
