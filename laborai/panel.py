@@ -237,7 +237,7 @@ def _build(
                 f"{', '.join(map(repr, cmiss))}."
             )
 
-    tier_sql = "CASE " + " ".join(
+    tier_sql = "CASE WHEN contract_value_usd IS NULL THEN NULL " + " ".join(
         f"WHEN contract_value_usd <= {float(c)!r} THEN {_literal(lab)}"
         for c, lab in zip(cuts, labels[:-1], strict=True)
     ) + f" ELSE {_literal(labels[-1])} END"
@@ -245,72 +245,68 @@ def _build(
     for c in by:
         expr = tier_sql if c == "value_tier" else f"CAST({_quote(c)} AS VARCHAR)"
         unit_cols.append(f"{expr} AS {_quote(c)}")
-    rng = eng.df(f"SELECT min(CAST(posted_date AS DATE)) AS lo, max(CAST(posted_date AS DATE)) AS hi,"
-                 f" count(*) AS n FROM {_VIEW_POSTS}")
-    if int(rng["n"].iloc[0]) == 0:
-        raise DataValidationError("job posts: the table is empty; nothing to aggregate.")
-    lo = pd.Timestamp(start) if start is not None else pd.Timestamp(rng["lo"].iloc[0])
-    hi = pd.Timestamp(end) if end is not None else pd.Timestamp(rng["hi"].iloc[0])
-    if hi < lo:
-        raise OptionError(f"end must not be before start; got start={lo.date()}, end={hi.date()}.")
-    grid = _period_grid(lo, hi, freq)
+    # One scan of the posts: aggregate by unit x period (missing unit values form their own
+    # groups and are reported below, never dropped silently).
+    conds = []
+    if start is not None:
+        conds.append(f"CAST(posted_date AS DATE) >= DATE {_literal(str(pd.Timestamp(start).date()))}")
+    if end is not None:
+        conds.append(f"CAST(posted_date AS DATE) <= DATE {_literal(str(pd.Timestamp(end).date()))}")
+    if start is not None and end is not None and pd.Timestamp(end) < pd.Timestamp(start):
+        raise OptionError(f"end must not be before start; got start={start}, end={end}.")
+    where = (" WHERE " + " AND ".join(conds)) if conds else ""
     trunc = f"CAST(date_trunc({_literal(freq)}, CAST(posted_date AS DATE)) AS DATE)"
-    where = (f"CAST(posted_date AS DATE) BETWEEN DATE {_literal(str(lo.date()))} "
-             f"AND DATE {_literal(str(hi.date()))}")
     byq = ", ".join(_quote(c) for c in by)
     flag_sums = "".join(f", sum(CAST({_quote(f)} AS INTEGER)) AS {_quote(_flag_name(f))}"
                         for f in flags)
     value_sum = ", sum(contract_value_usd) AS value_total" if "contract_value_usd" in types else ""
-
-    eng.sql(
-        f"CREATE OR REPLACE TEMP VIEW __laborai_p AS SELECT post_id, {trunc} AS period, "
-        f"{', '.join(unit_cols)}"
-        + "".join(f", {_quote(f)}" for f in flags)
-        + (", contract_value_usd" if value_sum else "")
-        + f" FROM {_VIEW_POSTS} WHERE {where}"
-    ) if "post_id" in types else eng.sql(
-        f"CREATE OR REPLACE TEMP VIEW __laborai_p AS SELECT {trunc} AS period, "
-        f"{', '.join(unit_cols)}" + "".join(f", {_quote(f)}" for f in flags)
-        + (", contract_value_usd" if value_sum else "") + f" FROM {_VIEW_POSTS} WHERE {where}"
+    posts_agg = eng.df(
+        f"SELECT {', '.join(unit_cols)}, {trunc} AS period, count(*) AS n_posts{flag_sums}"
+        f"{value_sum} FROM {_VIEW_POSTS}{where} GROUP BY ALL"
     )
-    null_check = " OR ".join(f"{_quote(c)} IS NULL" for c in by)
-    n_null = int(eng.df(f"SELECT count(*) AS n FROM __laborai_p WHERE {null_check}")["n"].iloc[0])
-    if n_null:
+    if posts_agg.empty:
+        raise DataValidationError("job posts: no post in the requested date range; nothing to "
+                                  "aggregate.")
+    null_rows = posts_agg[list(by)].isna().any(axis=1) | posts_agg["period"].isna()
+    if null_rows.any():
+        n_null = int(posts_agg.loc[null_rows, "n_posts"].sum())
         raise DataValidationError(
             f"job posts: rule 'unit_present': {n_null} post(s) in range have a missing value in "
-            f"{by!r}; they cannot be placed in a unit. Validate with la.read_job_posts first."
+            f"{by!r} or posted_date; they cannot be placed in a unit. Validate with "
+            "la.read_job_posts first."
         )
-    posts_agg = eng.df(
-        f"SELECT {byq}, period, count(*) AS n_posts{flag_sums}{value_sum} "
-        f"FROM __laborai_p GROUP BY ALL"
-    )
+    posts_agg["period"] = pd.to_datetime(posts_agg["period"]).astype("datetime64[ns]")
+    lo = pd.Timestamp(start) if start is not None else posts_agg["period"].min()
+    hi = pd.Timestamp(end) if end is not None else posts_agg["period"].max()
+    grid = _period_grid(lo, hi, freq)
 
     contracts_agg = None
     if contracts is not None:
         if "post_id" not in types:
             raise DataValidationError("job posts: rule 'required_columns': column 'post_id' is "
                                       "needed to attribute contracts to units.")
-        orphans = int(eng.df(
-            f"SELECT count(*) AS n FROM {_VIEW_CONTRACTS} c ANTI JOIN {_VIEW_POSTS} p "
-            f"ON c.post_id = p.post_id")["n"].iloc[0])
+        # One join: contracts whose post is absent are counted (orphan = true), not dropped.
+        ctrunc = f"CAST(date_trunc({_literal(freq)}, CAST(c.start_date AS DATE)) AS DATE)"
+        unit_cols_p = [
+            u.replace("contract_value_usd", "p.contract_value_usd") if c == "value_tier"
+            else f"CAST(p.{_quote(c)} AS VARCHAR) AS {_quote(c)}"
+            for u, c in zip(unit_cols, by, strict=True)
+        ]
+        cagg = eng.df(
+            f"SELECT p.post_id IS NULL AS __orphan, {', '.join(unit_cols_p)}, {ctrunc} AS period, "
+            f"count(*) AS n_contracts, sum(c.earnings_usd) AS earnings_total "
+            f"FROM {_VIEW_CONTRACTS} c LEFT JOIN {_VIEW_POSTS} p ON c.post_id = p.post_id "
+            f"GROUP BY ALL"
+        )
+        orphans = int(cagg.loc[cagg["__orphan"], "n_contracts"].sum())
         if orphans:
             raise DataValidationError(
                 f"contracts: rule 'post_exists': {orphans} contract(s) refer to a post_id absent "
                 "from the job posts; validate with la.read_contracts(..., job_posts=posts)."
             )
-        ctrunc = f"CAST(date_trunc({_literal(freq)}, CAST(c.start_date AS DATE)) AS DATE)"
-        unit_cols_p = [u.replace("contract_value_usd", "p.contract_value_usd") for u in unit_cols]
-        unit_cols_p = [
-            u if "CASE" in u else f"CAST(p.{_quote(c)} AS VARCHAR) AS {_quote(c)}"
-            for u, c in zip(unit_cols_p, by, strict=True)
-        ]
-        contracts_agg = eng.df(
-            f"SELECT {', '.join(unit_cols_p)}, {ctrunc} AS period, count(*) AS n_contracts, "
-            f"sum(c.earnings_usd) AS earnings_total FROM {_VIEW_CONTRACTS} c "
-            f"JOIN {_VIEW_POSTS} p ON c.post_id = p.post_id "
-            f"WHERE {ctrunc} BETWEEN DATE {_literal(str(grid[0].date()))} "
-            f"AND DATE {_literal(str(grid[-1].date()))} GROUP BY ALL"
-        )
+        cagg["period"] = pd.to_datetime(cagg["period"]).astype("datetime64[ns]")
+        keep = cagg["period"].between(grid[0], grid[-1])
+        contracts_agg = cagg.loc[keep].drop(columns="__orphan").reset_index(drop=True)
 
     # Units and the balanced grid.
     if units == "taxonomy":

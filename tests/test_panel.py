@@ -134,3 +134,10 @@ def test_event_dates_and_treatment_indicators() -> None:
     assert not p.loc[p["category"] == "Legal", "exposed"].any()
     q = la.exposure.add_event_dates(p, overrides={"chatgpt": "2022-02-15"})
     assert q.loc[q["category"] == "Writing", "post"].tolist() == [False, True, True] * 2
+
+
+def test_missing_value_is_reported_not_put_in_a_tier() -> None:
+    posts, _ = tiny()
+    posts.loc[2, "contract_value_usd"] = np.nan
+    with pytest.raises(la.DataValidationError, match="rule 'unit_present': 1 post"):
+        la.build_panel(posts)
