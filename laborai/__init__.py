@@ -21,7 +21,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.1.0"
 
-from laborai import datasets, did, exposure, taxonomy
+from laborai import classify, datasets, did, exposure, indicators, taxonomy
 from laborai.data import (
     Marketplace,
     ReadResult,
@@ -56,10 +56,12 @@ __all__ = [
     "SmallSampleWarning",
     "__version__",
     "build_panel",
+    "classify",
     "datasets",
     "did",
     "estimate_effects",
     "exposure",
+    "indicators",
     "read_contracts",
     "read_job_posts",
     "read_marketplace",

@@ -74,12 +74,12 @@ _AI_PRE = {
 }
 _AI_MULT = {
     "Accounting & Consulting": 4.0, "Admin Support": 4.5, "Customer Service": 5.0,
-    "Data Science & Analytics": 1.6, "Design & Creative": 4.5,
+    "Data Science & Analytics": 1.4, "Design & Creative": 4.5,
     "Engineering & Architecture": 3.0, "IT & Networking": 2.5, "Legal": 4.0,
-    "Sales & Marketing": 4.5, "Translation": 20.0, "Web, Mobile & Software Dev": 1.6,
+    "Sales & Marketing": 4.5, "Translation": 34.0, "Web, Mobile & Software Dev": 1.4,
     "Writing": 5.5,
 }
-_AI_HIGH_RATIO = {c: 4.0 for c in _CATEGORY_SHARE} | {"Translation": 45.0}
+_AI_HIGH_RATIO = {c: 3.0 for c in _CATEGORY_SHARE} | {"Translation": 45.0}
 # Cloud computing and RPA posts: share of posts by category (constant over time).
 _CLOUD = {
     "Accounting & Consulting": 0.0005, "Admin Support": 0.0005, "Customer Service": 0.0005,
@@ -92,7 +92,7 @@ _RPA = {
     "Accounting & Consulting": 0.0015, "Admin Support": 0.0015, "Customer Service": 0.0008,
     "Data Science & Analytics": 0.003, "Design & Creative": 0.00005,
     "Engineering & Architecture": 0.0008, "IT & Networking": 0.003, "Legal": 0.0001,
-    "Sales & Marketing": 0.0004, "Translation": 0.00005, "Web, Mobile & Software Dev": 0.0075,
+    "Sales & Marketing": 0.0004, "Translation": 0.00005, "Web, Mobile & Software Dev": 0.0070,
     "Writing": 0.0001,
 }
 # Median projected value (USD) of a post, by category (log-normal, sd 1.1 on the log scale).
