@@ -256,7 +256,6 @@ def _build(
         raise OptionError(f"end must not be before start; got start={start}, end={end}.")
     where = (" WHERE " + " AND ".join(conds)) if conds else ""
     trunc = f"CAST(date_trunc({_literal(freq)}, CAST(posted_date AS DATE)) AS DATE)"
-    byq = ", ".join(_quote(c) for c in by)
     flag_sums = "".join(f", sum(CAST({_quote(f)} AS INTEGER)) AS {_quote(_flag_name(f))}"
                         for f in flags)
     value_sum = ", sum(contract_value_usd) AS value_total" if "contract_value_usd" in types else ""
