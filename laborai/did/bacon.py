@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from laborai._validation import check_frame_columns
 from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai.errors import DataValidationError, EstimationError
 
@@ -136,24 +137,8 @@ class BaconResult(ResultMixin):
 
 
 def _validate(data: pd.DataFrame, yname: str, dname: str, idname: str, tname: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise DataValidationError(
-            f"data must be a pandas DataFrame; got {type(data).__name__}. "
-            "Convert it with pandas.DataFrame(...) first."
-        )
-    for role, col in (("yname", yname), ("dname", dname), ("idname", idname), ("tname", tname)):
-        if col not in data.columns:
-            raise DataValidationError(
-                f"{role}={col!r} is not a column of data; available columns: "
-                f"{list(map(str, data.columns))[:20]}. Pass the name of an existing column."
-            )
-        miss = data[col].isna()
-        if miss.any():
-            raise DataValidationError(
-                f"column {col!r} ({role}) has {int(miss.sum())} missing values (rule: no missing "
-                f"values; first offending rows: {list(data.index[miss][:5])}). Drop or impute "
-                "these rows explicitly before calling bacon()."
-            )
+    check_frame_columns(data, {"yname": yname, "dname": dname, "idname": idname, "tname": tname},
+                        caller="bacon")
     if not pd.api.types.is_numeric_dtype(data[yname]):
         raise DataValidationError(
             f"column {yname!r} (yname) must be numeric; got dtype {data[yname].dtype}."

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from laborai._validation import check_option
+from laborai._validation import check_frame_columns, check_option
 from laborai.did._results import Provenance, ResultMixin, make_provenance, wald_table
 from laborai.errors import DataValidationError, EstimationError
 
@@ -295,24 +295,10 @@ def _label(v: Any) -> Hashable:
 def _prepare(
     data: pd.DataFrame, yname: str, idname: str, tname: str, treated: str
 ) -> tuple[np.ndarray, int, int, list[Hashable], list[Hashable]]:
-    if not isinstance(data, pd.DataFrame):
-        raise DataValidationError(
-            f"data must be a pandas DataFrame; got {type(data).__name__}."
-        )
-    for role, col in (("yname", yname), ("idname", idname), ("tname", tname),
-                      ("treated", treated)):
-        if col not in data.columns:
-            raise DataValidationError(
-                f"{role}={col!r} is not a column of data; available columns: "
-                f"{list(map(str, data.columns))[:20]}. Pass the name of an existing column."
-            )
-        miss = data[col].isna()
-        if miss.any():
-            raise DataValidationError(
-                f"column {col!r} ({role}) has {int(miss.sum())} missing values (rule: no "
-                f"missing values; first offending rows: {list(data.index[miss][:5])}). Drop or "
-                "impute them explicitly (the estimator needs a balanced panel)."
-            )
+    check_frame_columns(data, {"yname": yname, "idname": idname, "tname": tname,
+                               "treated": treated},
+                        caller="sdid", hint="Drop or impute them explicitly (the estimator needs a "
+                        "balanced panel)")
     if not pd.api.types.is_numeric_dtype(data[yname]):
         raise DataValidationError(
             f"column {yname!r} (yname) must be numeric; got dtype {data[yname].dtype}."

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from laborai._validation import check_option
+from laborai._validation import check_frame_columns, check_option
 from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai.errors import DataValidationError, EstimationError
 
@@ -165,25 +165,7 @@ def _never_mask(g: pd.Series) -> pd.Series:
 
 
 def _validate(data: pd.DataFrame, cols: dict[str, str]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise DataValidationError(
-            f"data must be a pandas DataFrame; got {type(data).__name__}."
-        )
-    for role, col in cols.items():
-        if col not in data.columns:
-            raise DataValidationError(
-                f"{role}={col!r} is not a column of data; available columns: "
-                f"{list(map(str, data.columns))[:20]}. Pass the name of an existing column."
-            )
-        if role == "gname":
-            continue
-        miss = data[col].isna()
-        if miss.any():
-            raise DataValidationError(
-                f"column {col!r} ({role}) has {int(miss.sum())} missing values (rule: no "
-                f"missing values; first offending rows: {list(data.index[miss][:5])}). Drop or "
-                "impute them explicitly before calling sun_abraham()."
-            )
+    check_frame_columns(data, cols, caller="sun_abraham", allow_missing=("gname",))
     for role in ("yname", "tname"):
         col = cols[role]
         if not pd.api.types.is_numeric_dtype(data[col]):
