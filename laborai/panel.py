@@ -320,7 +320,6 @@ def _build(
     for agg in (posts_agg, contracts_agg):
         if agg is None:
             continue
-        agg["period"] = pd.to_datetime(agg["period"]).astype("datetime64[ns]")
         panel = panel.merge(agg, on=[*by, "period"], how="left", validate="one_to_one")
     # Posts in units outside the taxonomy grid would be lost: refuse instead.
     if int(panel["n_posts"].fillna(0).sum()) != int(posts_agg["n_posts"].sum()):

@@ -12,7 +12,6 @@ Everything is deterministic for a given seed: rebuilding gives byte-identical fi
 
 from __future__ import annotations
 
-import hashlib
 import platform
 from dataclasses import dataclass
 from importlib import metadata
@@ -24,6 +23,7 @@ import pandas as pd
 
 from laborai import __version__
 from laborai.data import Marketplace, read_contracts, read_job_posts, simulate_marketplace
+from laborai.errors import DataFileNotFoundError
 from laborai.exposure import add_event_dates
 from laborai.panel import build_panel
 from laborai.plot import add_source, house_style, save_figure
@@ -52,11 +52,20 @@ def _load_inputs(data_dir: Path | None, seed: int, n_posts: int) -> tuple[Any, A
     if data_dir is None:
         m: Marketplace = simulate_marketplace(seed=seed, n_posts=n_posts)
         return m.job_posts, m.contracts, m.source_line, m.truth
-    posts = next(p for p in (data_dir / "job_posts.parquet", data_dir / "job_posts.csv") if p.exists())
-    cons = next(p for p in (data_dir / "contracts.parquet", data_dir / "contracts.csv") if p.exists())
+    posts, cons = (_table_file(data_dir, name) for name in ("job_posts", "contracts"))
     truth = (pd.read_parquet(data_dir / "truth.parquet")
              if (data_dir / "truth.parquet").exists() else None)
     return posts, cons, f"User data ({data_dir.name})", truth
+
+
+def _table_file(data_dir: Path, name: str) -> Path:
+    for p in (data_dir / f"{name}.parquet", data_dir / f"{name}.csv"):
+        if p.exists():
+            return p
+    raise DataFileNotFoundError(
+        f"{data_dir}: no {name}.parquet or {name}.csv; --data needs both job_posts and contracts "
+        "in the canonical format (docs/data/schema.md)."
+    )
 
 
 def build_report(
@@ -254,7 +263,3 @@ def _environment() -> str:
             lines.append(f"{name} (not installed)")
     return "\n".join(lines) + "\n"
 
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()

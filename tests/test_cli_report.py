@@ -58,3 +58,14 @@ def test_simulate_command(tmp_path: Path) -> None:
     assert main(["simulate", str(tmp_path / "m"), "--n-posts", "2000", "--seed", "1"]) == 0
     back = la.read_marketplace(tmp_path / "m")
     assert back.seed == 1 and len(back.job_posts) > 1000
+
+
+def test_report_on_incomplete_data_folder_names_the_missing_table(tmp_path: Path) -> None:
+    import pytest
+
+    m = la.simulate_marketplace(seed=3, n_posts=2_000)
+    m.to_parquet(tmp_path / "mine")
+    (tmp_path / "mine" / "contracts.parquet").unlink()
+    with pytest.raises(la.DataFileNotFoundError, match="no contracts.parquet or contracts.csv"):
+        main(["report", "--data", str(tmp_path / "mine"), "--figures", str(tmp_path / "f"),
+              "--build", str(tmp_path / "b")])
