@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``laborai`` console command."""
     args = _parser().parse_args(argv)
     if args.command == "report":
-        from laborai.report import DEFAULT_N_POSTS, DEFAULT_SEED, build_report
+        from laborai.report.legacy import DEFAULT_N_POSTS, DEFAULT_SEED, build_report
 
         t0 = time.perf_counter()
         out = build_report(args.figures, args.build,
