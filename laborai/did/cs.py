@@ -31,6 +31,7 @@ from scipy import stats
 from laborai._validation import check_option
 from laborai.did._cs_kernels import (
     did2x2_panel,
+    did2x2_rc,
     multiplier_bootstrap,
     weights_influence_dot,
 )
@@ -169,19 +170,78 @@ class _Panel:
     n_recoded_never: int
 
 
+def _model_matrix(data: pd.DataFrame, rhs: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Covariate matrix of ``~ rhs`` (one row per data row), intercept first, and its names."""
+    import formulaic
+
+    try:
+        mm = formulaic.model_matrix("~" + rhs, data, na_action="raise")
+    except Exception as exc:
+        raise DataValidationError(
+            f"xformla '~{rhs}' could not be evaluated on data ({exc})."
+        ) from exc
+    cols = [str(c) for c in mm.columns]
+    xm = np.asarray(mm, dtype=float)
+    if xm.shape[0] != len(data):
+        raise DataValidationError(
+            f"xformla '~{rhs}' produced {xm.shape[0]} rows for {len(data)} data rows."
+        )
+    if "Intercept" not in cols:
+        xm = np.column_stack([np.ones(len(data)), xm])
+        cols = ["Intercept", *cols]
+    else:
+        j = cols.index("Intercept")
+        perm = [j, *[i for i in range(len(cols)) if i != j]]
+        xm, cols = xm[:, perm], [cols[i] for i in perm]
+    if not np.all(np.isfinite(xm)):
+        raise DataValidationError(f"xformla '~{rhs}' produced non-finite covariate values.")
+    return xm, ("(Intercept)", *cols[1:])
+
+
+@dataclass(frozen=True)
+class _Long:
+    """Long-format data for the repeated-cross-section estimators.
+
+    ``units`` are the sampling units: panel units for an unbalanced panel, rows for repeated
+    cross sections. Influence functions live on units; 2x2 estimators run on observations.
+    """
+
+    periods: np.ndarray  # (T,) sorted periods
+    y: np.ndarray  # (m,) outcome per observation
+    tpos: np.ndarray  # (m,) index of the observation's period in ``periods``
+    unit: np.ndarray  # (m,) unit code 0..n-1
+    g_obs: np.ndarray  # (m,) cohort of the observation's unit, 0 = never treated
+    w_obs: np.ndarray  # (m,) sampling weight
+    x: np.ndarray | None  # (m, k) covariates incl. intercept, or None
+    x_names: tuple[str, ...]
+    g: np.ndarray  # (n,) cohort per unit
+    w: np.ndarray  # (n,) weight per unit
+    cluster: np.ndarray | None  # (n,) cluster codes
+    structure: str  # "unbalanced_panel" | "repeated_cross_section"
+    n_dropped_first: int
+    n_recoded_never: int
+    n_incomplete: int  # units not observed in every period (unbalanced panels)
+    n_obs_dropped: int  # observations removed by the sample rules
+
+
 def _validate_and_pivot(
     data: pd.DataFrame,
     *,
     yname: str,
     tname: str,
-    idname: str,
+    idname: str | None,
     gname: str,
     rhs: str | None,
     weights: str | None,
     cluster: str | None,
     anticipation: int,
     control_group: str,
-) -> _Panel:
+    panel: bool = True,
+    allow_unbalanced_panel: bool = False,
+) -> _Panel | _Long:
+    """Validate ``data`` and return a balanced panel (:class:`_Panel`) or long data
+    (:class:`_Long`) for unbalanced panels (``allow_unbalanced_panel``) and repeated cross
+    sections (``panel=False``)."""
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(
             f"data must be a pandas DataFrame in long format (one row per unit and period); "
@@ -197,7 +257,9 @@ def _validate_and_pivot(
             raise OptionError(
                 f"xformla could not be parsed: '~{rhs}' ({exc}). Use a formula such as '~ x1 + x2'."
             ) from exc
-    named = {"yname": yname, "tname": tname, "idname": idname, "gname": gname}
+    named: dict[str, Any] = {"yname": yname, "tname": tname, "idname": idname, "gname": gname}
+    if idname is None and not panel:
+        del named["idname"]
     if weights is not None:
         named["weights"] = weights
     if cluster is not None:
@@ -235,14 +297,36 @@ def _validate_and_pivot(
     tvals = data[tname].to_numpy(dtype=float)
     if not np.all(np.isfinite(tvals)):
         raise DataValidationError(f"column {tname!r} (tname) has non-finite values.")
-    id_codes, ids = _codes(data[idname])
     t_codes, t_values = _codes(data[tname])
     periods = np.asarray(t_values, dtype=float)
-    n, n_t = len(ids), len(periods)
+    n_t = len(periods)
     if n_t < 2:
         raise DataValidationError(
             f"column {tname!r} (tname) has {n_t} distinct period(s); at least 2 are needed."
         )
+    long_kw: dict[str, Any] = {
+        "yname": yname, "tname": tname, "idname": idname, "gname": gname, "rhs": rhs,
+        "weights": weights, "cluster": cluster, "anticipation": anticipation,
+        "control_group": control_group, "t_codes": t_codes, "periods": periods,
+    }
+    if not panel:
+        if idname is not None and data[idname].duplicated().any():
+            dups = data.loc[data[idname].duplicated(), idname].unique()
+            raise DataValidationError(
+                f"panel=False treats every row as its own sampling unit, but {idname!r} "
+                f"(idname) repeats for {len(dups)} value(s) (first: {_first(dups)}). For units "
+                "observed in several periods use panel=True (with allow_unbalanced_panel=True "
+                "if some periods are missing); for genuine repeated cross sections omit idname "
+                "or give each row its own id."
+            )
+        return _build_long(data, id_codes=None, ids=None, **long_kw)
+    if idname is None:
+        raise OptionError(
+            "idname is required with panel=True (it links a unit's rows across periods); got "
+            "None. Pass the unit identifier column, or panel=False for repeated cross sections."
+        )
+    id_codes, ids = _codes(data[idname])
+    n = len(ids)
     cell = id_codes.astype(np.int64) * n_t + t_codes
     counts = np.bincount(cell, minlength=n * n_t)
     if counts.max() > 1:
@@ -255,13 +339,16 @@ def _validate_and_pivot(
         )
     per_unit = np.bincount(id_codes, minlength=n)
     if (per_unit < n_t).any():
+        if allow_unbalanced_panel:
+            return _build_long(data, id_codes=id_codes, ids=ids, **long_kw)
         bad = np.flatnonzero(per_unit < n_t)
         raise DataValidationError(
             f"the panel is unbalanced: {len(bad)} of {n} units ({idname!r}) are missing at "
-            f"least one of the {n_t} periods (first: {_first(ids[bad])}). att_gt implements the "
-            "balanced-panel estimator and never drops units silently. Options: balance the panel "
-            "yourself (keep units observed in every period, or fill the gaps), or estimate on a "
-            "subset of periods where every unit is observed."
+            f"least one of the {n_t} periods (first: {_first(ids[bad])}). att_gt never drops "
+            "units silently. Options: pass allow_unbalanced_panel=True (repeated-cross-section "
+            "estimators on all observations, standard errors clustered on the unit), balance "
+            "the panel yourself (keep units observed in every period, or fill the gaps), or "
+            "estimate on a subset of periods where every unit is observed."
         )
     order = np.argsort(cell, kind="stable")
 
@@ -311,31 +398,8 @@ def _validate_and_pivot(
     x = None
     x_names: tuple[str, ...] = ("(Intercept)",)
     if rhs is not None:
-        import formulaic
-
-        try:
-            mm = formulaic.model_matrix("~" + rhs, data, na_action="raise")
-        except Exception as exc:
-            raise DataValidationError(
-                f"xformla '~{rhs}' could not be evaluated on data ({exc})."
-            ) from exc
-        cols = [str(c) for c in mm.columns]
-        xm = np.asarray(mm, dtype=float)
-        if xm.shape[0] != len(data):
-            raise DataValidationError(
-                f"xformla '~{rhs}' produced {xm.shape[0]} rows for {len(data)} data rows."
-            )
-        if "Intercept" not in cols:
-            xm = np.column_stack([np.ones(len(data)), xm])
-            cols = ["Intercept", *cols]
-        else:
-            j = cols.index("Intercept")
-            perm = [j, *[i for i in range(len(cols)) if i != j]]
-            xm, cols = xm[:, perm], [cols[i] for i in perm]
-        if not np.all(np.isfinite(xm)):
-            raise DataValidationError(f"xformla '~{rhs}' produced non-finite covariate values.")
+        xm, x_names = _model_matrix(data, rhs)
         x = xm[order].reshape(n, n_t, xm.shape[1])
-        x_names = ("(Intercept)", *cols[1:])
 
     # units first treated after the last period are never treated within the sample window
     late = g > periods[-1]
@@ -406,6 +470,174 @@ def _validate_and_pivot(
     )
 
 
+def _build_long(
+    data: pd.DataFrame,
+    *,
+    id_codes: np.ndarray | None,
+    ids: np.ndarray | None,
+    yname: str,
+    tname: str,
+    idname: str | None,
+    gname: str,
+    rhs: str | None,
+    weights: str | None,
+    cluster: str | None,
+    anticipation: int,
+    control_group: str,
+    t_codes: np.ndarray,
+    periods: np.ndarray,
+) -> _Long:
+    """Long-format data for an unbalanced panel (``id_codes`` given) or for repeated cross
+    sections (``id_codes`` None: every row is its own unit)."""
+    m = len(data)
+    is_panel = id_codes is not None
+    if id_codes is None or ids is None:
+        unit = np.arange(m, dtype=np.int64)
+        ids = np.arange(m)
+        who = "observation(s)"
+    else:
+        unit = id_codes.astype(np.int64)
+        who = f"unit(s) ({idname!r})"
+    n = len(ids)
+    # first row of each unit (rows are not reordered: results do not depend on row order
+    # because every unit-level value is checked to be constant within unit)
+    first_row = np.full(n, m, dtype=np.int64)
+    np.minimum.at(first_row, unit, np.arange(m, dtype=np.int64))
+
+    def per_unit(col: str, arg: str) -> np.ndarray:
+        vals = data[col].to_numpy()
+        if not is_panel:
+            return np.asarray(vals)
+        codes = pd.factorize(data[col])[0]
+        same = codes == codes[first_row][unit]
+        if not same.all():
+            bad = np.unique(unit[~same])
+            raise DataValidationError(
+                f"column {col!r} ({arg}) must be constant within each {idname!r}; it varies for "
+                f"{len(bad)} unit(s) (first: {_first(ids[bad])}). Fix the data so that each unit "
+                f"has a single value of {col!r}."
+            )
+        return np.asarray(vals[first_row])
+
+    y = data[yname].to_numpy(dtype=float)
+    if not np.all(np.isfinite(y)):
+        raise DataValidationError(f"column {yname!r} (yname) has non-finite values (inf).")
+    g = per_unit(gname, "gname").astype(float)
+    g = np.where(np.isposinf(g), 0.0, g)
+    if (g < 0).any() or np.isnan(g).any() or np.isneginf(g).any():
+        bad_g = (g < 0) | ~np.isfinite(g)
+        raise DataValidationError(
+            f"column {gname!r} (gname) must hold the first treated period, or 0 (or inf) for "
+            f"never-treated units; found {int(bad_g.sum())} {who.split(' ')[0]} with negative "
+            f"or invalid values (first: {_first(g[bad_g])})."
+        )
+    if weights is not None:
+        w = per_unit(weights, "weights").astype(float)
+        if (w < 0).any() or not np.all(np.isfinite(w)) or w.sum() <= 0:
+            raise DataValidationError(
+                f"column {weights!r} (weights) must be finite and non-negative with a positive "
+                f"sum; found {int(((w < 0) | ~np.isfinite(w)).sum())} bad "
+                f"{who.split(' ')[0]}."
+            )
+    else:
+        w = np.ones(n)
+    cl = None
+    if cluster is not None:
+        cl = pd.factorize(per_unit(cluster, "cluster"), sort=True)[0].astype(np.int64)
+    x = None
+    x_names: tuple[str, ...] = ("(Intercept)",)
+    if rhs is not None:
+        x, x_names = _model_matrix(data, rhs)
+    tpos = t_codes.astype(np.int64)
+    n_obs_per_unit = np.bincount(unit, minlength=n)
+    n_incomplete = int((n_obs_per_unit < len(periods)).sum()) if is_panel else 0
+
+    late = g > periods[-1]
+    n_recoded = int(late.sum())
+    if n_recoded:
+        warnings.warn(
+            f"{n_recoded} {who} have {gname!r} after the last period ({_num(periods[-1])}); "
+            "they are treated as never treated within the sample window (as R's did does).",
+            DroppedUnitsWarning,
+            stacklevel=4,
+        )
+        g = np.where(late, 0.0, g)
+
+    keep_unit = np.ones(n, dtype=bool)
+    first = (g != 0) & (g <= periods[0] + anticipation)
+    n_first = int(first.sum())
+    if n_first:
+        warnings.warn(
+            f"Dropped {n_first} {who} that were already treated in the first period "
+            f"({_num(periods[0])}"
+            + (f" plus {anticipation} anticipation period(s)" if anticipation else "")
+            + f"): their {gname!r} leaves no pre-treatment period to compare with. Groups: "
+            f"{sorted({_num(v) for v in g[first]})}.",
+            DroppedUnitsWarning,
+            stacklevel=4,
+        )
+        keep_unit &= ~first
+    keep_obs = keep_unit[unit]
+
+    if not (g[keep_unit] == 0).any():
+        if control_group == "never_treated":
+            raise EstimationError(
+                "there is no never-treated group (no unit has "
+                f"{gname!r} = 0 or a first treated period after the last period); "
+                "control_group='never_treated' needs one. Use control_group='not_yet_treated'."
+            )
+        gmax = g[keep_unit].max()
+        keep_t = periods < gmax - anticipation
+        late_obs = keep_obs & ~keep_t[tpos]
+        warnings.warn(
+            f"No never-treated units: the last-treated cohort ({gname!r} = {_num(gmax)}) becomes "
+            f"the comparison group and periods from {_num(gmax - anticipation)} on are dropped "
+            f"({int(late_obs.sum())} observation(s); they have no untreated comparison), as R's "
+            "did does.",
+            DroppedUnitsWarning,
+            stacklevel=4,
+        )
+        if int(keep_t.sum()) < 2:
+            raise EstimationError("fewer than two periods remain before the last cohort's start.")
+        keep_obs &= keep_t[tpos]
+        g = np.where(g == gmax, 0.0, g)
+        new_pos = np.cumsum(keep_t) - 1
+        tpos = np.where(keep_t[tpos], new_pos[tpos], -1)
+        periods = periods[keep_t]
+    if not is_panel:
+        # repeated cross sections: an observation outside the window leaves the sample
+        keep_unit = keep_unit & keep_obs
+    if not (g[keep_unit] > 0).any():
+        raise EstimationError(
+            f"no treated units with a pre-treatment period remain in {gname!r}; nothing to estimate."
+        )
+    # re-index the units that remain
+    new_code = np.cumsum(keep_unit) - 1
+    idx = np.flatnonzero(keep_obs)
+    unit_k = new_code[unit[idx]]
+    g_k, w_k = g[keep_unit], w[keep_unit]
+    cl_k = None if cl is None else pd.factorize(cl[keep_unit], sort=True)[0].astype(np.int64)
+    w_obs = w[unit[idx]]
+    return _Long(
+        periods=periods,
+        y=y[idx],
+        tpos=tpos[idx],
+        unit=unit_k,
+        g_obs=g_k[unit_k],
+        w_obs=w_obs,
+        x=None if x is None else x[idx],
+        x_names=x_names,
+        g=g_k,
+        w=w_k,
+        cluster=cl_k,
+        structure="unbalanced_panel" if is_panel else "repeated_cross_section",
+        n_dropped_first=n_first,
+        n_recoded_never=n_recoded,
+        n_incomplete=n_incomplete,
+        n_obs_dropped=m - len(idx),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # core computation
 # ---------------------------------------------------------------------------------------------
@@ -435,6 +667,36 @@ def _unconditional_2x2(
     return float(mu_t - mu_c), inf
 
 
+def _gt_cells(
+    periods: np.ndarray, glist: np.ndarray, base_period: str, anticipation: int
+) -> Iterator[tuple[float, int, int]]:
+    """The (g, t) cells of att_gt in order: ``(g, index of t, index of the base period)``.
+
+    Post-treatment cells (and all cells with ``base_period="universal"``) compare with the last
+    period before ``g - anticipation``; pre-treatment cells with a varying base compare with
+    ``t - 1``. A cohort without such a period is skipped with a warning.
+    """
+    n_t = len(periods)
+    for gv in glist:
+        pre_idx = np.flatnonzero(periods + anticipation < gv)
+        universal_base = int(pre_idx[-1]) if len(pre_idx) else -1
+        t_range = range(1, n_t) if base_period == "varying" else range(n_t)
+        for tc in t_range:
+            if gv <= periods[tc] or base_period == "universal":
+                if universal_base < 0:
+                    warnings.warn(
+                        f"no pre-treatment period for the group first treated at {_num(gv)}; "
+                        "its ATT(g,t) are not computed.",
+                        DroppedUnitsWarning,
+                        stacklevel=5,
+                    )
+                    break
+                pret = universal_base
+            else:
+                pret = tc - 1
+            yield gv, tc, pret
+
+
 def _compute_att_gt(
     panel: _Panel,
     *,
@@ -459,93 +721,215 @@ def _compute_att_gt(
     # them across periods (identical numbers, fewer fits)
     x_static = x_by_t is not None and bool(np.all(x_by_t == x_by_t[:1]))
     caches: dict[tuple[float, float, int], dict[str, Any]] = {}
-    for gv in glist:
-        treated = g_unit == gv
-        pre_idx = np.flatnonzero(periods + anticipation < gv)
-        universal_base = int(pre_idx[-1]) if len(pre_idx) else -1
-        t_range = range(1, n_t) if base_period == "varying" else range(n_t)
-        for tc in t_range:
-            post = gv <= periods[tc]
-            if post or base_period == "universal":
-                if universal_base < 0:
-                    warnings.warn(
-                        f"no pre-treatment period for the group first treated at {_num(gv)}; "
-                        "its ATT(g,t) are not computed.",
-                        DroppedUnitsWarning,
-                        stacklevel=4,
-                    )
-                    break
-                pret = universal_base
-            else:
-                pret = tc - 1
-            if base_period == "universal" and pret == tc:
-                groups.append(gv)
-                times.append(periods[tc])
-                atts.append(0.0)
-                infs.append(np.zeros(n))
-                continue
-            later = periods[max(tc, pret)]
-            if control_group == "never_treated":
-                ctrl = never
-            else:
-                ctrl = never | ((g_unit > later + anticipation) & ~treated)
-            sub = treated | ctrl
-            n_g, n_c = int(treated.sum()), int(ctrl.sum())
+    cur_g = float("nan")
+    treated = np.zeros(n, dtype=bool)
+    for gv, tc, pret in _gt_cells(periods, glist, base_period, anticipation):
+        if gv != cur_g:
+            cur_g, treated = gv, g_unit == gv
+        if base_period == "universal" and pret == tc:
             groups.append(gv)
             times.append(periods[tc])
-            if n_g == 0 or n_c == 0:
-                warnings.warn(
-                    f"ATT({_num(gv)},{_num(periods[tc])}) has {n_g} treated and {n_c} comparison "
-                    "unit(s); it is not estimated (NaN).",
-                    SmallSampleWarning,
-                    stacklevel=4,
-                )
-                atts.append(float("nan"))
-                infs.append(np.full(n, np.nan))
-                continue
-            if n_c < 5 or n_g < 5:
-                warnings.warn(
-                    f"ATT({_num(gv)},{_num(periods[tc])}) uses only {n_g} treated and {n_c} "
-                    "comparison unit(s); inference may be unreliable.",
-                    SmallSampleWarning,
-                    stacklevel=4,
-                )
-            if x_by_t is None:
-                fast = _unconditional_2x2(y_by_t[tc] - y_by_t[pret], treated, ctrl, w)
-                if fast is not None:
-                    atts.append(fast[0])
-                    infs.append(fast[1])
-                    continue
-            idx = np.flatnonzero(sub)
-            dy = y_by_t[tc][idx] - y_by_t[pret][idx]
-            d = treated[idx].astype(float)
-            xs = np.ones((len(idx), 1)) if x_by_t is None else x_by_t[min(tc, pret)][idx]
-            key = (
-                float(gv),
-                float(later) if control_group == "not_yet_treated" else 0.0,
-                -1 if x_static else min(tc, pret),
+            atts.append(0.0)
+            infs.append(np.zeros(n))
+            continue
+        later = periods[max(tc, pret)]
+        if control_group == "never_treated":
+            ctrl = never
+        else:
+            ctrl = never | ((g_unit > later + anticipation) & ~treated)
+        sub = treated | ctrl
+        n_g, n_c = int(treated.sum()), int(ctrl.sum())
+        groups.append(gv)
+        times.append(periods[tc])
+        if n_g == 0 or n_c == 0:
+            warnings.warn(
+                f"ATT({_num(gv)},{_num(periods[tc])}) has {n_g} treated and {n_c} comparison "
+                "unit(s); it is not estimated (NaN).",
+                SmallSampleWarning,
+                stacklevel=4,
             )
-            cache = caches.setdefault(key, {})
-            refit = "ps" not in cache
-            try:
-                att, inf_sub, fit = did2x2_panel(dy, d, xs, w[idx], est_method, cache=cache)
-            except np.linalg.LinAlgError as exc:
-                raise EstimationError(
-                    f"ATT({_num(gv)},{_num(periods[tc])}): the covariate matrix is singular in "
-                    f"the treated or comparison group ({exc}). Drop collinear or constant "
-                    "covariates from xformla."
-                ) from exc
-            if fit is not None and refit and not fit.converged:
-                warnings.warn(
-                    f"ATT({_num(gv)},{_num(periods[tc])}): propensity-score logit did not "
-                    "converge in 25 iterations.",
-                    ConvergenceWarning,
-                    stacklevel=4,
-                )
-            inf = np.zeros(n)
-            inf[idx] = inf_sub * (n / len(idx))
-            atts.append(att)
-            infs.append(inf)
+            atts.append(float("nan"))
+            infs.append(np.full(n, np.nan))
+            continue
+        if n_c < 5 or n_g < 5:
+            warnings.warn(
+                f"ATT({_num(gv)},{_num(periods[tc])}) uses only {n_g} treated and {n_c} "
+                "comparison unit(s); inference may be unreliable.",
+                SmallSampleWarning,
+                stacklevel=4,
+            )
+        if x_by_t is None:
+            fast = _unconditional_2x2(y_by_t[tc] - y_by_t[pret], treated, ctrl, w)
+            if fast is not None:
+                atts.append(fast[0])
+                infs.append(fast[1])
+                continue
+        idx = np.flatnonzero(sub)
+        dy = y_by_t[tc][idx] - y_by_t[pret][idx]
+        d = treated[idx].astype(float)
+        xs = np.ones((len(idx), 1)) if x_by_t is None else x_by_t[min(tc, pret)][idx]
+        key = (
+            float(gv),
+            float(later) if control_group == "not_yet_treated" else 0.0,
+            -1 if x_static else min(tc, pret),
+        )
+        cache = caches.setdefault(key, {})
+        refit = "ps" not in cache
+        try:
+            att, inf_sub, fit = did2x2_panel(dy, d, xs, w[idx], est_method, cache=cache)
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError(
+                f"ATT({_num(gv)},{_num(periods[tc])}): the covariate matrix is singular in "
+                f"the treated or comparison group ({exc}). Drop collinear or constant "
+                "covariates from xformla."
+            ) from exc
+        if fit is not None and refit and not fit.converged:
+            warnings.warn(
+                f"ATT({_num(gv)},{_num(periods[tc])}): propensity-score logit did not "
+                "converge in 25 iterations.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        inf = np.zeros(n)
+        inf[idx] = inf_sub * (n / len(idx))
+        atts.append(att)
+        infs.append(inf)
+    if not atts:
+        raise EstimationError("no ATT(g,t) could be computed (no group has a pre-period).")
+    return (
+        np.asarray(groups, dtype=float),
+        np.asarray(times, dtype=float),
+        np.asarray(atts, dtype=float),
+        np.column_stack(infs),
+    )
+
+
+def _unconditional_2x2_rc(
+    y: np.ndarray,
+    post: np.ndarray,
+    d: np.ndarray,
+    w: np.ndarray,
+    unit: np.ndarray,
+    n: int,
+    trim_level: float = 0.995,
+) -> tuple[float, np.ndarray] | None:
+    """ATT and unit-level influence function of the repeated-cross-section 2x2 DiD without
+    covariates: the difference between the treated group's and the comparison group's
+    changes in weighted mean outcomes.
+
+    With cell sums of weights ``S_c`` and cell means ``mu_c`` for the four (group, period)
+    cells, the observation-level influence function (on the ``m`` observations) is
+    ``m * sum_c sign_c w 1_c (y - mu_c) / S_c``; summed within units and rescaled to the ``n``
+    units it becomes ``n * sum_{obs of unit} sum_c sign_c w 1_c (y - mu_c) / S_c``. Returns None
+    when the comparison group would be trimmed (treated share >= ``trim_level``).
+    """
+    cells = ((1.0, d & post), (-1.0, d & ~post), (-1.0, ~d & post), (1.0, ~d & ~post))
+    s_t = float(w[d].sum())
+    if s_t / float(w.sum()) >= trim_level:
+        return None
+    att = 0.0
+    contrib = np.zeros(len(y))
+    for sign, ind in cells:
+        wc = w * ind
+        sc = float(wc.sum())
+        mu = float(np.dot(wc, y) / sc)
+        att += sign * mu
+        contrib += sign * wc * (y - mu) / sc
+    return att, n * np.bincount(unit, weights=contrib, minlength=n)
+
+
+def _compute_att_gt_long(
+    data: _Long,
+    *,
+    control_group: str,
+    est_method: str,
+    base_period: str,
+    anticipation: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Repeated-cross-section ATT(g,t) for unbalanced panels and repeated cross sections.
+
+    Each ATT(g,t) uses every observation of cohort ``g`` and of the comparison group in the
+    two periods of the comparison. The observation-level influence function of the 2x2
+    estimator is summed within units (each row is a unit for repeated cross sections) and
+    rescaled by ``n / m_gt`` (``n`` units, ``m_gt`` observations in the 2x2), so that
+    ``var ~= sum_i inf_i^2 / n^2`` is clustered on the unit.
+    """
+    periods, g_obs = data.periods, data.g_obs
+    n = len(data.g)
+    glist = np.unique(data.g[data.g > 0])
+    groups: list[float] = []
+    times: list[float] = []
+    atts: list[float] = []
+    infs: list[np.ndarray] = []
+    never = g_obs == 0
+    for gv, tc, pret in _gt_cells(periods, glist, base_period, anticipation):
+        groups.append(gv)
+        times.append(periods[tc])
+        if base_period == "universal" and pret == tc:
+            atts.append(0.0)
+            infs.append(np.zeros(n))
+            continue
+        label = f"ATT({_num(gv)},{_num(periods[tc])})"
+        later = periods[max(tc, pret)]
+        treated = g_obs == gv
+        if control_group == "never_treated":
+            ctrl = never
+        else:
+            ctrl = never | ((g_obs > later + anticipation) & ~treated)
+        in_t = (data.tpos == tc) | (data.tpos == pret)
+        idx = np.flatnonzero(in_t & (treated | ctrl))
+        d = treated[idx]
+        post = data.tpos[idx] == tc
+        sizes = [int((d & post).sum()), int((d & ~post).sum()), int((~d & post).sum()),
+                 int((~d & ~post).sum())]
+        detail = (
+            f"{sizes[0]} / {sizes[1]} treated and {sizes[2]} / {sizes[3]} comparison "
+            f"observations in periods {_num(periods[tc])} / {_num(periods[pret])}"
+        )
+        if min(sizes) == 0:
+            warnings.warn(
+                f"{label} has {detail}; it is not estimated (NaN).",
+                SmallSampleWarning,
+                stacklevel=4,
+            )
+            atts.append(float("nan"))
+            infs.append(np.full(n, np.nan))
+            continue
+        if min(sizes) < 5:
+            warnings.warn(
+                f"{label} uses only {detail}; inference may be unreliable.",
+                SmallSampleWarning,
+                stacklevel=4,
+            )
+        y, w, unit = data.y[idx], data.w_obs[idx], data.unit[idx]
+        if data.x is None:
+            fast = _unconditional_2x2_rc(y, post, d, w, unit, n)
+            if fast is not None:
+                atts.append(fast[0])
+                infs.append(fast[1])
+                continue
+        xs = np.ones((len(idx), 1)) if data.x is None else data.x[idx]
+        try:
+            att, inf_obs, fit = did2x2_rc(y, post, d, xs, w, est_method)
+        except np.linalg.LinAlgError as exc:
+            raise EstimationError(
+                f"{label}: the covariate matrix is singular in one of the (group, period) cells "
+                f"({exc}); {detail}. Drop collinear or constant covariates from xformla."
+            ) from exc
+        if not np.isfinite(att) or not np.all(np.isfinite(inf_obs)):
+            raise EstimationError(
+                f"{label}: the 2x2 estimator returned a non-finite value ({detail}); the "
+                "covariates are probably collinear within a (group, period) cell. Drop "
+                "collinear or constant covariates from xformla."
+            )
+        if fit is not None and not fit.converged:
+            warnings.warn(
+                f"{label}: propensity-score logit did not converge in 25 iterations.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        atts.append(att)
+        infs.append(np.bincount(unit, weights=inf_obs, minlength=n) * (n / len(idx)))
     if not atts:
         raise EstimationError("no ATT(g,t) could be computed (no group has a pre-period).")
     return (
@@ -624,8 +1008,23 @@ class ATTgtResult(ResultMixin):
         Periods used.
     settings : mapping (read-only)
         The arguments of :func:`att_gt`.
+    n_units : int
+        Sampling units in the estimation sample: panel units, or rows for repeated cross
+        sections (``panel=False``).
+    n_dropped : int
+        Units (observations for ``panel=False``) dropped because they were treated in the first
+        period (reported with a :class:`DroppedUnitsWarning`).
     provenance : Provenance
         Settings, seed, package version and input hash.
+    data_structure : {"balanced_panel", "unbalanced_panel", "repeated_cross_section"}
+        How the data were treated: the panel estimators (balanced panel), the
+        repeated-cross-section estimators with unit-clustered influence functions
+        (``allow_unbalanced_panel=True`` on an unbalanced panel), or the repeated-cross-section
+        estimators with independent rows (``panel=False``).
+    n_obs : int
+        Observations (rows) in the estimation sample.
+    n_incomplete_units : int
+        Units of an unbalanced panel not observed in every period (all are kept).
     """
 
     group: np.ndarray
@@ -644,13 +1043,20 @@ class ATTgtResult(ResultMixin):
     n_units: int
     n_dropped: int
     provenance: Provenance
+    data_structure: str = "balanced_panel"
+    n_obs: int = 0
+    n_incomplete_units: int = 0
 
     _title = "Callaway & Sant'Anna (2021) group-time average treatment effects"
 
     def __repr__(self) -> str:
         s = self.settings
+        structure = (
+            "" if self.data_structure == "balanced_panel"
+            else f"data_structure={self.data_structure!r}, n_obs={self.n_obs}, "
+        )
         return (
-            f"ATTgtResult(n_att={len(self.estimate)}, n_units={self.n_units}, "
+            f"ATTgtResult(n_att={len(self.estimate)}, n_units={self.n_units}, {structure}"
             f"control_group={s['control_group']!r}, est_method={s['est_method']!r}, "
             f"base_period={s['base_period']!r}, bstrap={s['bstrap']}, cband={s['cband']})"
         )
@@ -668,6 +1074,16 @@ class ATTgtResult(ResultMixin):
             ("Estimation method", str(s["est_method"])),
             ("Base period", str(s["base_period"])),
             ("Units", str(self.n_units)),
+        ]
+        if self.data_structure == "unbalanced_panel":
+            lines.append(
+                ("Data", f"unbalanced panel, {self.n_obs} observations, "
+                 f"{self.n_incomplete_units} units not observed in every period "
+                 "(repeated-cross-section estimators, SEs clustered on the unit)")
+            )
+        elif self.data_structure == "repeated_cross_section":
+            lines.append(("Data", f"repeated cross sections, {self.n_obs} observations"))
+        lines += [
             (
                 "Standard errors",
                 "multiplier bootstrap" if s["bstrap"] else "analytic (influence function)",
@@ -1206,9 +1622,11 @@ def att_gt(
     *,
     yname: str,
     tname: str,
-    idname: str,
+    idname: str | None = None,
     gname: str,
     xformla: str | None = None,
+    panel: bool = True,
+    allow_unbalanced_panel: bool = False,
     control_group: ControlGroup = "never_treated",
     est_method: EstMethod = "dr",
     base_period: BasePeriod = "varying",
@@ -1226,20 +1644,36 @@ def att_gt(
     Parameters
     ----------
     data : pandas.DataFrame
-        Balanced panel in long format, one row per unit and period.
+        Panel in long format, one row per unit and period (balanced unless
+        ``allow_unbalanced_panel=True``), or repeated cross sections (``panel=False``).
     yname : str
         Outcome column.
     tname : str
         Period column (numeric; need not be equally spaced).
-    idname : str
-        Unit identifier column.
+    idname : str, optional
+        Unit identifier column; required when ``panel=True``. With ``panel=False`` it may be
+        omitted; if given it must be unique across rows.
     gname : str
         First period in which the unit is treated; 0 (or inf) for never-treated units. Must be
         constant within unit (treatment is absorbing).
     xformla : str, optional
         Covariates as a one-sided formula, e.g. ``"~ lpop"`` or ``"~ x1 + C(region)"``
-        (parsed with formulaic). An intercept is always included. Covariate values are taken
-        from the base period of each comparison (the earlier of its two periods).
+        (parsed with formulaic). An intercept is always included. With the panel estimators
+        covariate values are taken from the base period of each comparison (the earlier of its
+        two periods); with the repeated-cross-section estimators each observation's own values
+        are used.
+    panel : bool, default True
+        Whether ``data`` is a panel (units followed over time, linked by ``idname``). With
+        ``False`` every row is an independent draw (repeated cross sections) and the
+        repeated-cross-section estimators of Sant'Anna & Zhao (2020) are used.
+    allow_unbalanced_panel : bool, default False
+        What to do when some units are not observed in every period. ``False``: raise
+        :class:`~laborai.errors.DataValidationError` (units are never dropped silently; R's
+        ``did`` instead drops them). ``True``: keep every observation and use the
+        repeated-cross-section estimators, with influence functions summed within units so
+        that standard errors, bootstrap draws and aggregations are clustered on the unit (as
+        R's ``did`` with ``allow_unbalanced_panel=TRUE``). On a balanced panel ``True`` changes
+        nothing: the panel estimators are used.
     control_group : {"never_treated", "not_yet_treated"}, default "never_treated"
         Comparison units: never treated, or never treated plus those not yet treated in both
         periods of the comparison (more precisely, not treated by the later period plus
@@ -1284,7 +1718,8 @@ def att_gt(
     OptionError
         An option outside its allowed values (the message lists them).
     DataValidationError
-        Missing columns, missing values, duplicate unit-periods, an unbalanced panel, or a
+        Missing columns, missing values, duplicate unit-periods, an unbalanced panel (without
+        ``allow_unbalanced_panel=True``), a repeated ``idname`` with ``panel=False``, or a
         ``gname``/``weights``/``cluster`` that varies within unit.
     EstimationError
         No never-treated units with ``control_group="never_treated"``, nothing to estimate, or
@@ -1314,6 +1749,18 @@ def att_gt(
     Each ATT(g,t) uses only the units of cohort ``g`` and of the comparison group; its
     influence function is scaled by ``n / n_gt`` so that all ATT(g,t) share the unit-level
     sample and their joint covariance is ``inf' inf / n^2``.
+
+    Unbalanced panels (``allow_unbalanced_panel=True``) and repeated cross sections
+    (``panel=False``) use the repeated-cross-section 2x2 estimators (Sant'Anna & Zhao 2020,
+    section 3.2): each ATT(g,t) compares the changes in (covariate-adjusted) mean outcomes
+    of cohort ``g`` and the comparison group between the two periods, using every
+    observation of those periods. ``"dr"`` is the locally efficient doubly robust estimator,
+    ``"ipw"`` normalised IPW, ``"reg"`` outcome regression. The observation-level influence
+    function is summed within units (rows for repeated cross sections) and rescaled by
+    ``n / m_gt`` (``m_gt`` observations in the 2x2), so standard errors are clustered on the
+    unit. The identifying assumption is then parallel trends of the cohort means, with units
+    missing at random with respect to the outcome trends; on a balanced panel without
+    covariates the point estimates equal the panel ones.
 
     References
     ----------
@@ -1345,8 +1792,16 @@ def att_gt(
     ):
         raise OptionError(f"anticipation must be an integer >= 0; got {anticipation!r}.")
     _check_inference(alpha, bstrap, cband, n_boot, seed)
+    for name, val in (("panel", panel), ("allow_unbalanced_panel", allow_unbalanced_panel)):
+        if not isinstance(val, (bool, np.bool_)):
+            raise OptionError(f"{name} must be True or False; got {val!r}.")
+    if panel and idname is None:
+        raise OptionError(
+            "idname is required with panel=True (it links a unit's rows across periods); got "
+            "None. Pass the unit identifier column, or panel=False for repeated cross sections."
+        )
     rhs = _formula_terms(xformla)
-    panel = _validate_and_pivot(
+    prepared = _validate_and_pivot(
         data,
         yname=yname,
         tname=tname,
@@ -1357,19 +1812,33 @@ def att_gt(
         cluster=cluster,
         anticipation=int(anticipation),
         control_group=control_group,
+        panel=bool(panel),
+        allow_unbalanced_panel=bool(allow_unbalanced_panel),
     )
     with _single_thread_blas():
-        group, time, att, inf = _compute_att_gt(
-            panel,
-            control_group=control_group,
-            est_method=est_method,
-            base_period=base_period,
-            anticipation=int(anticipation),
-        )
+        if isinstance(prepared, _Long):
+            group, time, att, inf = _compute_att_gt_long(
+                prepared,
+                control_group=control_group,
+                est_method=est_method,
+                base_period=base_period,
+                anticipation=int(anticipation),
+            )
+            structure, n_obs = prepared.structure, len(prepared.y)
+            n_incomplete = prepared.n_incomplete
+        else:
+            group, time, att, inf = _compute_att_gt(
+                prepared,
+                control_group=control_group,
+                est_method=est_method,
+                base_period=base_period,
+                anticipation=int(anticipation),
+            )
+            structure, n_obs, n_incomplete = "balanced_panel", prepared.y.size, 0
     n = inf.shape[0]
-    s = _cluster_sums(np.nan_to_num(inf), panel.cluster)
+    s = _cluster_sums(np.nan_to_num(inf), prepared.cluster)
     vcov = s.T @ s / n**2
-    se_an = _analytic_se(inf, panel.cluster)
+    se_an = _analytic_se(inf, prepared.cluster)
     se = se_an
     crit = float(stats.norm.ppf(1 - alpha / 2))
     if bstrap:
@@ -1377,7 +1846,7 @@ def att_gt(
         se = np.full(len(att), np.nan)
         bse, bcrit = multiplier_bootstrap(
             inf[:, ok], n_boot=n_boot, rng=np.random.default_rng(seed), alpha=alpha,
-            cluster=panel.cluster,
+            cluster=prepared.cluster,
         )
         se[ok] = bse
         if cband:
@@ -1388,6 +1857,8 @@ def att_gt(
         "idname": idname,
         "gname": gname,
         "xformla": xformla,
+        "panel": bool(panel),
+        "allow_unbalanced_panel": bool(allow_unbalanced_panel),
         "control_group": control_group,
         "est_method": est_method,
         "base_period": base_period,
@@ -1401,7 +1872,7 @@ def att_gt(
         "seed": seed,
     }
     prov = make_provenance("att_gt", data, settings, seed=seed)
-    arrays = (group, time, att, se, se_an, inf, vcov, panel.g, panel.w, panel.periods)
+    arrays = (group, time, att, se, se_an, inf, vcov, prepared.g, prepared.w, prepared.periods)
     for arr in arrays:
         arr.setflags(write=False)
     return ATTgtResult(
@@ -1413,13 +1884,16 @@ def att_gt(
         influence=inf,
         vcov=vcov,
         crit_val=crit,
-        unit_group=panel.g,
-        unit_weight=panel.w,
-        unit_cluster=panel.cluster,
-        periods=panel.periods,
+        unit_group=prepared.g,
+        unit_weight=prepared.w,
+        unit_cluster=prepared.cluster,
+        periods=prepared.periods,
         settings=MappingProxyType(settings),
         n_units=n,
-        n_dropped=panel.n_dropped_first,
+        n_dropped=prepared.n_dropped_first,
         provenance=prov,
+        data_structure=structure,
+        n_obs=int(n_obs),
+        n_incomplete_units=int(n_incomplete),
     )
 
