@@ -21,7 +21,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.1.0"
 
-from laborai import classify, datasets, did, exposure, indicators, taxonomy
+from laborai import classify, datasets, did, exposure, indicators, plot, taxonomy
 from laborai.data import (
     Marketplace,
     ReadResult,
@@ -62,6 +62,7 @@ __all__ = [
     "estimate_effects",
     "exposure",
     "indicators",
+    "plot",
     "read_contracts",
     "read_job_posts",
     "read_marketplace",

@@ -17,13 +17,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"laborai {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("report", help="build the figures, tables and summary (simulated data by default)")
+    r = sub.add_parser(
+        "report",
+        help="run the analysis notebooks and build figures/ and build/report.html",
+        description="Execute every analysis notebook in analyses/ (fresh kernel each), write "
+                    "figures (SVG + PNG + CSV), figures/MANIFEST.sha256, figures/INDEX.md and "
+                    "build/report.html. The marketplace analyses use the embedded simulated "
+                    "marketplace unless --data is given.")
     r.add_argument("--figures", default="figures", help="figure output folder (default: figures)")
-    r.add_argument("--build", default="build", help="table/summary output folder (default: build)")
-    r.add_argument("--seed", type=int, default=None, help="seed of the simulated marketplace")
-    r.add_argument("--n-posts", type=int, default=None, help="expected number of simulated posts")
+    r.add_argument("--build", default="build", help="report/table output folder (default: build)")
+    r.add_argument("--seed", type=int, default=None, help="seed of the simulated marketplace (2024)")
+    r.add_argument("--n-posts", type=int, default=None,
+                   help="expected number of simulated posts (400,000)")
     r.add_argument("--data", default=None,
-                   help="folder with your own job_posts and contracts (Parquet/CSV, canonical format)")
+                   help="folder with your own job_posts and contracts (Parquet/CSV, canonical "
+                        "format) for the marketplace analyses")
+    r.add_argument("--only", action="append", default=None, metavar="NAME",
+                   help="rebuild only this analysis (figure family); repeatable")
+    r.add_argument("--analyses", default=None, help="folder of the notebooks (default: analyses)")
+    r.add_argument("--check", action="store_true",
+                   help="rebuild into a temporary folder and fail with a diff if any figure, "
+                        "table, manifest or the report differs from the existing build")
     s = sub.add_parser("simulate", help="write a simulated marketplace to a folder as Parquet")
     s.add_argument("out", help="output folder")
     s.add_argument("--seed", type=int, default=0)
@@ -31,22 +45,42 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _report(args: argparse.Namespace) -> int:
+    from laborai.report import DEFAULT_N_POSTS, DEFAULT_SEED
+    from laborai.report.build import build_report, check_report
+
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    n_posts = DEFAULT_N_POSTS if args.n_posts is None else args.n_posts
+    t0 = time.perf_counter()
+    if args.check:
+        if args.only:
+            print("laborai report: --check rebuilds everything; drop --only.", file=sys.stderr)
+            return 2
+        diffs = check_report(args.figures, args.build, seed=seed, n_posts=n_posts,
+                             data_dir=args.data, analyses_dir=args.analyses)
+        took = time.perf_counter() - t0
+        if diffs:
+            print(f"laborai report --check: the rebuild DIFFERS from {args.figures}/ and "
+                  f"{args.build}/ ({took:.1f} s):", file=sys.stderr)
+            for line in diffs:
+                print("  " + line, file=sys.stderr)
+            return 1
+        print(f"laborai report --check: rebuild is byte-identical to {args.figures}/ and "
+              f"{args.build}/ ({took:.1f} s)")
+        return 0
+    out = build_report(args.figures, args.build, seed=seed, n_posts=n_posts, data_dir=args.data,
+                       only=args.only, analyses_dir=args.analyses, verbose=True)
+    print(f"laborai report: {len(out.analyses)} analyses, {len(out.files)} figure files in "
+          f"{args.figures}/, report in {out.html.relative_to(out.html.parent.parent)} "
+          f"({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``laborai`` console command."""
     args = _parser().parse_args(argv)
     if args.command == "report":
-        from laborai.report.legacy import DEFAULT_N_POSTS, DEFAULT_SEED, build_report
-
-        t0 = time.perf_counter()
-        out = build_report(args.figures, args.build,
-                           seed=DEFAULT_SEED if args.seed is None else args.seed,
-                           n_posts=DEFAULT_N_POSTS if args.n_posts is None else args.n_posts,
-                           data_dir=args.data)
-        print(f"laborai report: {len(out.files)} figure files in {out.figures_dir}/, tables and "
-              f"summary in {out.build_dir}/ ({time.perf_counter() - t0:.1f} s)")
-        print(f"  job posts read {out.n_posts_read:,} (rejected {out.n_posts_rejected:,}); "
-              f"contracts read {out.n_contracts_read:,} (rejected {out.n_contracts_rejected:,})")
-        return 0
+        return _report(args)
     if args.command == "simulate":
         from laborai.data import simulate_marketplace
 

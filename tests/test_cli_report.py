@@ -1,57 +1,124 @@
-"""End to end: the laborai command and the report build (small, fast settings)."""
+"""End to end: the laborai command, the report build on the project's analyses, the browser."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
+import pytest
 
 import laborai as la
 from laborai.cli import main
+from laborai.report.browser import check_in_browser, find_chromium
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_help_and_version() -> None:
-    out = subprocess.run([sys.executable, "-m", "laborai.cli", "--help"], capture_output=True,
-                         text=True, check=True)
-    assert "report" in out.stdout and "simulate" in out.stdout
+    out = subprocess.run([sys.executable, "-m", "laborai.cli", "report", "--help"],
+                         capture_output=True, text=True, check=True)
+    for flag in ("--check", "--only", "--data", "--seed"):
+        assert flag in out.stdout
     out = subprocess.run([sys.executable, "-m", "laborai.cli", "--version"], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == f"laborai {la.__version__}"
 
 
-def test_report_is_byte_identical_on_rebuild(tmp_path: Path) -> None:
-    for k in ("a", "b"):
-        assert main(["report", "--figures", str(tmp_path / k / "fig"), "--build",
-                     str(tmp_path / k / "build"), "--n-posts", "60000", "--seed", "7"]) == 0
-    fa, fb = tmp_path / "a" / "fig", tmp_path / "b" / "fig"
-    names = sorted(p.name for p in fa.iterdir())
-    assert {"MANIFEST.sha256", "INDEX.md", "effects_by_category_tier.svg",
-            "posts_by_exposure.png", "posts_by_exposure.csv"} <= set(names)
-    for n in names:
-        assert (fa / n).read_bytes() == (fb / n).read_bytes(), n
-    for n in ("effects.csv", "summary.md", "panel.csv"):
-        assert (tmp_path / "a" / "build" / n).read_bytes() == (tmp_path / "b" / "build" / n).read_bytes()
-    svg = (fa / "posts_by_exposure.svg").read_text()
-    assert "<dc:date>" not in svg
-    summary = (tmp_path / "a" / "build" / "summary.md").read_text()
-    assert "Simulated marketplace, seed 7" in summary
-    eff = pd.read_csv(tmp_path / "a" / "build" / "effects.csv")
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The full report on the project's analyses, on a small simulated marketplace."""
+    d = tmp_path_factory.mktemp("report")
+    assert main(["report", "--figures", str(d / "figures"), "--build", str(d / "build"),
+                 "--n-posts", "80000", "--seed", "7", "--analyses", str(ROOT / "analyses")]) == 0
+    return d / "figures", d / "build"
+
+
+def test_report_has_every_analysis_figure_alt_text_and_source(small_report: tuple[Path, Path]) -> None:
+    fig, build = small_report
+    html = (build / "report.html").read_text()
+    records = [json.loads(p.read_text()) for p in sorted((build / "results").glob("*.json"))]
+    names = {r["name"] for r in records}
+    assert {p.stem for p in (ROOT / "analyses").glob("*.py") if not p.stem.startswith("_")} == names
+    figures = [b for r in records for b in r["blocks"] if b["kind"] == "figure"]
+    assert len(figures) >= 4
+    for b in figures:
+        for suffix in (".svg", ".png", ".csv"):
+            assert (fig / f"{b['name']}{suffix}").stat().st_size > 0
+        assert f'alt="{b["alt"]}"'.replace("'", "&#x27;") in html
+        assert b["source"] in (fig / "INDEX.md").read_text()
+        if b["source"].startswith("Simulated"):
+            assert b["source"] == "Simulated marketplace, seed 7"
+    # the summary bullets come from the records, which format computed numbers
+    for r in records:
+        for s in r["summary"]:
+            assert s.replace("'", "&#x27;") in html
+    for section in ("summary", "descriptive", "causal", "real_data", "methods"):
+        assert f'<section id="{section}"' in html
+    manifest = (fig / "MANIFEST.sha256").read_text().splitlines()
+    assert len(manifest) == 3 * len(figures)
+
+
+def test_report_numbers_match_the_results(small_report: tuple[Path, Path]) -> None:
+    import numpy as np
+    import pandas as pd
+
+    _, build = small_report
+    rec = json.loads((build / "results" / "marketplace_effects.json").read_text())
+    eff = pd.read_csv(build / "results" / "effects_by_category_tier.csv")
     assert set(eff["outcome"]) == {"log_n_posts", "log_earnings_per_contract"}
     assert eff["true_effect"].notna().all()
-    # the summary's numbers come from the results, not from text typed by hand
-    r = eff[(eff["outcome"] == "log_n_posts") & (eff["category"] == "Writing")
-            & (eff["value_tier"] == "low")].iloc[0]
-    assert f"{100 * (2.718281828459045 ** r['estimate'] - 1):+.1f}%" in summary
+    v = rec["numbers"]["pooled_low_posts"]
+    assert v["text"] == f"{100 * (np.exp(v['value']) - 1):+.1f}%"
+    assert v["text"] in " ".join(rec["summary"])
+    acc = pd.read_csv(build / "results" / "data_accounting.csv")
+    assert (acc["rows read"] == acc["kept"] + acc["rejected"]).all()
+
+
+def test_report_opens_in_headless_chromium(small_report: tuple[Path, Path]) -> None:
+    exe = find_chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser test: .ci/run installs Debian's chromium "
+                        "package, but no chromium was found on PATH.")
+        pytest.skip("no Chromium found: install Debian's `chromium` package (apt-get install "
+                    "chromium) or set LABORAI_CHROMIUM to run the browser check.")
+    _, build = small_report
+    res = check_in_browser(build / "report.html", screenshot=build / "report.png")
+    n_img = (build / "report.html").read_text().count("<img ")
+    assert len(res.images) == n_img > 0
+    assert res.broken_images == []
+    assert res.console_errors == ()
+    assert res.title.startswith("Generative AI and online freelance work")
+    assert res.screenshot is not None and res.screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_browser_check_sees_a_broken_image_and_a_console_error(tmp_path: Path) -> None:
+    if find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser test, but no chromium was found on PATH.")
+        pytest.skip("no Chromium found: install Debian's `chromium` package to run this check.")
+    page = tmp_path / "bad.html"
+    page.write_text('<!DOCTYPE html><html><head><title>t</title></head><body>'
+                    '<img src="missing.png" alt="gone"><script>console.error("oops 7")</script>'
+                    "</body></html>")
+    res = check_in_browser(page)
+    assert res.broken_images == ["gone"]
+    assert any("oops 7" in e for e in res.console_errors)
+    assert not res.ok
 
 
 def test_report_on_user_data_folder(tmp_path: Path) -> None:
     m = la.simulate_marketplace(seed=3, n_posts=30_000)
     m.to_parquet(tmp_path / "mine")
     assert main(["report", "--data", str(tmp_path / "mine"), "--figures", str(tmp_path / "f"),
-                 "--build", str(tmp_path / "b")]) == 0
-    assert "User data (mine)" in (tmp_path / "b" / "summary.md").read_text()
+                 "--build", str(tmp_path / "b"), "--only", "marketplace_effects",
+                 "--analyses", str(ROOT / "analyses")]) == 0
+    html = (tmp_path / "b" / "report.html").read_text()
+    assert "User data (mine)" in html
+    assert "the user's own microdata" in html.replace("&#x27;", "'")
 
 
 def test_simulate_command(tmp_path: Path) -> None:
@@ -61,11 +128,9 @@ def test_simulate_command(tmp_path: Path) -> None:
 
 
 def test_report_on_incomplete_data_folder_names_the_missing_table(tmp_path: Path) -> None:
-    import pytest
-
     m = la.simulate_marketplace(seed=3, n_posts=2_000)
     m.to_parquet(tmp_path / "mine")
     (tmp_path / "mine" / "contracts.parquet").unlink()
     with pytest.raises(la.DataFileNotFoundError, match="no contracts.parquet or contracts.csv"):
         main(["report", "--data", str(tmp_path / "mine"), "--figures", str(tmp_path / "f"),
-              "--build", str(tmp_path / "b")])
+              "--build", str(tmp_path / "b"), "--analyses", str(ROOT / "analyses")])

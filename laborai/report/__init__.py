@@ -18,3 +18,13 @@ __all__ = [
     "MarketplaceInputs",
     "load_marketplace",
 ]
+
+from laborai.report.build import (
+    AnalysisError,
+    ReportBuild,
+    build_report,
+    check_report,
+    find_analyses,
+)
+
+__all__ += ["AnalysisError", "ReportBuild", "build_report", "check_report", "find_analyses"]
