@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 import time
@@ -141,7 +142,8 @@ def _run_notebook(path: Path, params: dict[str, Any], cwd: Path, timeout: int) -
     try:
         client.execute(env=env, cwd=str(cwd))
     except CellExecutionError as exc:
-        raise AnalysisError(f"analysis {path} failed (parameters {use}):\n{exc}") from None
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))   # strip the traceback's colours
+        raise AnalysisError(f"analysis {path} failed (parameters {use}):\n{plain}") from None
     finally:
         shutil.rmtree(ipc_dir, ignore_errors=True)
 
