@@ -16,7 +16,7 @@ export MKL_NUM_THREADS := 1
 export NUMBA_NUM_THREADS := 1
 export MPLBACKEND := Agg
 
-.PHONY: report test lint typecheck pytest bench install clean
+.PHONY: report check-report test lint typecheck pytest bench install clean
 
 install: $(STAMP)
 
@@ -28,6 +28,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 report: $(STAMP)
 	$(BIN)/laborai report
+
+check-report: $(STAMP)
+	$(BIN)/laborai report --check
 
 test: lint typecheck pytest
 
@@ -44,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/panel_build.py
 
 clean:
-	rm -rf build $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf build figures/*.svg figures/*.png figures/*.csv figures/MANIFEST.sha256 figures/INDEX.md $(VENV) .mypy_cache .ruff_cache .pytest_cache
