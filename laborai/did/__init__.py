@@ -55,3 +55,8 @@ __all__ += ["SunAbrahamResult", "sun_abraham"]
 from laborai.did.honest import HonestResult, honest
 
 __all__ += ["HonestResult", "honest"]
+
+# --- estimators compared side by side (compare.py) ---
+from laborai.did.compare import ComparisonResult, compare_estimators, marketplace_true_effects
+
+__all__ += ["ComparisonResult", "compare_estimators", "marketplace_true_effects"]

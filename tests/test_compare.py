@@ -1,0 +1,288 @@
+"""compare_estimators: every row is its estimator's own number; truth recovered; TWFE bias."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import laborai as la
+from laborai.did import compare_estimators, marketplace_true_effects
+from laborai.did._results import TIDY_COLUMNS
+from laborai.errors import DataValidationError, EstimationError, OptionError
+
+CHATGPT_DEC = {"chatgpt": "2022-12-01"}  # align ChatGPT with a month start: no partial month
+
+
+def _panel(m: la.data.Marketplace, events: dict[str, str] | None = None) -> pd.DataFrame:
+    return la.exposure.add_event_dates(la.build_panel(m.job_posts, m.contracts), overrides=events)
+
+
+def _quiet(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def market() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Low-value tier of a default simulated marketplace, with the true effect per row."""
+    m = la.simulate_marketplace(seed=7, n_posts=200_000)
+    low = _panel(m).query("value_tier == 'low'").reset_index(drop=True)
+    low["tau"] = marketplace_true_effects(low, m.truth, outcome="log_n_posts")
+    return low, m.truth
+
+
+@pytest.fixture(scope="module")
+def res(market: tuple[pd.DataFrame, pd.DataFrame]) -> la.did.ComparisonResult:
+    low, _ = market
+    return _quiet(compare_estimators, low, yname="log_n_posts", idname="unit", tname="period",
+                  event_date="event_date", true_effect="tau", n_reps=20, seed=3,
+                  honest_window=(-8, 3), honest_grid=(0.0, 0.5, 1.0))
+
+
+def _design(low: pd.DataFrame) -> pd.DataFrame:
+    """Integer periods and cohorts built independently of compare.py (from treated_post)."""
+    d = low.copy()
+    d["tt"] = d["t"] + 1
+    first = d.loc[d["treated_post"] == 1].groupby("unit")["tt"].min()
+    d["g"] = d["unit"].map(first).fillna(0).astype("int64")
+    d["g_nan"] = d["g"].where(d["g"] > 0).astype(float)
+    return d
+
+
+def _row(res: la.did.ComparisonResult, key: str) -> pd.Series:
+    t = res.tidy()
+    return t.loc[t["estimator"] == key].iloc[0]
+
+
+def _event_weights(d: pd.DataFrame, event_times: np.ndarray) -> np.ndarray:
+    tr = d["g"] > 0
+    e = (d.loc[tr, "tt"] - d.loc[tr, "g"]).to_numpy()
+    n = np.array([(e == k).sum() if k >= 0 else 0 for k in event_times], dtype=float)
+    return n / n.sum()
+
+
+# --------------------------------------------------------------------------------------------
+# each row is the direct call of its estimator
+# --------------------------------------------------------------------------------------------
+
+
+def test_tidy_schema_and_order(res: la.did.ComparisonResult) -> None:
+    t = res.tidy()
+    assert list(t.columns[: len(TIDY_COLUMNS)]) == list(TIDY_COLUMNS)
+    assert t["estimator"].tolist() == list(la.did.compare.ESTIMATORS)
+    assert {"label", "control_group", "aggregation", "target", "reference", "truth"} <= set(t)
+    ev = res.tidy_event_study()
+    assert set(ev["estimator"]) == {"twfe_event_study", "cs_dynamic_never_treated",
+                                    "cs_dynamic_not_yet_treated", "sun_abraham"}
+    assert not (ev["event_time"] == -1).any()
+    assert "Bacon weight on forbidden comparisons" in res.summary()
+
+
+def test_rows_equal_direct_calls(market: tuple[pd.DataFrame, pd.DataFrame],
+                                 res: la.did.ComparisonResult) -> None:
+    low, _ = market
+    d = _design(low)
+    kw = dict(yname="log_n_posts", idname="unit")
+
+    tw = la.did.twfe(d, dname="treated_post", tname="period", **kw).tidy().iloc[0]
+    assert _row(res, "twfe")["estimate"] == tw["estimate"]
+    assert _row(res, "twfe")["std_error"] == tw["std_error"]
+    assert _row(res, "twfe")["conf_low"] == tw["conf_low"]
+
+    ev = (d.loc[d["g"] > 0, "tt"] - d.loc[d["g"] > 0, "g"])
+    es = la.did.event_study(d, tname="tt", event_date="g_nan", window=(int(ev.min()), int(ev.max())),
+                            seed=3, **kw)
+    wt = _event_weights(d, es.event_times)
+    assert _row(res, "twfe_event_study")["estimate"] == pytest.approx(wt @ es.coef, abs=1e-13)
+    assert _row(res, "twfe_event_study")["std_error"] == pytest.approx(
+        math.sqrt(wt @ es.vcov @ wt), abs=1e-13)
+
+    for cg in ("never_treated", "not_yet_treated"):
+        gt = _quiet(la.did.att_gt, d, tname="tt", gname="g", control_group=cg,
+                    base_period="universal", **kw)
+        for agg in ("simple", "dynamic"):
+            a = gt.aggregate(agg)
+            r = _row(res, f"cs_{agg}_{cg}")
+            assert r["estimate"] == a.overall_estimate
+            assert r["std_error"] == a.overall_std_error
+
+    sa = la.did.sun_abraham(d, tname="tt", gname="g", **kw)
+    wt = _event_weights(d, sa.event_times)
+    assert _row(res, "sun_abraham")["estimate"] == pytest.approx(wt @ sa.coef, abs=1e-13)
+    assert _row(res, "sun_abraham")["std_error"] == pytest.approx(
+        math.sqrt(wt @ sa.vcov @ wt), abs=1e-13)
+
+    est, var, cells = [], [], []
+    for g in sorted(d.loc[d["g"] > 0, "g"].unique()):
+        sub = d[(d["g"] == 0) | (d["g"] == g)]
+        s = la.did.sdid(sub, tname="tt", treated="treated_post", n_reps=20, seed=3, **kw)
+        est.append(s.estimate)
+        var.append(s.std_error**2)
+        cells.append(s.n_treated * s.n_post)
+    w = np.array(cells) / sum(cells)
+    assert _row(res, "sdid")["estimate"] == pytest.approx(float(w @ est), abs=1e-13)
+    assert _row(res, "sdid")["std_error"] == pytest.approx(math.sqrt(w**2 @ var), abs=1e-13)
+
+    b = la.did.bacon(d, dname="treated_post", tname="period", **kw)
+    assert res.bacon.twfe == pytest.approx(b.twfe, abs=1e-13)
+    pd.testing.assert_frame_equal(res.bacon.summary_by_type(), b.summary_by_type())
+    assert res.bacon.twfe == pytest.approx(_row(res, "twfe")["estimate"], abs=1e-10)
+
+    et = sa.event_times
+    keep = (et >= -8) & (et <= 3)
+    n_post = int((keep & (et >= 0)).sum())
+    h = la.did.honest(betahat=sa.coef[keep], sigma=sa.vcov[np.ix_(keep, keep)],
+                      num_pre_periods=int((keep & (et < -1)).sum()), num_post_periods=n_post,
+                      grid=[0, 0.5, 1], l_vec=np.full(n_post, 1 / n_post),
+                      seed=3)
+    assert res.honest is not None
+    pd.testing.assert_frame_equal(res.honest.tidy(), h.tidy())
+    assert math.isfinite(res.breakdown)
+    assert res.breakdown == h.breakdown()
+
+
+def test_truth_columns(market: tuple[pd.DataFrame, pd.DataFrame],
+                       res: la.did.ComparisonResult) -> None:
+    low, _ = market
+    d = _design(low)
+    treated = d[(d["g"] > 0) & (d["tt"] >= d["g"])]
+    assert res.true_att == pytest.approx(treated["tau"].mean(), abs=1e-14)
+    assert _row(res, "cs_simple_never_treated")["truth"] == res.true_att
+    # the TWFE estimand is the TWFE weights applied to the truth; its weights sum to one
+    assert res.twfe_weights["weight"].sum() == pytest.approx(1.0, abs=1e-12)
+    noise_free = d.assign(y=d["tau"])
+    direct = la.did.twfe(noise_free, yname="y", dname="treated_post", idname="unit",
+                         tname="period").tidy().iloc[0]["estimate"]
+    assert res.true_twfe_estimand == pytest.approx(direct, abs=1e-10)
+
+
+# --------------------------------------------------------------------------------------------
+# truth recovery and the TWFE bias
+# --------------------------------------------------------------------------------------------
+
+
+def test_homogeneous_effects_recovered_by_all_estimators() -> None:
+    exposed = ["Writing", "Translation", "Web, Mobile & Software Dev",
+               "Data Science & Analytics", "Design & Creative"]
+    eff = {(c, tier, "log_n_posts"): -0.2 for c in exposed for tier in ("low", "high")}
+    m = la.simulate_marketplace(seed=1, n_posts=200_000, effects=eff, events=CHATGPT_DEC)
+    p = _panel(m, CHATGPT_DEC)
+    p["tau"] = marketplace_true_effects(p, m.truth, outcome="log_n_posts")
+    assert set(np.round(p.loc[p["treated_post"] == 1, "tau"], 12)) == {-0.2}
+    r = _quiet(compare_estimators, p, yname="log_n_posts", idname="unit", tname="period",
+               event_date="event_date", true_effect="tau", cluster="category",
+               sensitivity=False, sdid_se="jackknife", seed=1)
+    t = r.tidy()
+    assert r.true_att == pytest.approx(-0.2)
+    # every target (ATT, average of event-time ATTs, TWFE estimand) is -0.2 with constant effects
+    np.testing.assert_allclose(t["truth"], -0.2, rtol=0, atol=1e-12)
+    assert ((t["conf_low"] <= -0.2) & (t["conf_high"] >= -0.2)).all(), t
+    assert (t["conf_high"] < 0).all(), t  # and every estimator detects the effect
+
+
+def test_growing_effects_bias_twfe_as_bacon_predicts() -> None:
+    """Effects grow 2 points a month since adoption; cohorts far apart, few never treated."""
+    ev = {"image_generators": "2021-01-01", "chatgpt": "2022-12-01"}
+    m = la.simulate_marketplace(seed=1, n_posts=200_000, effects="none", events=ev,
+                                end="2023-12-31", noise_sd=0.0, category_noise_sd=0.0,
+                                trend_sd=0.0)
+    p = _panel(m, ev)
+    p = p[p["exposed"] | p["category"].isin(["Legal", "Customer Service"])].copy()
+    first = p.loc[p["post"]].groupby("unit")["t"].min()
+    e = p["t"] - p["unit"].map(first)
+    p["tau"] = np.where(e.notna() & (e >= 0), -0.02 * (e.fillna(0) + 1), 0.0)
+    p["y"] = p["log_n_posts"] + p["tau"]
+    r = _quiet(compare_estimators, p, yname="y", idname="unit", tname="period",
+               event_date="event_date", true_effect="tau", sensitivity=False, sdid_se=None)
+    truth = r.true_att
+    bs = r.bacon_summary().set_index("type")
+    # Bacon: already-treated controls carry real weight and their 2x2s have the wrong sign
+    assert r.forbidden_weight > 0.1
+    forbidden = bs.loc["Later vs Earlier Treated", "estimate"]
+    assert forbidden > 0 > truth
+    predicted = np.sign(forbidden - truth)
+    tw = _row(r, "twfe")
+    assert np.sign(tw["estimate"] - truth) == predicted
+    assert np.sign(r.true_twfe_estimand - truth) == predicted  # bias is in the estimand
+    assert not tw["conf_low"] <= truth <= tw["conf_high"]
+    for key in ("cs_simple_never_treated", "cs_simple_not_yet_treated", "sun_abraham",
+                "cs_dynamic_never_treated"):
+        row = _row(r, key)
+        assert row["conf_low"] <= row["truth"] <= row["conf_high"], (key, row)
+    # the robust estimators are closer to the truth than TWFE
+    for key in ("cs_simple_never_treated", "sun_abraham"):
+        assert abs(_row(r, key)["estimate"] - truth) < abs(tw["estimate"] - truth)
+
+
+# --------------------------------------------------------------------------------------------
+# contracts and errors
+# --------------------------------------------------------------------------------------------
+
+
+def test_input_not_mutated_order_and_gname_invariant(
+        market: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    low, _ = market
+    before = low.copy()
+    kw = dict(yname="log_n_posts", idname="unit", tname="period", sensitivity=False,
+              sdid_se=None)
+    a = _quiet(compare_estimators, low, event_date="event_date", **kw)
+    pd.testing.assert_frame_equal(low, before)
+    shuffled = low.sample(frac=1.0, random_state=0)
+    b = _quiet(compare_estimators, shuffled, event_date="event_date", **kw)
+    pd.testing.assert_frame_equal(a.tidy(), b.tidy(), check_exact=False, rtol=1e-10, atol=1e-12)
+    g = low.assign(first=low["unit"].map(low.loc[low["post"]].groupby("unit")["period"].min()))
+    c = _quiet(compare_estimators, g, gname="first", **kw)
+    pd.testing.assert_frame_equal(a.tidy(), c.tidy())
+    assert a.cohorts["cohort"].tolist() == [pd.Timestamp("2022-07-01"),
+                                            pd.Timestamp("2022-11-01")]
+
+
+def test_errors(market: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    low, _ = market
+    kw = dict(yname="log_n_posts", idname="unit", tname="period")
+    with pytest.raises(OptionError, match="exactly one of gname"):
+        compare_estimators(low, **kw)
+    with pytest.raises(OptionError, match="exactly one of gname"):
+        compare_estimators(low, gname="event_date", event_date="event_date", **kw)
+    with pytest.raises(DataValidationError, match="must be balanced"):
+        compare_estimators(low.iloc[1:], event_date="event_date", **kw)
+    with pytest.raises(DataValidationError, match="missing values"):
+        compare_estimators(low.assign(log_n_posts=low["log_n_posts"].where(low.index != 3)),
+                           event_date="event_date", **kw)
+    early = low.assign(event_date=low["event_date"].where(
+        low["category"] != "Writing", pd.Timestamp("2019-06-01")))
+    with pytest.raises(DataValidationError, match="always treated"):
+        compare_estimators(early, event_date="event_date", **kw)
+    with pytest.raises(EstimationError, match="needs never-treated units"):
+        compare_estimators(low[low["exposed"]], event_date="event_date", **kw)
+    with pytest.raises(OptionError, match="honest_of must be one of"):
+        compare_estimators(low, event_date="event_date", honest_of="cs", **kw)  # type: ignore[arg-type]
+    with pytest.raises(OptionError, match="honest_window"):
+        compare_estimators(low, event_date="event_date", honest_window=(-1, 3), **kw)
+
+
+def test_marketplace_true_effects_partial_month(market: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    low, truth = market
+    tau = marketplace_true_effects(low, truth, outcome="log_n_posts")
+    writing = low["category"] == "Writing"
+    nov = tau[writing & (low["period"] == pd.Timestamp("2022-11-01"))].iloc[0]
+    assert nov == pytest.approx(math.log1p(np.expm1(-0.40) / 30.0), rel=1e-12)
+    assert tau[writing & (low["period"] == pd.Timestamp("2022-12-01"))].iloc[0] == pytest.approx(-0.40)
+    assert (tau[writing & (low["period"] < pd.Timestamp("2022-11-01"))] == 0).all()
+    assert (tau[low["category"] == "Legal"] == 0).all()
+    with pytest.raises(DataValidationError, match="not in truth"):
+        marketplace_true_effects(low, truth, outcome="n_posts")
+
+
+def test_plot(res: la.did.ComparisonResult) -> None:
+    import matplotlib.pyplot as plt
+
+    ax = res.plot()
+    assert len(ax.get_yticklabels()) == len(res.tidy())
+    assert "true ATT" in ax.get_legend().get_texts()[0].get_text()
+    plt.close(ax.figure)
