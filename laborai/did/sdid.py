@@ -20,7 +20,7 @@ import pandas as pd
 
 from laborai._validation import check_frame_columns, check_option
 from laborai.did._results import Provenance, ResultMixin, make_provenance, wald_table
-from laborai.errors import DataValidationError, EstimationError
+from laborai.errors import DataValidationError, EstimationError, OptionError
 
 __all__ = ["SDIDResult", "sdid"]
 
@@ -154,6 +154,148 @@ def _tau(Y: np.ndarray, n0: int, t0: int, omega: np.ndarray, lam: np.ndarray) ->
 
 
 # --------------------------------------------------------------------------------------------
+# staggered adoption: one SDID per adoption cohort (pure NumPy)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CohortFit:
+    start: int  # adoption period as a column index (= number of pre-periods)
+    tau: float
+    omega: np.ndarray  # weights of the never-treated units (in row order)
+    lam: np.ndarray  # weights of the pre-periods
+    n_treated: int
+    n_post: int
+
+
+def _cohort_rows(adopt: np.ndarray, start: int) -> np.ndarray:
+    """Rows of the cohort's design: never-treated units, then the cohort's units (row order)."""
+    return np.concatenate([np.flatnonzero(adopt < 0), np.flatnonzero(adopt == start)])
+
+
+def _aggregate(taus: np.ndarray, n_treated: np.ndarray, n_post: np.ndarray) -> float:
+    """Average of cohort estimates weighted by their numbers of treated unit-periods."""
+    size = n_treated * n_post
+    return float(np.dot(size / size.sum(), taus))  # exactly tau with a single cohort
+
+
+def _fit_staggered(
+    Y: np.ndarray, adopt: np.ndarray, method: str
+) -> tuple[float, list[_CohortFit]]:
+    """One estimator per adoption cohort (its units against all never-treated units, pre-period
+    = the periods before its adoption, post-period = its adoption period to the end), and their
+    average weighted by treated unit-periods."""
+    n_t = Y.shape[1]
+    n0 = int((adopt < 0).sum())
+    fits = []
+    for a in np.unique(adopt[adopt >= 0]):
+        start = int(a)
+        tau, omega, lam = _fit(Y[_cohort_rows(adopt, start)], n0, start, method)
+        fits.append(_CohortFit(start, tau, omega, lam, int((adopt == start).sum()),
+                               n_t - start))
+    taus = np.array([f.tau for f in fits])
+    agg = _aggregate(taus, np.array([f.n_treated for f in fits], dtype=float),
+                     np.array([f.n_post for f in fits], dtype=float))
+    return agg, fits
+
+
+def _staggered_placebo(
+    Y: np.ndarray, adopt: np.ndarray, fits: list[_CohortFit], method: str, n_reps: int,
+    rng: np.random.Generator,
+) -> tuple[list[float], np.ndarray]:
+    """Placebo replications: never-treated units only; in each draw a random set of them gets
+    the actual cohorts' adoption periods and sizes (Clarke et al. 2023, staggered Algorithm 4).
+    With a single cohort this is exactly the block-design placebo (same draws)."""
+    Yco = Y[adopt < 0]
+    n_co = Yco.shape[0]
+    n_tr = sum(f.n_treated for f in fits)
+    reps: list[float] = []
+    coh = np.empty((n_reps, len(fits)))
+    for r in range(n_reps):
+        perm = rng.permutation(n_co)
+        pseudo = np.full(n_co, -1)
+        pos = n_co - n_tr
+        for f in fits:
+            pseudo[pos : pos + f.n_treated] = f.start
+            pos += f.n_treated
+        agg, pf = _fit_staggered(Yco[perm], pseudo, method)
+        reps.append(agg)
+        coh[r] = [f.tau for f in pf]
+    return reps, coh
+
+
+def _staggered_bootstrap(
+    Y: np.ndarray, adopt: np.ndarray, fits: list[_CohortFit], method: str, n_reps: int,
+    rng: np.random.Generator,
+) -> tuple[list[float], np.ndarray]:
+    """Unit bootstrap of the whole staggered estimator (Algorithm 2); draws without treated
+    units or with fewer than 2 never-treated units are redrawn; a cohort absent from a draw
+    is absent from that draw's aggregate (NaN in its column)."""
+    n = Y.shape[0]
+    is_tr = adopt >= 0
+    starts = [f.start for f in fits]
+    reps: list[float] = []
+    coh: list[list[float]] = []
+    while len(reps) < n_reps:
+        draw = np.asarray(rng.integers(0, n, size=n))
+        ntr = int(is_tr[draw].sum())
+        if ntr == 0 or ntr == n or n - ntr < 2:
+            continue
+        ordered = np.concatenate([draw[~is_tr[draw]], draw[is_tr[draw]]])
+        agg, bf = _fit_staggered(Y[ordered], adopt[ordered], method)
+        reps.append(agg)
+        got = {f.start: f.tau for f in bf}
+        coh.append([got.get(a, float("nan")) for a in starts])
+    return reps, np.asarray(coh)
+
+
+def _staggered_jackknife(
+    Y: np.ndarray, adopt: np.ndarray, fits: list[_CohortFit]
+) -> tuple[list[float], np.ndarray]:
+    """Leave-one-unit-out estimates (Algorithm 3) with every cohort's lambda and renormalised
+    omega held fixed; the aggregation weights use the remaining numbers of treated units.
+    Returns the aggregate pseudo-values (one per unit) and each cohort's pseudo-values
+    (NaN for units outside the cohort's design)."""
+    n = Y.shape[0]
+    ctrl = np.flatnonzero(adopt < 0)
+    n0 = len(ctrl)
+    pos_in_ctrl = np.full(n, -1)
+    pos_in_ctrl[ctrl] = np.arange(n0)
+    reps: list[float] = []
+    coh = np.full((n, len(fits)), np.nan)
+    n_post = np.array([f.n_post for f in fits], dtype=float)
+    for i in range(n):
+        taus = np.empty(len(fits))
+        n_tr = np.array([f.n_treated for f in fits], dtype=float)
+        for k, f in enumerate(fits):
+            rows = _cohort_rows(adopt, f.start)
+            if adopt[i] < 0:
+                om = np.delete(f.omega, pos_in_ctrl[i])
+                om = np.full(n0 - 1, 1.0 / (n0 - 1)) if om.sum() <= 0 else om / om.sum()
+                taus[k] = _tau(Y[rows[rows != i]], n0 - 1, f.start, om, f.lam)
+                coh[i, k] = taus[k]
+            elif adopt[i] == f.start:
+                taus[k] = _tau(Y[rows[rows != i]], n0, f.start, f.omega, f.lam)
+                coh[i, k] = taus[k]
+                n_tr[k] -= 1
+            else:
+                taus[k] = f.tau
+        reps.append(_aggregate(taus, n_tr, n_post))
+    return reps, coh
+
+
+def _jackknife_se(values: np.ndarray) -> float:
+    v = values[np.isfinite(values)]
+    m = len(v)
+    return float(np.sqrt((m - 1) / m * np.sum((v - v.mean()) ** 2))) if m > 1 else float("nan")
+
+
+def _replicate_se(values: np.ndarray) -> float:
+    v = values[np.isfinite(values)]
+    return float(np.sqrt(np.var(v))) if len(v) > 1 else float("nan")
+
+
+# --------------------------------------------------------------------------------------------
 # result
 # --------------------------------------------------------------------------------------------
 
@@ -190,6 +332,13 @@ class SDIDResult(ResultMixin):
         One minus the confidence level of the normal interval in :meth:`tidy`.
     provenance : Provenance
         Settings, seed, package version and input hash.
+    cohorts : pandas.DataFrame or None
+        Staggered designs (``staggered=True``) only: one row per adoption cohort with columns
+        ``group`` (adoption period), ``estimate``, ``std_error``, ``n_treated``, ``n_pre``,
+        ``n_post``, ``weight`` (share of treated unit-periods, the aggregation weight) and
+        ``noise_level``. Then ``unit_weights``, ``time_weights`` and ``trajectories`` carry a
+        ``group`` column, ``n_treated`` counts all treated units, ``n_pre`` / ``n_post`` refer
+        to the earliest cohort and ``noise_level`` is NaN (see the per-cohort values).
     """
 
     estimate: float
@@ -207,40 +356,68 @@ class SDIDResult(ResultMixin):
     noise_level: float
     alpha: float
     provenance: Provenance = field(repr=False)
+    cohorts: pd.DataFrame | None = None
 
     _title = "Synthetic difference-in-differences"
 
+    @property
+    def staggered(self) -> bool:
+        """Whether the result comes from the staggered (per-cohort) estimator."""
+        return self.cohorts is not None
+
     def __repr__(self) -> str:
+        extra = f", n_cohorts={len(self.cohorts)}" if self.cohorts is not None else ""
         return (
-            f"SDIDResult(method={self.method!r}, estimate={self.estimate:.6f}, "
+            f"SDIDResult(method={self.method!r}, estimate={self.estimate:.6f}{extra}, "
             f"std_error={self.std_error:.6f}, se_method={self.se_method!r}, "
             f"n_treated={self.n_treated}, n_control={self.n_control}, "
             f"n_pre={self.n_pre}, n_post={self.n_post})"
         )
 
     def tidy(self) -> pd.DataFrame:
-        """Return the estimate as a one-row table.
+        """Return the estimate(s) as a table.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``term, estimate, std_error, statistic, p_value, conf_low, conf_high``
-            (normal reference distribution), then ``method`` and ``se_method``.
+            (normal reference distribution), then ``method`` and ``se_method``. A block design
+            gives one row (``term="ATT"``). A staggered design gives one row per adoption
+            cohort (``term="ATT(g=...)"``) followed by the aggregate (``term="ATT"``), with a
+            ``group`` column holding the adoption period (missing on the aggregate row).
         """
-        t = wald_table([self.estimate], [self.std_error], alpha=self.alpha)
-        t.insert(0, "term", "ATT")
+        if self.cohorts is None:
+            t = wald_table([self.estimate], [self.std_error], alpha=self.alpha)
+            t.insert(0, "term", "ATT")
+        else:
+            c = self.cohorts
+            t = wald_table(
+                np.append(c["estimate"].to_numpy(dtype=float), self.estimate),
+                np.append(c["std_error"].to_numpy(dtype=float), self.std_error),
+                alpha=self.alpha,
+            )
+            t.insert(0, "term", [f"ATT(g={g})" for g in c["group"]] + ["ATT"])
+            t["group"] = _group_column([*c["group"].tolist(), None])
         t["method"] = self.method
         t["se_method"] = self.se_method if self.se_method is not None else "none"
         return t
 
     def _header(self) -> list[tuple[str, str]]:
-        return [
+        lines = [
             ("Method", self.method),
             ("Standard error", f"{self.se_method} ({len(self.replicates)} replications)"
              if self.se_method else "none"),
             ("Treated / control units", f"{self.n_treated} / {self.n_control}"),
-            ("Pre / post periods", f"{self.n_pre} / {self.n_post}"),
         ]
+        if self.cohorts is None:
+            lines.append(("Pre / post periods", f"{self.n_pre} / {self.n_post}"))
+        else:
+            lines.append(
+                ("Design", f"staggered adoption, {len(self.cohorts)} cohort(s) "
+                 f"({', '.join(str(g) for g in self.cohorts['group'])}); aggregate weighted "
+                 "by treated unit-periods")
+            )
+        return lines
 
     def plot(self, ax: Any = None) -> Any:
         """Plot treated and synthetic-control trajectories.
@@ -262,6 +439,8 @@ class SDIDResult(ResultMixin):
 
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
+        if self.cohorts is not None:
+            return self._plot_cohorts(ax)
         tr = self.trajectories
         x = np.arange(len(tr))
         ax.plot(x, tr["treated"], color="black", label="Treated")
@@ -282,6 +461,28 @@ class SDIDResult(ResultMixin):
         ax.legend(frameon=False, fontsize="small")
         return ax
 
+    def _plot_cohorts(self, ax: Any) -> Any:
+        """Staggered designs: cohort estimates with their intervals and the aggregate."""
+        t = self.tidy()
+        cohort_rows = t.iloc[:-1]
+        x = np.arange(len(cohort_rows))
+        est = cohort_rows["estimate"].to_numpy(dtype=float)
+        lo = cohort_rows["conf_low"].to_numpy(dtype=float)
+        hi = cohort_rows["conf_high"].to_numpy(dtype=float)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        ax.errorbar(x[ok], est[ok], yerr=[est[ok] - lo[ok], hi[ok] - est[ok]], fmt="o",
+                    color="black", capsize=3)
+        ax.plot(x[~ok], est[~ok], "o", color="black")
+        ax.axhline(self.estimate, color="tab:red", linestyle="--",
+                   label=f"Aggregate ATT = {self.estimate:.3g}")
+        ax.axhline(0.0, color="grey", linewidth=0.8)
+        ax.set_xticks(x)
+        ax.set_xticklabels([str(g) for g in cohort_rows["group"]])
+        ax.set_xlabel("Adoption cohort")
+        ax.set_ylabel("ATT")
+        ax.legend(frameon=False, fontsize="small")
+        return ax
+
 
 # --------------------------------------------------------------------------------------------
 # public function
@@ -292,9 +493,22 @@ def _label(v: Any) -> Hashable:
     return v.item() if isinstance(v, np.generic) else v
 
 
-def _prepare(
+def _group_column(values: list[Any]) -> Any:
+    """Adoption periods as nullable Int64 when they are integers, else as objects."""
+    present = [v for v in values if v is not None]
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in present):
+        return pd.array(values, dtype="Int64")
+    return pd.array(values, dtype=object)
+
+
+def _prepare_panel(
     data: pd.DataFrame, yname: str, idname: str, tname: str, treated: str
-) -> tuple[np.ndarray, int, int, list[Hashable], list[Hashable]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Validate a balanced panel with an absorbing 0/1 treatment.
+
+    Returns the outcome matrix (units x periods, both sorted), each unit's adoption period as
+    a column index (-1 for never-treated units), the sorted unit labels and the sorted periods.
+    """
     check_frame_columns(data, {"yname": yname, "idname": idname, "tname": tname,
                                "treated": treated},
                         caller="sdid", hint="Drop or impute them explicitly (the estimator needs a "
@@ -345,42 +559,59 @@ def _prepare(
             f"every unit is treated in some period (column {treated!r}); sdid needs "
             "never-treated control units."
         )
-    first = np.argmax(Dw[is_tr] > 0, axis=1)
-    tr_units = units[is_tr]
-    starts, counts = np.unique(first, return_counts=True)
+    adopt = np.where(is_tr, np.argmax(Dw > 0, axis=1), -1)
+    expected = (np.arange(len(times))[None, :] >= adopt[:, None]).astype(float)
+    off = is_tr & ~(Dw == expected).all(axis=1)
+    if off.any():
+        ex = units[off][:5].tolist()
+        raise DataValidationError(
+            f"sdid needs an absorbing treatment: treated units stay treated from their first "
+            f"treated period on; {int(off.sum())} treated units switch the treatment off, e.g. "
+            f"{idname}={ex}. Recode the treatment as absorbing or drop these units explicitly."
+        )
+    return Yw.to_numpy(dtype=float), adopt, units, times
+
+
+def _check_design(adopt: np.ndarray, times: np.ndarray, units: np.ndarray) -> None:
+    """At least 2 pre-periods for every cohort and at least 2 never-treated units."""
+    starts = np.unique(adopt[adopt >= 0])
+    short = starts[starts < 2]
+    if len(short):
+        listed = ", ".join(f"{_label(times[a])} ({int((adopt == a).sum())} units)" for a in short)
+        raise EstimationError(
+            f"sdid needs at least 2 pre-treatment periods for every adoption cohort; treatment "
+            f"starts at {listed}, leaving {int(short.min())}. Use a panel with a longer "
+            "pre-period or drop these units explicitly."
+        )
+    if int((adopt < 0).sum()) < 2:
+        raise EstimationError(
+            f"sdid needs at least 2 control units; got {int((adopt < 0).sum())}."
+        )
+
+
+def _prepare(
+    data: pd.DataFrame, yname: str, idname: str, tname: str, treated: str
+) -> tuple[np.ndarray, int, int, list[Hashable], list[Hashable]]:
+    """Block design: controls first, then treated units; return (Y, n0, t0, units, times)."""
+    Yw, adopt, units, times = _prepare_panel(data, yname, idname, tname, treated)
+    is_tr = adopt >= 0
+    starts, counts = np.unique(adopt[is_tr], return_counts=True)
     if len(starts) > 1:
         listed = ", ".join(f"{_label(times[s])}: {c} units" for s, c in zip(starts, counts,
                                                                             strict=True))
         main = starts[np.argmax(counts)]
-        ex = tr_units[first != main][:5].tolist()
+        ex = units[is_tr][adopt[is_tr] != main][:5].tolist()
         raise DataValidationError(
             f"sdid needs a block design (all treated units adopt in the same period); column "
             f"{treated!r} has {len(starts)} adoption periods ({listed}); units outside the "
-            f"most common one, e.g. {idname}={ex}. For staggered adoption estimate each "
-            "adoption cohort separately, keeping never-treated units as controls."
+            f"most common one, e.g. {idname}={ex}. For staggered adoption pass staggered=True "
+            "(one SDID per adoption cohort against the never-treated units, aggregated by the "
+            "number of treated unit-periods)."
         )
+    _check_design(adopt, times, units)
     t0 = int(starts[0])
-    expected = (np.arange(len(times)) >= t0).astype(float)
-    off = ~(Dw[is_tr] == expected).all(axis=1)
-    if off.any():
-        ex = tr_units[off][:5].tolist()
-        raise DataValidationError(
-            f"sdid needs a block design: treated units stay treated from "
-            f"{_label(times[t0])} on; {int(off.sum())} treated units switch the treatment "
-            f"off, e.g. {idname}={ex}. Recode the treatment as absorbing or drop these units "
-            "explicitly."
-        )
-    if t0 < 2:
-        raise EstimationError(
-            f"sdid needs at least 2 pre-treatment periods; treatment starts at period "
-            f"{_label(times[t0])}, leaving {t0}. Use a panel with a longer pre-period."
-        )
-    if int((~is_tr).sum()) < 2:
-        raise EstimationError(
-            f"sdid needs at least 2 control units; got {int((~is_tr).sum())}."
-        )
     order = np.concatenate([np.flatnonzero(~is_tr), np.flatnonzero(is_tr)])
-    Y = Yw.to_numpy(dtype=float)[order]
+    Y = Yw[order]
     n0 = int((~is_tr).sum())
     return (Y, n0, t0, [_label(u) for u in units[order]], [_label(t) for t in times])
 
@@ -397,8 +628,9 @@ def sdid(
     n_reps: int = 200,
     seed: int | None = None,
     alpha: float = 0.05,
+    staggered: bool = False,
 ) -> SDIDResult:
-    """Synthetic difference-in-differences for a block (single adoption date) design.
+    """Synthetic difference-in-differences for block and staggered adoption designs.
 
     Parameters
     ----------
@@ -426,11 +658,21 @@ def sdid(
         Seed of ``numpy.random.default_rng`` for the placebo and bootstrap draws.
     alpha : float, default 0.05
         One minus the confidence level of the normal interval.
+    staggered : bool, default False
+        Allow treated units to adopt in different periods. Each adoption cohort is estimated
+        separately against the never-treated units (its pre-period: the periods before its
+        adoption; its post-period: its adoption period to the last period) and the cohort
+        estimates are averaged with weights proportional to their numbers of treated
+        unit-periods (Arkhangelsky et al. 2021, appendix; Clarke et al. 2023). Without it a
+        staggered treatment column raises :class:`~laborai.errors.DataValidationError`. With a
+        single cohort the estimate, weights and replicates equal those of the block design.
 
     Returns
     -------
     SDIDResult
-        Estimate, standard error, unit and time weights, trajectories and a ``plot()``.
+        Estimate, standard error, unit and time weights, trajectories and a ``plot()``; for
+        ``staggered=True`` also ``cohorts`` (one row per adoption cohort) and per-cohort rows
+        in ``tidy()``.
 
     Raises
     ------
@@ -441,8 +683,8 @@ def sdid(
         ``method`` or ``se`` outside the allowed values.
     EstimationError
         No treated or too few control units or pre-periods, or a variance procedure that is
-        not defined for the design (jackknife with one treated unit, placebo with fewer
-        controls than treated units).
+        not defined for the design (jackknife with one treated unit, or with one treated unit
+        in some adoption cohort; placebo with no more controls than treated units).
 
     Notes
     -----
@@ -485,6 +727,18 @@ def sdid(
     keeps lambda and the renormalised omega fixed, and reports
     ``sqrt((N - 1) / N sum (tau_(-i) - mean)^2)``.
 
+    Staggered adoption (``staggered=True``): with cohorts ``a`` of ``N_a`` treated units
+    adopting in period ``a`` and ``T_post,a`` post-periods, the estimate is
+    ``tau = sum_a (N_a T_post,a) tau_a / sum_a (N_a T_post,a)``, the average effect over all
+    treated unit-periods. The standard errors re-run the whole procedure: the placebo gives,
+    in each draw, randomly chosen never-treated units the actual cohorts' adoption periods and
+    sizes and estimates on the never-treated units only (needs more never-treated units than
+    treated units); the bootstrap resamples units (a cohort absent from a draw does not enter
+    that draw's aggregate); the jackknife leaves out one unit at a time with every cohort's
+    weights fixed and the aggregation weights recomputed (needs at least 2 treated units in
+    every cohort). Per-cohort standard errors come from the same replications (for the
+    jackknife, from the units of the cohort's own design).
+
     On California's Proposition 99 (Abadie, Diamond and Hainmueller, 2010; 38 control
     states, 1970-1988 pre-period) this gives -15.6038 (SDID), -27.3491 (DiD) and -19.6197 (SC),
     matching Table 1 of Arkhangelsky et al. (2021) and ``synthdid`` 0.0.9. The placebo standard
@@ -501,6 +755,9 @@ def sdid(
     Abadie, A., Diamond, A. and Hainmueller, J. (2010). Synthetic control methods for
     comparative case studies. *Journal of the American Statistical Association*, 105(490),
     493-505.
+
+    Clarke, D., Pailañir, D., Athey, S. and Imbens, G. (2023). Synthetic difference in
+    differences estimation. IZA Discussion Paper 15907 (the ``sdid`` Stata command).
 
     Examples
     --------
@@ -523,6 +780,12 @@ def sdid(
         )
     if not 0.0 < alpha < 1.0:
         raise DataValidationError(f"alpha must lie strictly between 0 and 1; got {alpha!r}.")
+    if not isinstance(staggered, (bool, np.bool_)):
+        raise OptionError(f"staggered must be True or False; got {staggered!r}.")
+    if staggered:
+        return _sdid_staggered(data, yname=yname, idname=idname, tname=tname, treated=treated,
+                               method=method, se=se, n_reps=int(n_reps), seed=seed,
+                               alpha=float(alpha))
 
     Y, n0, t0, units, times = _prepare(data, yname, idname, tname, treated)
     n, t = Y.shape
@@ -605,4 +868,116 @@ def sdid(
         noise_level=_noise_level(Y, n0, t0),
         alpha=alpha,
         provenance=make_provenance("sdid", data, settings, seed=seed),
+    )
+
+
+def _sdid_staggered(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    idname: str,
+    tname: str,
+    treated: str,
+    method: str,
+    se: str | None,
+    n_reps: int,
+    seed: int | None,
+    alpha: float,
+) -> SDIDResult:
+    """:func:`sdid` with ``staggered=True`` (arguments already checked)."""
+    Yw, adopt_w, units_w, times_w = _prepare_panel(data, yname, idname, tname, treated)
+    _check_design(adopt_w, times_w, units_w)
+    tr_idx = np.flatnonzero(adopt_w >= 0)
+    order = np.concatenate([np.flatnonzero(adopt_w < 0),
+                            tr_idx[np.argsort(adopt_w[tr_idx], kind="stable")]])
+    Y, adopt = Yw[order], adopt_w[order]
+    units = [_label(u) for u in units_w[order]]
+    times = [_label(t) for t in times_w]
+    n0 = int((adopt < 0).sum())
+    n_tr = len(tr_idx)
+
+    tau, fits = _fit_staggered(Y, adopt, method)
+    groups = [times[f.start] for f in fits]
+    if se == "placebo" and (n0 <= n_tr or n0 - n_tr < 2):
+        raise EstimationError(
+            f"placebo standard errors need more never-treated units than treated units, with "
+            f"at least 2 left as controls in every draw; got {n0} never-treated and {n_tr} "
+            "treated units (all cohorts). Use se='bootstrap', or se='jackknife' when every "
+            "cohort has at least 2 treated units."
+        )
+    if se == "jackknife":
+        single = [(g, units[int(np.flatnonzero(adopt == f.start)[0])])
+                  for g, f in zip(groups, fits, strict=True) if f.n_treated < 2]
+        if single:
+            listed = ", ".join(f"{g} ({idname}={u!r})" for g, u in single)
+            raise EstimationError(
+                f"the jackknife needs at least 2 treated units in every adoption cohort; "
+                f"{len(single)} cohort(s) have one: {listed}. Use se='placebo' or "
+                "se='bootstrap'."
+            )
+
+    reps: list[float] = []
+    std_error = float("nan")
+    cohort_se = np.full(len(fits), np.nan)
+    if se == "placebo":
+        reps, coh = _staggered_placebo(Y, adopt, fits, method, n_reps,
+                                       np.random.default_rng(seed))
+        std_error = _replicate_se(np.asarray(reps))
+        cohort_se = np.array([_replicate_se(coh[:, k]) for k in range(len(fits))])
+    elif se == "bootstrap":
+        reps, coh = _staggered_bootstrap(Y, adopt, fits, method, n_reps,
+                                         np.random.default_rng(seed))
+        std_error = _replicate_se(np.asarray(reps))
+        cohort_se = np.array([_replicate_se(coh[:, k]) for k in range(len(fits))])
+    elif se == "jackknife":
+        reps, coh = _staggered_jackknife(Y, adopt, fits)
+        std_error = _jackknife_se(np.asarray(reps))
+        cohort_se = np.array([_jackknife_se(coh[:, k]) for k in range(len(fits))])
+
+    size = np.array([f.n_treated * f.n_post for f in fits], dtype=float)
+    noise = []
+    unit_rows, time_rows, traj_rows = [], [], []
+    for g, f in zip(groups, fits, strict=True):
+        rows = _cohort_rows(adopt, f.start)
+        Ya = Y[rows]
+        noise.append(_noise_level(Ya, n0, f.start))
+        unit_rows.append(pd.DataFrame({"group": g, "unit": units[:n0], "weight": f.omega}))
+        time_rows.append(pd.DataFrame({"group": g, "time": times[: f.start],
+                                       "weight": f.lam}))
+        treated_path = Ya[n0:].mean(axis=0)
+        synth = f.omega @ Ya[:n0]
+        shift = float(f.lam @ (treated_path[: f.start] - synth[: f.start]))
+        traj_rows.append(pd.DataFrame({"group": g, "time": times, "treated": treated_path,
+                                       "synthetic": synth, "synthetic_shifted": synth + shift}))
+    cohorts = pd.DataFrame({
+        "group": groups,
+        "estimate": [f.tau for f in fits],
+        "std_error": cohort_se,
+        "n_treated": [f.n_treated for f in fits],
+        "n_pre": [f.start for f in fits],
+        "n_post": [f.n_post for f in fits],
+        "weight": size / size.sum(),
+        "noise_level": noise,
+    })
+    settings = {"yname": yname, "idname": idname, "tname": tname, "treated": treated,
+                "method": method, "se": se, "n_reps": n_reps, "alpha": alpha,
+                "staggered": True, **{k: v for k, v in SOLVER_DEFAULTS.items()}}
+    first = min(f.start for f in fits)
+    return SDIDResult(
+        estimate=tau,
+        std_error=std_error,
+        method=method,
+        se_method=se,
+        unit_weights=pd.concat(unit_rows, ignore_index=True),
+        time_weights=pd.concat(time_rows, ignore_index=True),
+        trajectories=pd.concat(traj_rows, ignore_index=True),
+        replicates=tuple(float(x) for x in reps),
+        n_treated=n_tr,
+        n_control=n0,
+        n_pre=first,
+        n_post=len(times) - first,
+        noise_level=float("nan"),
+        alpha=alpha,
+        provenance=make_provenance("sdid", data, settings, seed=seed),
+        cohorts=cohorts,
     )
