@@ -21,7 +21,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.1.0"
 
-from laborai import classify, datasets, did, exposure, indicators, plot, taxonomy
+from laborai import classify, datasets, did, exposure, indicators, plot, realdata, taxonomy
 from laborai.data import (
     Marketplace,
     ReadResult,
@@ -63,6 +63,7 @@ __all__ = [
     "exposure",
     "indicators",
     "plot",
+    "realdata",
     "read_contracts",
     "read_job_posts",
     "read_marketplace",
