@@ -117,16 +117,12 @@ def test_rows_equal_direct_calls(market: tuple[pd.DataFrame, pd.DataFrame],
     assert _row(res, "sun_abraham")["std_error"] == pytest.approx(
         math.sqrt(wt @ sa.vcov @ wt), abs=1e-13)
 
-    est, var, cells = [], [], []
-    for g in sorted(d.loc[d["g"] > 0, "g"].unique()):
-        sub = d[(d["g"] == 0) | (d["g"] == g)]
-        s = la.did.sdid(sub, tname="tt", treated="treated_post", n_reps=20, seed=3, **kw)
-        est.append(s.estimate)
-        var.append(s.std_error**2)
-        cells.append(s.n_treated * s.n_post)
-    w = np.array(cells) / sum(cells)
-    assert _row(res, "sdid")["estimate"] == pytest.approx(float(w @ est), abs=1e-13)
-    assert _row(res, "sdid")["std_error"] == pytest.approx(math.sqrt(w**2 @ var), abs=1e-13)
+    s = la.did.sdid(d, tname="tt", treated="treated_post", n_reps=20, seed=3, staggered=True,
+                    **kw)
+    assert _row(res, "sdid")["estimate"] == s.estimate
+    assert _row(res, "sdid")["std_error"] == s.std_error
+    assert s.cohorts is not None
+    np.testing.assert_array_equal(res.sdid_by_cohort["estimate"], s.cohorts["estimate"])
 
     b = la.did.bacon(d, dname="treated_post", tname="period", **kw)
     assert res.bacon.twfe == pytest.approx(b.twfe, abs=1e-13)

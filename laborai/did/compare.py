@@ -12,7 +12,7 @@ for the same overall target -- the average treatment effect on the treated unit-
 * Callaway & Sant'Anna (2021) with never-treated and with not-yet-treated comparison units,
   aggregated "simple" and "dynamic" (:mod:`laborai.did.cs`),
 * Sun & Abraham (2021) interaction-weighted event study (:mod:`laborai.did.sun_abraham`),
-* synthetic DiD (Arkhangelsky et al. 2021) by adoption cohort (:mod:`laborai.did.sdid`),
+* synthetic DiD (Arkhangelsky et al. 2021) for staggered adoption (:mod:`laborai.did.sdid`),
 
 and adds the Goodman-Bacon decomposition of the TWFE estimate (which 2x2 comparisons carry
 how much weight) and the HonestDiD sensitivity (Rambachan & Roth 2023) of the headline event
@@ -67,7 +67,7 @@ _LABELS: dict[str, str] = {
     "cs_simple_not_yet_treated": "Callaway-Sant'Anna, simple (not yet treated)",
     "cs_dynamic_not_yet_treated": "Callaway-Sant'Anna, dynamic (not yet treated)",
     "sun_abraham": "Sun-Abraham",
-    "sdid": "Synthetic DiD (by cohort)",
+    "sdid": "Synthetic DiD (staggered)",
 }
 
 #: What each row estimates (the ``target`` column of :meth:`ComparisonResult.tidy`).
@@ -106,8 +106,8 @@ class ComparisonResult(ResultMixin):
         The underlying results, by key: ``"twfe"``, ``"event_study"``,
         ``"att_gt_never_treated"``, ``"att_gt_not_yet_treated"``, ``"cs_simple_never_treated"``,
         ``"cs_dynamic_never_treated"``, ``"cs_simple_not_yet_treated"``,
-        ``"cs_dynamic_not_yet_treated"``, ``"sun_abraham"``, ``"sdid"`` (a mapping from cohort
-        to :class:`~laborai.did.SDIDResult`), ``"bacon"`` and ``"honest"`` (absent when
+        ``"cs_dynamic_not_yet_treated"``, ``"sun_abraham"``, ``"sdid"`` (staggered
+        :class:`~laborai.did.SDIDResult`), ``"bacon"`` and ``"honest"`` (absent when
         ``sensitivity=False``).
     bacon : BaconResult
         Goodman-Bacon decomposition of the TWFE estimate.
@@ -120,7 +120,8 @@ class ComparisonResult(ResultMixin):
         ``cohort`` (first treated period, a value of ``tname``), ``first_period`` (its position
         1..T), ``n_units``, ``n_post_periods``.
     sdid_by_cohort : pandas.DataFrame
-        Per-cohort synthetic-DiD estimates and their aggregation weights.
+        Per-cohort synthetic-DiD estimates and their aggregation weights (``cohort`` as a value
+        of ``tname``, then the columns of ``SDIDResult.cohorts``).
     twfe_weights : pandas.DataFrame
         Implicit TWFE weight of every treated unit-period (``unit, time, event_time, weight``);
         the static TWFE coefficient estimates ``sum(weight * effect)`` under parallel trends.
@@ -610,7 +611,7 @@ def compare_estimators(
         Column with the true effect of each unit-period (simulations; see
         :func:`marketplace_true_effects`). Fills the ``truth`` columns and ``true_att``.
     sdid_se : {"placebo", "jackknife", "bootstrap"} or None, default "placebo"
-        Standard errors of each cohort's synthetic DiD.
+        Standard errors of the staggered synthetic DiD.
     n_reps : int, default 200
         Placebo / bootstrap replications of synthetic DiD.
     seed : int, default 0
@@ -669,11 +670,11 @@ def compare_estimators(
     * ``sun_abraham`` -- interaction-weighted estimator: cohort x event-time effects from a
       saturated TWFE regression with never-treated controls, averaged within event time with
       cohort shares, then over ``e >= 0`` with treated-unit-period weights: ATT.
-    * ``sdid`` -- synthetic DiD (Arkhangelsky et al. 2021) run separately for each adoption
-      cohort against the never-treated units (the block design the estimator needs), then
-      averaged with weights ``n_units x n_post_periods`` of each cohort: ATT. The standard
-      error combines the cohorts' standard errors as if independent (they share the control
-      units, so it is approximate).
+    * ``sdid`` -- synthetic DiD (Arkhangelsky et al. 2021) for staggered adoption
+      (:func:`laborai.did.sdid` with ``staggered=True``): one SDID per adoption cohort against
+      the never-treated units, averaged with weights ``n_units x n_post_periods``: ATT. Its
+      placebo standard error re-runs the whole staggered procedure on never-treated units
+      (needs more never-treated than treated units; use ``sdid_se="bootstrap"`` otherwise).
 
     Inference is each estimator's own: TWFE, its event study and Sun-Abraham use
     cluster-robust (CRV1) variances with a t reference distribution (clusters - 1 degrees of
@@ -818,27 +819,18 @@ def compare_estimators(
     add("sun_abraham", _lincom_row(r_sa.coef, r_sa.vcov, sa_w, a, r_sa.df), control="never_treated",
         aggregation="event times weighted by treated unit-periods", target="att", df=r_sa.df)
 
-    # 5. synthetic DiD by cohort
-    cohorts = np.unique(w.loc[w["_cohort"] > 0, "_cohort"].to_numpy())
+    # 5. synthetic DiD, staggered: one SDID per cohort against the never treated, aggregated
+    r_sd = sdid(w, yname=yname, idname=idname, tname="_period", treated="_treated",
+                se=sdid_se, n_reps=n_reps, seed=int(seed), alpha=a, staggered=True)
+    results["sdid"] = r_sd
     T = len(grid)
-    sd_rows = []
-    sd_res: dict[Hashable, Any] = {}
-    for g in cohorts:
-        sub = w[(w["_cohort"] == 0) | (w["_cohort"] == g)]
-        r_sd = sdid(sub, yname=yname, idname=idname, tname="_period", treated="_treated",
-                    se=sdid_se, n_reps=n_reps, seed=int(seed), alpha=a)
-        lab = grid[int(g) - 1]
-        sd_res[lab] = r_sd
-        sd_rows.append({"cohort": lab, "estimate": r_sd.estimate, "std_error": r_sd.std_error,
-                        "n_units": r_sd.n_treated, "n_post_periods": T - int(g) + 1})
-    sd_tab = pd.DataFrame(sd_rows)
-    cells = sd_tab["n_units"] * sd_tab["n_post_periods"]
-    sd_tab["weight"] = cells / cells.sum()
-    results["sdid"] = MappingProxyType(sd_res)
-    sd_est = float((sd_tab["weight"] * sd_tab["estimate"]).sum())
-    sd_se = float(np.sqrt((sd_tab["weight"] ** 2 * sd_tab["std_error"] ** 2).sum()))
-    add("sdid", wald_table([sd_est], [sd_se], alpha=a), control="never_treated",
+    sd_tab = r_sd.tidy()
+    add("sdid", sd_tab[sd_tab["term"] == "ATT"], control="never_treated",
         aggregation="cohorts weighted by treated unit-periods", target="att", df=None)
+    if r_sd.cohorts is None:  # pragma: no cover - staggered=True always reports its cohorts
+        raise EstimationError("sdid(staggered=True) returned no cohort table.")
+    sd_coh = r_sd.cohorts.copy()
+    sd_coh.insert(0, "cohort", [grid[int(g) - 1] for g in sd_coh["group"]])
 
     # 6. Bacon decomposition
     r_bacon = bacon(w, yname=yname, dname="_treated", idname=idname, tname="_period")
@@ -904,7 +896,7 @@ def compare_estimators(
         prov = make_provenance("compare_estimators", data, settings, seed=int(seed))
     return ComparisonResult(
         table=table, event_table=ev, results=MappingProxyType(results), bacon=r_bacon,
-        honest=r_h, breakdown=float(breakdown), cohorts=cohorts_tab, sdid_by_cohort=sd_tab,
+        honest=r_h, breakdown=float(breakdown), cohorts=cohorts_tab, sdid_by_cohort=sd_coh,
         twfe_weights=twfe_w, true_att=true_att, true_twfe_estimand=true_twfe,
         settings=MappingProxyType(settings), provenance=prov,
     )
