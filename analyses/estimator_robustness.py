@@ -221,7 +221,7 @@ out.text(f"For earnings per contract in the low-value tier the estimates range f
          f"{pct(earn['estimate'].min()):+.1f}% to {pct(earn['estimate'].max()):+.1f}%"
          + (f" around a true effect of {pct(results['log_earnings_per_contract'].true_att):+.1f}%"
             if simulated_truth else "")
-         + f"; {earn_sig} of the {len(earn)} intervals exclude zero"
+         + f"; {earn_sig} of the {len(earn)} intervals exclude{'s' if earn_sig == 1 else ''} zero"
          + (f". With {results['log_earnings_per_contract'].bacon.n_units} categories, an effect of "
             "this size is below what any of the estimators can detect." if earn_sig == 0 else "."))
 
