@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from html import escape
 import subprocess
 import sys
 from pathlib import Path
@@ -47,14 +48,14 @@ def test_report_has_every_analysis_figure_alt_text_and_source(small_report: tupl
     for b in figures:
         for suffix in (".svg", ".png", ".csv"):
             assert (fig / f"{b['name']}{suffix}").stat().st_size > 0
-        assert f'alt="{b["alt"]}"'.replace("'", "&#x27;") in html
+        assert f'alt="{escape(b["alt"])}"' in html
         assert b["source"] in (fig / "INDEX.md").read_text()
         if b["source"].startswith("Simulated"):
             assert b["source"] == "Simulated marketplace, seed 7"
     # the summary bullets come from the records, which format computed numbers
     for r in records:
         for s in r["summary"]:
-            assert s.replace("'", "&#x27;") in html
+            assert escape(s) in html
     for section in ("summary", "descriptive", "causal", "real_data", "methods"):
         assert f'<section id="{section}"' in html
     manifest = (fig / "MANIFEST.sha256").read_text().splitlines()
