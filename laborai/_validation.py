@@ -85,3 +85,16 @@ def check_frame_columns(
                 f"missing values; first offending rows: {list(data.index[miss][:5])}). "
                 f"{hint} before calling {caller}()."
             )
+
+
+def check_unique_unit_period(data: Any, idname: str, tname: str) -> None:
+    """Raise DataValidationError unless (idname, tname) identifies the rows of ``data`` uniquely."""
+    from laborai.errors import DataValidationError
+
+    dup = data.duplicated([idname, tname], keep=False)
+    if dup.any():
+        ex = data.loc[dup, [idname, tname]].head(3).to_numpy().tolist()
+        raise DataValidationError(
+            f"({idname!r}, {tname!r}) must identify rows uniquely; {int(dup.sum())} rows are "
+            f"duplicates, e.g. {ex}. Aggregate to one row per unit and period first."
+        )

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laborai._validation import check_frame_columns
+from laborai._validation import check_frame_columns, check_unique_unit_period
 from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai.errors import DataValidationError, EstimationError
 
@@ -143,13 +143,7 @@ def _validate(data: pd.DataFrame, yname: str, dname: str, idname: str, tname: st
         raise DataValidationError(
             f"column {yname!r} (yname) must be numeric; got dtype {data[yname].dtype}."
         )
-    dup = data.duplicated([idname, tname], keep=False)
-    if dup.any():
-        ex = data.loc[dup, [idname, tname]].head(3).to_numpy().tolist()
-        raise DataValidationError(
-            f"({idname!r}, {tname!r}) must identify rows uniquely; {int(dup.sum())} rows are "
-            f"duplicates, e.g. {ex}. Aggregate to one row per unit and period first."
-        )
+    check_unique_unit_period(data, idname, tname)
     d = data[dname]
     if d.dtype == bool:
         d = d.astype(int)

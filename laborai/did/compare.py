@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from laborai._validation import check_frame_columns, check_option
+from laborai._validation import check_frame_columns, check_option, check_unique_unit_period
 from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance, wald_table
 from laborai.did.bacon import BaconResult, bacon
 from laborai.did.cs import att_gt
@@ -400,13 +400,7 @@ def _prepare(
         raise DataValidationError(
             f"column {yname!r} (yname) must be numeric; got dtype {data[yname].dtype}."
         )
-    dup = data.duplicated([idname, tname], keep=False)
-    if dup.any():
-        ex = data.loc[dup, [idname, tname]].head(3).to_numpy().tolist()
-        raise DataValidationError(
-            f"({idname!r}, {tname!r}) must identify rows uniquely; {int(dup.sum())} rows are "
-            f"duplicates, e.g. {ex}. Aggregate to one row per unit and period first."
-        )
+    check_unique_unit_period(data, idname, tname)
     grid = np.sort(data[tname].unique())
     units = pd.unique(data[idname])
     if len(data) != len(units) * len(grid):

@@ -224,6 +224,32 @@ class _Long:
     n_obs_dropped: int  # observations removed by the sample rules
 
 
+def _checked_y_g_w(y: np.ndarray, g_raw: np.ndarray, w_raw: np.ndarray | None, yname: str,
+                   gname: str, weights: str | None, n: int,
+                   who: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check the outcome, the group (first treated period; 0/inf = never) and the weights."""
+    if not np.all(np.isfinite(y)):
+        raise DataValidationError(f"column {yname!r} (yname) has non-finite values (inf).")
+    g = g_raw.astype(float)
+    g = np.where(np.isposinf(g), 0.0, g)
+    bad_g = (g < 0) | ~np.isfinite(g)
+    if bad_g.any():
+        raise DataValidationError(
+            f"column {gname!r} (gname) must hold the first treated period, or 0 (or inf) for "
+            f"never-treated units; found {int(bad_g.sum())} {who} with negative or invalid "
+            f"values (first: {_first(g[bad_g])})."
+        )
+    if w_raw is None:
+        return g, np.ones(n)
+    w = w_raw.astype(float)
+    if (w < 0).any() or not np.all(np.isfinite(w)) or w.sum() <= 0:
+        raise DataValidationError(
+            f"column {weights!r} (weights) must be finite and non-negative with a positive "
+            f"sum; found {int(((w < 0) | ~np.isfinite(w)).sum())} bad {who}."
+        )
+    return g, w
+
+
 def _validate_and_pivot(
     data: pd.DataFrame,
     *,
@@ -371,25 +397,9 @@ def _validate_and_pivot(
         return np.asarray(vals[:, 0])
 
     y = wide(yname)
-    if not np.all(np.isfinite(y)):
-        raise DataValidationError(f"column {yname!r} (yname) has non-finite values (inf).")
-    g = invariant(gname, "gname").astype(float)
-    g = np.where(np.isposinf(g), 0.0, g)
-    if (g < 0).any() or np.isnan(g).any() or np.isneginf(g).any():
-        raise DataValidationError(
-            f"column {gname!r} (gname) must hold the first treated period, or 0 (or inf) for "
-            f"never-treated units; found {int(((g < 0) | ~np.isfinite(g)).sum())} unit(s) with "
-            f"negative or invalid values (first: {_first(g[(g < 0) | ~np.isfinite(g)])})."
-        )
-    if weights is not None:
-        w = invariant(weights, "weights").astype(float)
-        if (w < 0).any() or not np.all(np.isfinite(w)) or w.sum() <= 0:
-            raise DataValidationError(
-                f"column {weights!r} (weights) must be finite and non-negative with a positive "
-                f"sum; found {int(((w < 0) | ~np.isfinite(w)).sum())} bad unit(s)."
-            )
-    else:
-        w = np.ones(n)
+    g, w = _checked_y_g_w(y, invariant(gname, "gname"),
+                          None if weights is None else invariant(weights, "weights"),
+                          yname, gname, weights, n, "unit(s)")
     cl = None
     if cluster is not None:
         cl_vals = invariant(cluster, "cluster")
@@ -520,27 +530,9 @@ def _build_long(
         return np.asarray(vals[first_row])
 
     y = data[yname].to_numpy(dtype=float)
-    if not np.all(np.isfinite(y)):
-        raise DataValidationError(f"column {yname!r} (yname) has non-finite values (inf).")
-    g = per_unit(gname, "gname").astype(float)
-    g = np.where(np.isposinf(g), 0.0, g)
-    if (g < 0).any() or np.isnan(g).any() or np.isneginf(g).any():
-        bad_g = (g < 0) | ~np.isfinite(g)
-        raise DataValidationError(
-            f"column {gname!r} (gname) must hold the first treated period, or 0 (or inf) for "
-            f"never-treated units; found {int(bad_g.sum())} {who.split(' ')[0]} with negative "
-            f"or invalid values (first: {_first(g[bad_g])})."
-        )
-    if weights is not None:
-        w = per_unit(weights, "weights").astype(float)
-        if (w < 0).any() or not np.all(np.isfinite(w)) or w.sum() <= 0:
-            raise DataValidationError(
-                f"column {weights!r} (weights) must be finite and non-negative with a positive "
-                f"sum; found {int(((w < 0) | ~np.isfinite(w)).sum())} bad "
-                f"{who.split(' ')[0]}."
-            )
-    else:
-        w = np.ones(n)
+    g, w = _checked_y_g_w(y, per_unit(gname, "gname"),
+                          None if weights is None else per_unit(weights, "weights"),
+                          yname, gname, weights, n, who.split(" ")[0])
     cl = None
     if cluster is not None:
         cl = pd.factorize(per_unit(cluster, "cluster"), sort=True)[0].astype(np.int64)

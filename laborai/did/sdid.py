@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from laborai._validation import check_frame_columns, check_option
+from laborai._validation import check_frame_columns, check_option, check_unique_unit_period
 from laborai.did._results import Provenance, ResultMixin, make_provenance, wald_table
 from laborai.errors import DataValidationError, EstimationError, OptionError
 
@@ -524,13 +524,7 @@ def _prepare_panel(
             f"column {treated!r} (treated) must be a 0/1 indicator of treated unit-periods; "
             f"{int(bad.sum())} rows have other values, e.g. {d[bad].unique()[:5].tolist()}."
         )
-    dup = data.duplicated([idname, tname], keep=False)
-    if dup.any():
-        ex = data.loc[dup, [idname, tname]].head(3).to_numpy().tolist()
-        raise DataValidationError(
-            f"({idname!r}, {tname!r}) must identify rows uniquely; {int(dup.sum())} rows are "
-            f"duplicates, e.g. {ex}. Aggregate to one row per unit and period first."
-        )
+    check_unique_unit_period(data, idname, tname)
     times = np.sort(data[tname].unique())
     units = np.sort(data[idname].unique())
     if len(data) != len(units) * len(times):
