@@ -140,7 +140,7 @@ with la.plot.house_style():
                    color=(la.plot.OKABE_ITO[5], la.plot.OKABE_ITO[0])[k % 2])
             ax.set_xticks(x, list(techs.values()))
             ax.set_ylabel(lab)
-    axes[0].legend(loc="upper right")
+    axes[1].legend(loc="upper left")
     last = conc[conc["period"] == periods[-1]].set_index("technology")
     least = last["herfindahl"].idxmin()
     fig.suptitle(f"{techs[least]} work is the least concentrated across categories "

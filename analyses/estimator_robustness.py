@@ -446,17 +446,21 @@ out.text(
        "choice of estimator does."
        if np.isfinite(bd) else
        "not defined: the original interval already contains zero."))
+inside = all(twfe_row["conf_low"] <= r["estimate"] <= twfe_row["conf_high"]
+             for r in (cs_row, sa_row))
+agree = ("agree within TWFE's 95% interval" if inside
+         else "disagree beyond TWFE's 95% interval")
 out.summary(
     f"Estimator choice: TWFE ({pct(twfe_row['estimate']):+.1f}%), Callaway–Sant'Anna "
-    f"({pct(cs_row['estimate']):+.1f}%) and Sun–Abraham ({pct(sa_row['estimate']):+.1f}%) agree on "
-    "the drop in low-value job posts"
+    f"({pct(cs_row['estimate']):+.1f}%) and Sun–Abraham ({pct(sa_row['estimate']):+.1f}%) "
+    + agree + " on the drop in low-value job posts"
     + (f" (true effect {pct(truth):+.1f}%)" if simulated_truth else "")
     + f", because {clean_w:.0%} of TWFE's weight comes from clean comparisons with never-exposed "
     f"categories; the effect survives parallel-trend violations up to M̄ = {bd:.2f} (HonestDiD)."
     if np.isfinite(bd) else
     f"Estimator choice: TWFE ({pct(twfe_row['estimate']):+.1f}%), Callaway–Sant'Anna "
-    f"({pct(cs_row['estimate']):+.1f}%) and Sun–Abraham ({pct(sa_row['estimate']):+.1f}%) agree on "
-    f"the change in low-value job posts; {clean_w:.0%} of TWFE's weight comes from clean "
+    f"({pct(cs_row['estimate']):+.1f}%) and Sun–Abraham ({pct(sa_row['estimate']):+.1f}%) "
+    + agree + f" on the change in low-value job posts; {clean_w:.0%} of TWFE's weight comes from clean "
     "comparisons with never-exposed categories.")
 
 # %%
