@@ -70,6 +70,7 @@ def fmt_share(x: float) -> str:
 
 def headline(fig: plt.Figure, text: str, width: int = 92) -> None:
     """The figure's title, stating the finding, wrapped to the figure width."""
+    width = min(width, int(fig.get_figwidth() * 10.5))   # ~10.5 bold characters per inch
     fig.suptitle(textwrap.fill(text, width), x=0.01, ha="left", fontweight="bold",
                  fontsize=10.5)
 
@@ -145,7 +146,7 @@ with la.plot.house_style():
     ax.axvline(CHATGPT, color="#555555", ls="--", lw=0.9)
     ax.text(CHATGPT + pd.Timedelta(days=20), 0.97, "ChatGPT released", fontsize=8, va="top",
             transform=ax.get_xaxis_transform())
-    ax.set_ylabel("Postings mentioning GenAI terms, % of all postings")
+    ax.set_ylabel("Postings mentioning GenAI, %")
     ax.set_xlabel("Month (monthly mean of the daily share)")
     ax.xaxis.set_major_locator(mdates.YearLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
