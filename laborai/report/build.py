@@ -25,6 +25,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
@@ -140,7 +141,9 @@ def _run_notebook(path: Path, params: dict[str, Any], cwd: Path, timeout: int) -
     client = NotebookClient(nb, km=km, timeout=timeout, kernel_name="python3",
                             record_timing=False, resources={"metadata": {"path": str(cwd)}})
     try:
-        client.execute(env=env, cwd=str(cwd))
+        # the kernel's own stderr only says "parent exited" at shutdown; cell errors and
+        # tracebacks arrive through the messaging protocol and are raised below
+        client.execute(env=env, cwd=str(cwd), stderr=subprocess.DEVNULL)
     except CellExecutionError as exc:
         plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))   # strip the traceback's colours
         raise AnalysisError(f"analysis {path} failed (parameters {use}):\n{plain}") from None
