@@ -23,7 +23,7 @@ Design (the constants below; every setting is a public simulator or panel option
       categories' low-value posts, about the mean of their default effects; nothing else),
       **heterogeneous** (their default effects -0.33 Translation, -0.12 Web, -0.40 Writing;
       estimand: the mean, because with a balanced panel and one adoption date TWFE is the
-      simple DiD of category means) and **null** (``effects="none"``). The null marketplaces
+      simple DiD of category means) and **no_effect** (``effects="none"``). These null marketplaces
       are also analysed with 5 (all exposed categories) and 2 (Writing, Translation) treated
       categories, to show how the problem grows as treated clusters get fewer.
     * Why 3 treated: with all 5 exposed categories treated the default noise does not make
@@ -111,7 +111,7 @@ NULL_DESIGNS: dict[str, tuple[str, ...]] = {
     "2 of 12": ("Translation", "Writing"),
 }
 HEADLINE_NULL = "3 of 12 (headline)"
-SCENARIOS = ("homogeneous", "heterogeneous", "null")
+SCENARIOS = ("homogeneous", "heterogeneous", "no_effect")
 N_POSTS = 100_000
 METHODS = ("crv1", "wild", "ri_coef", "ri_t")
 METHOD_LABEL = {
@@ -127,9 +127,9 @@ METHOD_LABEL = {
 
 def scenario_effects(scenario: str) -> dict[tuple[str, str, str], float] | str:
     """Simulator effects: ``homogeneous`` -0.28 on the three treated categories' low-value
-    posts; ``heterogeneous`` their default effects (-0.33, -0.12, -0.40); ``null`` none.
-    Every other effect (other categories, high tier, earnings) is zero."""
-    if scenario == "null":
+    posts; ``heterogeneous`` their default effects (-0.33, -0.12, -0.40); ``no_effect``: none
+    (``effects="none"``). Every other effect (other categories, high tier, earnings) is zero."""
+    if scenario == "no_effect":
         return "none"
     if scenario == "homogeneous":
         return {(c, TIER, OUTCOME): EFFECT for c in TREATED}
@@ -145,7 +145,7 @@ def simulate_panel(seed: int, scenario: str, *, n_posts: int = N_POSTS
 
     Returns the panel (sorted by category and period; ``treated_post`` marks the headline's
     three categories from December 2022) and the estimand: the mean of the treated
-    categories' true effects on log low-value posts (zero under ``null``).
+    categories' true effects on log low-value posts (zero under ``no_effect``).
     """
     m = la.simulate_marketplace(seed=seed, n_posts=n_posts, effects=scenario_effects(scenario),
                                 events=EVENTS)
@@ -356,9 +356,9 @@ def check_against_public(seeds: Sequence[int], tol: float = 1e-10, *,
     V = rademacher_grid(12)
     worst = 0.0
     for s in seeds:
-        for scenario in ("homogeneous", "null"):
+        for scenario in ("homogeneous", "no_effect"):
             panel, truth = simulate_panel(s, scenario, n_posts=n_posts)
-            sets = (TREATED,) if scenario != "null" else tuple(NULL_DESIGNS.values())
+            sets = (TREATED,) if scenario != "no_effect" else tuple(NULL_DESIGNS.values())
             for treated in sets:
                 fast = fast_rep(panel, treated, truth, V)
                 with warnings.catch_warnings():
@@ -390,10 +390,11 @@ def run(reps: int, seed: int, *, n_posts: int = N_POSTS, progress: bool = True
     for r in range(reps):
         for scenario, s in rep_seeds(seed, r).items():
             panel, truth = simulate_panel(s, scenario, n_posts=n_posts)
-            designs = NULL_DESIGNS if scenario == "null" else {HEADLINE_NULL: TREATED}
+            designs = NULL_DESIGNS if scenario == "no_effect" else {HEADLINE_NULL: TREATED}
             for name, treated in designs.items():
                 rows.append({"rep": r, "scenario": scenario, "design": name, "truth": truth,
-                             **fast_rep(panel, treated, truth, V, with_ci=scenario != "null")})
+                             **fast_rep(panel, treated, truth, V,
+                                        with_ci=scenario != "no_effect")})
         if progress and (r + 1) % max(1, reps // 20) == 0:
             el = time.perf_counter() - t0
             print(f"  {r + 1}/{reps} replications, {el:.0f} s", file=sys.stderr, flush=True)
@@ -413,7 +414,7 @@ def summarize(res: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     alt = res[res["scenario"] == "homogeneous"]
     het = res[res["scenario"] == "heterogeneous"]
-    h0 = res[(res["scenario"] == "null") & (res["design"] == HEADLINE_NULL)]
+    h0 = res[(res["scenario"] == "no_effect") & (res["design"] == HEADLINE_NULL)]
     err = (alt["estimate"] - alt["truth"]).to_numpy()
     n = err.size
     bias, bias_se = float(err.mean()), float(err.std(ddof=1) / math.sqrt(n))
@@ -434,7 +435,7 @@ def summarize(res: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     head = pd.DataFrame(rows)
     size = []
     for name in NULL_DESIGNS:
-        sub = res[(res["scenario"] == "null") & (res["design"] == name)]
+        sub = res[(res["scenario"] == "no_effect") & (res["design"] == name)]
         row: dict[str, Any] = {"design": name, "n_assignments": math.comb(12, len(NULL_DESIGNS[name]))}
         for m in METHODS:
             row[m], row[f"{m}_mcse"] = _rate(sub[f"{m}_p"].to_numpy() <= ALPHA)
