@@ -20,7 +20,7 @@ import pandas as pd
 from laborai import taxonomy
 from laborai.errors import DataValidationError
 
-__all__ = ["add_event_dates"]
+__all__ = ["add_event_dates", "event_period_start"]
 
 
 def add_event_dates(
@@ -79,15 +79,46 @@ def add_event_dates(
     out["event_date"] = pd.to_datetime(out[category].map(m["event_date"])).astype("datetime64[ns]")
     out["exposed"] = out["event_date"].notna()
     periods = pd.DatetimeIndex(np.sort(out[period].unique()))
-    start = _event_period_start(periods, out["event_date"])
+    start = event_period_start(periods, out["event_date"])
     out["post"] = out["exposed"] & start.notna().to_numpy() & (
         out[period].to_numpy() >= start.fillna(pd.Timestamp.max).to_numpy())
     out["treated_post"] = out["post"].astype("int64")
     return out
 
 
-def _event_period_start(periods: pd.DatetimeIndex, event_date: pd.Series) -> pd.Series:
-    """Start of the panel period containing each event date (NaT if outside the panel)."""
+def event_period_start(periods: pd.DatetimeIndex, event_date: pd.Series) -> pd.Series:
+    """Start of the panel period that contains each event date.
+
+    Parameters
+    ----------
+    periods : pandas.DatetimeIndex
+        Sorted start dates of the panel's periods (e.g. the first day of each month).
+    event_date : pandas.Series
+        Event dates (datetime-like; NaT for units never exposed).
+
+    Returns
+    -------
+    pandas.Series
+        ``datetime64[ns]`` values with ``event_date``'s index: the start of the period whose
+        span contains the event date, or NaT when the date is missing, falls before the first
+        period or after the end of the last one.
+
+    Notes
+    -----
+    A period spans from its start to the next period's start. When ``periods`` has a regular
+    frequency (inferred with :func:`pandas.infer_freq`, at least three periods) the last period
+    ends one step after its start; on an irregular grid it spans the widest gap between periods.
+    :func:`add_event_dates` uses this rule: a unit counts as treated from the start of the period
+    containing its event.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> periods = pd.date_range("2022-09-01", periods=4, freq="MS")
+    >>> ev = pd.Series(pd.to_datetime(["2022-11-30", None, "2023-03-05"]))
+    >>> [str(d.date()) if pd.notna(d) else "NaT" for d in event_period_start(periods, ev)]
+    ['2022-11-01', 'NaT', 'NaT']
+    """
     freq = None
     if len(periods) >= 3:
         with warnings.catch_warnings():  # pandas 3 warns about infer_freq's return type

@@ -181,8 +181,11 @@ def test_homogeneous_effects_recovered_by_all_estimators() -> None:
     assert (t["conf_high"] < 0).all(), t  # and every estimator detects the effect
 
 
-def test_growing_effects_bias_twfe_as_bacon_predicts() -> None:
-    """Effects grow 2 points a month since adoption; cohorts far apart, few never treated."""
+def _growing_panel() -> pd.DataFrame:
+    """Effects grow 2 points a month since adoption; cohorts far apart, few never treated.
+
+    Adds ``e`` (event time, NaN if never treated), ``tau`` (true effect) and ``y`` (outcome).
+    """
     ev = {"image_generators": "2021-01-01", "chatgpt": "2022-12-01"}
     m = la.simulate_marketplace(seed=1, n_posts=200_000, effects="none", events=ev,
                                 end="2023-12-31", noise_sd=0.0, category_noise_sd=0.0,
@@ -190,9 +193,15 @@ def test_growing_effects_bias_twfe_as_bacon_predicts() -> None:
     p = _panel(m, ev)
     p = p[p["exposed"] | p["category"].isin(["Legal", "Customer Service"])].copy()
     first = p.loc[p["post"]].groupby("unit")["t"].min()
-    e = p["t"] - p["unit"].map(first)
-    p["tau"] = np.where(e.notna() & (e >= 0), -0.02 * (e.fillna(0) + 1), 0.0)
+    p["e"] = p["t"] - p["unit"].map(first)
+    p["tau"] = np.where(p["e"].notna() & (p["e"] >= 0), -0.02 * (p["e"].fillna(0) + 1), 0.0)
     p["y"] = p["log_n_posts"] + p["tau"]
+    return p
+
+
+def test_growing_effects_bias_twfe_as_bacon_predicts() -> None:
+    """Effects grow 2 points a month since adoption; cohorts far apart, few never treated."""
+    p = _growing_panel()
     r = _quiet(compare_estimators, p, yname="y", idname="unit", tname="period",
                event_date="event_date", true_effect="tau", sensitivity=False, sdid_se=None)
     truth = r.true_att
@@ -213,6 +222,31 @@ def test_growing_effects_bias_twfe_as_bacon_predicts() -> None:
     # the robust estimators are closer to the truth than TWFE
     for key in ("cs_simple_never_treated", "sun_abraham"):
         assert abs(_row(r, key)["estimate"] - truth) < abs(tw["estimate"] - truth)
+
+
+def test_binned_end_points_get_the_average_truth_of_their_bin() -> None:
+    """With window=, the TWFE event study's end bins pool event times: truth is the bin mean."""
+    p = _growing_panel()
+    lo, hi = -5, 3
+    r = _quiet(compare_estimators, p, yname="y", idname="unit", tname="period",
+               event_date="event_date", true_effect="tau", window=(lo, hi), sensitivity=False,
+               sdid_se=None)
+    ev = r.tidy_event_study()
+    es = ev[ev["estimator"] == "twfe_event_study"].set_index("event_time")["truth"]
+    cs = ev[ev["estimator"] == "cs_dynamic_never_treated"].set_index("event_time")["truth"]
+    assert es.index.min() == lo and es.index.max() == hi
+    treated = p[p["e"].notna()]
+    pooled = treated.loc[treated["e"] >= hi, "tau"]
+    assert pooled.nunique() > 1  # the upper bin really pools different effects
+    assert es[hi] == pytest.approx(pooled.mean(), abs=1e-12)
+    assert es[hi] != pytest.approx(-0.02 * (hi + 1), abs=1e-6)  # not the end point's own truth
+    assert es[lo] == 0.0  # every event time of the lower bin is before adoption
+    inner = [k for k in es.index if lo < k < hi]
+    np.testing.assert_allclose(es[inner], cs[inner], rtol=0, atol=1e-12)  # unbinned: theta(k)
+    np.testing.assert_allclose(es[[k for k in inner if k >= 0]],
+                               [-0.02 * (k + 1) for k in inner if k >= 0], rtol=0, atol=1e-12)
+    # Callaway-Sant'Anna rows are not binned: their truth at hi is the exact event time's
+    assert cs[hi] == pytest.approx(-0.02 * (hi + 1), abs=1e-12)
 
 
 # --------------------------------------------------------------------------------------------

@@ -182,8 +182,9 @@ class ComparisonResult(ResultMixin):
             intervals for every estimator), then ``event_time``, ``estimator``
             (``twfe_event_study``, ``cs_dynamic_never_treated``, ``cs_dynamic_not_yet_treated``,
             ``sun_abraham``), ``label`` and ``truth`` (the cohort-size weighted true effect at
-            that event time, 0 before adoption; NaN without ``true_effect``). Event time -1 is
-            the reference of every estimator and is not a row.
+            that event time, 0 before adoption; for the TWFE event study's binned end points the
+            average over the treated unit-periods the bin pools; NaN without ``true_effect``).
+            Event time -1 is the reference of every estimator and is not a row.
         """
         return self.event_table.copy()
 
@@ -447,7 +448,7 @@ def _prepare(
                 f"event_date needs datetime periods in {tname!r}; got dtype "
                 f"{data[tname].dtype}. Pass gname= with the first treated period instead."
             )
-        from laborai.exposure import _event_period_start
+        from laborai.exposure import event_period_start
 
         periods = pd.DatetimeIndex(grid)
         early = ev.notna() & (ev < periods[0])
@@ -458,7 +459,7 @@ def _prepare(
                 f"before the first period {periods[0].date()} (always treated), e.g. "
                 f"{idname}={ex}; no estimator here has a pre-period for them. Drop them first."
             )
-        start = _event_period_start(periods, pd.Series(ev, index=data.index))
+        start = event_period_start(periods, pd.Series(ev, index=data.index))
         gpos = np.where(start.isna(), 0,
                         np.searchsorted(periods, start.fillna(periods[0])) + 1).astype(np.int64)
     gser = pd.Series(gpos, index=data.index)
@@ -522,6 +523,23 @@ def _treated_counts(w: pd.DataFrame, event_times: np.ndarray, lo: int, hi: int) 
     tr = w["_cohort"].to_numpy() > 0
     e = np.clip(w["_period"].to_numpy()[tr] - w["_cohort"].to_numpy()[tr], lo, hi)
     return np.array([int((e == k).sum()) for k in event_times], dtype=float)
+
+
+def _binned_truth(w: pd.DataFrame, tau_col: str | None, lo: int, hi: int) -> dict[int, float]:
+    """True effect at each binned event time of an event study with end bins at lo and hi.
+
+    The mean over the treated cohorts' unit-periods whose event time, clipped to [lo, hi], equals
+    k of their effect (0 before treatment): inside the window this is theta(k); an end bin gets
+    the average over every event time it pools.
+    """
+    if tau_col is None:
+        return {}
+    g = w["_cohort"].to_numpy()
+    ever = g > 0
+    e = (w["_period"].to_numpy() - g)[ever]
+    eff = np.where(e >= 0, w[tau_col].to_numpy(dtype=float)[ever], 0.0)
+    by_k = pd.Series(eff).groupby(np.clip(e, lo, hi)).mean()
+    return {int(k): float(v) for k, v in by_k.items()}
 
 
 def _truths(w: pd.DataFrame, idname: str, tau_col: str | None
@@ -868,6 +886,12 @@ def compare_estimators(
     ev["label"] = ev["estimator"].map(_LABELS)
     ev["truth"] = [theta.get(int(k), 0.0 if k < 0 else math.nan) if theta else math.nan
                    for k in ev["event_time"]]
+    # the TWFE event study's end points pool every event time beyond them: their truth is the
+    # average effect over the bin, not the effect at the end point's own event time
+    binned = _binned_truth(w, true_effect, lo, hi)
+    is_es = (ev["estimator"] == "twfe_event_study").to_numpy()
+    ev.loc[is_es, "truth"] = [binned.get(int(k), math.nan) if binned else math.nan
+                              for k in ev.loc[is_es, "event_time"]]
 
     coh = w.loc[w["_cohort"] > 0].groupby("_cohort")[idname].nunique()
     cohorts_tab = pd.DataFrame({
