@@ -63,6 +63,15 @@ def fmt_p(p: float) -> str:
     return "< 0.001" if p < 0.0005 else f"= {p:.3f}"
 
 
+def words(n: int) -> str:
+    """A small count in words ('six'), larger ones in digits."""
+    names = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return names[n] if 0 <= n < len(names) else str(n)
+
+
+N_C = words(len(SIX))   # "six": the number of countries, in words
+
+
 def fmt_share(x: float) -> str:
     """A small percentage with enough decimals to be non-zero."""
     return f"{x:.3f}%" if abs(x) < 0.1 else f"{x:.2f}%"
@@ -101,7 +110,7 @@ out.table("real_panel_coverage", cov_show,
 n_partial = len(six.excluded)
 out.text(f"The US panel has {us.data['sector'].nunique()} sectors x "
          f"{us.data['month'].nunique()} months ({us.data['month'].min():%B %Y} to "
-         f"{us.data['month'].max():%B %Y}); the six-country panel has {len(six.data):,} "
+         f"{us.data['month'].max():%B %Y}); the {N_C}-country panel has {len(six.data):,} "
          f"sector-months in {six.data['unit'].nunique()} country-sectors covering "
          f"{six.data['sector'].nunique()} distinct sectors. {n_partial} sector-months were left "
          f"out because the file ends early in the month (listed in the panel's excluded table); "
@@ -112,7 +121,9 @@ out.text(f"The US panel has {us.data['sector'].nunique()} sectors x "
 # exposure scale: the gap between the average high- and low-tercile sector of the crosswalk
 def tercile_gap(measure: str) -> float:
     e = ds.sector_exposure(measure)  # type: ignore[arg-type]
-    lo, hi = np.quantile(e["exposure"], [1 / 3, 2 / 3])
+    # the panel's own tercile cuts (computed from the same crosswalk exposure table)
+    lo, hi = (us.tercile_cuts[measure] if measure in us.tercile_cuts
+              else np.quantile(e["exposure"].dropna(), [1 / 3, 2 / 3]))
     return float(e.loc[e["exposure"] > hi, "exposure"].mean()
                  - e.loc[e["exposure"] <= lo, "exposure"].mean())
 
@@ -157,7 +168,7 @@ with la.plot.house_style():
     fig.tight_layout(rect=(0, 0.03, 1, 1))
 out.figure(fig, "real_genai_share", data=g,
            caption="Share of Indeed job postings whose text mentions generative-AI terms, "
-                   "monthly mean of the daily share, six countries, January 2021 onwards "
+                   f"monthly mean of the daily share, {N_C} countries, January 2021 onwards "
                    "(months with fewer than 20 daily observations left out).",
            alt="Line chart of the monthly percentage of job postings mentioning generative AI "
                "in the United States, United Kingdom, Germany, France, Canada and Australia from "
@@ -192,6 +203,9 @@ def growth(terc: str, a: str, b: str) -> float:
 last = f"{d['month'].max():%Y-%m-%d}"
 g_hi_pre, g_lo_pre = growth("high", "2021-01-01", "2022-11-01"), growth("low", "2021-01-01", "2022-11-01")
 g_hi_post, g_lo_post = growth("high", "2022-11-01", last), growth("low", "2022-11-01", last)
+g_mid_pre, g_mid_post = growth("mid", "2021-01-01", "2022-11-01"), growth("mid", "2022-11-01", last)
+hi_grew_most = g_hi_pre > max(g_lo_pre, g_mid_pre)
+hi_fell_most = g_hi_post < min(g_lo_post, g_mid_post)
 labels_t = {"low": "Low exposure", "mid": "Middle", "high": "High exposure"}
 with la.plot.house_style():
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -218,23 +232,35 @@ out.figure(fig, "real_postings_by_tercile", data=tr,
                    "exposure tercile: geometric mean across the sectors of each tercile of the "
                    "monthly index, November 2022 = 100.",
            alt="Line chart of job postings from February 2020 for US sectors with high, middle "
-               "and low LLM exposure, indexed to November 2022; the high-exposure line rises "
-               "above the others in 2021-22, then falls below them after late 2022.",
+               "and low LLM exposure, indexed to November 2022; from January 2021 to November "
+               "2022 the high-exposure line "
+               + ("grows faster than the others" if hi_grew_most
+                  else "does not grow faster than both others")
+               + ", and after late 2022 it "
+               + ("falls below them." if hi_fell_most else "does not fall below both others."),
            source=SOURCE)
 peak = tr[(tr["tercile"] == "high") & (tr["month"] < "2022-11-01")]
 peak = peak.loc[peak["index_nov2022"].idxmax()]
 top_high = (d[d["tercile"] == "high"].drop_duplicates("sector")
             .sort_values("gpt4_beta", ascending=False)["sector"].head(5).tolist())
-out.text(f"The raw series already show the identification problem. Between January 2021 and "
-         f"November 2022, postings in the most exposed third of US sectors grew by "
+months_before = (2022 - peak["month"].year) * 12 + 11 - peak["month"].month
+declined_before = bool(peak["index_nov2022"] > 100 and months_before > 0)
+out.text(("The raw series already show the identification problem. " if declined_before and
+          hi_grew_most else "")
+         + f"Between January 2021 and November 2022, postings in the most exposed third of US sectors grew by "
          f"{g_hi_pre:+.0f}% against {g_lo_pre:+.0f}% in the least exposed third; from November "
          f"2022 to {d['month'].max():%B %Y} they changed by {g_hi_post:+.0f}% against "
-         f"{g_lo_post:+.0f}%. The high-exposure group peaked in {peak['month']:%B %Y} at "
-         f"{peak['index_nov2022']:.0f} (November 2022 = 100), so its decline began "
-         f"{(2022 - peak['month'].year) * 12 + 11 - peak['month'].month} months before "
-         f"ChatGPT. Its most exposed sectors ({', '.join(top_high)}) are white-collar "
-         f"occupations that boomed in 2021-22 and cooled with the 2022-23 technology slump and "
-         f"rising interest rates.")
+         f"{g_lo_post:+.0f}%. "
+         + (f"The high-exposure group peaked in {peak['month']:%B %Y} at "
+            f"{peak['index_nov2022']:.0f} (November 2022 = 100), so its decline began "
+            f"{months_before} months before ChatGPT. " if declined_before else
+            f"Before November 2022 the high-exposure group's highest level was "
+            f"{peak['index_nov2022']:.0f} (November 2022 = 100, in {peak['month']:%B %Y}), so it "
+            f"was not declining when ChatGPT arrived. ")
+         + f"Its most exposed sectors are {', '.join(top_high)}"
+         + (": white-collar occupations that boomed in 2021-22 and cooled with the 2022-23 "
+            "technology slump and rising interest rates." if hi_grew_most and declined_before
+            else "."))
 
 # %% [markdown]
 # ## Difference-in-differences: every specification
@@ -277,10 +303,14 @@ with la.plot.house_style():
     ax.set_yticks(y, spec["label"].tolist())
     ax.set_xlabel("Change in postings after ChatGPT, high vs low exposure sector, % (95% CI)")
     lo_, hi_ = spec["estimate_pct"].min(), spec["estimate_pct"].max()
-    all_neg = bool((spec["conf_high"] < 0).all())
-    headline(fig, ("All six specifications estimate" if all_neg else "The specifications estimate")
-             + f" {-hi_:.0f}% to {-lo_:.0f}% fewer postings in high- than in low-exposure sectors "
-             "after ChatGPT" + ("" if all_neg else " (not all significant)")
+    all_sig = bool(((spec["conf_high"] < 0) | (spec["conf_low"] > 0)).all())
+    rng = (f" {-hi_:.0f}% to {-lo_:.0f}% fewer postings in high- than in low-exposure sectors "
+           if hi_ < 0 else
+           f" changes of {lo_:+.0f}% to {hi_:+.0f}% in postings in high- relative to "
+           "low-exposure sectors ")
+    headline(fig, (f"All {words(len(spec))} specifications estimate" if all_sig
+                   else "The specifications estimate")
+             + rng + "after ChatGPT" + ("" if all_sig else " (not all significant)")
              + ("; pre-trends (below) mean this is not a clean causal effect"
                 if pt["p_value"] < 0.05 else ""))
     la.plot.add_source(fig, SOURCE)
@@ -291,10 +321,9 @@ out.figure(fig, "real_did_specifications", data=spec,
                    "percent for the gap between the average high- and low-tercile sector; 95% "
                    "CIs clustered by sector, wild cluster bootstrap p-values at right. The "
                    "pre-trend tests below show that these are not clean causal effects.",
-           alt="Dot-and-whisker chart of six estimates (US dose, US human-rated dose, US high vs "
-               "low tercile, US without tech sectors, US with sector pre-trends removed, six "
-               "countries stacked), each with a 95% confidence interval, on a percent scale with "
-               "a vertical line at zero.",
+           alt=f"Dot-and-whisker chart of {words(len(spec))} estimates "
+               f"({'; '.join(spec['label'])}), each with a 95% confidence interval, on a "
+               "percent scale with a vertical line at zero.",
            source=SOURCE)
 out.number("real_dose_us", float(main["estimate"]), text=f"{main['estimate']:.3f}")
 out.number("real_dose_us_conf_low", float(main["conf_low"]), text=f"{main['conf_low']:.3f}")
@@ -311,7 +340,7 @@ out.text(f"In the US, one unit of exposure (0 to 1) goes with {main['estimate']:
          f"exposure gives {sp.loc['dose_human', 'estimate_pct']:+.1f}%, the binary high- vs "
          f"low-tercile comparison {sp.loc['tercile', 'estimate_pct']:+.1f}% "
          f"({sp.loc['tercile', 'conf_low_pct']:+.1f}% to {sp.loc['tercile', 'conf_high_pct']:+.1f}%), "
-         f"and the six-country stack with country x month effects {stk['estimate']:+.3f} log points "
+         f"and the {N_C}-country stack with country x month effects {stk['estimate']:+.3f} log points "
          f"per unit ({stk['estimate_pct']:+.1f}%, 95% CI {stk['conf_low_pct']:+.1f}% to "
          f"{stk['conf_high_pct']:+.1f}%, wild bootstrap p {fmt_p(stk['wild_p_value'])}, "
          f"{int(stk['n_clusters'])} sector clusters).")
@@ -319,7 +348,8 @@ dt = sp.loc["drop_tech"]
 out.text(f"Robustness to the technology slump: without {' and '.join(tech)} the US estimate is "
          f"{dt['estimate_pct']:+.1f}% ({dt['conf_low_pct']:+.1f}% to {dt['conf_high_pct']:+.1f}%, "
          f"wild bootstrap p {fmt_p(dt['wild_p_value'])}), "
-         + ("so the association is not driven by those two sectors alone. "
+         + (f"so the association is not driven by "
+            f"{'that sector' if len(tech) == 1 else f'those {words(len(tech))} sectors'} alone. "
             if dt["conf_high"] < 0 else "so the association rests largely on those sectors. ")
          + f"Removing each sector's linear pre-ChatGPT trend moves it to "
          f"{sp.loc['sector_trends', 'estimate_pct']:+.1f}% "
@@ -343,6 +373,8 @@ for c in ("estimate", "conf_low", "conf_high", "point_conf_low", "point_conf_hig
 draw["mid_month"] = draw["first_month"] + pd.Timedelta(days=45)
 leads = et[et["event_time"] < 0]
 post_e = et[et["event_time"] >= 0]
+n_post = len(post_e)
+post_move = "fall" if post_e["estimate"].mean() < 0 else "rise"
 with la.plot.house_style():
     fig, ax = plt.subplots(figsize=(8, 4.2))
     dd = draw.dropna(subset=["conf_low"])
@@ -364,7 +396,7 @@ with la.plot.house_style():
     ax.legend(loc="lower left", fontsize=7.5)
     if pt["p_value"] < 0.05:
         ttl = (f"Exposed US sectors were already diverging before ChatGPT (pre-trend test p "
-               f"{fmt_p(pt['p_value'])}), so the post-ChatGPT fall is not cleanly identified")
+               f"{fmt_p(pt['p_value'])}), so the post-ChatGPT {post_move} is not cleanly identified")
     else:
         ttl = (f"No detectable divergence before ChatGPT (pre-trend p {fmt_p(pt['p_value'])}); "
                f"postings in exposed sectors moved by {pct(post_e['estimate'].mean() * k):+.0f}% "
@@ -389,6 +421,9 @@ imin = leads.loc[leads["estimate"].idxmin()]
 last_lead = leads.loc[leads["event_time"].idxmax()]
 trend_2022 = ("already shrinking before ChatGPT" if last_lead["estimate"] < imax["estimate"]
               and imax["event_time"] > imin["event_time"] else "not shrinking before ChatGPT")
+first_post = float(post_e["estimate"].iloc[0])   # relative to the reference quarter (0)
+after_first = ("kept falling" if first_post < 0 and trend_2022.startswith("already") else
+               "fell" if first_post < 0 else "rose")
 out.text(("The event study shows why the DiD estimates should not be read as the effect of "
           "ChatGPT. " if pt["p_value"] < 0.05 else "The event study supports the design. ")
          + f"The {int(pt['df1'])} pre-ChatGPT quarterly coefficients are jointly "
@@ -401,7 +436,8 @@ out.text(("The event study shows why the DiD estimates should not be read as the
          f"{imax['last_month']:%b %Y}, and it was {trend_2022} "
          f"({pct(last_lead['estimate'] * k):+.0f}% in {last_lead['first_month']:%b}-"
          f"{last_lead['last_month']:%b %Y}). After ChatGPT "
-         f"it {'kept falling' if post_e['estimate'].iloc[0] < 0 else 'moved'}, to {pct(post_e['estimate'].iloc[0] * k):+.0f}% in the first quarter "
+         f"it {after_first}, to {pct(post_e['estimate'].iloc[0] * k):+.0f}% in the first "
+         f"quarter "
          f"and {pct(post_e['estimate'].iloc[-1] * k):+.0f}% in "
          f"{post_e['first_month'].iloc[-1]:%b}-{post_e['last_month'].iloc[-1]:%b %Y} (sup-t "
          f"critical value {es.event_study.crit_sup_t:.2f}).")
@@ -426,7 +462,19 @@ sd0 = hon[(hon["method"] == "smoothness") & (hon["m"] == 0)].iloc[0]
 sd_contains_zero = bool(sd0["conf_low"] <= 0 <= sd0["conf_high"])
 # largest break between consecutive pre-period coefficients (reference quarter = 0), in %
 pre_b = np.append(es.event_study.coef[es.event_study.event_times < -1], 0.0)
-max_break = float(np.max(np.abs(np.diff(pre_b)))) * k
+pre_t = np.append(es.event_study.event_times[es.event_study.event_times < -1], -1)
+i_break = int(np.argmax(np.abs(np.diff(pre_b))))
+max_break = float(np.abs(np.diff(pre_b))[i_break]) * k
+per_ix = es.periods.set_index("event_time")
+
+
+def quarter_name(t: int) -> str:
+    """'Mar-May 2020': the calendar months of an event quarter."""
+    return f"{per_ix.loc[t, 'first_month']:%b}-{per_ix.loc[t, 'last_month']:%b %Y}"
+
+
+break_where = f"between {quarter_name(pre_t[i_break])} and {quarter_name(pre_t[i_break + 1])}"
+h_move = "fall" if orig["estimate"] < 0 else "rise"
 with la.plot.house_style():
     fig, axes = plt.subplots(1, 2, figsize=(9, 4), sharey=True)
     for ax, meth, xlab in ((axes[0], "relative_magnitude",
@@ -448,19 +496,20 @@ with la.plot.house_style():
     axes[0].set_ylabel("Average post-ChatGPT effect,\nhigh vs low sector, %")
     axes[0].legend(loc="upper left", fontsize=7.5)
     if np.isnan(bd_rm):
-        sup = "Once pre-trends are allowed for, the post-ChatGPT fall is not distinguishable from zero"
+        sup = (f"Once pre-trends are allowed for, the post-ChatGPT {h_move} is not "
+               "distinguishable from zero")
     else:
-        sup = (f"The post-ChatGPT fall survives post-period trend breaks up to {bd_rm:.2f}x the "
+        sup = (f"The post-ChatGPT {h_move} survives post-period trend breaks up to {bd_rm:.2f}x the "
                "largest pre-period one, but not a linear continuation of the pre-ChatGPT trend"
                if sd_contains_zero else
-               f"The post-ChatGPT fall survives post-period trend breaks up to {bd_rm:.2f}x the "
+               f"The post-ChatGPT {h_move} survives post-period trend breaks up to {bd_rm:.2f}x the "
                "largest pre-period one")
     headline(fig, sup, width=100)
     la.plot.add_source(fig, SOURCE)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
 out.figure(fig, "real_honestdid_us", data=hon,
-           caption="HonestDiD sensitivity (Rambachan & Roth 2023) of the average of the seven "
-                   "post-ChatGPT quarterly coefficients, US: robust 95% confidence intervals "
+           caption="HonestDiD sensitivity (Rambachan & Roth 2023) of the average of the "
+                   f"{words(n_post)} post-ChatGPT quarterly coefficients, US: robust 95% confidence intervals "
                    "under relative-magnitude (conditional / least-favourable hybrid) and "
                    "smoothness (FLCI) restrictions, in % for the gap between the average high- "
                    "and low-tercile sector; the original interval at left in orange.",
@@ -473,10 +522,11 @@ out.number("real_honest_breakdown_rm", bd_rm,
 rm_txt = ("the robust interval already contains zero at Mbar = 0" if np.isnan(bd_rm) else
           f"the robust interval excludes zero only while the post-period trend breaks stay below "
           f"{bd_rm:.2f} times the largest break between consecutive pre-period quarters (that "
-          f"break was {max_break * 100:.0f} log points, the COVID trough and recovery)")
+          f"break was {max_break * 100:.0f} log points, {break_where})")
 sd_txt = ("Under smoothness, extrapolating the pre-period differential trend linearly (M = 0) "
           f"gives {sd0['conf_low_pct']:+.1f}% to {sd0['conf_high_pct']:+.1f}%"
-          + (", which contains zero: the whole post-ChatGPT decline is consistent with a linear "
+          + (f", which contains zero: the whole post-ChatGPT "
+             f"{'decline' if h_move == 'fall' else 'increase'} is consistent with a linear "
              "continuation of the pre-ChatGPT differential trend (though the pre-period path is "
              "itself far from linear, so no single restriction is compelling here)."
              if sd_contains_zero else ", which excludes zero."))
@@ -489,18 +539,25 @@ out.text("Caveats. (1) Indeed's series are indexes of the number of postings (10
          "are Indeed's groupings of job titles; sector exposure is the unweighted mean over the "
          "O*NET occupations mapped to the sector by laborai's crosswalk, so it is measured with "
          "error and all postings in a sector share one dose. (3) Exposure is rated at the "
-         "occupation level from US O*NET task lists and applied to all six countries. "
+         f"occupation level from US O*NET task lists and applied to all {N_C} countries. "
          "(4) ChatGPT arrived during the end of the 2021-22 hiring boom and the 2022-23 "
          "technology slump (rate rises, layoffs), which hit the same white-collar sectors"
          + ("; the significant pre-trends mean the DiD estimates mix these shocks with any "
             "effect of generative AI." if pt["p_value"] < 0.05 else "."))
-out.summary(f"Real data (Indeed, {len(SIX)} countries): after ChatGPT, job postings fell more in "
-            f"occupations more exposed to LLMs: {main['estimate_pct']:+.0f}% for the average "
+out.summary(f"Real data (Indeed, {len(SIX)} countries): after ChatGPT, job postings "
+            + ("fell more" if main["estimate"] < 0 else "did not fall more")
+            + f" in occupations more exposed to LLMs: {main['estimate_pct']:+.0f}% for the average "
             f"high- vs low-exposure US sector (95% CI {main['conf_low_pct']:+.0f}% to "
             f"{main['conf_high_pct']:+.0f}%, wild bootstrap p {fmt_p(main['wild_p_value'])}; "
-            f"six-country stack {stk['estimate_pct']:+.0f}%). But exposed sectors were already "
-            f"diverging before ChatGPT (pre-trend p {fmt_p(pt['p_value'])})"
-            + (", and extrapolating that trend leaves no effect distinguishable from zero"
-               if sd_contains_zero else "")
-            + ", so this is not a clean causal effect of generative AI.")
+            f"{N_C}-country stack {stk['estimate_pct']:+.0f}%). "
+            + ((f"But exposed sectors were already diverging before ChatGPT (pre-trend p "
+                f"{fmt_p(pt['p_value'])})"
+                + (", and extrapolating that trend leaves no effect distinguishable from zero"
+                   if sd_contains_zero else "")
+                + ", so this is not a clean causal effect of generative AI.")
+               if pt["p_value"] < 0.05 else
+               (f"Exposed sectors were not detectably diverging before ChatGPT (pre-trend p "
+                f"{fmt_p(pt['p_value'])})"
+                + ("; but extrapolating the pre-ChatGPT differential trend leaves no effect "
+                   "distinguishable from zero." if sd_contains_zero else "."))))
 out.close()

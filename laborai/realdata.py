@@ -433,7 +433,7 @@ def tech_sectors(threshold: float = 0.5, soc_prefix: str = "15-12") -> tuple[str
     Raises
     ------
     OptionError
-        ``threshold`` outside (0, 1].
+        ``threshold`` outside [0, 1).
 
     Notes
     -----
@@ -1034,8 +1034,18 @@ _SPEC_LABELS = {
     "tercile": "High vs low tercile x post, {c}",
     "drop_tech": "Dose x post, {c}, without tech sectors",
     "sector_trends": "Dose x post, {c}, sector pre-trends removed",
-    "stacked": "Dose x post, six countries stacked",
+    "stacked": "Dose x post, {c} stacked",
 }
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def _countries_phrase(countries: Sequence[str]) -> str:
+    """``"six countries"``, ``"two countries"`` or ``"US only"``: the countries of a panel."""
+    n = len(countries)
+    if n == 1:
+        return f"{countries[0]} only"
+    word = _NUMBER_WORDS[n] if n < len(_NUMBER_WORDS) else str(n)
+    return f"{word} countries"
 
 
 def specification_table(
@@ -1068,7 +1078,9 @@ def specification_table(
         ratings), ``tercile`` (high vs low), ``drop_tech`` (without :func:`tech_sectors`),
         ``sector_trends`` (sector-specific linear pre-trends removed), ``stacked``. Columns
         ``spec``, ``label`` and those of :meth:`ExposureDiDResult.tidy`, plus
-        ``excluded_sectors`` (semicolon-joined names).
+        ``excluded_sectors`` (semicolon-joined names). Labels name the country of ``panel``;
+        the stacked row's label counts the countries of ``stacked`` (e.g. ``"Dose x post, six
+        countries stacked"``).
     """
     country = panel.countries[0] if len(panel.countries) == 1 else "+".join(panel.countries)
     tech = [s for s in tech_sectors() if s in set(panel.data["sector"])]
@@ -1085,7 +1097,8 @@ def specification_table(
     for spec, p, kw in runs:
         r = exposure_did(p, n_boot=n_boot, alpha=alpha, seed=seed, **kw)
         row = r.tidy()
-        row.insert(0, "label", _SPEC_LABELS[spec].format(c=country))
+        c = _countries_phrase(p.countries) if spec == "stacked" else country
+        row.insert(0, "label", _SPEC_LABELS[spec].format(c=c))
         row.insert(0, "spec", spec)
         row["excluded_sectors"] = "; ".join(r.excluded_sectors["sector"])
         rows.append(row)

@@ -236,6 +236,58 @@ def test_event_study_monthly_and_honest(us: rd.SectorPanel) -> None:
         rd.exposure_event_study(rd.sector_month_panel(["US", "CA"], measures=["gpt4_beta"]))
 
 
+def test_honest_first_target_is_the_first_post_period_coefficient(us: rd.SectorPanel) -> None:
+    es = rd.exposure_event_study(us, n_draws=5_000)
+    r = es.event_study
+    h = rd.honest_sensitivity(es, method="smoothness", grid=[0.0], target="first")
+    n_post = int((r.event_times >= 0).sum())
+    assert h.l_vec == pytest.approx((1.0,) + (0.0,) * (n_post - 1))
+    t = es.tidy().set_index("event_time")
+    orig = h.tidy().iloc[0]
+    assert orig["method"] == "original"
+    assert orig["estimate"] == pytest.approx(t.loc[0, "estimate"], abs=1e-12)
+    assert orig["std_error"] == pytest.approx(t.loc[0, "std_error"], abs=1e-12)
+    # the original interval is the normal-approximation CI of that coefficient; the event
+    # study's pointwise CI uses t with G - 1 df, so it is the same interval, slightly wider
+    z = 1.959963984540054
+    assert (orig["conf_low"], orig["conf_high"]) == pytest.approx(
+        (t.loc[0, "estimate"] - z * t.loc[0, "std_error"],
+         t.loc[0, "estimate"] + z * t.loc[0, "std_error"]), abs=1e-12)
+    assert t.loc[0, "point_conf_low"] < orig["conf_low"] < orig["conf_high"] \
+        < t.loc[0, "point_conf_high"]
+    with pytest.raises(OptionError, match="target must be one of"):
+        rd.honest_sensitivity(es, target="last")  # type: ignore[arg-type]
+
+
+def test_specification_table_rows_labels_and_exclusions(us: rd.SectorPanel) -> None:
+    two = rd.sector_month_panel(["US", "CA"], measures=["gpt4_beta"])
+    tab = rd.specification_table(us, two, n_boot=99)
+    assert tab["spec"].tolist() == ["dose", "dose_human", "tercile", "drop_tech",
+                                    "sector_trends", "stacked"]
+    assert tab["label"].tolist() == [
+        "Dose x post, US", "Human-rated dose x post, US", "High vs low tercile x post, US",
+        "Dose x post, US, without tech sectors", "Dose x post, US, sector pre-trends removed",
+        "Dose x post, two countries stacked"]
+    ex = dict(zip(tab["spec"], tab["excluded_sectors"], strict=True))
+    assert set(ex.pop("drop_tech").split("; ")) == set(rd.tech_sectors())
+    mid = set(us.data.loc[us.data["tercile"] == "mid", "sector"])
+    assert len(mid) >= 10 and set(ex.pop("tercile").split("; ")) == mid  # high vs low only
+    assert set(ex.values()) == {""}
+    # each row is the corresponding exposure_did run
+    direct = {
+        "dose": rd.exposure_did(us, wild=False),
+        "dose_human": rd.exposure_did(us, dose="human_beta", wild=False),
+        "drop_tech": rd.exposure_did(us, exclude_sectors=rd.tech_sectors(), wild=False),
+        "stacked": rd.exposure_did(two, wild=False),
+    }
+    est = tab.set_index("spec")["estimate"]
+    for spec, res in direct.items():
+        assert est[spec] == pytest.approx(res.estimate, abs=1e-10), spec
+    assert tab["wild_p_value"].between(0, 1).all()
+    # without a stacked panel the stacked row is skipped
+    assert "stacked" not in set(rd.specification_table(us, n_boot=99)["spec"])
+
+
 # ------------------------------------------------------------------------------ robustness
 
 
