@@ -57,9 +57,12 @@ for tech in ("ai", "cloud", "rpa"):
     else:
         method[tech] = "keyword query"
         flagged = classify.flag_posts(flagged, tech)
-out.text("Posts are flagged as AI-, cloud- or RPA-related by a keyword query followed by a "
-         "random-forest classifier of title and skills (query, then classify): "
+how = ("a keyword query followed by a random-forest classifier of title and skills (query, "
+       "then classify)" if mk.simulated else
+       "the keyword query alone (no labelled sample exists to train the classifier)")
+out.text(f"Posts are flagged as AI-, cloud- or RPA-related by {how}: "
          + "; ".join(f"{t.upper()} {m}" for t, m in method.items()) + ".", section="methods")
+n_cat = len(la.taxonomy.category_names())
 
 # %% [markdown]
 # ## AI share by category, before and after generative AI
@@ -74,6 +77,9 @@ sh["category"] = pd.Categorical(sh["category"], cats, ordered=True)
 sh = sh.sort_values(["category", "period"]).reset_index(drop=True)
 wide = sh.pivot(index="category", columns="period", values="share").reindex(cats)
 growth_all = wide.loc[indicators.ALL_CATEGORIES, y1] / wide.loc[indicators.ALL_CATEGORIES, y0]
+growth_text = (f"grew {growth_all:.1f}-fold" if growth_all >= 1.05 else
+               f"fell to {growth_all:.0%} of its level" if growth_all <= 0.95 else
+               "stayed about the same")
 with la.plot.house_style():
     fig, ax = plt.subplots(figsize=(8.5, 5))
     y = np.arange(len(cats))
@@ -83,7 +89,7 @@ with la.plot.house_style():
     ax.invert_yaxis()
     ax.set_xlabel("AI-related job posts, % of the category's posts")
     ax.legend(loc="lower right")
-    fig.suptitle(f"The share of AI-related posts grew {growth_all:.1f}-fold from {y0} to {y1}",
+    fig.suptitle(f"The share of AI-related posts {growth_text} from {y0} to {y1}",
                  x=0.01, ha="left", fontweight="bold")
     la.plot.add_source(fig, mk.source)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
@@ -91,9 +97,9 @@ out.figure(fig, "ai_share_by_category", data=sh,
            caption=f"Share of job posts flagged as AI-related, by category, {y0} and {y1}. Cells "
                    "with fewer than 10 posts or flagged posts are suppressed.",
            alt=f"Horizontal bar chart of the percentage of AI-related job posts in each of the "
-               f"12 categories and overall, comparing {y0} with {y1}.",
+               f"{n_cat} categories and overall, comparing {y0} with {y1}.",
            source=mk.source)
-out.number("ai_share_growth", float(growth_all), text=f"{growth_all:.1f}-fold")
+out.number("ai_share_growth", float(growth_all), text=growth_text)
 
 # %%
 dist = indicators.distribution(flagged, "flag_ai")
@@ -128,12 +134,13 @@ out.figure(fig, "ai_distribution_across_categories", data=dist,
 
 # %%
 techs = {"ai": "AI", "cloud": "Cloud", "rpa": "RPA"}
+top_k = int(conc["top_k"].iloc[0])
 with la.plot.house_style():
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     x = np.arange(len(techs))
     for k, per in enumerate(periods):
         c = conc[conc["period"] == per].set_index("technology").reindex(list(techs))
-        for ax, col, lab in ((axes[0], "top_k_share", "Top-2 categories' share, %"),
+        for ax, col, lab in ((axes[0], "top_k_share", f"Top-{top_k} categories' share, %"),
                              (axes[1], "herfindahl", "Herfindahl index (0–1)")):
             scale = 100 if col == "top_k_share" else 1
             ax.bar(x + (k - 0.5) * 0.38, scale * c[col], width=0.38, label=per,
@@ -148,10 +155,11 @@ with la.plot.house_style():
     la.plot.add_source(fig, mk.source)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
 out.figure(fig, "technology_concentration", data=conc,
-           caption="How concentrated AI, cloud and RPA job posts are across the 12 categories: "
-                   "share of the two largest categories and the Herfindahl index, by period.",
-           alt="Two grouped bar charts comparing AI, cloud and RPA: the share of posts in the top "
-               "two categories and the Herfindahl concentration index, before and after "
+           caption=f"How concentrated AI, cloud and RPA job posts are across the {n_cat} "
+                   f"categories: share of the {top_k} largest categories and the Herfindahl "
+                   "index, by period.",
+           alt=f"Two grouped bar charts comparing AI, cloud and RPA: the share of posts in the top "
+               f"{top_k} categories and the Herfindahl concentration index, before and after "
                "generative AI.",
            source=mk.source)
 
@@ -208,7 +216,7 @@ out.figure(fig, "genai_skill_families", data=sk[sk["family_label"].isin(top)],
 tech = indicators.category_group_share(flagged, ["Data Science & Analytics",
                                                  "Web, Mobile & Software Dev"], "flag_ai")
 tech_s = tech.set_index("period")["share"]
-out.summary(f"AI work: the share of job posts that are AI-related grew {growth_all:.1f}-fold "
+out.summary(f"AI work: the share of job posts that are AI-related {growth_text} "
             f"from {y0} to {y1}; the software and data-science categories' share of AI work went from "
             f"{tech_s.iloc[0]:.0%} ({periods[0]}) to {tech_s.iloc[-1]:.0%} ({periods[-1]}), and "
             f"{hv_all:.0%} of AI posts in {periods[-1]} were high-value.")

@@ -148,10 +148,11 @@ with la.plot.house_style():
                               label="True effect (simulation)"))
     fig.legend(handles=handles, loc="lower right", ncol=3, fontsize=8, frameon=False)
     lowp = tidy[(tidy["outcome"] == "log_n_posts") & (tidy["value_tier"] == "low")]
-    worst = lowp.loc[lowp["estimate"].idxmin()]
+    worst = lowp.loc[lowp["estimate"].abs().idxmax()]
     hip = tidy[(tidy["outcome"] == "log_n_posts") & (tidy["value_tier"] == "high")]
     better = hip["estimate"].mean() > lowp["estimate"].mean()
-    fig.suptitle(f"Low-value posts changed most in {worst['category']} "
+    moved = "fell" if worst["estimate"] < 0 else "rose"
+    fig.suptitle(f"Low-value posts {moved} most in {worst['category']} "
                  f"({pct(worst['estimate']):+.0f}%); "
                  + ("high-value work held up better" if better else "high-value work fared no "
                     "better"), x=0.01, ha="left", fontweight="bold")

@@ -2,7 +2,7 @@
 
 Recovery (CONVENTIONS test kind 2): on 24 small simulated marketplaces (40,000 expected posts
 each, seeds 300-323, default effects and event dates) the effects by category x value tier
-are estimated exactly as the report does (``laborai.report.build_report``: ``estimate_effects``
+are estimated exactly as the report does (``analyses/marketplace_effects.py``: ``estimate_effects``
 on the category x tier x month panel, log job posts and log earnings per contract weighted by
 contracts, heteroskedasticity-robust standard errors). That gives 24 x 10 treated groups x 2
 outcomes = 480 95% intervals, each compared with the simulator's ``truth``.
@@ -84,7 +84,7 @@ def _recover(panels: list[tuple[pd.DataFrame, pd.DataFrame]], **inference: objec
 
 @pytest.fixture(scope="module")
 def recovered(panels: list[tuple[pd.DataFrame, pd.DataFrame]]) -> pd.DataFrame:
-    # the report's specification (laborai/report.py build_report)
+    # the report's specification (analyses/marketplace_effects.py)
     return _recover(panels, cluster=None, vcov="hetero")
 
 

@@ -199,3 +199,13 @@ def test_project_analyses_are_valid_notebooks_with_parameters() -> None:
         src = p.read_text()
         assert "AnalysisOutputs(" in src and "out.close()" in src, p
         compile(src, str(p), "exec")   # each notebook is a valid script too
+
+
+def test_table_cells_show_missing_values_as_dashes(tmp_path: Path) -> None:
+    out = AnalysisOutputs("t", title="T", section="methods", figures_dir=tmp_path,
+                          results_dir=tmp_path)
+    d = pd.DataFrame({"a": pd.array([1, None], dtype="Int64"), "b": [0.5, float("nan")],
+                      "c": [True, False], "d": ["x", None]})
+    out.table("cells", d, caption="c", float_format="{:.2f}")
+    rows = out.record()["blocks"][0]["rows"]
+    assert rows == [["1", "0.50", "yes", "x"], ["–", "–", "no", "–"]]

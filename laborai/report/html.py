@@ -13,6 +13,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+from laborai.plot import MIN_CELL
 from laborai.report.outputs import SECTIONS
 
 __all__ = ["render_report"]
@@ -33,11 +34,20 @@ text-align:right}th:first-child,td:first-child{text-align:left}
 .summary li{margin:.35em 0}nav ol{columns:2}.note{font-size:.85em;color:#555}
 """
 
+def _methods() -> list[str]:
+    """The static methods text, with counts taken from the taxonomy and the house rules."""
+    from laborai import taxonomy
+
+    n_cat = len(taxonomy.category_names())
+    n_sub = len(taxonomy.subcategories())
+    return [p.format(n_cat=n_cat, n_sub=n_sub, min_cell=MIN_CELL) for p in _METHODS]
+
+
 _METHODS = [
     "<p><strong>What is simulated.</strong> The platform microdata behind the published studies "
     "of online freelance marketplaces are private. The marketplace sections therefore use "
-    "laborai's embedded <em>simulated marketplace</em>: job posts and contracts for 12 work "
-    "categories and 138 subcategories, whose AI-related shares, high-value shares and growth "
+    "laborai's embedded <em>simulated marketplace</em>: job posts and contracts for {n_cat} "
+    "work categories and {n_sub} subcategories, whose AI-related shares, high-value shares and growth "
     "are calibrated to published descriptive figures (the calibration table above compares "
     "them), and whose causal effects of generative AI are set by the simulation. Every "
     "simulated figure says so in its source line and carries a <span class=\"badge\">simulated"
@@ -54,9 +64,9 @@ _METHODS = [
     "group-time effects, Sun and Abraham (2021) interaction-weighted event studies, synthetic "
     "difference-in-differences (Arkhangelsky et al. 2021), the Goodman-Bacon (2021) "
     "decomposition and Rambachan and Roth (2023) sensitivity to violations of parallel trends. "
-    "With 12 categories, inference uses the wild cluster bootstrap and randomization inference "
+    "With only {n_cat} categories, inference uses the wild cluster bootstrap and randomization inference "
     "where conventional cluster-robust standard errors are unreliable.</p>",
-    "<p><strong>Caveats.</strong> Cells with fewer than 10 underlying observations are "
+    "<p><strong>Caveats.</strong> Cells with fewer than {min_cell} underlying observations are "
     "suppressed in every figure and table. Simulated results depend on the simulation's design. "
     "Indeed's indices measure postings, not hires or earnings, and sector exposure averages "
     "occupation-level scores without employment weights. The 2022&ndash;23 slowdown in "
@@ -92,7 +102,7 @@ def _block(b: dict[str, Any], fig_dir: Path, counter: dict[str, int]) -> str:
     if b["kind"] == "figure":
         counter["figure"] += 1
         n = counter["figure"]
-        sup = (f" {b['n_suppressed']} cell(s) with fewer than 10 observations suppressed."
+        sup = (f" {b['n_suppressed']} cell(s) with fewer than {MIN_CELL} observations suppressed."
                if b.get("n_suppressed") else "")
         return (f'<figure id="fig-{_e(b["name"])}">\n<img src="{_img(fig_dir / (b["name"] + ".svg"))}"'
                 f' alt="{_e(b["alt"])}">\n<figcaption><strong>Figure {n}.</strong> '
@@ -150,7 +160,7 @@ def render_report(records: list[dict[str, Any]], fig_dir: Path, path: Path, *,
     for key, heading in SECTIONS.items():
         parts.append(f'<section id="{key}">\n<h2>{_e(heading)}</h2>\n')
         if key == "methods":
-            parts += [p + "\n" for p in _METHODS]
+            parts += [p + "\n" for p in _methods()]
         for r in records:
             blocks = [b for b in r["blocks"] if b["section"] == key]
             if not blocks:

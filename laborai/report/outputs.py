@@ -203,10 +203,11 @@ class AnalysisOutputs:
         def cell(v: Any) -> str:
             if isinstance(v, (bool, np.bool_)):
                 return "yes" if v else "no"
-            if isinstance(v, (float, np.floating)):
-                return "–" if not math.isfinite(float(v)) else float_format.format(float(v))
-            if v is None or (isinstance(v, float) and math.isnan(v)):
+            if v is None or v is pd.NA or v is pd.NaT or (
+                    isinstance(v, (float, np.floating)) and not math.isfinite(float(v))):
                 return "–"
+            if isinstance(v, (float, np.floating)):
+                return float_format.format(float(v))
             return str(v)
 
         rows = [[cell(v) for v in r] for r in data.itertuples(index=False)]
