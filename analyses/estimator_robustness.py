@@ -45,6 +45,13 @@ out = AnalysisOutputs("estimator_robustness",
                       section="causal", figures_dir=figures_dir, results_dir=results_dir)
 mk = load_marketplace(seed=seed, n_posts=n_posts, data_dir=data_dir)
 
+#: Bacon weight on already-treated ("forbidden") controls below which we call it small.
+FORBIDDEN_SMALL = 0.10
+#: |TWFE estimand - true effect| below this share of TWFE's standard error counts as no bias.
+BIAS_SMALL_SE = 0.25
+#: A HonestDiD breakdown value below 1 means a post-event trend change smaller than the largest
+#: pre-event change would overturn the result (Rambachan & Roth 2023's benchmark M̄ = 1).
+BREAKDOWN_BENCHMARK = 1.0
 #: Extra effect per month since adoption in the "growing effects" scenario (log points).
 RAMP = -0.01
 OUTCOMES = {"log_n_posts": "job posts", "log_earnings_per_contract": "earnings per contract"}
@@ -58,6 +65,12 @@ BACON_COLOUR = {"Treated vs Untreated": "#0072B2", "Earlier vs Later Treated": "
 def pct(x):  # type: ignore[no-untyped-def]
     """Log points to percent."""
     return 100 * (np.exp(x) - 1)
+
+
+def count_word(n: int) -> str:
+    """Small counts as words ("four"), larger ones as digits."""
+    words = "zero one two three four five six seven eight nine ten".split()
+    return words[n] if 0 <= n < len(words) else str(n)
 
 
 def colour(key: str) -> str:
@@ -114,6 +127,11 @@ cs_row = tab[tab["estimator"] == "cs_simple_never_treated"].iloc[0]
 sa_row = tab[tab["estimator"] == "sun_abraham"].iloc[0]
 truth = posts.true_att
 simulated_truth = np.isfinite(truth)
+# do Callaway-Sant'Anna and Sun-Abraham lie inside TWFE's 95% interval (and every robust row)?
+inside = all(twfe_row["conf_low"] <= r["estimate"] <= twfe_row["conf_high"]
+             for r in (cs_row, sa_row))
+all_inside = bool(robust["estimate"].between(twfe_row["conf_low"], twfe_row["conf_high"]).all())
+n_cs = int(tab["estimator"].str.startswith("cs_").sum())
 n_posts_treated = int(panels["log_n_posts"].loc[panels["log_n_posts"]["treated_post"] == 1,
                                                   "n_posts"].sum())
 
@@ -166,9 +184,12 @@ with la.plot.house_style():
         fig.legend(handles=[Line2D([], [], color="black", ls="--", lw=1.0,
                                    label="True effect (simulation)")],
                    loc="lower right", frameon=False, fontsize=8)
-        fig.suptitle(f"All {len(tab)} estimators agree within {spread:.0f} percentage points on "
-                     f"low-value job posts; {int(covers.sum())} of {len(tab)} 95% "
-                     "intervals contain the true effect", x=0.01, ha="left", fontweight="bold")
+        fig.suptitle((f"All {len(tab)} estimators agree within {spread:.0f} percentage points on "
+                      "low-value job posts; " if all_inside else
+                      f"The {len(tab)} estimators of the low-value job-post effect span "
+                      f"{spread:.0f} percentage points, some outside TWFE's 95% interval; ")
+                     + f"{int(covers.sum())} of {len(tab)} 95% intervals contain the true effect",
+                     x=0.01, ha="left", fontweight="bold")
     else:
         fig.suptitle(f"The {len(tab)} estimators of the low-value job-post effect span "
                      f"{spread:.0f} percentage points", x=0.01, ha="left", fontweight="bold")
@@ -182,8 +203,9 @@ out.figure(fig, "estimates_by_estimator", data=drawn_df,
                    + (" The dashed line is the simulation's true average effect on the treated "
                       "category-months; the right panel adds effects that grow each month after "
                       "adoption to the same data." if simulated_truth else ""),
-           alt="Dot-and-whisker charts, one row per estimator (TWFE, TWFE event study, four "
-               "Callaway-Sant'Anna variants, Sun-Abraham, synthetic DiD), showing the estimated "
+           alt="Dot-and-whisker charts, one row per estimator (TWFE, TWFE event study, "
+               f"{count_word(n_cs)} Callaway-Sant'Anna variant{'' if n_cs == 1 else 's'}, "
+               "Sun-Abraham, synthetic DiD), showing the estimated "
                "percentage effect with its 95% confidence interval"
                + (" and a dashed vertical line at the true effect" if simulated_truth else "")
                + ", for low-value job posts, earnings per contract"
@@ -209,11 +231,18 @@ text = (f"TWFE estimates the low-value job-post effect at {pct(twfe_row['estimat
         f"Callaway–Sant'Anna is {abs(gap):.1f} percentage points {'below' if gap > 0 else 'above'} "
         "TWFE.")
 if simulated_truth:
+    twfe_bias = float(posts.true_twfe_estimand - truth)  # log points
+    bias_se = abs(twfe_bias) / float(twfe_row["std_error"])
     text += (f" The true effect is {pct(truth):+.1f}%; {int(covers.sum())} of the {len(tab)} "
              "95% intervals contain it. The TWFE regression's own target — its weights applied "
-             f"to the true effects — is {pct(posts.true_twfe_estimand):+.1f}%, so here TWFE and "
-             "the robust estimators aim at almost the same number: their differences are "
-             "sampling noise, not bias.")
+             f"to the true effects — is {pct(posts.true_twfe_estimand):+.1f}%, "
+             + ("so here TWFE and the robust estimators aim at almost the same number: their "
+                "differences are sampling noise, not bias."
+                if bias_se < BIAS_SMALL_SE else
+                f"{abs(twfe_bias) * 100:.1f} log points "
+                f"{'above' if twfe_bias > 0 else 'below'} the true effect ({bias_se:.2f} of "
+                "TWFE's standard errors): part of the gap between TWFE and the robust "
+                "estimators is bias in TWFE's target, not sampling noise."))
 out.text(text)
 earn = results["log_earnings_per_contract"].tidy()
 earn_sig = int((earn["conf_high"] < 0).sum() + (earn["conf_low"] > 0).sum())
@@ -226,7 +255,7 @@ out.text(f"For earnings per contract in the low-value tier the estimates range f
             "this size is below what any of the estimators can detect." if earn_sig == 0 else "."))
 
 # %% [markdown]
-# ## Why TWFE agrees here: the Bacon decomposition
+# ## Which comparisons TWFE makes: the Bacon decomposition
 
 # %%
 bacon_frames = []
@@ -277,27 +306,36 @@ out.figure(fig, "bacon_decomposition", data=bacon_df,
                "the two-way fixed-effects estimate, coloured by comparison type, with horizontal "
                "lines at the TWFE estimate"
                + (" and at the true effect" if simulated_truth else "")
-               + "; the treated-versus-never-treated comparisons carry almost all of the weight.",
+               + f"; the treated-versus-never-treated comparisons carry {clean_w:.0%} of the "
+               "weight.",
            source=mk.source)
 out.number("bacon_clean_weight", clean_w, text=f"{clean_w:.1%}")
 out.number("bacon_forbidden_weight", forbidden_w, text=f"{forbidden_w:.1%}")
 neg = int((posts.twfe_weights["weight"] < 0).sum())
-text = (f"Why do TWFE and the robust estimators agree? The Goodman-Bacon decomposition writes the "
-        f"TWFE estimate as a weighted average of 2x2 comparisons. Comparisons of an exposed "
-        f"cohort with the {n_never} never-exposed categories carry {clean_w:.1%} of the weight; "
-        f"the 'forbidden' comparisons, in which categories already treated (from "
-        f"{pd.Timestamp(cohorts['cohort'].iloc[0]):%B %Y}) serve as controls for categories "
-        f"treated later, carry only {forbidden_w:.1%}. None of the "
-        f"{len(posts.twfe_weights)} treated category-months gets a negative TWFE weight"
-        if neg == 0 else
-        f"Why do TWFE and the robust estimators differ? The Goodman-Bacon decomposition writes "
-        f"the TWFE estimate as a weighted average of 2x2 comparisons: clean comparisons with the "
-        f"{n_never} never-exposed categories carry {clean_w:.1%} of the weight and forbidden "
-        f"comparisons with already-treated controls {forbidden_w:.1%}; {neg} treated "
-        f"category-months get a negative TWFE weight")
+small_forbidden = forbidden_w < FORBIDDEN_SMALL
+text = (f"Why do TWFE and the robust estimators {'agree' if inside else 'differ'}? The "
+        "Goodman-Bacon decomposition writes the TWFE estimate as a weighted average of 2x2 "
+        f"comparisons. Comparisons of an exposed cohort with the {n_never} never-exposed "
+        f"categories carry {clean_w:.1%} of the weight; the 'forbidden' comparisons, in which "
+        f"categories already treated (from {pd.Timestamp(cohorts['cohort'].iloc[0]):%B %Y}) serve "
+        f"as controls for categories treated later, carry {'only ' if small_forbidden else ''}"
+        f"{forbidden_w:.1%}. "
+        + (f"None of the {len(posts.twfe_weights)} treated category-months gets a negative TWFE "
+           "weight" if neg == 0 else
+           f"{neg} of the {len(posts.twfe_weights)} treated category-months get a negative TWFE "
+           "weight"))
 text += (". TWFE goes wrong when effects change with time since adoption and much of its weight "
-         "sits on already-treated controls; with a large never-exposed group, neither happens "
-         "to a degree that matters here.")
+         "sits on already-treated controls; "
+         + ("with a large never-exposed group, neither happens to a degree that matters here."
+            if small_forbidden and inside else
+            "already-treated controls carry little weight here, so the gap between TWFE and the "
+            "robust estimators does not come from the forbidden comparisons but from their "
+            "different comparison groups and weights, and from sampling noise."
+            if small_forbidden else
+            f"here {forbidden_w:.1%} of the weight sits on them, so TWFE is only as good as the "
+            "assumption that effects do not change with time since adoption"
+            + ("; with these data its estimate still agrees with the robust ones."
+               if inside else "; its estimate differs from the robust ones, as that predicts.")))
 out.text(text)
 if "growing" in results:
     g = results["growing"]
@@ -305,18 +343,25 @@ if "growing" in results:
     gbs = g.bacon_summary().set_index("type")
     late = gbs.loc["Later vs Earlier Treated", "estimate"] if "Later vs Earlier Treated" in gbs.index else np.nan
     bias = g.true_twfe_estimand - g.true_att
+    towards_zero = bool(np.sign(bias) == -np.sign(g.true_att) and abs(bias) < abs(g.true_att))
     out.number("twfe_bias_growing", float(bias), text=f"{bias * 100:+.1f} log points")
     out.text(
         f"Stress test: if every effect grew by a further {abs(RAMP) * 100:.0f} log point a month after "
         f"adoption (true average effect {pct(g.true_att):+.1f}%), the forbidden 2x2 comparison "
         f"estimates {pct(late):+.1f}% — the earlier cohort's growing effect is differenced out of "
-        "the later cohort's — and pulls TWFE towards zero, as Goodman-Bacon (2021) predicts. "
-        f"The bias in the TWFE target is {bias * 100:+.1f} log points "
+        "the later cohort's — and "
+        + ("pulls TWFE towards zero, as Goodman-Bacon (2021) predicts. " if towards_zero else
+           "leaves TWFE's target at the true effect. " if bias == 0 else
+           "pushes TWFE's target further from zero. " if np.sign(bias) == np.sign(g.true_att) else
+           "pulls TWFE's target past zero, reversing its sign. ")
+        + f"The bias in the TWFE target is {bias * 100:+.1f} log points "
         f"(TWFE estimate {pct(gt.loc['twfe', 'estimate']):+.1f}%, Callaway–Sant'Anna "
         f"{pct(gt.loc['cs_simple_never_treated', 'estimate']):+.1f}%, Sun–Abraham "
-        f"{pct(gt.loc['sun_abraham', 'estimate']):+.1f}%): small, because the forbidden "
-        f"comparisons carry {g.forbidden_weight:.1%} of the weight. With fewer never-exposed "
-        "categories the forbidden comparisons weigh more and the bias grows.")
+        f"{pct(gt.loc['sun_abraham', 'estimate']):+.1f}%)"
+        + (f": small, because the forbidden comparisons carry {g.forbidden_weight:.1%} of the "
+           "weight. With fewer never-exposed categories the forbidden comparisons weigh more and "
+           "the bias grows." if g.forbidden_weight < FORBIDDEN_SMALL else
+           f"; the forbidden comparisons carry {g.forbidden_weight:.1%} of the weight."))
 
 # %% [markdown]
 # ## Event studies: TWFE, Callaway–Sant'Anna and Sun–Abraham
@@ -342,6 +387,21 @@ pre_lo, pre_hi = pre_est - pre_q * pre_se, pre_est + pre_q * pre_se
 pre_gap = not (pre_lo <= 0.0 <= pre_hi)
 post_mean = {k: float(ev.loc[(ev["estimator"] == k) & (ev["event_time"] >= 0), "estimate"].mean())
              for k in ("twfe_event_study", "cs_dynamic_never_treated", "sun_abraham")}
+# month by month: is the largest gap between two event studies within the narrowest interval's
+# half-width (then every estimate lies inside every other estimator's symmetric 95% interval)?
+est_w = ev.pivot(index="event_time", columns="estimator", values="estimate")
+half_w = ev.assign(half=(ev["conf_high"] - ev["conf_low"]) / 2).pivot(
+    index="event_time", columns="estimator", values="half")
+month_gap = est_w.max(axis=1) - est_w.min(axis=1)
+compared = month_gap.notna() & half_w.notna().all(axis=1)
+apart = compared & (month_gap > half_w.min(axis=1))
+same_path = not bool(apart.any())
+max_gap = float(month_gap[compared].max())
+k_max = int(month_gap[compared].idxmax())
+n_es = int(ev["estimator"].nunique())
+twfe_sa_gap = (est_w["twfe_event_study"] - est_w["sun_abraham"]).abs()
+twfe_sa_apart = int((compared & (twfe_sa_gap > half_w[["twfe_event_study", "sun_abraham"]]
+                                 .min(axis=1))).sum())
 offsets = {"twfe_event_study": -0.22, "cs_dynamic_never_treated": 0.0, "sun_abraham": 0.22}
 with la.plot.house_style():
     fig, ax = plt.subplots(figsize=(9.0, 4.2))
@@ -361,8 +421,9 @@ with la.plot.house_style():
     ax.set_ylabel("Effect on low-value job posts, %")
     ax.legend(loc="lower left", fontsize=8)
     avg = float(np.mean(list(post_mean.values())))
-    ax.set_title("")
-    fig.suptitle("The three event studies trace the same path: "
+    fig.suptitle((f"The {count_word(n_es)} event studies trace the same path: " if same_path else
+                  f"The {count_word(n_es)} event studies part ways in {int(apart.sum())} of "
+                  f"{int(compared.sum())} months: ")
                  + ("a gap before the event, " if pre_gap else "no gap before the event, ")
                  + f"about {pct(avg):+.0f}% after it", x=0.01, ha="left", fontweight="bold")
     la.plot.add_source(fig, mk.source)
@@ -380,15 +441,25 @@ out.figure(fig, "event_studies_compared", data=ev,
                "vertical confidence intervals"
                + ("; a dashed step line shows the true effect." if simulated_truth else "."),
            source=mk.source)
-out.text(f"The event studies agree month by month. Before the event the Sun–Abraham leads "
+out.text((f"The event studies agree month by month: the largest gap between two of them, "
+          f"{max_gap * 100:.1f} log points (month {k_max}), is narrower than every 95% interval's "
+          "half-width that month. " if same_path else
+          f"The event studies differ in {int(apart.sum())} of {int(compared.sum())} months, where "
+          "two estimates lie further apart than the narrower 95% interval's half-width (largest "
+          f"gap {max_gap * 100:.1f} log points, month {k_max}). ")
+         + f"Before the event the Sun–Abraham leads "
          f"(months −12 to −2) average {pct(pre_est):+.1f}% (95% CI {pct(pre_lo):+.1f}% to "
          f"{pct(pre_hi):+.1f}%), "
          + ("a gap that questions parallel trends" if pre_gap else "no sign of diverging trends")
          + "; after the event the TWFE event study, Callaway–Sant'Anna and Sun–Abraham average "
          + ", ".join(f"{pct(v):+.1f}%" for v in post_mean.values())
          + " over months 0 to 18. The TWFE event study is only contaminated by other periods' "
-         "effects when dynamic effects differ between cohorts (Sun & Abraham 2021); with two "
-         "cohorts and a large never-exposed group the contamination is negligible.")
+         "effects when dynamic effects differ between cohorts (Sun & Abraham 2021); "
+         + (f"with {count_word(len(cohorts))} cohorts and a large never-exposed group the "
+            "contamination is negligible." if twfe_sa_apart == 0 else
+            f"here the TWFE event study and Sun–Abraham lie further apart than their intervals' "
+            f"half-width in {twfe_sa_apart} months, a sign of such contamination (or of TWFE's "
+            "not-yet-treated controls)."))
 
 # %% [markdown]
 # ## How robust is the headline? HonestDiD
@@ -440,27 +511,38 @@ out.text(
     f"{pct(orig['conf_low']):+.1f}% to {pct(orig['conf_high']):+.1f}%) the breakdown value is "
     + (f"M̄ = {bd:.2f}: the effect stays significant as long as the post-event differential trend "
        f"moves by less than {bd:.2f} times the largest month-to-month move before the event. "
-       "The bar is low because the bound applies to every post-event month, so the allowed drift "
-       f"accumulates over months 0 to {h_hi}, and the largest pre-event move of these noisy "
-       "monthly series is itself large. Parallel trends matter more for this headline than the "
-       "choice of estimator does."
+       + ("The bar is low because the bound applies to every post-event month, so the allowed "
+          f"drift accumulates over months 0 to {h_hi}, and the largest pre-event move of these "
+          "noisy monthly series is itself large. "
+          if bd < BREAKDOWN_BENCHMARK else
+          f"That clears the benchmark M̄ = {BREAKDOWN_BENCHMARK:g}: post-event trend changes "
+          f"{BREAKDOWN_BENCHMARK:g} times the largest pre-event one would not overturn the effect. ")
+       + ("Parallel trends matter more for this headline than the choice of estimator does."
+          if bd < BREAKDOWN_BENCHMARK and inside else
+          "Both parallel trends and the choice of estimator matter for this headline."
+          if bd < BREAKDOWN_BENCHMARK else
+          "The choice of estimator matters more for this headline than parallel trends do."
+          if not inside else
+          "Neither the choice of estimator nor moderate violations of parallel trends overturn "
+          "this headline.")
        if np.isfinite(bd) else
        "not defined: the original interval already contains zero."))
-inside = all(twfe_row["conf_low"] <= r["estimate"] <= twfe_row["conf_high"]
-             for r in (cs_row, sa_row))
 agree = ("agree within TWFE's 95% interval" if inside
          else "disagree beyond TWFE's 95% interval")
+signs = {int(np.sign(r["estimate"])) for r in (twfe_row, cs_row, sa_row)}
+change = "drop" if signs == {-1} else "rise" if signs == {1} else "change"
 out.summary(
     f"Estimator choice: TWFE ({pct(twfe_row['estimate']):+.1f}%), Callaway–Sant'Anna "
     f"({pct(cs_row['estimate']):+.1f}%) and Sun–Abraham ({pct(sa_row['estimate']):+.1f}%) "
-    + agree + " on the drop in low-value job posts"
+    + agree + f" on the {change} in low-value job posts"
     + (f" (true effect {pct(truth):+.1f}%)" if simulated_truth else "")
-    + f", because {clean_w:.0%} of TWFE's weight comes from clean comparisons with never-exposed "
+    + f", {'because' if inside else 'although'} {clean_w:.0%} of TWFE's weight comes from clean "
+    "comparisons with never-exposed "
     f"categories; the effect survives parallel-trend violations up to M̄ = {bd:.2f} (HonestDiD)."
     if np.isfinite(bd) else
     f"Estimator choice: TWFE ({pct(twfe_row['estimate']):+.1f}%), Callaway–Sant'Anna "
     f"({pct(cs_row['estimate']):+.1f}%) and Sun–Abraham ({pct(sa_row['estimate']):+.1f}%) "
-    + agree + f" on the change in low-value job posts; {clean_w:.0%} of TWFE's weight comes from clean "
+    + agree + f" on the {change} in low-value job posts; {clean_w:.0%} of TWFE's weight comes from clean "
     "comparisons with never-exposed categories.")
 
 # %%

@@ -90,7 +90,7 @@ from scipy import stats
 
 import laborai as la
 from laborai.data.simulate import default_effects
-from laborai.did.inference import _WCRKernel
+from laborai.did.inference import _WCRKernel  # private on purpose: see FastDiD.wild_kernel
 from laborai.exposure import add_event_dates
 
 ALPHA = 0.05
@@ -242,6 +242,10 @@ class FastDiD:
     def wild_kernel(self, treated: Sequence[str], V: np.ndarray) -> _WCRKernel:
         """The WCR bootstrap of laborai (``_WCRKernel``) from closed-form ingredients.
 
+        The private kernel on purpose: no public function takes these closed-form ingredients;
+        ``laborai.did.wild_cluster_bootstrap`` refits the regression from a DataFrame, too slow
+        for 500 replications x 5 designs. ``check_against_public`` compares the two each run.
+
         Restricted residuals ``u_r = Q(y - b0 D)``; bootstrap sample ``y* = b0 D + u_r v_c``.
         Because ``u_r`` has zero row means, ``Q(u_r v) = u_r v - column means``, so numerator
         and scores of the bootstrap t are linear in ``b0``: ``num = nv0 - b0 nv1`` and scores
@@ -391,8 +395,11 @@ def run(reps: int, seed: int, *, n_posts: int = N_POSTS, progress: bool = True
         for scenario, s in rep_seeds(seed, r).items():
             panel, truth = simulate_panel(s, scenario, n_posts=n_posts)
             designs = NULL_DESIGNS if scenario == "no_effect" else {HEADLINE_NULL: TREATED}
+            dims = {"n_categories": int(panel["category"].nunique()),
+                    "n_months": int(panel["period"].nunique())}
             for name, treated in designs.items():
                 rows.append({"rep": r, "scenario": scenario, "design": name, "truth": truth,
+                             **dims,
                              **fast_rep(panel, treated, truth, V,
                                         with_ci=scenario != "no_effect")})
         if progress and (r + 1) % max(1, reps // 20) == 0:
@@ -447,12 +454,22 @@ def _pct(p: float, se: float) -> str:
     return f"{100 * p:.1f} ({100 * se:.1f})"
 
 
+def _span(values: Sequence[int]) -> str:
+    """One value, or the range when replications differ (e.g. "54" or "53-54")."""
+    lo, hi = min(values), max(values)
+    return f"{lo}" if lo == hi else f"{lo}-{hi}"
+
+
 def to_markdown(head: pd.DataFrame, size: pd.DataFrame, meta: dict[str, Any]) -> str:
     """The tables as Markdown (Monte Carlo standard errors in parentheses)."""
     het = meta.get("truth_heterogeneous", math.nan)
+    het_effects = scenario_effects("heterogeneous")  # the simulator's defaults, as simulated
+    het_text = (", ".join(f"{het_effects[(c, TIER, OUTCOME)]:.2f}" for c in TREATED)
+                if isinstance(het_effects, dict) else str(het_effects))
     lines = [
         f"Headline: pooled TWFE DiD of exposure on log low-value job posts; category x month "
-        f"panel, 12 categories (= clusters) x 54 months; treated: {', '.join(TREATED)} from "
+        f"panel, {_span(meta['n_categories'])} categories (= clusters) x "
+        f"{_span(meta['n_months'])} months; treated: {', '.join(TREATED)} from "
         f"{EVENT_DATE}; true effect {EFFECT:+.2f} in each. R = {meta['reps']} replications, "
         f"each with three marketplaces (homogeneous effect, heterogeneous effects, no effect) "
         f"of {meta['n_posts']:,} expected posts; seed {meta['seed']}. Rates in percent, 5% "
@@ -471,7 +488,7 @@ def to_markdown(head: pd.DataFrame, size: pd.DataFrame, meta: dict[str, Any]) ->
             f"{_pct(r.coverage_heterogeneous, r.coverage_heterogeneous_mcse)} |")
     lines += ["",
               f"Heterogeneous effects: the simulator's defaults for the three categories "
-              f"(-0.33, -0.12, -0.40; estimand their mean {het:+.4f}). Bias and RMSE are the "
+              f"({het_text}; estimand their mean {het:+.4f}). Bias and RMSE are the "
               "same point estimate's for every method; RI intervals invert the constant-effect "
               "sharp null.",
               "",
@@ -490,11 +507,13 @@ def to_markdown(head: pd.DataFrame, size: pd.DataFrame, meta: dict[str, Any]) ->
                      f"largest absolute difference {meta['check'][1]:.1e}.")
     if meta.get("baseline"):
         b = meta["baseline"]
+        ratio = b["wildboottest"] / b["laborai"]
+        speed = (f"{ratio:.1f}x faster" if ratio >= 1 else f"{1 / ratio:.1f}x slower")
         lines.append(
             f"Baseline (same {b['n']} panels): laborai `twfe(vcov='wild')` "
             f"{1000 * b['laborai']:.1f} ms per panel (4096 enumerated draws, p-value and "
             f"confidence set) vs `wildboottest` {b['version']} {1000 * b['wildboottest']:.1f} ms"
-            f" (p-value only): **{b['wildboottest'] / b['laborai']:.1f}x faster**; the MC fast "
+            f" (p-value only): **laborai {speed}**; the MC fast "
             f"path takes {1000 * b['fast']:.2f} ms for all methods; largest |p-value "
             f"difference| laborai vs wildboottest {b['max_p_diff']:.1e}.")
     return "\n".join(lines) + "\n"
@@ -582,6 +601,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     het = res.loc[res["scenario"] == "heterogeneous", "truth"]
     meta = {"reps": args.reps, "seed": args.seed, "n_posts": args.n_posts, "wall": wall,
             "cpu": cpu, "baseline": base, "check": check,
+            "n_categories": sorted(set(res["n_categories"])),
+            "n_months": sorted(set(res["n_months"])),
             "truth_heterogeneous": float(het.iloc[0]) if len(het) else math.nan}
     md = to_markdown(head, size, meta)
     print(md)
