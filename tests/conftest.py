@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from _shared import DATA_DIR
 
 
 @pytest.fixture(scope="session")
@@ -14,8 +14,7 @@ def data_dir() -> Path:
 
     Reference tests fail, never skip, when it is absent.
     """
-    env = os.environ.get("LABORAI_DATA_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    path = DATA_DIR
     if not path.is_dir():
         pytest.fail(f"reference data directory {path} not found; set LABORAI_DATA_DIR to the "
                     "shared data folder (see README).")

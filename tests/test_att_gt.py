@@ -6,13 +6,13 @@ behaviour, invariances, contracts and error messages.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from _shared import DATA_DIR
 
 import laborai as la
 from laborai.did.cs import (
@@ -28,14 +28,7 @@ ATT_TOL = 1e-6
 SE_RTOL = 1e-5
 
 
-def _data_dir() -> Path:
-    env = os.environ.get("LABORAI_DATA_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-REF = _data_dir() / "reference" / "did_r"
+REF = DATA_DIR / "reference" / "did_r"
 
 
 def _read(name: str) -> pd.DataFrame:

@@ -10,7 +10,6 @@ behaviour when rows of mpdta are removed.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,12 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 import statsmodels.api as sm
+from _shared import DATA_DIR
 
 import laborai as la
 from laborai.did._cs_kernels import did2x2_rc
 from laborai.did.cs import ATTgtResult, DroppedUnitsWarning, att_gt
 from laborai.errors import DataValidationError, OptionError
-
-
-def _data_dir() -> Path:
-    env = os.environ.get("LABORAI_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-
 
 MPDTA_KW: dict[str, Any] = {"yname": "lemp", "tname": "year", "idname": "countyreal",
                             "gname": "first.treat"}
@@ -39,7 +33,7 @@ RCS_KW: dict[str, Any] = {"yname": "lemp", "tname": "year", "gname": "first.trea
 
 @pytest.fixture(scope="module")
 def mpdta() -> pd.DataFrame:
-    path = _data_dir() / "reference" / "did_r" / "mpdta.csv"
+    path = DATA_DIR / "reference" / "did_r" / "mpdta.csv"
     assert path.exists(), f"reference file missing: {path}"  # fail, never skip
     return pd.read_csv(path)
 

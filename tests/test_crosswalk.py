@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import re
 import statistics
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _shared import DATA_DIR, isolate_data_env
 
 import laborai.datasets as ds
-from laborai.datasets import _fetch
 from laborai.datasets.exposure import _group_exposure
 from laborai.errors import DataValidationError, OptionError
 
-DATA_DIR = Path(
-    os.environ.get("LABORAI_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
 COUNTRIES = ["US", "GB", "DE", "FR", "CA", "AU"]
 
 #: The marketplace's 12 categories, exact strings (from the project brief).
@@ -45,14 +41,7 @@ CATEGORIES = [
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("LABORAI_DATA_DIR", str(DATA_DIR))
-    monkeypatch.setenv("LABORAI_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("LABORAI_OFFLINE", "1")
-
-    def _no_network(*args: object, **kwargs: object) -> None:
-        raise AssertionError("tests must not touch the network")
-
-    monkeypatch.setattr(_fetch.urllib.request, "urlopen", _no_network)
+    isolate_data_env(monkeypatch, tmp_path)
 
 
 def _raw(rel: str) -> list[dict[str, str]]:

@@ -18,29 +18,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _shared import DATA_DIR, isolate_data_env
 
 import laborai.datasets as ds
 from laborai.datasets import _fetch
 from laborai.datasets._loading import clear_cache
 from laborai.errors import DataFileNotFoundError, DataValidationError, OptionError
 
-DATA_DIR = Path(
-    os.environ.get("LABORAI_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
 COUNTRIES = ["US", "GB", "DE", "FR", "CA", "AU"]
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Read from the shared data, cache into tmp, never download."""
-    monkeypatch.setenv("LABORAI_DATA_DIR", str(DATA_DIR))
-    monkeypatch.setenv("LABORAI_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("LABORAI_OFFLINE", "1")
-
-    def _no_network(*args: object, **kwargs: object) -> None:
-        raise AssertionError("tests must not touch the network")
-
-    monkeypatch.setattr(_fetch.urllib.request, "urlopen", _no_network)
+    isolate_data_env(monkeypatch, tmp_path)
 
 
 def _raw_rows(rel: str) -> list[dict[str, str]]:

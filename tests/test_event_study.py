@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,14 +10,12 @@ import numpy as np
 import pandas as pd
 import pyfixest as pf
 import pytest
+from _shared import DATA_DIR
 from linearmodels.panel import PanelOLS
 from scipy import stats
 
 from laborai.did import TIDY_COLUMNS, EventStudyResult, event_study
 from laborai.errors import DataValidationError, OptionError
-
-DATA_DIR = Path(os.environ.get("LABORAI_DATA_DIR",
-                               Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 @pytest.fixture(scope="module")

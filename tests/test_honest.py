@@ -7,15 +7,14 @@ Reference numbers: the Medicaid-expansion example of the HonestDiD README
 from __future__ import annotations
 
 import math
-import os
 import types
 from decimal import Decimal
-from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from _shared import DATA_DIR
 from scipy import optimize, stats
 
 import laborai as la
@@ -24,8 +23,6 @@ from laborai.errors import DataValidationError, OptionError
 
 matplotlib.use("Agg")
 
-DATA_DIR = Path(os.environ.get("LABORAI_DATA_DIR",
-                               Path(__file__).resolve().parents[2] / "shared" / "data"))
 EHEC = DATA_DIR / "reference" / "honestdid" / "ehec_data.csv"
 
 SD_M = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05]

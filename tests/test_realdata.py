@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyfixest as pf
 import pytest
+from _shared import DATA_DIR
 
 import laborai.datasets as ds
 from laborai import realdata as rd
 from laborai._hashing import frame_hash
 from laborai.errors import DataValidationError, OptionError
 
-DATA_DIR = Path(
-    os.environ.get("LABORAI_DATA_DIR") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
 SIX = ("US", "GB", "DE", "FR", "CA", "AU")
 
 

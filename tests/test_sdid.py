@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyfixest as pf
 import pytest
+from _shared import DATA_DIR
 from scipy import optimize
 
 from laborai.did.sdid import SDIDResult, _frank_wolfe, sdid
@@ -21,14 +20,9 @@ REF_DID = -27.349
 REF_SC = -19.6
 
 
-def _data_dir() -> Path:
-    env = os.environ.get("LABORAI_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
 @pytest.fixture(scope="module")
 def prop99() -> pd.DataFrame:
-    path = _data_dir() / "reference" / "synthdid" / "california_prop99.csv"
+    path = DATA_DIR / "reference" / "synthdid" / "california_prop99.csv"
     # must fail (not skip) when the reference file is missing
     return pd.read_csv(path, sep=";")
 

@@ -6,13 +6,13 @@ treated unit-periods (Arkhangelsky et al. 2021, appendix; Clarke et al. 2023).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from _shared import DATA_DIR
 
 from laborai.did.sdid import SDIDResult, sdid
 from laborai.errors import DataValidationError, EstimationError, OptionError
@@ -22,14 +22,9 @@ REF_SDID = -15.604  # Arkhangelsky et al. (2021) Table 1, California Proposition
 SIM: dict[str, Any] = {"yname": "y", "idname": "unit", "tname": "year", "treated": "d"}
 
 
-def _data_dir() -> Path:
-    env = os.environ.get("LABORAI_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
 @pytest.fixture(scope="module")
 def prop99() -> pd.DataFrame:
-    path = _data_dir() / "reference" / "synthdid" / "california_prop99.csv"
+    path = DATA_DIR / "reference" / "synthdid" / "california_prop99.csv"
     assert path.exists(), f"reference file missing: {path}"  # fail, never skip
     return pd.read_csv(path, sep=";")
 

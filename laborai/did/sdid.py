@@ -224,6 +224,17 @@ def _staggered_placebo(
     return reps, coh
 
 
+def _bootstrap_draw(rng: np.random.Generator, is_tr: np.ndarray) -> tuple[np.ndarray, int]:
+    """One unit bootstrap draw, controls first then treated; redrawn while it has no treated
+    unit, only treated units, or fewer than 2 controls. Returns (row order, n treated)."""
+    n = len(is_tr)
+    while True:
+        draw = np.asarray(rng.integers(0, n, size=n))
+        ntr = int(is_tr[draw].sum())
+        if ntr > 0 and ntr < n and n - ntr >= 2:
+            return np.concatenate([draw[~is_tr[draw]], draw[is_tr[draw]]]), ntr
+
+
 def _staggered_bootstrap(
     Y: np.ndarray, adopt: np.ndarray, fits: list[_CohortFit], method: str, n_reps: int,
     rng: np.random.Generator,
@@ -231,17 +242,12 @@ def _staggered_bootstrap(
     """Unit bootstrap of the whole staggered estimator (Algorithm 2); draws without treated
     units or with fewer than 2 never-treated units are redrawn; a cohort absent from a draw
     is absent from that draw's aggregate (NaN in its column)."""
-    n = Y.shape[0]
     is_tr = adopt >= 0
     starts = [f.start for f in fits]
     reps: list[float] = []
     coh: list[list[float]] = []
     while len(reps) < n_reps:
-        draw = np.asarray(rng.integers(0, n, size=n))
-        ntr = int(is_tr[draw].sum())
-        if ntr == 0 or ntr == n or n - ntr < 2:
-            continue
-        ordered = np.concatenate([draw[~is_tr[draw]], draw[is_tr[draw]]])
+        ordered, _ = _bootstrap_draw(rng, is_tr)
         agg, bf = _fit_staggered(Y[ordered], adopt[ordered], method)
         reps.append(agg)
         got = {f.start: f.tau for f in bf}
@@ -809,11 +815,7 @@ def sdid(
         rng = np.random.default_rng(seed)
         is_tr = np.arange(n) >= n0
         while len(reps) < n_reps:
-            draw = np.asarray(rng.integers(0, n, size=n))
-            ntr = int(is_tr[draw].sum())
-            if ntr == 0 or ntr == n or n - ntr < 2:
-                continue
-            ordered = np.concatenate([draw[~is_tr[draw]], draw[is_tr[draw]]])
+            ordered, ntr = _bootstrap_draw(rng, is_tr)
             reps.append(_fit(Y[ordered], n - ntr, t0, method)[0])
         std_error = float(np.sqrt(np.var(reps)))
     elif se == "jackknife":
