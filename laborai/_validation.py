@@ -98,3 +98,54 @@ def check_unique_unit_period(data: Any, idname: str, tname: str) -> None:
             f"({idname!r}, {tname!r}) must identify rows uniquely; {int(dup.sum())} rows are "
             f"duplicates, e.g. {ex}. Aggregate to one row per unit and period first."
         )
+
+
+def resolve_seed(seed: Any, *, name: str = "seed") -> int:
+    """The seed a stochastic step uses, recorded in its result.
+
+    ``None`` draws fresh entropy from the operating system (so independent calls differ) and
+    returns that entropy as an int so that the result can record it and the call can be
+    repeated exactly; an int is returned unchanged. Every laborai function with a random step
+    defaults to ``seed=0``, so identical calls give identical results.
+
+    Raises
+    ------
+    OptionError
+        If ``seed`` is not a non-negative int or None.
+    """
+    import numpy as np
+
+    if seed is None:
+        return int(np.random.SeedSequence().entropy) % (2**63)  # type: ignore[arg-type]
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
+        raise OptionError(f"{name} must be a non-negative int or None; got {seed!r}.")
+    return int(seed)
+
+
+def check_time_column(data: Any, tname: str, *, where: str) -> None:
+    """Refuse period columns whose values laborai would misread.
+
+    pandas ``Period`` values (and object columns holding them) compare and subtract
+    differently from timestamps and integers; mixed with ``NaT``/``NaN`` event dates they turn
+    never-treated units into treated ones. Convert them with ``.dt.to_timestamp()`` first.
+
+    Raises
+    ------
+    DataValidationError
+        For a ``Period`` column or an object column holding ``Period`` values.
+    """
+    import pandas as pd
+
+    from laborai.errors import DataValidationError
+
+    col = data[tname]
+    is_period = isinstance(col.dtype, pd.PeriodDtype)
+    if not is_period and col.dtype == object:
+        first = col.dropna().head(20)
+        is_period = any(isinstance(v, pd.Period) for v in first)
+    if is_period:
+        raise DataValidationError(
+            f"{where}: column {tname!r} holds pandas Period values (rule: periods are "
+            f"integers or timestamps; {len(col)} row(s)); convert them with "
+            f"data[{tname!r}].dt.to_timestamp() (timestamps) or to integers first."
+        )
