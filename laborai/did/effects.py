@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from laborai._validation import check_option
+from laborai._validation import (
+    check_option,
+    check_time_column,
+    check_unique_unit_period,
+    resolve_seed,
+)
 from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance, wald_table
 from laborai.did.twfe import (
     _build_frame,
@@ -129,14 +134,15 @@ def _normalise_outcomes(outcomes: Any, weights: str | None) -> list[dict[str, An
     return specs
 
 
-def _equality_test(b: np.ndarray, V: np.ndarray, df: float | None) -> dict[str, Any]:
+def _equality_test(b: np.ndarray, V: np.ndarray, df: float | None, *,
+                   hotelling: bool = False) -> dict[str, Any]:
     """Wald test that all entries of b are equal (pseudo-inverse when V is rank deficient)."""
     k = b.size
     if k < 2:
         return {"statistic": math.nan, "df1": 0, "df2": None, "p_value": math.nan,
                 "distribution": "none", "wald": math.nan}
     R = np.eye(k)[1:] - np.eye(k)[:-1]
-    return _contrast_test(R @ b, R @ V @ R.T, df)
+    return _contrast_test(R @ b, R @ V @ R.T, df, hotelling=hotelling)
 
 
 def estimate_effects(
@@ -151,13 +157,14 @@ def estimate_effects(
     control: Literal["never_treated"] = "never_treated",
     weights: str | None = None,
     cluster: str | Sequence[str] | None = "category",
-    vcov: Literal["cluster", "hetero", "wild"] = "cluster",
+    vcov: Literal["auto", "placebo", "cluster", "hetero", "wild"] = "auto",
     alpha: float = 0.05,
     window: tuple[int, int] = (-12, 12),
     ref: int = -1,
     n_boot: int = 9999,
     boot_weights: Literal["rademacher", "webb"] = "rademacher",
-    seed: int | None = None,
+    size: str | None = "auto",
+    seed: int | None = 0,
 ) -> EffectsResult:
     """Effects of the generative-AI event on each outcome for every treated group.
 
@@ -195,14 +202,31 @@ def estimate_effects(
         Default regression weights for every outcome.
     cluster : str or pair of str, default 'category'
         Cluster column(s); ``None`` clusters by unit.
-    vcov : {'cluster', 'hetero', 'wild'}, default 'cluster'
-        As in :func:`laborai.did.twfe` (``'wild'``: OLS outcomes and design ``'did'`` only).
+    vcov : {'auto', 'placebo', 'cluster', 'hetero', 'wild'}, default 'auto'
+        Inference. ``'placebo'``: Conley-Taber-type placebo inference from the control
+        clusters (see Notes), valid when each group's treatment lies in one cluster.
+        ``'auto'`` (default) chooses ``'placebo'`` when every group's treated units lie in a
+        single cluster (the category x tier groups under category clusters), otherwise the
+        wild cluster restricted bootstrap (``'wild'``) for OLS outcomes of design ``'did'``
+        and CRV1 (``'cluster'``, with a :class:`~laborai.errors.SmallSampleWarning` below 50
+        clusters) elsewhere; the method used is in ``tidy()['inference']``. CRV1, HC1 and the
+        wild bootstrap as in :func:`laborai.did.twfe`; asking for ``'cluster'`` or ``'wild'``
+        when a group's treatment lies in one cluster raises :class:`OptionError` (those
+        variances cannot measure that group's error), and ``'hetero'`` warns (it ignores the
+        within-category correlation).
     alpha : float, default 0.05
         One minus the confidence level.
     window, ref
         Event-study window and reference event time (``design='event_study'``).
-    n_boot, boot_weights, seed
-        Wild bootstrap draws / sup-t draws and their seed.
+    n_boot, boot_weights
+        Wild bootstrap draws / sup-t draws.
+    size : str or None, default 'auto'
+        Cell-size column for the heteroskedasticity correction of placebo inference
+        (Ferman & Pinto 2019): ``'auto'`` uses the outcome's weights column if it has one,
+        else ``n_posts`` when the panel has it; ``None`` assumes equal error variances.
+    seed : int or None, default 0
+        Seed of the bootstrap and sup-t draws (``None``: fresh entropy); recorded in the
+        result's provenance.
 
     Returns
     -------
@@ -238,25 +262,58 @@ def estimate_effects(
     :func:`laborai.did.ddd` with wild bootstrap inference to compare tiers). For the event-study design the test compares
     the post-event coefficients (``k >= 0``) across groups at every common event time.
 
+    Placebo inference (the default for category x tier groups). Each group's treatment lies
+    in one category, so with category clusters no cluster-robust variance can estimate its
+    error (the treated cluster's scores are fitted to zero: CRV1 gives both tiers of a
+    category the same tiny standard error and rejects a true null most of the time). The
+    error is measured from the ``J`` control clusters instead (Conley & Taber 2011): for each
+    control cluster ``j`` the same regression is run on the never-treated units with ``j``'s
+    units matching the group (same values of the ``by`` columns that vary within clusters,
+    e.g. the same value tier) as pseudo-treated, with the group's event date, event-time
+    dummies and weights. With placebo estimates ``p_j`` the standard error is
+    ``sqrt((J^2 - 1) / J^3 * sum_j p_j^2)`` and the reference distribution ``t(J - 1)``, exact
+    for exchangeable normal cluster errors (Donald & Lang 2007). Cells of different size have
+    different sampling variance; with ``size`` the placebo second moments are modelled as
+    ``a + b v`` (``v``: mean of ``1/size`` over post periods divided by their number, plus the
+    same over pre periods), fitted by non-negative least squares, and rescaled to each group's
+    ``v`` (Ferman & Pinto 2019). Simultaneous event-study bands draw from ``N(0, R)`` scaled
+    by ``sqrt(chi2(J-1)/(J-1))`` with ``R`` the correlation of the placebo paths; equality
+    tests use the placebo covariance (groups in one cluster share their placebo
+    correlation, groups in different clusters share only the control mean) with the
+    Hotelling correction ``F = W (J - q) / (q (J - 1))`` on ``F(q, J - q)`` and are not
+    available (NaN, with a warning) when ``q >= J``. The size and coverage of these defaults
+    on the simulated marketplace are in ``docs/validation.md``.
+
     References
     ----------
     Angrist, J. D. & Pischke, J.-S. (2009). *Mostly Harmless Econometrics*. Princeton.
     Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to cluster-robust inference.
     *Journal of Human Resources* 50(2), 317-372.
+    Conley, T. G. & Taber, C. R. (2011). Inference with "difference in differences" with a
+    small number of policy changes. *Review of Economics and Statistics* 93(1), 113-125.
+    Donald, S. G. & Lang, K. (2007). Inference with difference-in-differences and other panel
+    data. *Review of Economics and Statistics* 89(2), 221-233.
+    Ferman, B. & Pinto, C. (2019). Inference in differences-in-differences with few treated
+    groups and heteroskedasticity. *Review of Economics and Statistics* 101(3), 452-467.
     """
     check_option("design", design, ("did", "event_study"))
     check_option("control", control, ("never_treated",))
+    check_option("vcov", vcov, ("auto", "placebo", "cluster", "hetero", "wild"))
+    seed = resolve_seed(seed)
     by = tuple(by or ())
     specs = _normalise_outcomes(outcomes, weights)
     for s in specs:
-        _common_checks(s["family"], vcov, alpha, n_boot, boot_weights)
+        _common_checks(s["family"], vcov if vcov in ("cluster", "hetero", "wild") else "cluster",
+                       alpha, n_boot, boot_weights)
     if design == "event_study" and vcov == "wild":
         raise OptionError("vcov='wild' is available for design='did' only; got design="
-                          "'event_study'. Use vcov='cluster'.")
+                          "'event_study'. Use vcov='auto' (placebo inference) or 'cluster'.")
     cl = _cluster_cols(cluster, unit)
     cols = [unit, time, event_col, *by, *cl] + [s["y"] for s in specs] \
         + [s["weights"] for s in specs if s["weights"]]
     _require_columns(panel, cols, "estimate_effects")
+    check_time_column(panel, time, where="estimate_effects")
+    check_unique_unit_period(panel, unit, time)
     for b in by:
         nun = panel.groupby(unit, sort=False)[b].nunique(dropna=False)
         if (nun > 1).any():
@@ -285,21 +342,79 @@ def estimate_effects(
 
     members = {g: in_group(g) for g in groups}
     label = {g: ("treated" if not by else "/".join(str(v) for v in g)) for g in groups}
+    n_clusters = int(panel[cl[0]].nunique())
+    if len(cl) == 1 and n_clusters < 2:
+        raise EstimationError(
+            f"estimate_effects: cluster column {cl[0]!r} has {n_clusters} value; cluster-based "
+            "inference needs at least 2 clusters (and placebo inference needs control "
+            "clusters). Pass a finer cluster column."
+        )
+    n_tr_cl = {g: int(panel.loc[members[g], cl[0]].nunique()) for g in groups}
+    single = [g for g in groups if n_tr_cl[g] == 1] if len(cl) == 1 else []
+    method = vcov
+    if vcov == "auto":
+        if single and len(single) == len(groups):
+            method = "placebo"
+        elif single:
+            raise EstimationError(
+                f"estimate_effects: {len(single)} group(s) have their treatment in one "
+                f"{cl[0]!r} cluster and {len(groups) - len(single)} in several; no one "
+                "inference method fits both. Estimate them in separate calls (e.g. by=() for "
+                "the pooled effect)."
+            )
+        elif design == "did" and all(s["family"] == "ols" for s in specs) and len(cl) == 1:
+            method = "wild"
+        else:
+            method = "cluster"
+    if method in ("cluster", "wild") and single:
+        raise OptionError(
+            f"estimate_effects: vcov={vcov!r} cannot measure the error of an effect whose "
+            f"treatment lies in one cluster; {len(single)} group(s) do here (e.g. "
+            f"{label[single[0]]!r} lies in one {cl[0]!r} cluster; its CRV1 scores are fitted "
+            "to zero). Use vcov='auto' or 'placebo' (placebo inference from the control "
+            "clusters), or pool the groups with by=()."
+        )
+    if method == "placebo" and len(cl) != 1:
+        raise OptionError("vcov='placebo' needs one cluster column; got "
+                          f"cluster={cluster!r}.")
+    if method == "placebo" and not single:
+        raise OptionError(
+            "vcov='placebo' is for groups whose treatment lies in one cluster; these groups "
+            f"span several {cl[0]!r} clusters. Use vcov='auto' (wild cluster bootstrap)."
+        )
+    if method == "hetero":
+        warnings.warn(
+            "estimate_effects: vcov='hetero' ignores the correlation of outcomes within "
+            f"{cl[0]!r} and over time; its tests over-reject on this kind of panel. Use "
+            "vcov='auto'.", SmallSampleWarning, stacklevel=2)
+    if method == "cluster" and len(cl) == 1 and n_clusters < 50:
+        warnings.warn(
+            f"estimate_effects: CRV1 with {n_clusters} clusters over-rejects; "
+            + ("for OLS outcomes of design 'did' use vcov='auto' (wild cluster bootstrap)."
+               if design == "did" else "prefer placebo inference with by=('category', "
+               "'value_tier') or laborai.did.ri_test for pooled effects."),
+            SmallSampleWarning, stacklevel=2)
 
     regs: dict[str, np.ndarray] = {}
     meta: list[tuple[tuple[Any, ...], int | None]] = []
+    lo, hi = int(window[0]), int(window[1])
     if design == "did":
         post = treated & (pos >= np.nan_to_num(epos))
         for g in groups:
             regs[f"{label[g]}:post"] = (members[g] & post).astype(float)
             meta.append((g, None))
     else:
-        lo, hi = int(window[0]), int(window[1])
         if not lo <= ref <= hi or lo >= hi:
             raise OptionError(f"ref must be inside window [{lo}, {hi}] with lo < hi; got "
                               f"ref={ref!r}, window={window!r}.")
         et = np.clip(pos - np.nan_to_num(epos), lo, hi)
         for g in groups:
+            gref = members[g] & (et == ref)
+            if not gref.any():
+                raise EstimationError(
+                    f"estimate_effects: group {label[g]!r} has no observation at the "
+                    f"reference event time {ref}; choose another ref or window."
+                )
             for k in range(lo, hi + 1):
                 if k == ref:
                     continue
@@ -307,6 +422,7 @@ def estimate_effects(
                 if col.any():
                     regs[f"{label[g]}:event_time::{k}"] = col
                     meta.append((g, k))
+    fit_vcov = "cluster" if method == "placebo" else method
 
     rows: list[pd.DataFrame] = []
     tests: list[dict[str, Any]] = []
@@ -316,7 +432,7 @@ def estimate_effects(
         frame, keep = _build_frame(panel, where="estimate_effects", yname=s["y"],
                                    regressors=regs, fe=[panel[unit], panel[time]], cluster=cl,
                                    weights=s["weights"], family=s["family"])
-        fit = _fit_core(frame, n_x=len(regs), family=s["family"], vcov=vcov, alpha=alpha,
+        fit = _fit_core(frame, n_x=len(regs), family=s["family"], vcov=fit_vcov, alpha=alpha,
                         n_boot=n_boot, boot_weights=boot_weights, seed=seed)
         _warn_fit_drops(fit, "estimate_effects")
         nobs[s["name"]] = fit.nobs
@@ -340,22 +456,45 @@ def estimate_effects(
         tab["nobs"] = fit.nobs
         b_all = fit.coef[pos_k]
         V_all = fit.vcov[np.ix_(pos_k, pos_k)]
+        gids = [meta[j][0] for j in kept]
+        ets_all = np.array([-10**9 if meta[j][1] is None else meta[j][1] for j in kept])
+        df_t = fit.df_t
+        df_rows: np.ndarray | None = None
+        if method == "placebo":
+            sizecol = _size_column(size, s, panel)
+            V_all, df_rows, n_ctrl = _placebo_cov(
+                panel, s, by=by, cl=cl[0], unit=unit, groups=groups, members=members,
+                gids=gids, ets=ets_all, treated=treated, pos=pos, epos=epos, design=design,
+                window=(lo, hi), ref=ref, sizecol=sizecol)
+            se = np.sqrt(np.diag(V_all))
+            tab = tab.drop(columns=["std_error", "statistic", "p_value", "conf_low", "conf_high"])
+            wt = pd.concat([wald_table([b_all[i]], [se[i]], alpha=alpha, df=float(df_rows[i]))
+                            for i in range(len(b_all))], ignore_index=True)
+            for c in ("std_error", "statistic", "p_value", "conf_low", "conf_high"):
+                tab[c] = wt[c].to_numpy()
+            tab["df"] = df_rows
+            tab["n_control_clusters"] = n_ctrl
+            df_t = float(np.min(df_rows)) if len(df_rows) else None
+        else:
+            tab["df"] = np.nan if df_t is None else df_t
+        tab["inference"] = method
         if design == "event_study":
-            ets = np.array([meta[j][1] for j in kept], dtype=int)
+            ets = ets_all
             tab["event_time"] = ets
             se = np.sqrt(np.diag(V_all))
-            crit_pt = float(stats.t.ppf(1 - alpha / 2, fit.df_t) if fit.df_t is not None
-                            else stats.norm.ppf(1 - alpha / 2))
+            dfk = df_rows if df_rows is not None else np.full(len(kept), np.nan if fit.df_t
+                                                              is None else fit.df_t)
+            crit_pt = np.array([stats.t.ppf(1 - alpha / 2, d) if np.isfinite(d)
+                                else stats.norm.ppf(1 - alpha / 2) for d in dfk])
             tab["point_conf_low"] = b_all - crit_pt * se
             tab["point_conf_high"] = b_all + crit_pt * se
-            gids = [meta[j][0] for j in kept]
             for gi, g in enumerate(groups):
                 sel = np.array([x == g for x in gids])
                 if not sel.any():
                     continue
-                crit = _sup_t_crit(V_all[np.ix_(sel, sel)], alpha, fit.df_t, 20_000,
-                                   None if seed is None else seed + gi)
-                band = wald_table(b_all[sel], se[sel], alpha=alpha, df=fit.df_t, crit=crit)
+                dfg = float(np.min(dfk[sel])) if np.isfinite(dfk[sel]).all() else None
+                crit = _sup_t_crit(V_all[np.ix_(sel, sel)], alpha, dfg, 20_000, seed + gi)
+                band = wald_table(b_all[sel], se[sel], alpha=alpha, df=dfg, crit=crit)
                 tab.loc[sel, ["conf_low", "conf_high"]] = band[["conf_low", "conf_high"]].to_numpy()
             # equality of the post-event paths across groups
             post_sel = ets >= 0
@@ -371,11 +510,12 @@ def estimate_effects(
                         r[a], r[c] = 1.0, -1.0
                         rws.append(r)
                 R = np.array(rws)
-                test = _contrast_test(R @ b_all, R @ V_all @ R.T, fit.df_t)
+                test = _contrast_test(R @ b_all, R @ V_all @ R.T, df_t,
+                                      hotelling=method == "placebo")
             else:
-                test = _contrast_test(np.array([]), np.zeros((0, 0)), fit.df_t)
+                test = _contrast_test(np.array([]), np.zeros((0, 0)), df_t)
         else:
-            test = _equality_test(b_all, V_all, fit.df_t)
+            test = _equality_test(b_all, V_all, df_t, hotelling=method == "placebo")
         test.update({"outcome": s["name"], "n_groups": len(groups)})
         tests.append(test)
         rows.append(tab)
@@ -387,19 +527,37 @@ def estimate_effects(
     settings = {"outcomes": specs, "by": list(by), "design": design, "event_col": event_col,
                 "unit": unit, "time": time, "control": control, "weights": weights,
                 "cluster": cluster if not isinstance(cluster, tuple) else list(cluster),
-                "vcov": vcov, "alpha": alpha, "window": list(window), "ref": ref,
-                "n_boot": n_boot, "boot_weights": boot_weights}
+                "vcov": vcov, "vcov_used": method, "alpha": alpha, "window": list(window),
+                "ref": ref, "n_boot": n_boot, "boot_weights": boot_weights, "size": size,
+                "seed": seed}
     return EffectsResult(
         table=table, equality_tests=eq, nobs=nobs, n_dropped=ndrop, design=design, by=by,
-        vcov_type=vcov, alpha=alpha,
+        vcov_type=method, alpha=alpha,
         provenance=make_provenance("estimate_effects", panel, settings, seed),
     )
 
 
-def _contrast_test(Rb: np.ndarray, RVR: np.ndarray, df: float | None) -> dict[str, Any]:
+def _contrast_test(Rb: np.ndarray, RVR: np.ndarray, df: float | None, *,
+                   hotelling: bool = False) -> dict[str, Any]:
     if Rb.size == 0:
         return {"statistic": math.nan, "df1": 0, "df2": None, "p_value": math.nan,
                 "distribution": "none", "wald": math.nan}
+    if hotelling:
+        # placebo covariance estimated from J = df + 1 control clusters (Hotelling T^2)
+        q = Rb.size
+        J = (df or 0.0) + 1.0
+        if not np.isfinite(RVR).all() or q >= J:
+            warnings.warn(
+                f"equality test: {q} contrast(s) cannot be tested with placebo inference from "
+                f"{int(J)} control clusters (needs fewer contrasts than control clusters); "
+                "reported as NaN. Compare fewer groups at a time.",
+                SmallSampleWarning, stacklevel=3)
+            return {"statistic": math.nan, "df1": q, "df2": J - q, "p_value": math.nan,
+                    "distribution": "F", "wald": math.nan}
+        W = float(Rb @ np.linalg.solve(RVR, Rb))
+        F = W * (J - q) / (q * (J - 1.0))
+        return {"statistic": F, "df1": q, "df2": float(J - q),
+                "p_value": float(stats.f.sf(F, q, J - q)), "distribution": "F", "wald": W}
     ev, evec = np.linalg.eigh((RVR + RVR.T) / 2.0)
     keep = ev > _RANK_RTOL * max(float(ev.max()), 0.0)
     rank = int(keep.sum())
@@ -418,3 +576,141 @@ def _contrast_test(Rb: np.ndarray, RVR: np.ndarray, df: float | None) -> dict[st
                 "p_value": float(stats.chi2.sf(W, rank)), "distribution": "chi2", "wald": W}
     return {"statistic": W / rank, "df1": rank, "df2": float(df),
             "p_value": float(stats.f.sf(W / rank, rank, df)), "distribution": "F", "wald": W}
+
+
+def _size_column(size: str | None, spec: Mapping[str, Any], panel: pd.DataFrame) -> str | None:
+    if size is None:
+        return None
+    if size != "auto":
+        if size not in panel.columns:
+            raise OptionError(f"size={size!r} is not a column of the panel; pass a cell-size "
+                              "column (e.g. 'n_posts'), 'auto' or None.")
+        return size
+    if spec["weights"]:
+        return str(spec["weights"])
+    return "n_posts" if "n_posts" in panel.columns else None
+
+
+def _placebo_cov(
+    panel: pd.DataFrame,
+    spec: Mapping[str, Any],
+    *,
+    by: tuple[str, ...],
+    cl: str,
+    unit: str,
+    groups: list[tuple[Any, ...]],
+    members: Mapping[tuple[Any, ...], np.ndarray],
+    gids: list[tuple[Any, ...]],
+    ets: np.ndarray,
+    treated: np.ndarray,
+    pos: np.ndarray,
+    epos: np.ndarray,
+    design: str,
+    window: tuple[int, int],
+    ref: int,
+    sizecol: str | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Placebo covariance of the estimated terms, their degrees of freedom and control counts."""
+    from laborai.did._placebo import placebo_cov, placebo_estimates, rescale
+
+    where = "estimate_effects"
+    if spec["family"] != "ols":
+        raise OptionError(
+            f"{where}: placebo inference is implemented for OLS outcomes; outcome "
+            f"{spec['name']!r} has family={spec['family']!r}. Use its log with OLS, or pool "
+            "the groups (by=()) for the wild cluster bootstrap / ri_test."
+        )
+    y = pd.to_numeric(panel[spec["y"]], errors="coerce").to_numpy(dtype=float)
+    w = (pd.to_numeric(panel[spec["weights"]], errors="coerce").to_numpy(dtype=float)
+         if spec["weights"] else None)
+    ok = np.isfinite(y) & (np.isfinite(w) & (w > 0) if w is not None else True)
+    size = None
+    if sizecol is not None:
+        size = pd.to_numeric(panel[sizecol], errors="coerce").to_numpy(dtype=float)
+        ok &= np.isfinite(size) & (size > 0)
+    clv = panel[cl].to_numpy()
+    tr_clusters = set(pd.unique(clv[treated]))
+    ctrl_rows = ~treated & ok
+    controls = [c for c in sorted(pd.unique(clv[~treated]), key=str) if c not in tr_clusters]
+    if len(controls) < 3:
+        raise EstimationError(
+            f"{where}: placebo inference needs at least 3 control clusters (never-treated "
+            f"{cl!r} values); found {len(controls)}. Add control categories or pool the groups."
+        )
+    mcols = [b for b in by if b != cl
+             and int(panel.groupby(cl, sort=False)[b].nunique(dropna=False).max()) > 1]
+    lo, hi = window
+    rows_c = np.flatnonzero(ctrl_rows)
+    fe = np.column_stack([pd.factorize(panel[unit].to_numpy()[rows_c])[0],
+                          pd.factorize(pos[rows_c])[0]])
+    y_c = y[rows_c]
+    w_c = None if w is None else w[rows_c]
+    ks = [k for k in range(lo, hi + 1) if k != ref] if design == "event_study" else [0]
+
+    def v_of(mask: np.ndarray, e: float) -> float:
+        if size is None:
+            return math.nan
+        units = pd.unique(panel[unit].to_numpy()[mask])
+        vals = []
+        uv = panel[unit].to_numpy()
+        sz = size
+        for u in units:
+            r = mask & (uv == u) & ok
+            post = r & (pos >= e)
+            pre = r & (pos < e)
+            if post.sum() == 0 or pre.sum() == 0:
+                continue
+            vals.append(float(np.mean(1.0 / sz[post])) / post.sum()
+                        + float(np.mean(1.0 / sz[pre])) / pre.sum())
+        return float(np.mean(vals)) / len(vals) if vals else math.nan
+
+    cache: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+    P = np.full((len(controls), len(gids)), np.nan)
+    for g in groups:
+        ev = np.unique(epos[members[g]])
+        if ev.size != 1:
+            raise OptionError(
+                f"{where}: placebo inference needs one event date per group; group "
+                f"{'/'.join(map(str, g))!r} has {ev.size}. Use finer groups."
+            )
+        e = float(ev[0])
+        mvals = tuple(g[by.index(b)] for b in mcols)
+        key = (e, mvals)
+        if key not in cache:
+            match = np.ones(len(panel), dtype=bool)
+            for b, val in zip(mcols, mvals, strict=True):
+                match &= (panel[b].to_numpy() == val)
+            regs = []
+            vs = []
+            for c in controls:
+                sel = (clv == c) & match
+                d = sel[rows_c].astype(float)
+                if design == "did":
+                    X = (d * (pos[rows_c] >= e))[:, None]
+                else:
+                    etc = np.clip(pos[rows_c] - e, lo, hi)
+                    X = np.column_stack([d * (etc == k) for k in ks])
+                regs.append(X)
+                vs.append(v_of(sel & ~treated, e))
+            est = placebo_estimates(y_c, w_c, fe, regs)
+            if not np.isfinite(est).any(axis=1).sum():
+                raise EstimationError(f"{where}: no placebo estimate could be computed for "
+                                      f"group {'/'.join(map(str, g))!r}.")
+            cache[key] = (est, np.array(vs))
+        est, vs = cache[key]
+        v_g = v_of(members[g], e)
+        for i, (gi, k) in enumerate(zip(gids, ets, strict=True)):
+            if gi != g:
+                continue
+            col = 0 if design == "did" else ks.index(int(k))
+            P[:, i] = rescale(est[:, col], vs if size is not None else None, v_g)
+    tcl = {g: pd.unique(clv[members[g]])[0] for g in groups}
+    same = np.array([[tcl[a] == tcl[b] for b in gids] for a in gids], dtype=bool)
+    V, dfs = placebo_cov(P, same)
+    n_ctrl = np.isfinite(P).sum(axis=0)
+    if np.any(dfs < 2):
+        raise EstimationError(
+            f"{where}: fewer than 3 placebo estimates for some effect(s); placebo inference "
+            "needs at least 3 control clusters with observations in every period used."
+        )
+    return V, dfs, n_ctrl

@@ -1,0 +1,125 @@
+"""Placebo (Conley-Taber-type) inference for an effect whose treatment lies in one cluster.
+
+When a group's treatment lives in a single cluster (one category of the marketplace, under
+category clusters) no cluster-robust variance can estimate its sampling error: the CRV1 scores
+of the treated cluster are fitted to zero. The information about that error is in the control
+clusters instead. For each control cluster ``j`` the *same* regression is run with ``j``'s
+matching units as pseudo-treated (same event date, same event-time dummies, same weights) on
+the never-treated units only; the spread of these placebo estimates measures the error of the
+real estimate (Conley & Taber 2011). With ``J`` control clusters and ``Delta_j`` the post-minus-pre
+change of cluster ``j``'s residual, the real estimate's error is ``Delta_g - mean_j Delta_j`` and
+the placebo estimate of ``j`` is ``J/(J-1) (Delta_j - mean Delta)``, so under exchangeable normal
+errors
+
+    se^2 = (J^2 - 1) / J^3 * sum_j placebo_j^2,      (beta_hat - beta) / se ~ t(J - 1)
+
+exactly (the two-step "aggregate, then t with few degrees of freedom" logic of Donald & Lang
+2007). Heteroskedasticity from cells of very different size is corrected as in Ferman & Pinto
+(2019) when a size variable is given: ``E[placebo_j^2]`` is modelled as ``a + b * v_j`` with
+``v_j`` the cell's sampling-variance proxy (mean of ``1 / size`` over its post and pre periods),
+fitted by non-negative least squares on the placebos, and each placebo is rescaled to the
+treated group's ``v_g`` before the formula above.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from laborai.did.inference import _demean
+
+
+@dataclass(frozen=True)
+class PlaceboDraws:
+    """Placebo estimates of one design (rows: control clusters, columns: coefficients)."""
+
+    estimates: np.ndarray  # (J, K)
+    v: np.ndarray | None  # (J,) sampling-variance proxies, or None
+    clusters: tuple[object, ...]
+
+
+def placebo_estimates(
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    fe: np.ndarray,
+    regs_by_cluster: list[np.ndarray],
+) -> np.ndarray:
+    """Coefficients of the placebo regressions ``y ~ X_j | fe`` for every control cluster.
+
+    ``y`` (n,) and ``fe`` (n, 2) describe the never-treated sample; ``regs_by_cluster[j]`` is
+    the (n, K) design of pseudo-treated cluster ``j``. Returns a (J, K) array (NaN where a
+    column is identically zero after demeaning).
+    """
+    yt = _demean(y, fe, weights)
+    w = np.ones(y.shape[0]) if weights is None else weights
+    out = np.full((len(regs_by_cluster), regs_by_cluster[0].shape[1] if regs_by_cluster else 0),
+                  np.nan)
+    for j, X in enumerate(regs_by_cluster):
+        Xt = _demean(X, fe, weights)
+        if Xt.ndim == 1:
+            Xt = Xt[:, None]
+        XtW = Xt.T * w
+        A = XtW @ Xt
+        keep = np.diag(A) > 1e-12 * max(float(np.max(np.diag(A))), 1e-300)
+        if not keep.any():
+            continue
+        b = np.linalg.lstsq(A[np.ix_(keep, keep)], XtW[keep] @ yt, rcond=None)[0]
+        out[j, keep] = b
+    return out
+
+
+def _nnls_var_model(p2: np.ndarray, v: np.ndarray) -> tuple[float, float]:
+    """Fit ``E[p2] = a + b v`` with a, b >= 0 (two-parameter NNLS by enumeration)."""
+    cands = []
+    X = np.column_stack([np.ones_like(v), v])
+    coef = np.linalg.lstsq(X, p2, rcond=None)[0]
+    if coef[0] >= 0 and coef[1] >= 0:
+        cands.append((float(coef[0]), float(coef[1])))
+    cands.append((float(np.mean(p2)), 0.0))
+    if np.sum(v * v) > 0:
+        cands.append((0.0, float(np.sum(v * p2) / np.sum(v * v))))
+    best = min(cands, key=lambda ab: float(np.sum((p2 - ab[0] - ab[1] * v) ** 2)))
+    return best
+
+
+def rescale(p: np.ndarray, v: np.ndarray | None, v_target: float | None) -> np.ndarray:
+    """Rescale placebo estimates ``p`` (J,) to the sampling variance of the target (Ferman-Pinto).
+
+    Entries that are NaN stay NaN. Without ``v`` the placebos are returned unchanged.
+    """
+    p = np.asarray(p, dtype=float)
+    if v is None or v_target is None or not math.isfinite(v_target):
+        return p.copy()
+    ok = np.isfinite(p) & np.isfinite(v)
+    if ok.sum() < 3:
+        return p.copy()
+    a, b = _nnls_var_model(p[ok] ** 2, v[ok])
+    fit = a + b * v
+    tgt = a + b * v_target
+    out = p.copy()
+    if np.all(fit[ok] > 0) and tgt > 0:
+        out[ok] = p[ok] * np.sqrt(tgt / fit[ok])
+    return out
+
+
+def placebo_cov(P: np.ndarray, same_cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance of the estimates from rescaled placebo columns ``P`` (J, K).
+
+    ``same_cluster[i, k]`` says whether the treatments of coefficients ``i`` and ``k`` lie in
+    the same cluster: their errors then share the cluster's own noise, otherwise only the mean
+    of the control clusters. Returns the (K, K) covariance and the per-coefficient degrees of
+    freedom ``J_k - 1`` (``J_k``: placebos available for coefficient ``k``).
+    """
+    ok = np.isfinite(P)
+    Pz = np.where(ok, P, 0.0)
+    Jk = ok.sum(axis=0).astype(float)
+    Jpair = ok.T.astype(float) @ ok.astype(float)
+    S = Pz.T @ Pz
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f_same = (Jpair**2 - 1.0) / Jpair**3
+        f_diff = (Jpair - 1.0) / Jpair**3
+    V = np.where(same_cluster, f_same, f_diff) * S
+    V[Jpair < 2] = np.nan
+    return V, Jk - 1.0
