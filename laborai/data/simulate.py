@@ -15,30 +15,44 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from laborai import taxonomy
+from laborai._validation import check_option
 from laborai.errors import DataValidationError, OptionError
 
 __all__ = [
     "OUTCOMES",
     "Marketplace",
+    "PreTrendShape",
     "default_effects",
+    "design_effects",
     "read_marketplace",
     "simulate_marketplace",
 ]
 
 #: Outcomes with a true effect: log expected job posts and log mean earnings per contract.
 OUTCOMES: tuple[str, ...] = ("log_n_posts", "log_earnings_per_contract")
+
+#: Shapes of a differential pre-trend (a violation of parallel trends); see
+#: :func:`simulate_marketplace`.
+PreTrendShape = Literal["linear", "quadratic", "anticipation"]
+_TIERS: tuple[str, ...] = ("low", "high")
+
+#: Default persistence (AR(1) coefficient) of the monthly shocks, calibrated on the Indeed
+#: Hiring Lab US sector posting series by ``benchmarks/calibrate_shocks.py`` (see
+#: ``docs/data/simulation.md``).
+DEFAULT_RHO = 0.8
 
 # ----------------------------------------------------------------------------- calibration
 # Shares of job posts by category (sum to one) and the share of high-value (> $1,000) posts.
@@ -149,6 +163,102 @@ def default_effects() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["category", "value_tier", "outcome", "event", "effect"])
 
 
+def design_effects(
+    categories: Sequence[str],
+    effect: float | Mapping[str, float],
+    *,
+    tiers: Sequence[str] = _TIERS,
+    outcome: str | Sequence[str] = "log_n_posts",
+    event: str | None = None,
+) -> pd.DataFrame:
+    """Return an effects table that treats only the chosen categories (few-treated designs).
+
+    Parameters
+    ----------
+    categories : sequence of str
+        Taxonomy categories that carry an effect (the treated clusters).
+    effect : float or mapping of category to float
+        The effect in log points: one value for every treated cell, or one per category (every
+        category in ``categories`` must have a value).
+    tiers : sequence of {"low", "high"}, default ("low", "high")
+        Value tiers of the treated categories that carry the effect.
+    outcome : str or sequence of str, default "log_n_posts"
+        Outcome(s) in :data:`OUTCOMES` that carry the effect.
+    event : str, optional
+        Event at which the effect switches on for every treated category (a name in
+        :func:`laborai.taxonomy.event_dates`, or one added through ``events=`` of
+        :func:`simulate_marketplace`). ``None``: each category's default event
+        (:func:`laborai.taxonomy.category_events`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``category, value_tier, outcome, event, effect`` like :func:`default_effects`,
+        one row per category x tier x outcome. Treated categories carry ``event``; all others
+        have no event (``None``) and a zero effect, so they are clean controls and
+        :attr:`Marketplace.truth` marks them unexposed. Pass it as ``effects=``.
+
+    Raises
+    ------
+    OptionError
+        For an unknown category, tier or outcome, a treated category without an event, or a
+        non-finite effect.
+
+    Examples
+    --------
+    Three treated clusters of twelve, low-value posts only:
+
+    >>> import laborai as la
+    >>> eff = la.data.simulate.design_effects(
+    ...     ["Writing", "Translation", "Web, Mobile & Software Dev"], -0.28, tiers=("low",),
+    ...     event="chatgpt")
+    >>> eff.loc[eff["effect"] != 0, ["category", "value_tier", "effect"]].to_string(index=False)
+    '                  category value_tier  effect\n                   Writing        low   -0.28\n               Translation        low   -0.28\nWeb, Mobile & Software Dev        low   -0.28'
+    >>> m = la.simulate_marketplace(seed=1, n_posts=5_000, effects=eff, text=False)
+    >>> float(m.truth["effect"].sum())
+    -0.84
+    """
+    names = taxonomy.category_names()
+    if isinstance(categories, str) or not isinstance(categories, Sequence):
+        raise OptionError(f"categories must be a list of category names; got {categories!r}.")
+    for c in categories:
+        check_option("categories", c, names)
+    for t in tiers:
+        check_option("tiers", t, _TIERS)
+    outs = [outcome] if isinstance(outcome, str) else list(outcome)
+    for o in outs:
+        check_option("outcome", o, OUTCOMES)
+    if isinstance(effect, Mapping):
+        missing = [c for c in categories if c not in effect]
+        if missing:
+            raise OptionError(f"effect mapping has no value for {missing!r}; give one effect "
+                              "per treated category, or a single float.")
+        values = {c: effect[c] for c in categories}
+    else:
+        values = {c: effect for c in categories}
+    for c, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(float(v)):
+            raise OptionError(f"effect must be a finite number (log points); got {v!r} for {c!r}.")
+    if event is not None and (not isinstance(event, str) or not event):
+        raise OptionError(f"event must be an event name such as 'chatgpt', or None; got {event!r}.")
+    default_ev = taxonomy.category_events().set_index("category")["event"]
+    ev_of: dict[str, str] = {}
+    for c in categories:
+        e = event if event is not None else default_ev[c]
+        if not isinstance(e, str):
+            raise OptionError(f"category {c!r} has no default event; pass event= (e.g. "
+                              "'chatgpt') to date its effect.")
+        ev_of[c] = e
+    rows = []
+    for c in names:
+        for tier in _TIERS:
+            for o in OUTCOMES:
+                on = c in values and tier in tiers and o in outs
+                rows.append((c, tier, o, ev_of.get(c), float(values[c]) if on else 0.0))
+    return pd.DataFrame(rows, columns=["category", "value_tier", "outcome", "event", "effect"])
+
+
 @functools.cache
 def _genai_families() -> dict[str, Any]:
     text = resources.files("laborai").joinpath("_pkgdata/genai_skills.toml").read_text("utf-8")
@@ -188,6 +298,32 @@ class Marketplace:
     def source_line(self) -> str:
         """Attribution for figures and tables: ``"Simulated marketplace, seed N"``."""
         return f"Simulated marketplace, seed {self.seed}"
+
+    @property
+    def pre_trend_path(self) -> pd.DataFrame:
+        """The true violation of parallel trends, by category x tier x outcome x month.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``category, value_tier, outcome, period, event_time, violation``: ``period``
+            is the first day of each calendar month from ``start`` to ``end``; ``event_time``
+            the number of months from the month that contains the cell's event date
+            (``truth.start_date``; missing for cells without an event); ``violation`` the
+            shift (log points) that the differential pre-trend adds to the cell's log expected
+            posts (``log_n_posts``) or log mean earnings per contract by contract start month
+            (``log_earnings_per_contract``) in that month. It is constant within a month, zero
+            without a pre-trend and zero for cells it does not apply to. Computed from
+            :attr:`params`, so it survives :meth:`to_parquet` / :func:`read_marketplace`.
+
+        Notes
+        -----
+        With effects as steps at the event, the population value of an event-study
+        coefficient at event time ``k`` against reference time ``r`` for a treated cell,
+        compared with controls whose ``violation`` is zero, is
+        ``effect * 1[k >= 0] + violation(k) - violation(r)``.
+        """
+        return _pre_trend_frame(self.params, self.truth)
 
     def __repr__(self) -> str:
         return (f"Marketplace(simulated, seed={self.seed}, job_posts={len(self.job_posts)}, "
@@ -292,6 +428,85 @@ def _effects_table(effects: pd.DataFrame | Mapping[Any, float] | str | None) -> 
     return out
 
 
+# ----------------------------------------------------------------------------- shocks
+
+
+def _ar1(z: np.ndarray, rho: float, sd: float) -> np.ndarray:
+    """Stationary Gaussian AR(1) paths along the last axis from standard normal draws ``z``.
+
+    ``x_0 = sd * z_0`` (the stationary distribution) and
+    ``x_t = rho * x_{t-1} + sd * sqrt(1 - rho**2) * z_t``, so every ``x_t`` has sd ``sd`` and
+    ``corr(x_t, x_{t-k}) = rho**k``. With ``rho = 0`` it returns ``sd * z``.
+    """
+    x = np.empty_like(z, dtype=float)
+    x[..., 0] = sd * z[..., 0]
+    c = sd * math.sqrt(1.0 - rho * rho)
+    for t in range(1, z.shape[-1]):
+        x[..., t] = rho * x[..., t - 1] + c * z[..., t]
+    return x
+
+
+def _violation(k: np.ndarray, size: float, shape: str, window: int) -> np.ndarray:
+    """Differential pre-trend at event time ``k`` (months from the event month)."""
+    tau = np.asarray(k, dtype=float) / 12.0
+    if shape == "linear":
+        v = size * tau
+    elif shape == "quadratic":
+        v = size * tau * tau
+    else:  # anticipation: a trend from `window` months before the event, stopping at it
+        v = size * np.clip(tau + window / 12.0, 0.0, window / 12.0)
+    return np.asarray(v + 0.0)  # no negative zeros
+
+
+def _month_index(dates: Any, t0: pd.Timestamp) -> np.ndarray:
+    d = pd.DatetimeIndex(dates)
+    return np.asarray((d.year - t0.year) * 12 + d.month - t0.month)
+
+
+def _pre_trend_frame(params: Mapping[str, Any], truth: pd.DataFrame) -> pd.DataFrame:
+    t0 = pd.Timestamp(params["start"])
+    periods = pd.date_range(t0.to_period("M").to_timestamp(),
+                            pd.Timestamp(params["end"]), freq="MS")
+    size = float(params.get("pre_trend", 0.0))
+    shape = str(params.get("pre_trend_shape", "linear"))
+    window = int(params.get("pre_trend_window", 6))
+    outs = set(params.get("pre_trend_outcomes", ["log_n_posts"]))
+    ev = {c: pd.Timestamp(d) for c, d in dict(params.get("pre_trend_events", {})).items()}
+    m_ix = _month_index(periods, t0)
+    frames = []
+    for r in truth.itertuples():
+        start = pd.Timestamp(r.start_date) if pd.notna(r.start_date) else None
+        k = (m_ix - _month_index([start], t0)[0]) if start is not None else None
+        v = np.zeros(len(periods))
+        if r.category in ev and r.outcome in outs and size != 0.0:
+            v = _violation(m_ix - _month_index([ev[r.category]], t0)[0], size, shape, window)
+        frames.append(pd.DataFrame({
+            "category": r.category, "value_tier": r.value_tier, "outcome": r.outcome,
+            "period": periods,
+            "event_time": pd.array(k if k is not None else [None] * len(periods), dtype="Int64"),
+            "violation": v,
+        }))
+    out = pd.concat(frames, ignore_index=True)
+    for col in ("category", "value_tier", "outcome"):
+        out[col] = out[col].astype("str")
+    return out
+
+
+def _check_sd(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(float(value)) or float(value) < 0:
+        raise OptionError(f"{name} must be a finite number >= 0 (log points); got {value!r}.")
+    return float(value)
+
+
+def _check_rho(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not -1.0 < float(value) < 1.0:
+        raise OptionError(f"{name} must be a number strictly between -1 and 1 (a stationary "
+                          f"AR(1) coefficient; 0 = independent months); got {value!r}.")
+    return float(value)
+
+
 # ----------------------------------------------------------------------------- text
 
 
@@ -382,8 +597,18 @@ def simulate_marketplace(
     events: Mapping[str, str] | None = None,
     noise_sd: float = 0.06,
     category_noise_sd: float = 0.04,
+    tier_noise_sd: float = 0.02,
+    subcategory_rho: float = DEFAULT_RHO,
+    category_rho: float = DEFAULT_RHO,
+    tier_rho: float = DEFAULT_RHO,
     trend_sd: float = 0.03,
     hire_rate: float = 0.55,
+    pre_trend: float = 0.0,
+    pre_trend_shape: PreTrendShape = "linear",
+    pre_trend_window: int = 6,
+    pre_trend_categories: Sequence[str] | None = None,
+    pre_trend_outcomes: Sequence[str] = ("log_n_posts",),
+    text: bool = True,
 ) -> Marketplace:
     """Simulate an online freelance marketplace with known generative-AI effects.
 
@@ -403,30 +628,66 @@ def simulate_marketplace(
     events : mapping of str to date, optional
         Overrides of the event dates (see :func:`laborai.taxonomy.event_dates`).
     noise_sd : float, default 0.06
-        Standard deviation of monthly subcategory-level demand shocks (log scale).
+        Stationary (marginal) standard deviation of the monthly subcategory-level demand
+        shocks (log scale).
     category_noise_sd : float, default 0.04
-        Standard deviation of monthly category-level demand shocks (log scale); these make
-        outcomes correlated within category, the reason for clustering by category.
+        Stationary standard deviation of the monthly category-level demand shocks (log
+        scale); these make outcomes correlated within category, the reason for clustering by
+        category.
+    tier_noise_sd : float, default 0.02
+        Stationary standard deviation of the monthly category x value-tier shocks, so that
+        the two tiers of a category do not move in lockstep.
+    subcategory_rho, category_rho, tier_rho : float, default 0.8
+        AR(1) coefficients (-1 < rho < 1) of the three monthly shock processes: each is
+        stationary, its first month drawn from the stationary distribution and its
+        innovations with sd ``sd * sqrt(1 - rho**2)``; ``corr(month t, month t - k) =
+        rho**k``. 0 gives independent months. The default 0.8 is calibrated on the Indeed
+        Hiring Lab sector posting series (``benchmarks/calibrate_shocks.py``;
+        ``docs/data/simulation.md``).
     trend_sd : float, default 0.03
         Standard deviation of subcategory-specific linear trends (log points per year),
         demeaned within category so that categories share the marketplace trend.
     hire_rate : float, default 0.55
         Average probability that a post leads to at least one contract.
+    pre_trend : float, default 0.0
+        Size of a differential trend (a violation of parallel trends) in the pre-trend
+        categories, in log points per year (per year squared for ``"quadratic"``); 0: none.
+    pre_trend_shape : {"linear", "quadratic", "anticipation"}, default "linear"
+        With ``k`` the months from the month containing the category's event date and
+        ``tau = k / 12``, the violation in month ``k`` is ``pre_trend * tau`` (``"linear"``,
+        a differential trend over the whole sample), ``pre_trend * tau**2``
+        (``"quadratic"``, zero slope at the event) or ``pre_trend * clip(tau + w / 12, 0,
+        w / 12)`` with ``w = pre_trend_window`` (``"anticipation"``: zero until ``w`` months
+        before the event, then a trend that stops at the event and keeps its level).
+    pre_trend_window : int, default 6
+        Months of anticipation (only for ``"anticipation"``), at least 1.
+    pre_trend_categories : sequence of str, optional
+        Categories with the pre-trend; each needs an event in the effects table. ``None``:
+        every category with an event (the exposed categories).
+    pre_trend_outcomes : sequence of str, default ("log_n_posts",)
+        Outcomes in :data:`OUTCOMES` that carry the violation: job posts (both tiers, on the
+        log intensity) and/or earnings per contract (by contract start month).
+    text : bool, default True
+        Write titles and skills. ``False`` leaves them empty strings (about 4x faster, for
+        Monte Carlo work); the text has its own random stream, so every other column of
+        ``job_posts`` and ``contracts`` is identical to the ``text=True`` tables.
 
     Returns
     -------
     Marketplace
-        ``job_posts``, ``contracts`` and ``truth``.
+        ``job_posts``, ``contracts`` and ``truth``; the true violation of parallel trends by
+        month is :attr:`Marketplace.pre_trend_path`, and every setting is in ``params``.
 
     Raises
     ------
     OptionError
-        For invalid sizes, dates or effects.
+        For invalid sizes, dates, effects, noise, persistence or pre-trend settings.
 
     Notes
     -----
     Posts arrive by subcategory x value tier x day as Poisson counts with log intensity
-    ``base + trend + season + weekday + shocks + effect``. The effect of a category x tier is a
+    ``base + trend + season + weekday + shocks + pre-trend + effect``; the shocks are monthly
+    stationary AR(1) processes at the category, subcategory and category x tier levels. The effect of a category x tier is a
     step at its event date (ChatGPT for Writing, Translation, Web/Mobile/Software and Data
     Science; image generators for Design & Creative), so the log expected number of posts
     shifts by exactly the true effect. Each post is hired with a probability that depends on
@@ -450,10 +711,37 @@ def simulate_marketplace(
     t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
     if t1 <= t0:
         raise OptionError(f"end must be after start; got start={start!r}, end={end!r}.")
+    sds = {k: _check_sd(k, v) for k, v in (("noise_sd", noise_sd),
+                                            ("category_noise_sd", category_noise_sd),
+                                            ("tier_noise_sd", tier_noise_sd),
+                                            ("trend_sd", trend_sd))}
+    rhos = {k: _check_rho(k, v) for k, v in (("subcategory_rho", subcategory_rho),
+                                             ("category_rho", category_rho),
+                                             ("tier_rho", tier_rho))}
+    if isinstance(pre_trend, bool) or not isinstance(pre_trend, (int, float, np.integer,
+                                                                 np.floating)) \
+            or not math.isfinite(float(pre_trend)):
+        raise OptionError(f"pre_trend must be a finite number (log points per year); "
+                          f"got {pre_trend!r}.")
+    check_option("pre_trend_shape", pre_trend_shape, get_args(PreTrendShape))
+    if isinstance(pre_trend_window, bool) or not isinstance(pre_trend_window, (int, np.integer)) \
+            or pre_trend_window < 1:
+        raise OptionError(f"pre_trend_window must be a positive integer (months); "
+                          f"got {pre_trend_window!r}.")
+    if isinstance(pre_trend_outcomes, str) or not isinstance(pre_trend_outcomes, Sequence):
+        raise OptionError(f"pre_trend_outcomes must be a list of outcomes from {OUTCOMES}; "
+                          f"got {pre_trend_outcomes!r}.")
+    for o in pre_trend_outcomes:
+        check_option("pre_trend_outcomes", o, OUTCOMES)
+    if not isinstance(text, (bool, np.bool_)):
+        raise OptionError(f"text must be True or False; got {text!r}.")
     eff = _effects_table(effects)
     dates = taxonomy.event_dates(events)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
-    (r_struct, r_noise, r_count, r_value, r_label, r_text, r_hire, r_dates, r_earn, r_free) = streams
+    # Eleven independent streams; the first ten are those of earlier versions (SeedSequence
+    # children do not depend on how many are spawned), the eleventh draws the tier shocks.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(11)]
+    (r_struct, r_noise, r_count, r_value, r_label, r_text, r_hire, r_dates, r_earn, r_free,
+     r_tier) = streams
 
     subs = taxonomy.subcategories()
     cats = taxonomy.category_names()
@@ -473,7 +761,7 @@ def simulate_marketplace(
     share = np.array([_CATEGORY_SHARE[cats[c]] for c in cat_idx]) * within
     p_high = np.clip(np.array([_HIGH_SHARE[cats[c]] for c in cat_idx])
                      + r_struct.normal(0, 0.03, n_sub), 0.03, 0.8)
-    trend = r_struct.normal(0, trend_sd, n_sub)
+    trend = r_struct.normal(0, sds["trend_sd"], n_sub)
     for c in range(n_cat):
         m = cat_idx == c
         trend[m] -= np.average(trend[m], weights=share[m])
@@ -486,10 +774,49 @@ def simulate_marketplace(
     fee_change = -0.05 * (days >= pd.Timestamp("2023-05-01"))
     common = 0.06 * years + season + weekday + covid + fee_change
 
-    cat_shock = r_noise.normal(0, category_noise_sd, (n_cat, n_month))
-    sub_shock = r_noise.normal(0, noise_sd, (n_sub, n_month))
+    # Monthly shocks: stationary AR(1) at category, subcategory and category x tier level.
+    cat_shock = _ar1(r_noise.standard_normal((n_cat, n_month)), rhos["category_rho"],
+                     sds["category_noise_sd"])
+    sub_shock = _ar1(r_noise.standard_normal((n_sub, n_month)), rhos["subcategory_rho"],
+                     sds["noise_sd"])
+    tier_shock = _ar1(r_tier.standard_normal((n_cat, 2, n_month)), rhos["tier_rho"],
+                      sds["tier_noise_sd"])
     log_lam = (np.log(share)[:, None] + trend[:, None] * years[None, :] + common[None, :]
                + cat_shock[cat_idx][:, month_id] + sub_shock[:, month_id])  # (sub, day)
+
+    # Differential pre-trend (violation of parallel trends), constant within calendar month.
+    cat_event: dict[str, str] = {}
+    for r in eff.itertuples():
+        if isinstance(r.event, str) and r.category not in cat_event:
+            cat_event[r.category] = r.event
+    if pre_trend_categories is None:
+        pt_cats = [cn for cn in cats if cn in cat_event]
+    else:
+        if isinstance(pre_trend_categories, str) or not isinstance(pre_trend_categories,
+                                                                   Sequence):
+            raise OptionError(f"pre_trend_categories must be None or a list of category names; "
+                              f"got {pre_trend_categories!r}.")
+        for cn in pre_trend_categories:
+            check_option("pre_trend_categories", cn, cats)
+            if cn not in cat_event:
+                raise OptionError(f"pre_trend_categories: {cn!r} has no event in the effects "
+                                  "table, so its pre-trend has no date; give it an effect with "
+                                  "an event (e.g. design_effects(..., event='chatgpt')) or "
+                                  "leave it out.")
+        pt_cats = [cn for cn in cats if cn in pre_trend_categories]
+    for cn in pt_cats:
+        if cat_event[cn] not in dates:
+            raise OptionError(f"event must be one of {', '.join(map(repr, dates))}; "
+                              f"got {cat_event[cn]!r}.")
+    pt_events = {cn: dates[cat_event[cn]] for cn in pt_cats}
+    viol = np.zeros((n_cat, n_month))
+    if float(pre_trend) != 0.0:
+        for cn, d0 in pt_events.items():
+            k = np.arange(n_month) - _month_index([d0], t0)[0]
+            viol[cats.index(cn)] = _violation(k, float(pre_trend), pre_trend_shape,
+                                             int(pre_trend_window))
+    if "log_n_posts" in pre_trend_outcomes:
+        log_lam += viol[cat_idx][:, month_id]
 
     # Effects by category x tier x outcome, switched on at the event date.
     eff_ix = eff.set_index(["category", "value_tier", "outcome"])
@@ -516,7 +843,8 @@ def simulate_marketplace(
             dates[r.event] if isinstance(r.event, str) else pd.NaT)
 
     tier_p = np.stack([1 - p_high, p_high], axis=1)  # (sub, 2)
-    lam = np.exp(log_lam[:, None, :] + np.log(tier_p)[:, :, None] + post_eff)
+    lam = np.exp(log_lam[:, None, :] + np.log(tier_p)[:, :, None] + post_eff
+                 + tier_shock[cat_idx][:, :, month_id])
     lam *= n_posts / lam.sum()
     counts = r_count.poisson(lam)  # (sub, 2, day)
     flat = counts.ravel()
@@ -571,13 +899,16 @@ def simulate_marketplace(
     skill_family = np.full(n, "", dtype=object)
     skill_family[ai_ix] = np.asarray(fam_names, dtype=object)[fam_draw]
 
-    title, skills = _make_text(r_text, subs, cats, p_sub, p_cat, is_ai, is_cloud, is_rpa,
-                               ai_ix, fam_draw, fam_names, fam)
+    if text:
+        title, skills = _make_text(r_text, subs, cats, p_sub, p_cat, is_ai, is_cloud, is_rpa,
+                                   ai_ix, fam_draw, fam_names, fam)
+    else:
+        title = skills = [""] * n
 
     order = np.lexsort((p_tier, p_sub, p_day))  # by day, then subcategory, tier
     posted = days.to_numpy()[p_day]
     posts = pd.DataFrame({
-        "post_id": [f"P{i:08d}" for i in range(n)],
+        "post_id": _ids("P", np.arange(n), 8),
         "posted_date": posted[order].astype("datetime64[ns]"),
         "category": np.asarray(cats, dtype=object)[p_cat][order],
         "subcategory": subs["subcategory"].to_numpy()[p_sub][order],
@@ -595,8 +926,12 @@ def simulate_marketplace(
                 "client_country", "skill_family"):
         posts[col] = posts[col].astype("str")
 
+    earn_viol = None
+    if "log_earnings_per_contract" in pre_trend_outcomes and float(pre_trend) != 0.0:
+        earn_viol = (viol, t0, {cats.index(c): d0 for c, d0 in pt_events.items()},
+                     float(pre_trend), str(pre_trend_shape), int(pre_trend_window))
     contracts = _make_contracts(posts, p_tier[order], p_cat[order], earn_step, earn_date,
-                                hire_rate, r_hire, r_dates, r_earn, r_free, n_cat)
+                                hire_rate, r_hire, r_dates, r_earn, r_free, n_cat, earn_viol)
 
     truth = eff.assign(
         start_date=[start_dates[k] for k in zip(eff["category"], eff["value_tier"], eff["outcome"],
@@ -605,8 +940,16 @@ def simulate_marketplace(
     truth["start_date"] = pd.to_datetime(truth["start_date"])
     params = {
         "n_posts": int(n_posts), "start": str(t0.date()), "end": str(t1.date()),
-        "noise_sd": noise_sd, "category_noise_sd": category_noise_sd, "trend_sd": trend_sd,
-        "hire_rate": hire_rate, "events": {k: str(v.date()) for k, v in dates.items()},
+        "noise_sd": sds["noise_sd"], "category_noise_sd": sds["category_noise_sd"],
+        "tier_noise_sd": sds["tier_noise_sd"], "subcategory_rho": rhos["subcategory_rho"],
+        "category_rho": rhos["category_rho"], "tier_rho": rhos["tier_rho"],
+        "trend_sd": sds["trend_sd"], "hire_rate": hire_rate,
+        "events": {k: str(v.date()) for k, v in dates.items()},
+        "pre_trend": float(pre_trend), "pre_trend_shape": str(pre_trend_shape),
+        "pre_trend_window": int(pre_trend_window),
+        "pre_trend_outcomes": [str(o) for o in pre_trend_outcomes],
+        "pre_trend_events": {c: str(d.date()) for c, d in pt_events.items()},
+        "text": bool(text),
     }
     return Marketplace(job_posts=posts, contracts=contracts, truth=truth, seed=int(seed),
                        params=params)
@@ -672,11 +1015,16 @@ def _make_text(
     return title, skills
 
 
+def _ids(prefix: str, k: np.ndarray, width: int) -> np.ndarray:
+    """``prefix`` + zero-padded integers (vectorised ``f"{prefix}{k:0{width}d}"``)."""
+    return np.asarray(np.strings.add(prefix, np.strings.zfill(np.asarray(k).astype(str), width)))
+
+
 def _make_contracts(
     posts: pd.DataFrame, tier: np.ndarray, cat: np.ndarray, earn_step: np.ndarray,
     earn_date: np.ndarray, hire_rate: float, r_hire: np.random.Generator,
     r_dates: np.random.Generator, r_earn: np.random.Generator, r_free: np.random.Generator,
-    n_cat: int,
+    n_cat: int, earn_viol: tuple[Any, ...] | None = None,
 ) -> pd.DataFrame:
     n = len(posts)
     p_hire = np.clip(hire_rate + np.where(tier == 1, 0.07, -0.03), 0.01, 0.99)
@@ -696,16 +1044,23 @@ def _make_contracts(
     step = np.where(
         ~np.isnat(earn_date[c]) & (start >= earn_date[c]), earn_step[c, t], 0.0
     )
+    if earn_viol is not None:  # pre-trend on earnings, by contract start month
+        _, t0, ev_of, size, shape, window = earn_viol
+        s_month = _month_index(start, t0)
+        for ci, d0 in ev_of.items():
+            sel = c == ci
+            step = step + np.where(sel, _violation(s_month - _month_index([d0], t0)[0], size,
+                                                   shape, window), 0.0)
     sd = 0.35
     earn = posts["contract_value_usd"].to_numpy()[post_ix] * np.exp(
         r_earn.normal(-0.5 * sd * sd, sd, m) + step)
     pool = np.maximum(200, np.bincount(c, minlength=n_cat) // 6)
     fidx = (pool[c] * r_free.random(m) ** 2).astype(int)
     return pd.DataFrame({
-        "contract_id": pd.Series([f"C{i:08d}" for i in range(m)], dtype="str"),
+        "contract_id": pd.Series(_ids("C", np.arange(m), 8), dtype="str"),
         "post_id": posts["post_id"].to_numpy()[post_ix],
-        "freelancer_id": pd.Series([f"F{a:02d}{b:06d}" for a, b in zip(c.tolist(), fidx.tolist(),
-                                                                     strict=True)], dtype="str"),
+        "freelancer_id": pd.Series(np.strings.add(_ids("F", c, 2), _ids("", fidx, 6)),
+                                   dtype="str"),
         "start_date": start.astype("datetime64[ns]"),
         "end_date": end.astype("datetime64[ns]"),
         "earnings_usd": np.round(earn, 2),
