@@ -25,7 +25,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from laborai._validation import check_option
+from laborai._validation import (
+    check_option,
+    check_time_column,
+    check_unique_unit_period,
+    resolve_seed,
+)
 from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance, wald_table
 from laborai.did.inference import _check_alpha, _check_n, _wild_table
 from laborai.errors import (
@@ -33,6 +38,7 @@ from laborai.errors import (
     EstimationError,
     LaborAIWarning,
     OptionError,
+    SmallSampleWarning,
 )
 
 __all__ = [
@@ -44,11 +50,13 @@ __all__ = [
 ]
 
 Family = Literal["ols", "poisson"]
-VcovType = Literal["cluster", "hetero", "wild"]
+VcovType = Literal["auto", "cluster", "hetero", "wild"]
 BootWeights = Literal["rademacher", "webb"]
 
 _FAMILIES = ("ols", "poisson")
-_VCOVS = ("cluster", "hetero", "wild")
+_VCOVS = ("auto", "cluster", "hetero", "wild")
+#: below this many clusters CRV1 is not trusted by default (MacKinnon & Webb 2017, 2018)
+FEW_CLUSTERS = 50
 _BOOT = ("rademacher", "webb")
 
 
@@ -109,6 +117,56 @@ def _common_checks(family: str, vcov: str, alpha: float, n_boot: int, boot_weigh
             "vcov='wild' is available for family='ols' only; got family='poisson'. Use "
             "vcov='cluster' or laborai.did.ri_test for few-cluster inference with Poisson models."
         )
+
+
+def _resolve_vcov(vcov: str, *, family: str, frame: pd.DataFrame, treat_cols: Sequence[str],
+                  where: str) -> str:
+    """The inference actually used for ``vcov`` on this estimation frame (``'auto'`` resolved).
+
+    ``'auto'``: the wild cluster restricted bootstrap for OLS with one-way clustering and
+    fewer than :data:`FEW_CLUSTERS` clusters, CRV1 otherwise. Refuses cluster-based inference
+    when the treatment varies in a single cluster or there is a single cluster, and warns when
+    it varies in only two clusters or when CRV1 is asked for with few clusters.
+    """
+    cls = sorted(c for c in frame.columns if c.startswith("_cl"))
+    if vcov == "hetero" or not cls:
+        return vcov
+    G = [int(frame[c].nunique()) for c in cls]
+    if min(G) < 2:
+        raise EstimationError(
+            f"{where}: the cluster column has {min(G)} value; cluster-robust inference needs "
+            "at least 2 clusters (with one, the variance is not defined). Pass a finer "
+            "cluster column or vcov='hetero'."
+        )
+    method = vcov
+    if vcov == "auto":
+        method = "wild" if family == "ols" and len(cls) == 1 and G[0] < FEW_CLUSTERS else "cluster"
+    if len(cls) == 1:
+        tr = np.zeros(len(frame), dtype=bool)
+        for c in treat_cols:
+            if c in frame.columns:
+                tr |= frame[c].to_numpy() != 0
+        k = int(frame.loc[tr, cls[0]].nunique())
+        if k == 1:
+            raise OptionError(
+                f"{where}: the treatment varies in only 1 of {G[0]} clusters; no cluster-based "
+                "variance (CRV1 or wild bootstrap) can measure its error (the treated "
+                "cluster's scores are fitted to zero). Use laborai.did.ri_test (randomization "
+                "over clusters) or laborai.did.estimate_effects (placebo inference)."
+            )
+        if k == 2 or (0 < G[0] - k <= 1):
+            warnings.warn(
+                f"{where}: the treatment varies in {k} of {G[0]} clusters; with so few treated "
+                "(or control) clusters CRV1 over-rejects and the wild bootstrap is very "
+                "conservative. Prefer laborai.did.ri_test.",
+                SmallSampleWarning, stacklevel=3)
+        elif method == "cluster" and G[0] < FEW_CLUSTERS:
+            warnings.warn(
+                f"{where}: CRV1 with {G[0]} clusters can over-reject; "
+                + ("vcov='auto' uses the wild cluster bootstrap here."
+                   if family == "ols" else "for Poisson models check with laborai.did.ri_test."),
+                SmallSampleWarning, stacklevel=3)
+    return method
 
 
 def _numeric(s: pd.Series, col: str, where: str) -> np.ndarray:
@@ -377,6 +435,7 @@ class TWFEResult(ResultMixin):
         if self._data is None:  # pragma: no cover - results are always built with data
             raise EstimationError("this result does not carry its data; re-run the estimator.")
         kw = dict(self._kwargs)
+        kw.pop("vcov_requested", None)
         kw["vcov"] = vcov
         if cluster is not None:
             kw["cluster"] = cluster
@@ -510,11 +569,11 @@ def twfe(
     weights: str | None = None,
     family: Family = "ols",
     controls: Sequence[str] | None = None,
-    vcov: VcovType = "cluster",
+    vcov: VcovType = "auto",
     alpha: float = 0.05,
     n_boot: int = 9999,
     boot_weights: BootWeights = "rademacher",
-    seed: int | None = None,
+    seed: int | None = 0,
 ) -> TWFEResult:
     """Two-way fixed-effects difference-in-differences regression.
 
@@ -621,9 +680,15 @@ def twfe(
     regs: dict[str, pd.Series] = {dname: data[dname]}
     for c in controls:
         regs[c] = data[c]
+    check_time_column(data, tname, where=where)
+    check_unique_unit_period(data, idname, tname)
+    seed = resolve_seed(seed)
     frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
                                fe=[data[idname], data[tname]], cluster=cl, weights=weights,
                                family=family)
+    requested = vcov
+    vcov = _resolve_vcov(vcov, family=family, frame=frame, treat_cols=["_x0"],  # type: ignore[assignment]
+                         where=where)
     fit = _fit_core(frame, n_x=len(regs), family=family, vcov=vcov, alpha=alpha,
                     n_boot=n_boot, boot_weights=boot_weights, seed=seed)
     if "_x0" in fit.dropped:
@@ -634,7 +699,8 @@ def twfe(
     _warn_fit_drops(fit, where)
     kwargs = dict(yname=yname, dname=dname, idname=idname, tname=tname, cluster=cluster,
                   weights=weights, family=family, controls=tuple(controls), vcov=vcov,
-                  alpha=alpha, n_boot=n_boot, boot_weights=boot_weights, seed=seed)
+                  alpha=alpha, n_boot=n_boot, boot_weights=boot_weights, seed=seed,
+                  vcov_requested=requested)
     names = {f"_x{i}": n for i, n in enumerate(regs)}
     return _make_twfe_result(fit, internal_to_term=names, estimator="twfe", data=data,
                              kwargs=kwargs, n_dropped=int((~keep).sum()), cluster=cl, seed=seed)
@@ -676,11 +742,11 @@ def ddd(
     family: Family = "ols",
     high_time_fe: bool = False,
     controls: Sequence[str] | None = None,
-    vcov: VcovType = "cluster",
+    vcov: VcovType = "auto",
     alpha: float = 0.05,
     n_boot: int = 9999,
     boot_weights: BootWeights = "rademacher",
-    seed: int | None = None,
+    seed: int | None = 0,
 ) -> TWFEResult:
     """Triple difference: exposed x post x high-value tier, with unit and period fixed effects.
 
@@ -769,8 +835,14 @@ def ddd(
         effects[inv["high:post"]] = "high_post"
     tfe = (data[tname].astype(str) + "|" + h.astype(int).astype(str)) if high_time_fe \
         else data[tname]
+    check_time_column(data, tname, where=where)
+    check_unique_unit_period(data, idname, tname)
+    seed = resolve_seed(seed)
     frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
                                fe=[data[idname], tfe], cluster=cl, weights=weights, family=family)
+    requested = vcov
+    vcov = _resolve_vcov(vcov, family=family, frame=frame,  # type: ignore[assignment]
+                         treat_cols=[inv["exposed:post"]], where=where)
     fit = _fit_core(frame, n_x=len(regs), family=family, vcov=vcov, alpha=alpha,
                     n_boot=n_boot, boot_weights=boot_weights, seed=seed)
     if inv["exposed:post:high"] in fit.dropped or inv["exposed:post"] in fit.dropped:
@@ -782,7 +854,7 @@ def ddd(
     kwargs = dict(yname=yname, idname=idname, tname=tname, exposed=exposed, post=post,
                   high=high, cluster=cluster, weights=weights, family=family,
                   high_time_fe=high_time_fe, controls=tuple(controls), vcov=vcov, alpha=alpha,
-                  n_boot=n_boot, boot_weights=boot_weights, seed=seed)
+                  n_boot=n_boot, boot_weights=boot_weights, seed=seed, vcov_requested=requested)
     lincoms = {"exposed:post [high tier]": {inv["exposed:post"]: 1.0,
                                             inv["exposed:post:high"]: 1.0}}
     return _make_twfe_result(fit, internal_to_term=names, estimator="ddd", data=data,
@@ -915,10 +987,10 @@ class EventStudyResult(ResultMixin):
         """
         return self.table.copy()
 
-    def with_vcov(self, vcov: Literal["cluster", "hetero"], *,
+    def with_vcov(self, vcov: Literal["auto", "wild", "cluster", "hetero"], *,
                   cluster: str | Sequence[str] | None = None) -> EventStudyResult:
-        """Return a NEW result with different analytic inference (this one is unchanged)."""
-        check_option("vcov", vcov, ("cluster", "hetero"))
+        """Return a NEW result with different inference (this one is unchanged)."""
+        check_option("vcov", vcov, ("auto", "wild", "cluster", "hetero"))
         if self._data is None:  # pragma: no cover
             raise EstimationError("this result does not carry its data; re-run the estimator.")
         kw = dict(self._kwargs)
@@ -932,7 +1004,9 @@ class EventStudyResult(ResultMixin):
     def _header(self) -> list[tuple[str, str]]:
         pt = self.pretrend
         lines = [("Family", self.family), ("Observations", str(self.nobs)),
-                 ("Inference", "HC1" if self.vcov_type == "hetero" else "CRV1 cluster-robust"),
+                 ("Inference", {"hetero": "HC1", "cluster": "CRV1 cluster-robust",
+                                "wild": "wild cluster bootstrap (CRV1 standard errors)"}
+                  .get(self.vcov_type, self.vcov_type)),
                  ("Reference event time", str(self.ref)),
                  ("Window (binned ends)", f"[{self.window[0]}, {self.window[1]}]"),
                  ("Band", f"simultaneous sup-t, critical value {self.crit_sup_t:.4f}")]
@@ -1003,6 +1077,130 @@ def _sup_t_crit(V: np.ndarray, alpha: float, df: float | None, n_draws: int,
     return float(np.quantile(np.max(np.abs(Z), axis=1), 1.0 - alpha))
 
 
+def _event_wild(frame: pd.DataFrame, names: Sequence[str], lead_cols: Sequence[int],
+                est_cols: Sequence[int], V_crv: np.ndarray, *, n_boot: int, seed: int,
+                alpha: float) -> dict[str, Any]:
+    """Wild cluster bootstrap for an event study (one-way clusters, OLS).
+
+    Returns the WCR bootstrap pre-trend test (statistic: sum of squared cluster-robust t
+    statistics of the leads, null imposed), and from the unrestricted bootstrap (WCU) the
+    pointwise percentile-t p-values and critical values and the sup-t critical value over
+    ``est_cols``. All draws share one set of Rademacher weights (all ``2**G`` sign vectors
+    when ``2**G <= n_boot``).
+    """
+    from laborai.did.inference import _demean, _draw_weights
+
+    fes = sorted(c for c in frame.columns if c.startswith("_fe"))
+    w = frame["_w"].to_numpy(dtype=float) if "_w" in frame.columns else None
+    cl = frame["_cl0"].to_numpy().astype(np.int64)
+    G = int(cl.max()) + 1
+    fe = frame[fes].to_numpy()
+    Z = _demean(np.column_stack([frame["_y"].to_numpy(dtype=float),
+                                 frame[list(names)].to_numpy(dtype=float)]), fe, w)
+    yt, Xt = Z[:, 0], Z[:, 1:]
+    wv = np.ones(len(yt)) if w is None else w
+    XtW = Xt.T * wv
+    B = np.linalg.inv(XtW @ Xt)
+    A = B @ XtW
+    n = len(yt)
+    rows_of = [np.flatnonzero(cl == h) for h in range(G)]
+
+    def kernel(resid: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        U = np.zeros((n, G))
+        U[np.arange(n), cl] = resid
+        U = _demean(U, fe, w)
+        AU = A @ U
+        Q = U - Xt @ AU
+        D = [B @ (XtW[:, r] @ Q[r]) for r in rows_of]
+        return AU, D
+
+    def se_of(resid: np.ndarray) -> np.ndarray:
+        sc = np.stack([B @ (XtW[:, r] @ resid[r]) for r in rows_of])  # (G, K)
+        return np.sqrt(np.sum(sc**2, axis=0))
+
+    rng = np.random.default_rng(seed)
+    Vd, enumerated = _draw_weights(G, n_boot, "rademacher", rng)
+    beta = A @ yt
+    e_hat = yt - Xt @ beta
+    se0 = se_of(e_hat)
+    est = list(est_cols)
+    ssc = float(np.median(np.diag(V_crv)[est] / se0[est] ** 2))
+    out: dict[str, Any] = {"n_boot": int(Vd.shape[1]), "enumerated": bool(enumerated),
+                           "n_clusters": G, "seed": seed}
+    # unrestricted bootstrap: pointwise and sup-t
+    AU, D = kernel(e_hat)
+    dB = AU @ Vd
+    se2 = np.zeros_like(dB)
+    for Dh in D:
+        se2 += (Dh @ Vd) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstar = np.abs(dB[est]) / np.sqrt(ssc * se2[est])
+    tstar = np.where(np.isfinite(tstar), tstar, np.inf)
+    t_obs = np.abs(beta[est]) / np.sqrt(np.diag(V_crv)[est])
+    out["p_pointwise"] = np.mean(tstar >= t_obs[:, None], axis=1)
+    out["crit_pointwise"] = np.quantile(tstar, 1 - alpha, axis=1)
+    out["crit_sup_t"] = float(np.quantile(np.max(tstar, axis=0), 1 - alpha))
+    # restricted bootstrap (leads = 0 imposed): pre-trend test
+    leads = list(lead_cols)
+    if leads:
+        keep = [j for j in range(Xt.shape[1]) if j not in leads]
+        if keep:
+            br = np.linalg.lstsq(Xt[:, keep] * np.sqrt(wv)[:, None], yt * np.sqrt(wv),
+                                 rcond=None)[0]
+            e_r = yt - Xt[:, keep] @ br
+        else:
+            e_r = yt.copy()
+        AUr, Dr = kernel(e_r)
+        dBr = AUr[leads] @ Vd
+        se2r = np.zeros_like(dBr)
+        for Dh in Dr:
+            se2r += (Dh[leads] @ Vd) ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            S_star = np.sum(dBr**2 / se2r, axis=0)
+        S_star = np.where(np.isfinite(S_star), S_star, np.inf)
+        S_obs = float(np.sum(beta[leads] ** 2 / se0[leads] ** 2))
+        out["pretrend"] = {"statistic": S_obs, "wald": math.nan, "df1": len(leads),
+                           "df2": None, "p_value": float(np.mean(S_star >= S_obs)),
+                           "distribution": "wild bootstrap (WCR, sum of squared t)",
+                           "n_boot": int(Vd.shape[1])}
+    return out
+
+
+def _wald_joint_checked(b: np.ndarray, V: np.ndarray, df: float | None,
+                        n_clusters: int | None, where: str) -> dict[str, Any]:
+    """CRV1 Wald test of b = 0 that never inverts a singular covariance silently."""
+    from scipy import stats
+
+    q = b.size
+    if q == 0:
+        return _wald_joint(b, V, df)
+    ev, evec = np.linalg.eigh((V + V.T) / 2.0)
+    keep = ev > 1e-10 * max(float(ev.max()), 0.0)
+    rank = int(keep.sum())
+    if rank < q:
+        warnings.warn(
+            f"{where}: the cluster-robust covariance of the {q} leads has rank {rank}"
+            + (f" ({n_clusters} clusters)" if n_clusters else "")
+            + "; the Wald pre-test uses its pseudo-inverse on the estimable directions with "
+            "df1 = rank. Use vcov='auto' (wild bootstrap pre-test) or a shorter window.",
+            SmallSampleWarning, stacklevel=3)
+    z = evec[:, keep].T @ b
+    W = float(np.sum(z**2 / ev[keep]))
+    r = max(rank, 1)
+    if df is None:
+        return {"statistic": W, "wald": W, "df1": rank, "df2": None,
+                "p_value": float(stats.chi2.sf(W, r)), "distribution": "chi2", "rank": rank}
+    if n_clusters and n_clusters - 1 > r:
+        # Hotelling small-sample correction for a covariance estimated from G clusters
+        F = W * (n_clusters - r) / (r * (n_clusters - 1))
+        return {"statistic": F, "wald": W, "df1": rank, "df2": float(n_clusters - r),
+                "p_value": float(stats.f.sf(F, r, n_clusters - r)), "distribution": "F",
+                "rank": rank}
+    F = W / r
+    return {"statistic": F, "wald": W, "df1": rank, "df2": float(df),
+            "p_value": float(stats.f.sf(F, r, df)), "distribution": "F", "rank": rank}
+
+
 def _wald_joint(b: np.ndarray, V: np.ndarray, df: float | None) -> dict[str, Any]:
     from scipy import stats
 
@@ -1027,16 +1225,16 @@ def event_study(
     tname: str,
     treatment: str | None = None,
     event_date: Any,
-    window: tuple[int, int] = (-12, 12),
+    window: tuple[int, int] | None = None,
     ref: int = -1,
     cluster: str | Sequence[str] | None = None,
     weights: str | None = None,
     family: Family = "ols",
     controls: Sequence[str] | None = None,
-    vcov: Literal["cluster", "hetero"] = "cluster",
+    vcov: Literal["auto", "wild", "cluster", "hetero"] = "auto",
     alpha: float = 0.05,
-    n_boot: int = 100_000,
-    seed: int | None = None,
+    n_boot: int = 9999,
+    seed: int | None = 0,
 ) -> EventStudyResult:
     """Event-study regression with binned end points, pre-trend test and sup-t bands.
 
@@ -1117,8 +1315,18 @@ def event_study(
     Sun, L. & Abraham, S. (2021). Estimating dynamic treatment effects in event studies with
     heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
     """
-    check_option("vcov", vcov, ("cluster", "hetero"))
+    check_option("vcov", vcov, ("auto", "wild", "cluster", "hetero"))
     _common_checks(family, vcov, alpha, n_boot, "rademacher")
+    seed = resolve_seed(seed)
+    where = "event_study"
+    cl = _cluster_cols(cluster, idname)
+    _require_columns(data, [idname, tname, *cl], where)
+    check_time_column(data, tname, where=where)
+    check_unique_unit_period(data, idname, tname)
+    G_min = min(int(data[c].nunique()) for c in cl)
+    if window is None:
+        L = max(1, min(12, (G_min - 1) // 2)) if vcov != "hetero" else 12
+        window = (-L, L)
     if (not isinstance(window, (tuple, list)) or len(window) != 2
             or not all(isinstance(w, (int, np.integer)) for w in window)
             or window[0] >= window[1]):
@@ -1126,9 +1334,7 @@ def event_study(
     lo, hi = int(window[0]), int(window[1])
     if not isinstance(ref, (int, np.integer)) or not lo <= ref <= hi:
         raise OptionError(f"ref must be an integer inside window [{lo}, {hi}]; got {ref!r}.")
-    cl = _cluster_cols(cluster, idname)
     controls = list(controls or [])
-    where = "event_study"
     ev_is_col = isinstance(event_date, str) and event_date in data.columns
     cols = [yname, idname, tname, *cl, *controls] + ([weights] if weights else []) \
         + ([treatment] if treatment else []) + ([event_date] if ev_is_col else [])
@@ -1157,6 +1363,12 @@ def event_study(
         dose = np.ones(len(data))
     has_event = ~np.isnan(epos)
     et = np.clip(pos - np.nan_to_num(epos), lo, hi)
+    if not np.any(has_event & (et == ref) & (dose != 0)):
+        raise EstimationError(
+            f"{where}: no treated observation at the reference event time {ref} (rule: the "
+            "omitted period must be observed, otherwise another bin becomes the reference "
+            "without notice). Choose ref inside the observed event times or a wider window."
+        )
     regs: dict[str, Any] = {}
     dropped_et: list[int] = []
     for k in range(lo, hi + 1):
@@ -1178,7 +1390,14 @@ def event_study(
     frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
                                fe=[data[idname], data[tname]], cluster=cl, weights=weights,
                                family=family)
-    fit = _fit_core(frame, n_x=len(regs), family=family, vcov=vcov, alpha=alpha,
+    requested = vcov
+    method = _resolve_vcov(vcov, family=family, frame=frame,
+                           treat_cols=[f"_x{i}" for i in range(n_et)], where=where)
+    if method == "wild" and (family != "ols" or len(cl) != 1):
+        raise OptionError("event_study: vcov='wild' needs family='ols' and one cluster column; "
+                          f"got family={family!r}, cluster={cluster!r}.")
+    fit = _fit_core(frame, n_x=len(regs), family=family,
+                    vcov="cluster" if method == "wild" else method, alpha=alpha,
                     n_boot=1, boot_weights="rademacher", seed=None)
     _warn_fit_drops(fit, where)
     term_of = {f"_x{i}": n for i, n in enumerate(regs)}
@@ -1196,29 +1415,57 @@ def event_study(
     se = np.sqrt(np.diag(V))
     from scipy import stats
 
-    crit_pt = float(stats.t.ppf(1 - alpha / 2, fit.df_t) if fit.df_t is not None
-                    else stats.norm.ppf(1 - alpha / 2))
-    crit_sup = _sup_t_crit(V, alpha, fit.df_t, n_boot, seed)
-    table = wald_table(b, se, alpha=alpha, df=fit.df_t, crit=crit_sup)
-    table.insert(0, "term", [f"event_time::{k}" for k in ets])
-    table["event_time"] = ets
-    table["point_conf_low"] = b - crit_pt * se
-    table["point_conf_high"] = b + crit_pt * se
     leads = ets < 0
-    pre = _wald_joint(b[leads], V[np.ix_(leads, leads)], fit.df_t)
+    boot: dict[str, Any] | None = None
+    if method == "wild":
+        col_of = [fit.names.index(n) for n in kept]
+        col_sorted = [col_of[i] for i in order]
+        boot = _event_wild(frame, fit.names, [col_sorted[i] for i in np.flatnonzero(leads)],
+                           col_sorted, fit.vcov, n_boot=n_boot, seed=seed, alpha=alpha)
+        crit_pt_k = np.asarray(boot["crit_pointwise"], dtype=float)
+        crit_sup = max(float(boot["crit_sup_t"]), float(np.max(crit_pt_k)))
+        crit_pt = float(np.median(crit_pt_k))
+        table = wald_table(b, se, alpha=alpha, df=fit.df_t, crit=crit_sup)
+        table["p_value"] = np.asarray(boot["p_pointwise"], dtype=float)
+        table.insert(0, "term", [f"event_time::{k}" for k in ets])
+        table["event_time"] = ets
+        table["point_conf_low"] = b - crit_pt_k * se
+        table["point_conf_high"] = b + crit_pt_k * se
+        pre = dict(boot.get("pretrend") or _wald_joint(b[:0], V[:0, :0], fit.df_t))
+        boot = {k: v for k, v in boot.items() if k in ("n_boot", "enumerated", "n_clusters",
+                                                         "seed")}
+    else:
+        crit_pt = float(stats.t.ppf(1 - alpha / 2, fit.df_t) if fit.df_t is not None
+                        else stats.norm.ppf(1 - alpha / 2))
+        ev_V = np.linalg.eigvalsh((V + V.T) / 2.0)
+        if int(np.sum(ev_V > 1e-10 * max(float(ev_V.max()), 0.0))) < len(b):
+            warnings.warn(
+                f"{where}: the covariance of the {len(b)} event-time coefficients is singular "
+                f"({fit.n_clusters} clusters); the sup-t band draws on its estimable "
+                "directions only. Use vcov='auto' (wild bootstrap band) or a shorter window.",
+                SmallSampleWarning, stacklevel=2)
+        crit_sup = _sup_t_crit(V, alpha, fit.df_t, max(n_boot, 100_000), seed)
+        table = wald_table(b, se, alpha=alpha, df=fit.df_t, crit=crit_sup)
+        table.insert(0, "term", [f"event_time::{k}" for k in ets])
+        table["event_time"] = ets
+        table["point_conf_low"] = b - crit_pt * se
+        table["point_conf_high"] = b + crit_pt * se
+        n_cl = fit.n_clusters if isinstance(fit.n_clusters, int) else None
+        pre = _wald_joint_checked(b[leads], V[np.ix_(leads, leads)], fit.df_t, n_cl, where)
     pre["leads"] = tuple(int(k) for k in ets[leads])
     kwargs = dict(yname=yname, idname=idname, tname=tname, treatment=treatment,
                   event_date=event_date, window=(lo, hi), ref=int(ref), cluster=cluster,
-                  weights=weights, family=family, controls=tuple(controls), vcov=vcov,
+                  weights=weights, family=family, controls=tuple(controls), vcov=method,
                   alpha=alpha, n_boot=n_boot, seed=seed)
     settings = {k: (list(v) if isinstance(v, tuple) else
                     (str(v) if k == "event_date" and not isinstance(v, str) else v))
                 for k, v in kwargs.items()}
+    settings["vcov_requested"] = requested
     return EventStudyResult(
         event_times=ets, coef=b, vcov=V, ref=int(ref), window=(lo, hi), table=table,
         pretrend=pre, crit_sup_t=crit_sup, crit_pointwise=crit_pt, nobs=fit.nobs,
         n_clusters=fit.n_clusters, df_resid=fit.df_t,
-        n_dropped=int((~keep).sum()) + fit.n_dropped_fit, family=family, vcov_type=vcov,
+        n_dropped=int((~keep).sum()) + fit.n_dropped_fit, family=family, vcov_type=method,
         alpha=alpha, dropped_event_times=tuple(sorted(set(dropped_et))),
         provenance=make_provenance(where, data, settings, seed),
         _data=data.copy(), _kwargs=kwargs,
