@@ -165,6 +165,7 @@ def estimate_effects(
     boot_weights: Literal["rademacher", "webb"] = "rademacher",
     size: str | None = "auto",
     seed: int | None = 0,
+    timing: Literal["first_full", "containing"] = "first_full",
 ) -> EffectsResult:
     """Effects of the generative-AI event on each outcome for every treated group.
 
@@ -227,6 +228,9 @@ def estimate_effects(
     seed : int or None, default 0
         Seed of the bootstrap and sup-t draws (``None``: fresh entropy); recorded in the
         result's provenance.
+    timing : {'first_full', 'containing'}, default 'first_full'
+        First treated period: the first period starting on or after the event date, or the
+        period containing it (``docs/estimators/timing.md``).
 
     Returns
     -------
@@ -321,7 +325,7 @@ def estimate_effects(
                 f"estimate_effects: column {b!r} must be constant within unit {unit!r}; "
                 f"{int((nun > 1).sum())} unit(s) vary (first: {list(nun.index[nun > 1][:5])})."
             )
-    pos, epos = _event_positions(panel, unit, time, event_col, "estimate_effects")
+    pos, epos = _event_positions(panel, unit, time, event_col, "estimate_effects", timing)
     treated = ~np.isnan(epos)
     if treated.all():
         raise DataValidationError(
@@ -529,7 +533,7 @@ def estimate_effects(
                 "cluster": cluster if not isinstance(cluster, tuple) else list(cluster),
                 "vcov": vcov, "vcov_used": method, "alpha": alpha, "window": list(window),
                 "ref": ref, "n_boot": n_boot, "boot_weights": boot_weights, "size": size,
-                "seed": seed}
+                "seed": seed, "timing": timing}
     return EffectsResult(
         table=table, equality_tests=eq, nobs=nobs, n_dropped=ndrop, design=design, by=by,
         vcov_type=method, alpha=alpha,

@@ -650,6 +650,17 @@ def _inputs(
             "sigma must be positive semi-definite with positive variances; smallest "
             f"eigenvalue {eig_min:.3g}, smallest variance {float(np.diag(s).min()):.3g}."
         )
+    ev = np.linalg.eigvalsh(s)
+    rank = int(np.sum(ev > 1e-10 * max(float(ev.max()), 0.0)))
+    if rank < n:
+        ncl = getattr(es, "n_clusters", None) if es is not None else None
+        raise DataValidationError(
+            f"sigma is singular: rank {rank} for {n} coefficients"
+            + (f" (estimated from {ncl} clusters)" if ncl else "")
+            + "; HonestDiD's tests and intervals would invert it. Re-estimate the event study "
+            "with fewer event times (e.g. its default window, fitted to the cluster count) "
+            "or pass a full-rank sigma."
+        )
     return b, s, int(num_pre), int(num_post), term_times
 
 

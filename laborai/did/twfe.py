@@ -881,7 +881,8 @@ def _to_ns(values: Any) -> np.ndarray:
 
 
 def _event_positions(
-    data: pd.DataFrame, idname: str, tname: str, event_date: Any, where: str
+    data: pd.DataFrame, idname: str, tname: str, event_date: Any, where: str,
+    timing: str = "first_full",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-row period position on the sorted grid and the unit's event position (NaN: never)."""
     is_dt = _is_datetime(data[tname])
@@ -922,8 +923,14 @@ def _event_positions(
     else:
         scalar = _to_ns([event_date])[0] if is_dt else float(event_date)
         ev = np.full(len(data), scalar)
-    epos = np.where(np.isnan(ev), np.nan,
-                    np.searchsorted(grid, np.nan_to_num(ev), side="left").astype(float))
+    from laborai._timing import event_positions
+
+    if is_dt:
+        gvals: Any = pd.to_datetime(grid.astype(np.int64), unit="ns")
+        evals: Any = pd.to_datetime(pd.Series(ev), unit="ns")
+    else:
+        gvals, evals = grid, ev
+    epos = np.asarray(event_positions(gvals, evals, timing), dtype=float)
     return pos, epos
 
 
@@ -1235,6 +1242,7 @@ def event_study(
     alpha: float = 0.05,
     n_boot: int = 9999,
     seed: int | None = 0,
+    timing: Literal["first_full", "containing"] = "first_full",
 ) -> EventStudyResult:
     """Event-study regression with binned end points, pre-trend test and sup-t bands.
 
@@ -1255,22 +1263,34 @@ def event_study(
         dummies are multiplied by it). Default: 1 for every unit with an event date.
     event_date : str or scalar
         Column with each unit's event date/period (NaN/NaT for never-treated units), or one
-        date/period common to all treated units. An event date between grid points maps to
-        the first period on or after it.
-    window : (int, int), default (-12, 12)
+        date/period common to all treated units. Event time 0 is the unit's first treated
+        period under ``timing`` (see ``docs/estimators/timing.md``).
+    window : (int, int), optional
         Lowest and highest event time; event times outside are pooled into these end bins.
+        Default: ``(-L, L)`` with ``L = min(12, (G - 1) // 2)`` for ``G`` clusters, so that
+        the coefficients do not outnumber the clusters (12 categories: ``(-5, 5)``).
     ref : int, default -1
         Omitted (reference) event time; must lie in the window.
     cluster, weights, family, controls
         As in :func:`twfe`.
-    vcov : {'cluster', 'hetero'}, default 'cluster'
-        Analytic variance estimator.
+    vcov : {'auto', 'wild', 'cluster', 'hetero'}, default 'auto'
+        ``'auto'``: ``'wild'`` for OLS with one cluster column and fewer than 50 clusters,
+        else ``'cluster'``. ``'wild'``: CRV1 standard errors with wild cluster bootstrap
+        inference -- the pre-trend test by the restricted bootstrap (WCR) of the sum of
+        squared lead t statistics, pointwise p-values and bands and the sup-t band by the
+        unrestricted bootstrap-t (WCU), all from one set of Rademacher draws (every ``2**G``
+        sign vector when ``2**G <= n_boot``). ``'cluster'``/``'hetero'``: analytic CRV1/HC1
+        with a rank-aware Wald pre-test (warns when singular).
     alpha : float, default 0.05
         One minus the confidence level of both bands.
-    n_boot : int, default 100000
-        Number of multivariate draws for the sup-t critical value.
-    seed : int, optional
-        Seed of those draws.
+    n_boot : int, default 9999
+        Bootstrap draws (``'wild'``), or at least 100,000 multivariate draws for the analytic
+        sup-t critical value.
+    seed : int or None, default 0
+        Seed of those draws (``None``: fresh entropy, recorded in the result).
+    timing : {'first_full', 'containing'}, default 'first_full'
+        Which period is a unit's first treated period: the first that starts on or after its
+        event date, or the one that contains it (``docs/estimators/timing.md``).
 
     Returns
     -------
@@ -1294,10 +1314,18 @@ def event_study(
     and heterogeneous effects the coefficients can be contaminated by other periods' effects
     (Sun & Abraham 2021); use the interaction-weighted estimator there.
 
-    Pre-trend test: Wald statistic ``W = b' V^-1 b`` over every estimated lead (``k < 0``,
-    ``k != ref``, lower bin included), reported as ``F = W / q`` against ``F(q, df)`` with the
-    degrees of freedom of the coefficient t-tests (``G - 1`` when clustered, as fixest's
-    ``wald()``); Poisson models use ``chi2(q)``. Pointwise bands use the t (OLS) or normal
+    Why the bootstrap by default: with ``G`` clusters the CRV1 covariance of the event-time
+    coefficients has rank at most ``G - 1`` (12 categories and 24 coefficients: rank 11), so
+    a Wald test that inverts it is meaningless, and even at full rank the Wald test with
+    ``F(q, G - 1)`` over-rejects badly when ``q`` is not small relative to ``G``. The wild
+    bootstrap pre-test never inverts the covariance; its size and the bands' coverage on the
+    simulated marketplace are in ``docs/validation.md``.
+
+    Analytic pre-trend test (``vcov='cluster'``): Wald statistic ``W = b' V^+ b`` over every
+    estimated lead (``k < 0``, ``k != ref``, lower bin included) on the estimable directions
+    (``V^+``: pseudo-inverse, df1 = rank, with a warning when singular), with the Hotelling
+    correction ``F = W (G - r) / (r (G - 1))`` on ``F(r, G - r)`` when clustered; Poisson
+    models use ``chi2(r)``. Pointwise bands use the t (OLS) or normal
     (Poisson) quantile. The simultaneous band uses the ``1 - alpha`` quantile of
     ``max_k |Z_k|`` with ``Z ~ N(0, R)`` and ``R`` the correlation matrix of the estimates
     (Montiel Olea & Plagborg-Moeller 2019), drawn ``n_boot`` times with ``seed``; for OLS each
@@ -1344,7 +1372,7 @@ def event_study(
             "event_study: with a scalar event_date pass treatment=<column> marking treated "
             "units (or a dose); got treatment=None."
         )
-    pos, epos = _event_positions(data, idname, tname, event_date, where)
+    pos, epos = _event_positions(data, idname, tname, event_date, where, timing)
     if treatment is not None:
         dose = _numeric(data[treatment], treatment, where)
         if np.isnan(dose).any():
@@ -1456,7 +1484,7 @@ def event_study(
     kwargs = dict(yname=yname, idname=idname, tname=tname, treatment=treatment,
                   event_date=event_date, window=(lo, hi), ref=int(ref), cluster=cluster,
                   weights=weights, family=family, controls=tuple(controls), vcov=method,
-                  alpha=alpha, n_boot=n_boot, seed=seed)
+                  alpha=alpha, n_boot=n_boot, seed=seed, timing=timing)
     settings = {k: (list(v) if isinstance(v, tuple) else
                     (str(v) if k == "event_date" and not isinstance(v, str) else v))
                 for k, v in kwargs.items()}
