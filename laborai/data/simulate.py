@@ -669,7 +669,7 @@ def simulate_marketplace(
         Outcomes in :data:`OUTCOMES` that carry the violation: job posts (both tiers, on the
         log intensity) and/or earnings per contract (by contract start month).
     text : bool, default True
-        Write titles and skills. ``False`` leaves them empty strings (about 4x faster, for
+        Write titles and skills. ``False`` leaves them empty strings (about 1.7x faster, for
         Monte Carlo work); the text has its own random stream, so every other column of
         ``job_posts`` and ``contracts`` is identical to the ``text=True`` tables.
 
