@@ -17,7 +17,13 @@ from linearmodels.panel import PanelOLS
 
 import laborai as la
 from laborai.did import TIDY_COLUMNS, TWFEResult, ddd, twfe
-from laborai.errors import DataValidationError, EstimationError, LaborAIWarning, OptionError
+from laborai.errors import (
+    DataValidationError,
+    EstimationError,
+    LaborAIWarning,
+    OptionError,
+    SmallSampleWarning,
+)
 
 COEF_TOL = 1e-8
 SE_RTOL = 1e-6
@@ -68,7 +74,13 @@ def test_castle_published(castle):
 
 
 def test_organ_donations_published(organ):
-    r = twfe(organ, yname="Rate", dname="Treated", idname="State", tname="Quarter")
+    # one treated state (California): the default refuses cluster inference ...
+    with pytest.raises(OptionError, match="only 1 of 27 clusters"):
+        twfe(organ, yname="Rate", dname="Treated", idname="State", tname="Quarter")
+    # ... and an explicit CRV1 request reproduces the published number with a warning
+    with pytest.warns(SmallSampleWarning, match="only 1 of 27 clusters"):
+        r = twfe(organ, yname="Rate", dname="Treated", idname="State", tname="Quarter",
+                 vcov="cluster")
     assert round(float(r.coef[0]), 5) == -0.02246
     assert r.nobs == len(organ)
 

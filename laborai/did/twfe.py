@@ -148,13 +148,16 @@ def _resolve_vcov(vcov: str, *, family: str, frame: pd.DataFrame, treat_cols: Se
                 tr |= frame[c].to_numpy() != 0
         k = int(frame.loc[tr, cls[0]].nunique())
         if k == 1:
-            raise OptionError(
-                f"{where}: the treatment varies in only 1 of {G[0]} clusters; no cluster-based "
-                "variance (CRV1 or wild bootstrap) can measure its error (the treated "
-                "cluster's scores are fitted to zero). Use laborai.did.ri_test (randomization "
-                "over clusters) or laborai.did.estimate_effects (placebo inference)."
-            )
-        if k == 2 or (0 < G[0] - k <= 1):
+            msg = (f"{where}: the treatment varies in only 1 of {G[0]} clusters; no "
+                   "cluster-based variance (CRV1 or wild bootstrap) can measure its error "
+                   "(the treated cluster's scores are fitted to zero). Use "
+                   "laborai.did.ri_test (randomization over clusters) or "
+                   "laborai.did.estimate_effects (placebo inference).")
+            if vcov == "auto":
+                raise OptionError(msg + " Pass vcov='cluster' explicitly to get CRV1 anyway "
+                                  "(e.g. to reproduce a published number).")
+            warnings.warn(msg, SmallSampleWarning, stacklevel=3)
+        elif k == 2 or (0 < G[0] - k <= 1):
             warnings.warn(
                 f"{where}: the treatment varies in {k} of {G[0]} clusters; with so few treated "
                 "(or control) clusters CRV1 over-rejects and the wild bootstrap is very "
