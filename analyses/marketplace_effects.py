@@ -114,10 +114,13 @@ out.figure(fig, "posts_by_exposure", data=g,
 outcomes = ["log_n_posts",
             {"name": "log_earnings_per_contract", "y": "log_earnings_per_contract",
              "weights": "n_contracts"}]
-# One treated unit per coefficient: cluster-robust SEs with a single treated cluster are far too
-# small (MacKinnon & Webb 2017), so per-group inference is heteroskedasticity-robust, reflecting
-# the month-to-month noise of each cell.
-eff = la.did.estimate_effects(panel, outcomes=outcomes, cluster=None, vcov="hetero")
+# Each group's treatment lies in one category: no cluster-robust variance can measure its error
+# (MacKinnon & Webb 2017), and heteroskedasticity-robust SEs ignore the serial correlation of
+# category shocks. The default is placebo inference from the never-exposed categories (Conley &
+# Taber 2011, with the Ferman & Pinto 2019 cell-size correction); its size and coverage on this
+# simulator are in docs/validation.md.
+eff = la.did.estimate_effects(panel, outcomes=outcomes, seed=seed)
+n_ctrl = int(eff.tidy()["n_control_clusters"].min())
 tidy = eff.tidy()
 if mk.truth is not None:
     tidy = tidy.merge(mk.truth[["category", "value_tier", "outcome", "effect"]]
@@ -139,7 +142,7 @@ with la.plot.house_style():
             ax.scatter(pct(d["true_effect"]), y, marker="x", color="black", s=22, zorder=4)
         ax.axvline(0, color="#555555", lw=0.8)
         ax.set_title(lab, fontsize=10)
-        ax.set_xlabel("Effect, % (95% CI, heteroskedasticity-robust)")
+        ax.set_xlabel("Effect, % (95% CI, placebo inference)")
     axes[0].set_yticks(list(ypos.values()), [f"{c} — {t}" for c, t in ypos])
     handles = [Line2D([], [], color="#D55E00", marker="o", lw=1.8, label="Low value (≤ $1,000)"),
                Line2D([], [], color="#0072B2", marker="o", lw=1.8, label="High value (> $1,000)")]
@@ -161,7 +164,8 @@ with la.plot.house_style():
 out.figure(fig, "effects_by_category_tier", data=tidy,
            caption="Difference-in-differences effects by category and value tier (two-way fixed "
                    "effects, unit and month fixed effects, never-exposed categories as controls, "
-                   "heteroskedasticity-robust 95% intervals)"
+                   f"95% intervals from placebo inference over the {n_ctrl} never-exposed "
+                   "categories)"
                    + ("; crosses mark the simulation's true effects." if "true_effect" in tidy
                       else "."),
            alt="Dot-and-whisker chart: for each exposed category and value tier, the estimated "
@@ -181,9 +185,14 @@ if "true_effect" in tidy:
              f"contain the true effect ({cover.mean():.0%}; about 95% is expected).")
 eq = eff.equality_tests
 for r in eq.itertuples():
+    what = labels.get(r.outcome, r.outcome).lower()
+    if not np.isfinite(r.p_value):
+        out.text(f"Whether the effects on {what} are the same in every exposed category and tier "
+                 f"cannot be tested with placebo inference here: the {r.n_groups - 1} contrasts "
+                 f"outnumber the {n_ctrl} never-exposed categories that measure the noise.")
+        continue
     out.text(f"Are the effects the same in every exposed category and tier? For "
-             f"{labels.get(r.outcome, r.outcome).lower()} a Wald test gives statistic "
-             f"{r.statistic:.1f} (p {fmt_p(r.p_value)}): "
+             f"{what} a Wald test gives statistic {r.statistic:.1f} (p {fmt_p(r.p_value)}): "
              + ("the effects differ across groups." if r.p_value < 0.05 else
                 "the data cannot reject equal effects."))
 
@@ -219,8 +228,9 @@ out.summary(f"Job posts: in the {n_treated} AI-exposed categories, low-value (�
 # %%
 es = {t: la.did.event_study(panel2[panel2["value_tier"] == t], yname="log_n_posts",
                             idname="unit", tname="period", event_date="event_date",
-                            window=(-12, 12), vcov="hetero", seed=seed)
+                            cluster="category", seed=seed)
       for t in ("low", "high")}
+es_lo, es_hi = es["low"].window
 pre_p = {t: float(r.pretrend["p_value"]) for t, r in es.items()}
 es_t = pd.concat([r.tidy().assign(value_tier=t) for t, r in es.items()], ignore_index=True)
 with la.plot.house_style():
@@ -236,7 +246,7 @@ with la.plot.house_style():
         ax.axvline(-0.5, color="#555555", ls="--", lw=0.8)
         ax.set_title(f"{'Low' if tier == 'low' else 'High'}-value posts (pre-trend test "
                      f"p = {pre_p[tier]:.2g})", fontsize=10)
-        ax.set_xlabel("Months since the AI event (end bins ±12)")
+        ax.set_xlabel(f"Months since the AI event (end bins {es_lo} and +{es_hi})")
     axes[0].set_ylabel("Effect on job posts, %")
     axes[0].legend(loc="lower left", fontsize=7.5)
     if lo["estimate"] < 0 and pre_p["low"] >= 0.05:
@@ -249,15 +259,18 @@ with la.plot.house_style():
 out.figure(fig, "event_study_posts", data=es_t,
            caption="Event study of log job posts in exposed vs never-exposed categories, by "
                    "value tier: leads and lags around each category's event (image generators "
-                   "July 2022, ChatGPT November 2022), month -1 as reference, end points binned, "
-                   "heteroskedasticity-robust pointwise and sup-t simultaneous 95% bands.",
-           alt="Two event-study charts of monthly effects on job posts from 12 months before to "
-               "12 months after the generative-AI event, low-value tier on the left and high-value "
-               "on the right, with pointwise intervals and a shaded simultaneous band.",
+                   "July 2022, ChatGPT December 2022: the first full month after its release), "
+                   f"month -1 as reference, end points binned at {es_lo} and +{es_hi} months "
+                   f"(a window fitted to the {n_clusters} category clusters), wild cluster "
+                   "bootstrap pointwise and sup-t simultaneous 95% bands.",
+           alt=f"Two event-study charts of monthly effects on job posts from {-es_lo} months "
+               f"before to {es_hi} months after the generative-AI event, low-value tier on the "
+               "left and high-value on the right, with pointwise intervals and a shaded "
+               "simultaneous band.",
            source=mk.source)
 out.text("Before the event, the leads are jointly "
          + ("indistinguishable from zero" if pre_p["low"] >= 0.05 else "different from zero")
-         + f" in the low-value tier (Wald p = {pre_p['low']:.3g}) and "
+         + f" in the low-value tier (wild cluster bootstrap p = {pre_p['low']:.3g}) and "
          + ("indistinguishable from zero" if pre_p["high"] >= 0.05 else "different from zero")
          + f" in the high-value tier (p = {pre_p['high']:.3g}).")
 
