@@ -540,7 +540,8 @@ def run(methods: Sequence[str], reps: dict[str, dict[str, int]], *, seed: int, n
     tasks = []
     for kind in KINDS:
         for rep in range(max(reps[m][kind] for m in methods)):
-            todo = tuple(m for m in methods if rep < reps[m][kind] and (m, kind, rep) not in done)
+            todo = tuple(m for m in methods if rep < reps[m][kind] and (m, kind, rep) not in done
+                         and any(s in METHODS[m][1] for s in KINDS[kind]))
             if todo:
                 tasks.append((kind, rep, seed, n_posts, todo, chash, cache))
     t0 = time.perf_counter()
