@@ -118,7 +118,7 @@ def _realised(m: la.Marketplace) -> pd.DataFrame:
 
 def test_realised_effects_equal_truth_without_noise() -> None:
     m = la.simulate_marketplace(seed=2, n_posts=600_000, noise_sd=0.0, category_noise_sd=0.0,
-                                trend_sd=0.0)
+                                tier_noise_sd=0.0, trend_sd=0.0, text=False)
     r = _realised(m)
     assert len(r) == 5 * 2 * 2
     z = (r["realised"] - r["effect"]) / r["se"]
@@ -129,7 +129,7 @@ def test_realised_effects_equal_truth_without_noise() -> None:
 
 
 def test_realised_effects_track_truth_with_default_noise() -> None:
-    m = la.simulate_marketplace(seed=4, n_posts=400_000)
+    m = la.simulate_marketplace(seed=4, n_posts=400_000, text=False)  # AR(1) shocks, rho 0.8
     r = _realised(m)
     err = r["realised"] - r["effect"]
     assert err.abs().median() < 0.04
@@ -180,7 +180,7 @@ def _category_month_residuals(m: la.Marketplace) -> tuple[np.ndarray, np.ndarray
 
 @pytest.mark.parametrize("rho", [0.0, 0.8])
 def test_category_shock_persistence_recovered_from_a_long_simulated_series(rho: float) -> None:
-    m = la.simulate_marketplace(seed=3, n_posts=1_000_000, start="2015-01-01", end="2024-06-30",
+    m = la.simulate_marketplace(seed=3, n_posts=500_000, start="2016-01-01", end="2024-06-30",
                                 effects="none", noise_sd=0.0, tier_noise_sd=0.0, trend_sd=0.0,
                                 category_noise_sd=0.2, category_rho=rho, text=False)
     e, pois = _category_month_residuals(m)

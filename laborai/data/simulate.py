@@ -1,9 +1,11 @@
 """The simulated marketplace: laborai's embedded default data.
 
 :func:`simulate_marketplace` draws job posts and contracts for the 12 categories and their
-subcategories, day by day, with trends, seasonality, category- and subcategory-level noise, a
-few marketplace-wide shocks, and generative-AI effects by category x value tier that switch on at
-the event dates. The true effects are returned beside the data (``truth``) so that estimators can
+subcategories, day by day, with trends, seasonality, serially correlated (AR(1)) monthly shocks
+at the category, subcategory and category x value-tier levels, a few marketplace-wide shocks,
+an optional differential pre-trend (a violation of parallel trends whose true path is
+:attr:`Marketplace.pre_trend_path`), and generative-AI effects by category x value tier that
+switch on at the event dates (:func:`design_effects` builds few-treated-cluster designs). The true effects are returned beside the data (``truth``) so that estimators can
 be checked against them. Everything is drawn from ``numpy.random.default_rng`` streams spawned
 from one seed: the same seed gives identical tables.
 
