@@ -18,8 +18,10 @@ from laborai.data.simulate import (
     OUTCOMES,
     Marketplace,
     default_effects,
+    design_effects,
     read_marketplace,
     simulate_marketplace,
 )
 
-__all__ += ["OUTCOMES", "Marketplace", "default_effects", "read_marketplace", "simulate_marketplace"]
+__all__ += ["OUTCOMES", "Marketplace", "default_effects", "design_effects", "read_marketplace",
+            "simulate_marketplace"]
