@@ -279,3 +279,94 @@ def period_label(value: Any, grid: np.ndarray | None = None) -> str:
     if np.isnan(f):
         return "never"
     return str(int(f)) if f.is_integer() else repr(f)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers for the estimators (private)
+# ---------------------------------------------------------------------------------------------
+
+
+def unit_event_positions(data: pd.DataFrame, idname: str, tname: str, event_date: str,
+                         timing: str, *, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row period position, per-row first treated position (NaN never) and the grid.
+
+    ``event_date`` must be constant within unit (DataValidationError otherwise).
+    """
+    check_option("timing", timing, TIMINGS)
+    for role, col in (("tname", tname), ("event_date", event_date), ("idname", idname)):
+        if col not in data.columns:
+            raise DataValidationError(
+                f"{where}: {role}={col!r} is not a column of data; available columns: "
+                f"{list(map(str, data.columns))[:20]}."
+            )
+    grid, is_dt = _grid(np.unique(_as_ns(data[tname], f"{where}: column {tname!r}")
+                                  if is_datetime_like(data[tname])
+                                  else _as_float(data[tname], f"{where}: column {tname!r}")))
+    tvals = _as_ns(data[tname], tname) if is_dt else _as_float(data[tname], tname)
+    tpos = np.searchsorted(grid, tvals).astype(float)
+    try:
+        epos = event_positions(grid, data[event_date], timing)
+    except DataValidationError as exc:
+        raise DataValidationError(f"{where}: column {event_date!r} (event_date): {exc}") from exc
+    nun = pd.Series(epos, index=data.index).groupby(data[idname].to_numpy(),
+                                                     sort=False).nunique(dropna=False)
+    if (nun > 1).any():
+        raise DataValidationError(
+            f"{where}: column {event_date!r} (event_date) must be constant within unit "
+            f"{idname!r}; {int((nun > 1).sum())} unit(s) vary, e.g. "
+            f"{nun.index[nun > 1][:5].tolist()}."
+        )
+    return tpos, epos, grid
+
+
+def treated_from_events(data: pd.DataFrame, idname: str, tname: str, event_date: str,
+                        timing: str, *, where: str) -> np.ndarray:
+    """0/1 per row: the row's period is at or after its unit's first treated period."""
+    tpos, epos, _ = unit_event_positions(data, idname, tname, event_date, timing, where=where)
+    return (~np.isnan(epos) & (tpos >= np.nan_to_num(epos, nan=np.inf))).astype(np.int64)
+
+
+def cohort_positions(data: pd.DataFrame, tname: str, gname: str, *, where: str
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Map a datetime period column and its cohort column to positions 1..T on the grid.
+
+    Returns per-row period positions (int, 1..T), per-row cohort positions (float: 0 never
+    treated, ``T + 1`` for a cohort after the last period) and the datetime64[ns] grid.
+
+    ``gname`` may hold dates (NaT: never treated; a date between period starts is read with
+    the default rule: the first period starting on or after it) or integer 0-based positions on
+    the grid (``t`` of :func:`laborai.build_panel`; 0, NaN or inf: never treated).
+    """
+    tv = _as_ns(data[tname], f"{where}: column {tname!r}")
+    if np.isnat(tv).any():
+        raise DataValidationError(
+            f"{where}: column {tname!r} (tname) has {int(np.isnat(tv).sum())} missing value(s)."
+        )
+    grid = np.unique(tv)
+    T = len(grid)
+    tpos = np.searchsorted(grid, tv).astype(np.int64) + 1
+    gcol = data[gname]
+    if is_datetime_like(gcol) or _all_missing(gcol):
+        gv = _as_ns(gcol, f"{where}: column {gname!r}") if not _all_missing(gcol) else (
+            np.full(len(gcol), np.datetime64("NaT"), dtype="datetime64[ns]"))
+        never = np.isnat(gv)
+        gpos = np.zeros(len(gcol))
+        gpos[~never] = np.searchsorted(grid, gv[~never], side="left") + 1.0
+        return tpos, gpos, grid
+    if not pd.api.types.is_numeric_dtype(gcol) or pd.api.types.is_bool_dtype(gcol):
+        raise DataValidationError(
+            f"{where}: column {gname!r} (gname) must hold dates (NaT = never treated) or integer "
+            f"positions on the period grid when {tname!r} holds dates; got dtype {gcol.dtype}."
+        )
+    num = gcol.to_numpy(dtype=float)
+    never = np.isnan(num) | np.isinf(num) | (num == 0)
+    bad = ~never & ((num < 0) | (num != np.round(num)))
+    if bad.any():
+        raise DataValidationError(
+            f"{where}: column {gname!r} (gname) with date periods in {tname!r} must hold dates or "
+            "integer 0-based positions on the sorted period grid (like build_panel's 't'; 0 = "
+            f"never treated); {int(bad.sum())} row(s) have other values, e.g. "
+            f"{pd.unique(num[bad])[:5].tolist()}."
+        )
+    gpos = np.where(never, 0.0, np.minimum(num, T) + 1.0)
+    return tpos, gpos, grid

@@ -470,7 +470,7 @@ def test_small_group_warning() -> None:
         ({"n_boot": 0, "bstrap": True}, r"n_boot must be an integer >= 2"),
         ({"anticipation": -1}, r"anticipation must be an integer >= 0"),
         ({"xformla": "lemp ~ lpop"}, r"xformla must have no left-hand side"),
-        ({"seed": 1.5}, r"seed must be an int or None"),
+        ({"seed": 1.5}, r"seed must be a non-negative int or None"),
     ],
 )
 def test_option_errors(mpdta: pd.DataFrame, kwargs: dict, match: str) -> None:

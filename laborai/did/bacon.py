@@ -15,9 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laborai._validation import check_frame_columns, check_unique_unit_period
+from laborai._timing import TIMINGS, Timing, treated_from_events
+from laborai._validation import (
+    check_frame_columns,
+    check_option,
+    check_time_column,
+    check_unique_unit_period,
+)
 from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
-from laborai.errors import DataValidationError, EstimationError
+from laborai.errors import DataValidationError, EstimationError, OptionError
 
 __all__ = ["BaconResult", "bacon"]
 
@@ -143,6 +149,7 @@ def _validate(data: pd.DataFrame, yname: str, dname: str, idname: str, tname: st
         raise DataValidationError(
             f"column {yname!r} (yname) must be numeric; got dtype {data[yname].dtype}."
         )
+    check_time_column(data, tname, where="bacon")
     check_unique_unit_period(data, idname, tname)
     d = data[dname]
     if d.dtype == bool:
@@ -160,9 +167,11 @@ def bacon(
     data: pd.DataFrame,
     *,
     yname: str,
-    dname: str,
+    dname: str | None = None,
     idname: str,
     tname: str,
+    event_date: str | None = None,
+    timing: Timing = "first_full",
 ) -> BaconResult:
     """Goodman-Bacon decomposition of the TWFE difference-in-differences estimate.
 
@@ -172,13 +181,21 @@ def bacon(
         Balanced panel in long format, one row per unit and period.
     yname : str
         Outcome column.
-    dname : str
+    dname : str, optional
         Binary (0/1 or bool) treatment column; the treatment must be absorbing (once 1, always
-        1 for that unit).
+        1 for that unit). Give this or ``event_date``.
     idname : str
         Unit identifier column.
     tname : str
-        Time column (any sortable type; periods are taken in sorted order).
+        Time column (numbers or datetimes; periods are taken in sorted order; pandas
+        ``Period`` values are refused).
+    event_date : str, optional
+        Instead of ``dname``: each unit's event date (NaT / NaN: never treated); the treatment
+        is 1 from the unit's first treated period under ``timing``
+        (``docs/estimators/timing.md``).
+    timing : {"first_full", "containing"}, default "first_full"
+        With ``event_date``: treated from the first period starting on or after the date, or
+        from the period containing it.
 
     Returns
     -------
@@ -256,8 +273,28 @@ def bacon(
     >>> bool(np.isclose(res.twfe, res.weighted_sum))
     True
     """
+    check_option("timing", timing, TIMINGS)
+    if (dname is None) == (event_date is None):
+        raise OptionError(
+            "pass exactly one of dname (a 0/1 column) and event_date (a date column); got "
+            f"dname={dname!r}, event_date={event_date!r}."
+        )
+    settings = {"yname": yname, "dname": dname, "idname": idname, "tname": tname,
+                "event_date": event_date, "timing": timing}
+    original = data
+    if event_date is not None:
+        check_frame_columns(data, {"idname": idname, "tname": tname, "event_date": event_date},
+                            caller="bacon", allow_missing=("event_date",))
+        check_time_column(data, tname, where="bacon")
+        check_unique_unit_period(data, idname, tname)
+        dname = "_bacon_treated"
+        while dname in data.columns:
+            dname = "_" + dname
+        data = data.copy()
+        data[dname] = treated_from_events(original, idname, tname, event_date, timing,
+                                          where="bacon")
+    dname = str(dname)
     _validate(data, yname, dname, idname, tname)
-    settings = {"yname": yname, "dname": dname, "idname": idname, "tname": tname}
 
     times = np.sort(data[tname].unique())
     units = pd.unique(data[idname])
@@ -324,7 +361,7 @@ def bacon(
             (a[s:hi].mean() - a[lo:s].mean()) - (b[s:hi].mean() - b[lo:s].mean())
         )
 
-    timing = [int(g) for g in groups if 0 < g < n_periods]
+    timing_groups = [int(g) for g in groups if 0 < g < n_periods]
     rows: list[dict[str, Any]] = []
 
     def add(typ: str, tr: int, co: int, w: float, est: float) -> None:
@@ -341,20 +378,20 @@ def bacon(
 
     if n_periods in share:
         u = n_periods
-        for k in timing:
+        for k in timing_groups:
             nk, nu = share[k], share[u]
             nku = nk / (nk + nu)
             w = (nk + nu) ** 2 * nku * (1 - nku) * dbar[k] * (1 - dbar[k]) / var_d
             add("Treated vs Untreated", k, u, w, did2x2(k, u, 0, n_periods, k))
     if 0 in share:
         a = 0
-        for l_ in timing:
+        for l_ in timing_groups:
             na, nl = share[a], share[l_]
             nal = na / (na + nl)
             w = (na + nl) ** 2 * nal * (1 - nal) * dbar[l_] * (1 - dbar[l_]) / var_d
             add("Later vs Always Treated", l_, a, w, did2x2(l_, a, 0, n_periods, l_))
-    for i, k in enumerate(timing):
-        for l_ in timing[i + 1 :]:
+    for i, k in enumerate(timing_groups):
+        for l_ in timing_groups[i + 1 :]:
             nk, nl = share[k], share[l_]
             nkl = nk / (nk + nl)
             dk, dl = dbar[k], dbar[l_]
@@ -386,5 +423,5 @@ def bacon(
         twfe=twfe,
         n_units=n_units,
         n_periods=n_periods,
-        provenance=make_provenance("bacon", data, settings),
+        provenance=make_provenance("bacon", original, settings),
     )

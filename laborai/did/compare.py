@@ -32,7 +32,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from laborai._validation import check_frame_columns, check_option, check_unique_unit_period
+from laborai._timing import TIMINGS, Timing, event_positions, is_datetime_like
+from laborai._validation import (
+    check_frame_columns,
+    check_option,
+    check_time_column,
+    check_unique_unit_period,
+    resolve_seed,
+)
 from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance, wald_table
 from laborai.did.bacon import BaconResult, bacon
 from laborai.did.cs import att_gt
@@ -129,7 +136,7 @@ class ComparisonResult(ResultMixin):
         With ``true_effect``: the true ATT over treated unit-periods and the value the static
         TWFE regression estimates (its weights applied to the true effects); NaN otherwise.
     settings : mapping (read-only)
-        The arguments of :func:`compare_estimators`.
+        The arguments of :func:`compare_estimators` (``seed`` as resolved, ``timing``).
     provenance : Provenance
         Settings, seed, package version and input hash.
     """
@@ -149,6 +156,11 @@ class ComparisonResult(ResultMixin):
     provenance: Provenance
 
     _title = "DiD estimators compared on one staggered-adoption panel"
+
+    @property
+    def seed(self) -> int:
+        """Seed used by every random component (recorded in ``settings``)."""
+        return int(self.settings["seed"])
 
     def __repr__(self) -> str:
         t = self.table.set_index("estimator")["estimate"]
@@ -375,7 +387,7 @@ def _label(v: Any) -> Hashable:
 
 def _prepare(
     data: pd.DataFrame, yname: str, idname: str, tname: str, gname: str | None,
-    event_date: str | None, cluster: str, true_effect: str | None,
+    event_date: str | None, cluster: str, true_effect: str | None, timing: str = "first_full",
 ) -> tuple[pd.DataFrame, list[Hashable]]:
     """Validate and return the working frame with integer periods and cohorts."""
     if (gname is None) == (event_date is None):
@@ -384,11 +396,11 @@ def _prepare(
             f"event_date (a date column); got gname={gname!r}, event_date={event_date!r}."
         )
     roles = {"yname": yname, "idname": idname, "tname": tname, "cluster": cluster}
-    timing = "gname" if gname is not None else "event_date"
-    roles[timing] = gname if gname is not None else str(event_date)
+    role = "gname" if gname is not None else "event_date"
+    roles[role] = gname if gname is not None else str(event_date)
     if true_effect is not None:
         roles["true_effect"] = true_effect
-    check_frame_columns(data, roles, caller="compare_estimators", allow_missing=(timing,),
+    check_frame_columns(data, roles, caller="compare_estimators", allow_missing=(role,),
                         hint="Drop or impute them explicitly (every estimator needs a balanced "
                         "panel without missing outcomes)")
     reserved = [c for c in ("_period", "_cohort", "_treated", "_event") if c in data.columns]
@@ -401,6 +413,7 @@ def _prepare(
         raise DataValidationError(
             f"column {yname!r} (yname) must be numeric; got dtype {data[yname].dtype}."
         )
+    check_time_column(data, tname, where="compare_estimators")
     check_unique_unit_period(data, idname, tname)
     grid = np.sort(data[tname].unique())
     units = pd.unique(data[idname])
@@ -436,38 +449,26 @@ def _prepare(
         gpos[~never] = idx + 1
     else:
         ev_col = data[str(event_date)]
-        try:
-            ev = pd.DatetimeIndex(pd.to_datetime(ev_col))
-        except (TypeError, ValueError) as exc:
-            raise DataValidationError(
-                f"column {event_date!r} (event_date) must hold dates; first values: "
-                f"{ev_col.head(3).tolist()}."
-            ) from exc
-        if not pd.api.types.is_datetime64_any_dtype(data[tname]):
+        if is_datetime_like(ev_col) and not is_datetime_like(data[tname]):
             raise DataValidationError(
                 f"event_date needs datetime periods in {tname!r}; got dtype "
                 f"{data[tname].dtype}. Pass gname= with the first treated period instead."
             )
-        from laborai.exposure import event_period_start
-
-        periods = pd.DatetimeIndex(grid)
-        early = ev.notna() & (ev < periods[0])
-        if early.any():
-            ex = pd.unique(data.loc[early, idname])[:5].tolist()
+        try:
+            epos = event_positions(grid, ev_col, timing)
+        except DataValidationError as exc:
             raise DataValidationError(
-                f"{int(pd.unique(data.loc[early, idname]).size)} unit(s) have an event date "
-                f"before the first period {periods[0].date()} (always treated), e.g. "
-                f"{idname}={ex}; no estimator here has a pre-period for them. Drop them first."
-            )
-        start = event_period_start(periods, pd.Series(ev, index=data.index))
-        gpos = np.where(start.isna(), 0,
-                        np.searchsorted(periods, start.fillna(periods[0])) + 1).astype(np.int64)
+                f"column {event_date!r} (event_date): {exc} First values: "
+                f"{ev_col.head(3).tolist()}."
+            ) from exc
+        # position T (event after the last period start): never treated within the panel
+        gpos = np.where(np.isnan(epos) | (epos >= T), 0, np.nan_to_num(epos) + 1).astype(np.int64)
     gser = pd.Series(gpos, index=data.index)
     nun = gser.groupby(data[idname].to_numpy(), sort=False).nunique()
     if (nun > 1).any():
         ex = nun.index[nun > 1][:5].tolist()
         raise DataValidationError(
-            f"the treatment timing ({timing}={roles[timing]!r}) must be constant within unit "
+            f"the treatment timing ({role}={roles[role]!r}) must be constant within unit "
             f"{idname!r}; {int((nun > 1).sum())} unit(s) vary, e.g. {ex}."
         )
     always = gpos == 1
@@ -582,11 +583,12 @@ def compare_estimators(
     true_effect: str | None = None,
     sdid_se: SDIDSE | None = "placebo",
     n_reps: int = 200,
-    seed: int = 0,
+    seed: int | None = 0,
     sensitivity: bool = True,
     honest_of: HonestOf = "sun_abraham",
     honest_window: tuple[int, int] = (-12, 5),
     honest_grid: Sequence[float] = _DEFAULT_GRID,
+    timing: Timing = "first_full",
 ) -> ComparisonResult:
     """Estimate the same overall ATT with TWFE and the heterogeneity-robust DiD estimators.
 
@@ -607,10 +609,13 @@ def compare_estimators(
         First treated period of each unit (a value of ``tname``); 0 or NaN/NaT for
         never-treated units. Give this or ``event_date``.
     event_date : str, optional
-        Column with each unit's event date (NaT: never treated). The first treated period is
-        the period that contains the date, as in :func:`laborai.exposure.add_event_dates`
-        (ChatGPT, 30 Nov 2022, treats November 2022 onwards in a monthly panel); a date after
-        the last period means never treated within the panel.
+        Column with each unit's event date (NaT: never treated). The first treated period
+        follows ``timing`` (``docs/estimators/timing.md``), the rule of
+        :func:`laborai.exposure.add_event_dates`, :func:`laborai.exposure.cohorts` and
+        :func:`laborai.did.event_study`: by default the first period starting on or after the
+        date (ChatGPT, 30 Nov 2022, treats December 2022 onwards in a monthly panel). A date
+        after the last period start means never treated within the panel; a unit treated from
+        the first period is refused (no pre-period).
     cluster : str, optional
         Cluster column (constant within unit) for TWFE, the event study, Callaway-Sant'Anna
         and Sun-Abraham; default ``idname``.
@@ -626,9 +631,10 @@ def compare_estimators(
         Standard errors of the staggered synthetic DiD.
     n_reps : int, default 200
         Placebo / bootstrap replications of synthetic DiD.
-    seed : int, default 0
+    seed : int or None, default 0
         Seed of every random component (event-study sup-t draws, synthetic-DiD placebos,
-        HonestDiD's simulated critical values).
+        HonestDiD's simulated critical values); ``None`` draws fresh entropy. The seed used is
+        recorded in ``settings["seed"]``, ``result.seed`` and the provenance.
     sensitivity : bool, default True
         Run the HonestDiD sensitivity analysis (a few seconds); ``False`` skips it.
     honest_of : {"sun_abraham", "event_study"}, default "sun_abraham"
@@ -639,6 +645,10 @@ def compare_estimators(
         target is the average effect over event times ``0..hi``.
     honest_grid : sequence of float, default (0, 0.25, 0.5, 0.75, 1, 1.5, 2)
         Values of Mbar (relative magnitudes).
+    timing : {"first_full", "containing"}, default "first_full"
+        How ``event_date`` maps to the first treated period: the first period starting on or
+        after the date, or the period containing it (the rule of this function before the
+        timing rules were unified). Ignored with ``gname``.
 
     Returns
     -------
@@ -750,10 +760,10 @@ def compare_estimators(
             f"least one pre-period besides the reference -1, and event time 0); got "
             f"{honest_window!r}."
         )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise OptionError(f"seed must be an integer; got {seed!r}.")
+    check_option("timing", timing, TIMINGS)
+    seed = resolve_seed(seed)
     cl = idname if cluster is None else cluster
-    w, grid = _prepare(data, yname, idname, tname, gname, event_date, cl, true_effect)
+    w, grid = _prepare(data, yname, idname, tname, gname, event_date, cl, true_effect, timing)
     nun = w.groupby(idname, sort=False)[cl].nunique()
     if (nun > 1).any():
         raise DataValidationError(
@@ -806,7 +816,7 @@ def compare_estimators(
             warnings.simplefilter("always", SmallSampleWarning)
             r_gt = att_gt(w, yname=yname, tname="_period", idname=idname, gname="_cohort",
                           control_group=cg, base_period="universal", cluster=cs_cluster,
-                          alpha=a)
+                          alpha=a, seed=seed)
         _reissue(caught, cg)
         results[f"att_gt_{cg}"] = r_gt
         for agg in ("simple", "dynamic"):
@@ -907,6 +917,7 @@ def compare_estimators(
         "seed": int(seed), "sensitivity": bool(sensitivity), "honest_of": honest_of,
         "honest_window": tuple(int(x) for x in honest_window),
         "honest_grid": tuple(float(x) for x in honest_grid),
+        "timing": timing,
     }
     table = pd.DataFrame(rows)
     with warnings.catch_warnings():

@@ -28,14 +28,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from laborai._validation import check_option
+from laborai._timing import cohort_positions, is_datetime_like, period_label
+from laborai._validation import check_option, check_time_column, resolve_seed
 from laborai.did._cs_kernels import (
     did2x2_panel,
     did2x2_rc,
     multiplier_bootstrap,
     weights_influence_dot,
 )
-from laborai.did._results import Provenance, ResultMixin, make_provenance, wald_table
+from laborai.did._results import Provenance, ResultMixin, _fmt, make_provenance, wald_table
 from laborai.errors import (
     ConvergenceWarning,
     DataValidationError,
@@ -82,6 +83,43 @@ def _num(v: Any) -> Any:
     """Return ``v`` as int when it is integer valued (for labels), else as float."""
     f = float(v)
     return int(f) if f.is_integer() else f
+
+
+def _period_value(v: Any, period_values: np.ndarray | None) -> Any:
+    """Period (or cohort) ``v`` as a value of the user's period column: the date on the grid
+    for datetime periods (internal positions 1..T), else the number itself."""
+    if period_values is None:
+        return _num(v)
+    f = float(v)
+    if np.isnan(f) or f < 1 or f > len(period_values):
+        return pd.NaT
+    return pd.Timestamp(period_values[int(f) - 1])
+
+
+def _period_text(v: Any, period_values: np.ndarray | None) -> str:
+    """Label of a period or cohort: ``2022-12`` for monthly datetime periods, else the number."""
+    if period_values is None:
+        return str(_num(v))
+    return period_label(_period_value(v, period_values), period_values)
+
+
+def _period_column(values: Sequence[Any] | np.ndarray, period_values: np.ndarray | None) -> Any:
+    """Design column of periods or cohorts (datetime64 for datetime periods)."""
+    if period_values is None:
+        return _design_column(values)
+    return pd.array([_period_value(v, period_values) for v in np.asarray(values, dtype=float)],
+                    dtype="datetime64[ns]")
+
+
+def _display_dates(frame: pd.DataFrame, period_values: np.ndarray | None) -> pd.DataFrame:
+    """Datetime design columns as short labels (``2022-12``) for summaries and tables."""
+    if period_values is None:
+        return frame
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = [period_label(v, period_values) if pd.notna(v) else "" for v in out[c]]
+    return out
 
 
 def _design_column(values: Sequence[Any] | np.ndarray) -> Any:
@@ -264,6 +302,7 @@ def _validate_and_pivot(
     control_group: str,
     panel: bool = True,
     allow_unbalanced_panel: bool = False,
+    period_values: np.ndarray | None = None,
 ) -> _Panel | _Long:
     """Validate ``data`` and return a balanced panel (:class:`_Panel`) or long data
     (:class:`_Long`) for unbalanced panels (``allow_unbalanced_panel``) and repeated cross
@@ -334,6 +373,7 @@ def _validate_and_pivot(
         "yname": yname, "tname": tname, "idname": idname, "gname": gname, "rhs": rhs,
         "weights": weights, "cluster": cluster, "anticipation": anticipation,
         "control_group": control_group, "t_codes": t_codes, "periods": periods,
+        "period_values": period_values,
     }
     if not panel:
         if idname is not None and data[idname].duplicated().any():
@@ -416,7 +456,7 @@ def _validate_and_pivot(
     n_recoded = int(late.sum())
     if n_recoded:
         warnings.warn(
-            f"{n_recoded} unit(s) have {gname!r} after the last period ({_num(periods[-1])}); "
+            f"{n_recoded} unit(s) have {gname!r} after the last period ({_period_text(periods[-1], period_values)}); "
             "they are treated as never treated within the sample window (as R's did does).",
             DroppedUnitsWarning,
             stacklevel=3,
@@ -429,10 +469,10 @@ def _validate_and_pivot(
     if n_first:
         warnings.warn(
             f"Dropped {n_first} unit(s) ({idname!r}) that were already treated in the first "
-            f"period ({_num(periods[0])}"
+            f"period ({_period_text(periods[0], period_values)}"
             + (f" plus {anticipation} anticipation period(s)" if anticipation else "")
             + f"): their {gname!r} leaves no pre-treatment period to compare with. Groups: "
-            f"{sorted({_num(v) for v in g[first]})}.",
+            f"{[_period_text(v, period_values) for v in np.unique(g[first])]}.",
             DroppedUnitsWarning,
             stacklevel=3,
         )
@@ -451,8 +491,9 @@ def _validate_and_pivot(
         gmax = g.max()
         keep_t = periods < gmax - anticipation
         warnings.warn(
-            f"No never-treated units: the last-treated cohort ({gname!r} = {_num(gmax)}) becomes "
-            f"the comparison group and periods from {_num(gmax - anticipation)} on are dropped "
+            f"No never-treated units: the last-treated cohort ({gname!r} = {_period_text(gmax, period_values)}) becomes "
+            f"the comparison group and periods from {_period_text(gmax - anticipation, period_values)}"
+            " on are dropped "
             "(they have no untreated comparison), as R's did does.",
             DroppedUnitsWarning,
             stacklevel=3,
@@ -496,6 +537,7 @@ def _build_long(
     control_group: str,
     t_codes: np.ndarray,
     periods: np.ndarray,
+    period_values: np.ndarray | None = None,
 ) -> _Long:
     """Long-format data for an unbalanced panel (``id_codes`` given) or for repeated cross
     sections (``id_codes`` None: every row is its own unit)."""
@@ -548,7 +590,7 @@ def _build_long(
     n_recoded = int(late.sum())
     if n_recoded:
         warnings.warn(
-            f"{n_recoded} {who} have {gname!r} after the last period ({_num(periods[-1])}); "
+            f"{n_recoded} {who} have {gname!r} after the last period ({_period_text(periods[-1], period_values)}); "
             "they are treated as never treated within the sample window (as R's did does).",
             DroppedUnitsWarning,
             stacklevel=4,
@@ -561,10 +603,10 @@ def _build_long(
     if n_first:
         warnings.warn(
             f"Dropped {n_first} {who} that were already treated in the first period "
-            f"({_num(periods[0])}"
+            f"({_period_text(periods[0], period_values)}"
             + (f" plus {anticipation} anticipation period(s)" if anticipation else "")
             + f"): their {gname!r} leaves no pre-treatment period to compare with. Groups: "
-            f"{sorted({_num(v) for v in g[first]})}.",
+            f"{[_period_text(v, period_values) for v in np.unique(g[first])]}.",
             DroppedUnitsWarning,
             stacklevel=4,
         )
@@ -582,8 +624,9 @@ def _build_long(
         keep_t = periods < gmax - anticipation
         late_obs = keep_obs & ~keep_t[tpos]
         warnings.warn(
-            f"No never-treated units: the last-treated cohort ({gname!r} = {_num(gmax)}) becomes "
-            f"the comparison group and periods from {_num(gmax - anticipation)} on are dropped "
+            f"No never-treated units: the last-treated cohort ({gname!r} = {_period_text(gmax, period_values)}) becomes "
+            f"the comparison group and periods from {_period_text(gmax - anticipation, period_values)}"
+            " on are dropped "
             f"({int(late_obs.sum())} observation(s); they have no untreated comparison), as R's "
             "did does.",
             DroppedUnitsWarning,
@@ -1017,6 +1060,14 @@ class ATTgtResult(ResultMixin):
         Observations (rows) in the estimation sample.
     n_incomplete_units : int
         Units of an unbalanced panel not observed in every period (all are kept).
+    period_values : ndarray or None
+        For datetime periods: the sorted grid of period starts (``datetime64[ns]``). ``group``,
+        ``time``, ``periods`` and ``unit_group`` then hold positions 1..T on this grid
+        (``period_values[p - 1]`` is the date of position ``p``; 0 = never treated), and
+        ``tidy()`` reports dates. None for numeric periods.
+    seed : int
+        Seed of the multiplier bootstrap (the resolved ``seed`` argument; also in
+        ``settings`` and ``provenance``).
     """
 
     group: np.ndarray
@@ -1038,8 +1089,16 @@ class ATTgtResult(ResultMixin):
     data_structure: str = "balanced_panel"
     n_obs: int = 0
     n_incomplete_units: int = 0
+    period_values: np.ndarray | None = None
+    seed: int = 0
 
     _title = "Callaway & Sant'Anna (2021) group-time average treatment effects"
+
+    def _display_frame(self, columns: Sequence[str] | None, digits: int) -> pd.DataFrame:
+        t = _display_dates(self.tidy(), self.period_values)
+        if columns is not None:
+            t = t.loc[:, list(columns)]
+        return t.apply(lambda col: col.map(lambda v: _fmt(v, digits)))
 
     def __repr__(self) -> str:
         s = self.settings
@@ -1097,8 +1156,10 @@ class ATTgtResult(ResultMixin):
         Returns
         -------
         pandas.DataFrame
-            ``term`` (``"ATT(g,t)"``), ``estimate, std_error, statistic, p_value, conf_low,
-            conf_high``, then ``group``, ``time``, ``event_time``; with a uniform band
+            ``term`` (``"ATT(g,t)"``, e.g. ``"ATT(2022-12,2023-01)"`` for monthly datetime
+            periods), ``estimate, std_error, statistic, p_value, conf_low, conf_high``, then
+            ``group``, ``time`` (values of the period column: dates for datetime periods),
+            ``event_time`` (periods on the grid); with a uniform band
             (``cband=True``) ``conf_low/conf_high`` are the simultaneous band and
             ``point_conf_low/point_conf_high`` the pointwise intervals.
         """
@@ -1107,10 +1168,11 @@ class ATTgtResult(ResultMixin):
         tab.insert(
             0,
             "term",
-            [f"ATT({_num(g)},{_num(t)})" for g, t in zip(self.group, self.time, strict=True)],
+            [f"ATT({_period_text(g, self.period_values)},{_period_text(t, self.period_values)})"
+             for g, t in zip(self.group, self.time, strict=True)],
         )
-        tab["group"] = _design_column(self.group)
-        tab["time"] = _design_column(self.time)
+        tab["group"] = _period_column(self.group, self.period_values)
+        tab["time"] = _period_column(self.time, self.period_values)
         tab["event_time"] = _design_column(self.event_time)
         if self.settings["cband"]:
             pw = wald_table(self.estimate, self.std_error, alpha=alpha)
@@ -1288,6 +1350,9 @@ class AggregateResult(ResultMixin):
         Aggregation and inference settings.
     provenance : Provenance
         Provenance of the underlying :class:`ATTgtResult`.
+    period_values : ndarray or None
+        The underlying result's grid of period starts for datetime periods (``element`` then
+        holds positions 1..T for ``"group"`` and ``"calendar"``; ``tidy()`` reports dates).
     """
 
     type: str
@@ -1301,8 +1366,15 @@ class AggregateResult(ResultMixin):
     crit_val: float
     settings: Mapping[str, Any]
     provenance: Provenance
+    period_values: np.ndarray | None = None
 
     _title = "Aggregated group-time average treatment effects"
+
+    def _display_frame(self, columns: Sequence[str] | None, digits: int) -> pd.DataFrame:
+        t = _display_dates(self.tidy(), self.period_values)
+        if columns is not None:
+            t = t.loc[:, list(columns)]
+        return t.apply(lambda col: col.map(lambda v: _fmt(v, digits)))
 
     def __repr__(self) -> str:
         return (
@@ -1344,10 +1416,11 @@ class AggregateResult(ResultMixin):
         elem = wald_table(self.estimate, self.std_error, alpha=alpha, crit=self.crit_val)
         over = wald_table([self.overall_estimate], [self.overall_std_error], alpha=alpha)
         tab = pd.concat([elem, over], ignore_index=True)
-        terms = [f"ATT({label}={_num(v)})" for v in self.element] + ["overall"]
+        dated = self.period_values if self.type in ("group", "calendar") else None
+        terms = [f"ATT({label}={_period_text(v, dated)})" for v in self.element] + ["overall"]
         tab.insert(0, "term", terms)
         if name is not None:
-            tab[name] = _design_column(np.append(self.element.astype(float), np.nan))
+            tab[name] = _period_column(np.append(self.element.astype(float), np.nan), dated)
         if self.settings["cband"]:
             pw = wald_table(
                 np.append(self.estimate, self.overall_estimate),
@@ -1584,6 +1657,7 @@ def _aggregate(
         crit_val=crit,
         settings=MappingProxyType(settings),
         provenance=res.provenance,
+        period_values=res.period_values,
     )
 
 
@@ -1602,6 +1676,34 @@ def _check_inference(alpha: Any, bstrap: Any, cband: Any, n_boot: Any, seed: Any
         raise OptionError(f"n_boot must be an integer >= 2, e.g. 999; got {n_boot!r}.")
     if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
         raise OptionError(f"seed must be an int or None; got {seed!r}.")
+
+
+def _datetime_periods(data: Any, *, tname: str, gname: str,
+                      ) -> tuple[Any, np.ndarray | None]:
+    """Refuse pandas Period periods; map datetime periods (and cohorts) to positions 1..T.
+
+    Returns the data to estimate on (a copy with integer ``tname``/``gname`` for datetime
+    periods, else ``data`` itself) and the datetime grid (None for numeric periods).
+    """
+    if not isinstance(data, pd.DataFrame) or not isinstance(tname, str) \
+            or tname not in data.columns:
+        return data, None
+    check_time_column(data, tname, where="att_gt")
+    if not isinstance(gname, str) or gname not in data.columns:
+        return data, None
+    if not is_datetime_like(data[tname]):
+        if is_datetime_like(data[gname]):
+            raise DataValidationError(
+                f"column {gname!r} (gname) holds dates but the periods in {tname!r} are "
+                f"numbers (dtype {data[tname].dtype}); pass the datetime period column as "
+                "tname, or cohorts as values of tname (0 = never treated)."
+            )
+        return data, None
+    tpos, gpos, grid = cohort_positions(data, tname, gname, where="att_gt")
+    work = data.copy()
+    work[tname] = tpos
+    work[gname] = gpos
+    return work, np.asarray(grid, dtype="datetime64[ns]")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1629,7 +1731,7 @@ def att_gt(
     bstrap: bool = False,
     cband: bool = False,
     n_boot: int = 999,
-    seed: int | None = None,
+    seed: int | None = 0,
 ) -> ATTgtResult:
     """Group-time average treatment effects of Callaway & Sant'Anna (2021).
 
@@ -1641,13 +1743,22 @@ def att_gt(
     yname : str
         Outcome column.
     tname : str
-        Period column (numeric; need not be equally spaced).
+        Period column: numbers (need not be equally spaced) or datetimes (period starts, e.g.
+        ``period`` of :func:`laborai.build_panel`). Datetime periods are mapped to their
+        positions on the sorted grid of distinct periods; results report dates (``tidy()``:
+        ``ATT(2022-12,2023-01)``, ``group``/``time`` as dates) and count event time in periods
+        of the grid. pandas ``Period`` values are refused (convert with
+        ``.dt.to_timestamp()``).
     idname : str, optional
         Unit identifier column; required when ``panel=True``. With ``panel=False`` it may be
         omitted; if given it must be unique across rows.
     gname : str
         First period in which the unit is treated; 0 (or inf) for never-treated units. Must be
-        constant within unit (treatment is absorbing).
+        constant within unit (treatment is absorbing). With datetime periods: dates (NaT =
+        never treated; :func:`laborai.exposure.cohorts` makes them from event dates; a date
+        between period starts counts from the first period starting on or after it, the rule
+        of ``docs/estimators/timing.md``) or integer 0-based positions on the sorted period
+        grid, like ``build_panel``'s ``t`` (0, NaN or inf = never treated).
     xformla : str, optional
         Covariates as a one-sided formula, e.g. ``"~ lpop"`` or ``"~ x1 + C(region)"``
         (parsed with formulaic). An intercept is always included. With the panel estimators
@@ -1695,8 +1806,10 @@ def att_gt(
         Simultaneous (sup-t) confidence band over all ATT(g,t); requires ``bstrap=True``.
     n_boot : int, default 999
         Bootstrap draws.
-    seed : int, optional
-        Seed of ``numpy.random.default_rng`` for the bootstrap.
+    seed : int or None, default 0
+        Seed of ``numpy.random.default_rng`` for the bootstrap; ``None`` draws fresh entropy.
+        The seed used is recorded in ``result.seed``, ``settings["seed"]`` and the
+        provenance, so identical calls give identical results.
 
     Returns
     -------
@@ -1783,6 +1896,7 @@ def att_gt(
         or anticipation < 0
     ):
         raise OptionError(f"anticipation must be an integer >= 0; got {anticipation!r}.")
+    seed = resolve_seed(seed)
     _check_inference(alpha, bstrap, cband, n_boot, seed)
     for name, val in (("panel", panel), ("allow_unbalanced_panel", allow_unbalanced_panel)):
         if not isinstance(val, (bool, np.bool_)):
@@ -1793,8 +1907,9 @@ def att_gt(
             "None. Pass the unit identifier column, or panel=False for repeated cross sections."
         )
     rhs = _formula_terms(xformla)
+    work, period_values = _datetime_periods(data, tname=tname, gname=gname)
     prepared = _validate_and_pivot(
-        data,
+        work,
         yname=yname,
         tname=tname,
         idname=idname,
@@ -1806,6 +1921,7 @@ def att_gt(
         control_group=control_group,
         panel=bool(panel),
         allow_unbalanced_panel=bool(allow_unbalanced_panel),
+        period_values=period_values,
     )
     with _single_thread_blas():
         if isinstance(prepared, _Long):
@@ -1864,7 +1980,10 @@ def att_gt(
         "seed": seed,
     }
     prov = make_provenance("att_gt", data, settings, seed=seed)
-    arrays = (group, time, att, se, se_an, inf, vcov, prepared.g, prepared.w, prepared.periods)
+    arrays: list[np.ndarray] = [group, time, att, se, se_an, inf, vcov, prepared.g, prepared.w,
+                                prepared.periods]
+    if period_values is not None:
+        arrays.append(period_values)
     for arr in arrays:
         arr.setflags(write=False)
     return ATTgtResult(
@@ -1887,5 +2006,7 @@ def att_gt(
         data_structure=structure,
         n_obs=int(n_obs),
         n_incomplete_units=int(n_incomplete),
+        period_values=period_values,
+        seed=seed,
     )
 

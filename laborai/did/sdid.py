@@ -11,14 +11,21 @@ Standard errors come from the placebo (Algorithm 4), jackknife (Algorithm 3) or 
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from laborai._validation import check_frame_columns, check_option, check_unique_unit_period
+from laborai._timing import TIMINGS, Timing, treated_from_events
+from laborai._validation import (
+    check_frame_columns,
+    check_option,
+    check_time_column,
+    check_unique_unit_period,
+    resolve_seed,
+)
 from laborai.did._results import Provenance, ResultMixin, make_provenance, wald_table
 from laborai.errors import DataValidationError, EstimationError, OptionError
 
@@ -345,6 +352,9 @@ class SDIDResult(ResultMixin):
         ``noise_level``. Then ``unit_weights``, ``time_weights`` and ``trajectories`` carry a
         ``group`` column, ``n_treated`` counts all treated units, ``n_pre`` / ``n_post`` refer
         to the earliest cohort and ``noise_level`` is NaN (see the per-cohort values).
+    seed : int or None
+        Seed of the placebo / bootstrap draws (the resolved ``seed`` argument; also in the
+        provenance).
     """
 
     estimate: float
@@ -363,6 +373,7 @@ class SDIDResult(ResultMixin):
     alpha: float
     provenance: Provenance = field(repr=False)
     cohorts: pd.DataFrame | None = None
+    seed: int | None = None
 
     _title = "Synthetic difference-in-differences"
 
@@ -622,13 +633,15 @@ def sdid(
     yname: str,
     idname: str,
     tname: str,
-    treated: str,
+    treated: str | None = None,
     method: Method = "sdid",
     se: SEMethod | None = "placebo",
     n_reps: int = 200,
-    seed: int | None = None,
+    seed: int | None = 0,
     alpha: float = 0.05,
     staggered: bool = False,
+    event_date: str | None = None,
+    timing: Timing = "first_full",
 ) -> SDIDResult:
     """Synthetic difference-in-differences for block and staggered adoption designs.
 
@@ -641,10 +654,17 @@ def sdid(
     idname : str
         Unit identifier column.
     tname : str
-        Time column (sortable).
-    treated : str
+        Time column (sortable: numbers or datetimes; pandas ``Period`` values are refused).
+    treated : str, optional
         0/1 (or bool) column equal to 1 for treated units in treated periods. All treated units
-        must adopt in the same period and stay treated.
+        must adopt in the same period and stay treated (unless ``staggered=True``). Give this
+        or ``event_date``.
+    event_date : str, optional
+        Instead of ``treated``: each unit's event date (NaT / NaN: never treated); a unit is
+        treated from its first treated period under ``timing`` (``docs/estimators/timing.md``).
+    timing : {"first_full", "containing"}, default "first_full"
+        With ``event_date``: treated from the first period starting on or after the date, or
+        from the period containing it.
     method : {"sdid", "sc", "did"}, default "sdid"
         Synthetic DiD, synthetic control (no intercept, no time weights), or plain DiD
         (uniform weights).
@@ -654,8 +674,10 @@ def sdid(
         (Algorithm 2), or None for no standard error.
     n_reps : int, default 200
         Replications for the placebo and bootstrap procedures.
-    seed : int, optional
-        Seed of ``numpy.random.default_rng`` for the placebo and bootstrap draws.
+    seed : int or None, default 0
+        Seed of ``numpy.random.default_rng`` for the placebo and bootstrap draws; ``None``
+        draws fresh entropy. The seed used is recorded in ``result.seed`` and the provenance,
+        so identical calls give identical results.
     alpha : float, default 0.05
         One minus the confidence level of the normal interval.
     staggered : bool, default False
@@ -782,12 +804,33 @@ def sdid(
         raise DataValidationError(f"alpha must lie strictly between 0 and 1; got {alpha!r}.")
     if not isinstance(staggered, (bool, np.bool_)):
         raise OptionError(f"staggered must be True or False; got {staggered!r}.")
+    check_option("timing", timing, TIMINGS)
+    seed = resolve_seed(seed)
+    if (treated is None) == (event_date is None):
+        raise OptionError(
+            "pass exactly one of treated (a 0/1 column) and event_date (a date column); got "
+            f"treated={treated!r}, event_date={event_date!r}."
+        )
+    if isinstance(data, pd.DataFrame) and tname in data.columns:
+        check_time_column(data, tname, where="sdid")
+    work, treated_col = data, str(treated)
+    if event_date is not None:
+        check_frame_columns(data, {"idname": idname, "tname": tname, "event_date": event_date},
+                            caller="sdid", allow_missing=("event_date",))
+        check_unique_unit_period(data, idname, tname)
+        treated_col = "_sdid_treated"
+        while treated_col in data.columns:
+            treated_col = "_" + treated_col
+        work = data.copy()
+        work[treated_col] = treated_from_events(data, idname, tname, event_date, timing,
+                                                where="sdid")
+    extra = {"event_date": event_date, "timing": timing, "seed": seed}
     if staggered:
-        return _sdid_staggered(data, yname=yname, idname=idname, tname=tname, treated=treated,
-                               method=method, se=se, n_reps=int(n_reps), seed=seed,
-                               alpha=float(alpha))
+        return _sdid_staggered(work, yname=yname, idname=idname, tname=tname,
+                               treated=treated_col, method=method, se=se, n_reps=int(n_reps),
+                               seed=seed, alpha=float(alpha), original=data, extra=extra)
 
-    Y, n0, t0, units, times = _prepare(data, yname, idname, tname, treated)
+    Y, n0, t0, units, times = _prepare(work, yname, idname, tname, treated_col)
     n, t = Y.shape
     n1 = n - n0
     tau, omega, lam = _fit(Y, n0, t0, method)
@@ -846,7 +889,7 @@ def sdid(
          "synthetic_shifted": synth + shift}
     )
     settings = {"yname": yname, "idname": idname, "tname": tname, "treated": treated,
-                "method": method, "se": se, "n_reps": n_reps, "alpha": alpha,
+                "method": method, "se": se, "n_reps": n_reps, "alpha": alpha, **extra,
                 **{k: v for k, v in SOLVER_DEFAULTS.items()}}
     return SDIDResult(
         estimate=tau,
@@ -864,6 +907,7 @@ def sdid(
         noise_level=_noise_level(Y, n0, t0),
         alpha=alpha,
         provenance=make_provenance("sdid", data, settings, seed=seed),
+        seed=seed,
     )
 
 
@@ -879,6 +923,8 @@ def _sdid_staggered(
     n_reps: int,
     seed: int | None,
     alpha: float,
+    original: pd.DataFrame | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> SDIDResult:
     """:func:`sdid` with ``staggered=True`` (arguments already checked)."""
     Yw, adopt_w, units_w, times_w = _prepare_panel(data, yname, idname, tname, treated)
@@ -957,7 +1003,8 @@ def _sdid_staggered(
     })
     settings = {"yname": yname, "idname": idname, "tname": tname, "treated": treated,
                 "method": method, "se": se, "n_reps": n_reps, "alpha": alpha,
-                "staggered": True, **{k: v for k, v in SOLVER_DEFAULTS.items()}}
+                "staggered": True, **(extra or {}),
+                **{k: v for k, v in SOLVER_DEFAULTS.items()}}
     first = min(f.start for f in fits)
     return SDIDResult(
         estimate=tau,
@@ -974,6 +1021,8 @@ def _sdid_staggered(
         n_post=len(times) - first,
         noise_level=float("nan"),
         alpha=alpha,
-        provenance=make_provenance("sdid", data, settings, seed=seed),
+        provenance=make_provenance("sdid", data if original is None else original, settings,
+                                   seed=seed),
         cohorts=cohorts,
+        seed=seed,
     )

@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from laborai._validation import check_frame_columns, check_option
+from laborai._timing import cohort_positions, is_datetime_like, period_label
+from laborai._validation import (
+    check_frame_columns,
+    check_option,
+    check_time_column,
+    check_unique_unit_period,
+)
 from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai.errors import DataValidationError, EstimationError
 
@@ -45,6 +51,7 @@ class SunAbrahamResult(ResultMixin):
     cohort_effects : pandas.DataFrame
         Columns ``cohort, event_time, estimate, std_error, weight, n_obs``: the CATT(e, l)
         from the saturated regression and the IW weight each receives (NaN outside ``window``).
+        ``cohort`` is a value of the period column (a date for datetime periods).
     control : str
         ``"never_treated"`` or ``"last_cohort"``.
     control_cohort : object
@@ -64,6 +71,9 @@ class SunAbrahamResult(ResultMixin):
         a well-posed design); they get no weight in the IW averages.
     provenance : Provenance
         Settings, package version and input hash.
+    period_values : numpy.ndarray or None
+        For datetime periods, the sorted grid of period starts (event times count positions on
+        it); None for integer periods.
     """
 
     event_times: np.ndarray
@@ -79,8 +89,9 @@ class SunAbrahamResult(ResultMixin):
     alpha: float
     weight_variance: bool
     provenance: Provenance
-    not_estimable: tuple[tuple[int, int], ...] = ()
+    not_estimable: tuple[tuple[Any, int], ...] = ()
     _table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    period_values: np.ndarray | None = None
 
     _title = "Sun-Abraham interaction-weighted event study"
 
@@ -110,8 +121,11 @@ class SunAbrahamResult(ResultMixin):
         return self._table.copy()
 
     def _header(self) -> list[tuple[str, str]]:
+        cc = self.control_cohort
+        if isinstance(cc, pd.Timestamp):
+            cc = period_label(cc, self.period_values)
         lines = [
-            ("Control cohort", f"{self.control} ({self.control_cohort})"),
+            ("Control cohort", f"{self.control} ({cc})"),
             ("Reference event time", str(self.ref)),
             ("Observations", str(self.nobs)),
             ("Clusters", str(self.n_clusters)),
@@ -119,7 +133,10 @@ class SunAbrahamResult(ResultMixin):
                                            if self.weight_variance else ", shares as known")),
         ]
         if self.not_estimable:
-            lines.append(("Not estimable (cohort, event time)", str(list(self.not_estimable))))
+            lines.append(("Not estimable (cohort, event time)",
+                          str([(period_label(c, self.period_values)
+                                if isinstance(c, pd.Timestamp) else c, e)
+                               for c, e in self.not_estimable])))
         drops = {k: v for k, v in self.dropped.items() if v}
         if drops:
             lines.append(("Rows outside the regression",
@@ -231,10 +248,16 @@ def sun_abraham(
     idname : str
         Unit identifier column.
     tname : str
-        Period column (integers, e.g. years).
+        Period column: consecutive integers (e.g. years) or datetimes (period starts, e.g.
+        ``period`` of :func:`laborai.build_panel`). Datetime periods are mapped to positions
+        on the sorted grid of distinct periods, so event time counts periods of the grid
+        (``docs/estimators/timing.md``); pandas ``Period`` values are refused.
     gname : str
         First treated period of the unit; 0, NaN or inf for never-treated units (the R
-        ``did`` convention). Constant within a unit; treatment is absorbing.
+        ``did`` convention). Constant within a unit; treatment is absorbing. With datetime
+        periods: dates (NaT = never treated, e.g. from :func:`laborai.exposure.cohorts`; a
+        date between period starts counts from the first period starting on or after it) or
+        integer 0-based positions on the period grid like ``build_panel``'s ``t`` (0 = never).
     control : {"never_treated", "last_cohort"}, default "never_treated"
         Control cohort: the never-treated units, or the last-treated cohort (then periods
         from that cohort's adoption on, and never-treated units, are outside the regression).
@@ -330,6 +353,30 @@ def sun_abraham(
     cluster_col = idname if cluster is None else cluster
     cols = {"yname": yname, "idname": idname, "tname": tname, "gname": gname,
             "cluster": cluster_col}
+    original = data
+    period_values: np.ndarray | None = None
+    check_frame_columns(data, cols, caller="sun_abraham", allow_missing=("gname",))
+    check_time_column(data, tname, where="sun_abraham")
+    check_unique_unit_period(data, idname, tname)
+    if is_datetime_like(data[tname]):
+        tpos, gpos, grid = cohort_positions(data, tname, gname, where="sun_abraham")
+        data = data.copy()
+        data[tname] = tpos
+        data[gname] = gpos
+        period_values = np.asarray(grid, dtype="datetime64[ns]")
+        period_values.setflags(write=False)
+    elif is_datetime_like(data[gname]):
+        raise DataValidationError(
+            f"column {gname!r} (gname) holds dates but the periods in {tname!r} are numbers; "
+            "pass the datetime period column as tname, or integer cohorts."
+        )
+
+    def lab(v: Any) -> Any:
+        """A cohort as a value of the user's period column."""
+        if period_values is None:
+            return int(v)
+        return pd.Timestamp(period_values[min(max(int(v), 1), len(period_values)) - 1])
+
     _validate(data, cols)
     if not 0.0 < alpha < 1.0:
         raise DataValidationError(f"alpha must lie strictly between 0 and 1; got {alpha!r}.")
@@ -370,7 +417,7 @@ def sun_abraham(
                 f"{treated_cohorts.tolist()}."
             )
         last = int(treated_cohorts.max())
-        control_cohort = last
+        control_cohort = lab(last)
         after = keep & (t >= last)
         dropped["after_last_cohort"] = int(after.sum())
         keep &= ~after
@@ -400,9 +447,11 @@ def sun_abraham(
         in_e = (gk == e) & ~ctrl
         rels = np.unique(rel[in_e])
         if ref not in rels:
+            where_ref = (f"{tname}={int(e) + ref}" if period_values is None
+                         else f"the period before {period_label(lab(e), period_values)}")
             raise DataValidationError(
-                f"cohort {gname}={int(e)} has no observation at the reference period "
-                f"(relative period {ref}, i.e. {tname}={int(e) + ref}); periods must be "
+                f"cohort {gname}={period_label(lab(e), period_values)} has no observation at "
+                f"the reference period (relative period {ref}, i.e. {where_ref}); periods must be "
                 "consecutive integers around each adoption date. Re-index the periods or drop "
                 "this cohort explicitly."
             )
@@ -480,7 +529,8 @@ def sun_abraham(
         m = W[j] > 0
         wcell[m] = W[j, m]
     cohort_effects = pd.DataFrame({
-        "cohort": cell_e.astype(int),
+        "cohort": (cell_e.astype(int) if period_values is None
+                   else pd.array([lab(e) for e in cell_e], dtype="datetime64[ns]")),
         "event_time": cell_l.astype(int),
         "estimate": delta,
         "std_error": np.sqrt(np.diag(Vd)),
@@ -500,8 +550,10 @@ def sun_abraham(
         dropped=dict(dropped),
         alpha=alpha,
         weight_variance=weight_variance,
-        provenance=make_provenance("sun_abraham", data, settings),
-        not_estimable=tuple(c for c, nm in zip(cells, names, strict=True) if nm not in pos),
+        provenance=make_provenance("sun_abraham", original, settings),
+        not_estimable=tuple((lab(c[0]), c[1]) for c, nm in zip(cells, names, strict=True)
+                            if nm not in pos),
         _table=table,
+        period_values=period_values,
     )
 
