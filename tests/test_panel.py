@@ -133,7 +133,10 @@ def test_event_dates_and_treatment_indicators() -> None:
     assert not w["post"].any()  # panel ends in March 2022
     assert not p.loc[p["category"] == "Legal", "exposed"].any()
     q = la.exposure.add_event_dates(p, overrides={"chatgpt": "2022-02-15"})
-    assert q.loc[q["category"] == "Writing", "post"].tolist() == [False, True, True] * 2
+    # one timing rule: treated from the first period starting on or after the event (March)
+    assert q.loc[q["category"] == "Writing", "post"].tolist() == [False, False, True] * 2
+    c = la.exposure.add_event_dates(p, overrides={"chatgpt": "2022-02-15"}, timing="containing")
+    assert c.loc[c["category"] == "Writing", "post"].tolist() == [False, True, True] * 2
 
 
 def test_missing_value_is_reported_not_put_in_a_tier() -> None:

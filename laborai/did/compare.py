@@ -586,7 +586,7 @@ def compare_estimators(
     seed: int | None = 0,
     sensitivity: bool = True,
     honest_of: HonestOf = "sun_abraham",
-    honest_window: tuple[int, int] = (-12, 5),
+    honest_window: tuple[int, int] = (-5, 5),
     honest_grid: Sequence[float] = _DEFAULT_GRID,
     timing: Timing = "first_full",
 ) -> ComparisonResult:
@@ -640,9 +640,11 @@ def compare_estimators(
     honest_of : {"sun_abraham", "event_study"}, default "sun_abraham"
         The headline event study whose robustness is assessed: Sun-Abraham (robust to
         heterogeneous effects across cohorts) or the TWFE event study.
-    honest_window : (int, int), default (-12, 5)
+    honest_window : (int, int), default (-5, 5)
         Event times used by HonestDiD: pre-periods ``lo..-2`` and post-periods ``0..hi``; the
-        target is the average effect over event times ``0..hi``.
+        target is the average effect over event times ``0..hi``. The default keeps 10
+        coefficients, fewer than 12 category clusters, so that their cluster-robust covariance
+        can be of full rank (``honest`` refuses a singular one).
     honest_grid : sequence of float, default (0, 0.25, 0.5, 0.75, 1, 1.5, 2)
         Values of Mbar (relative magnitudes).
     timing : {"first_full", "containing"}, default "first_full"
