@@ -502,7 +502,9 @@ def load_results(methods: Sequence[str], chash: str | None = None) -> pd.DataFra
     res = pd.concat(frames, ignore_index=True)
     if chash is not None:
         res = res.loc[res["code_hash"] == chash]
-    return res
+    # a unit run twice (a rerun without --resume, or two runs sharing the directory) counts once
+    key = ["code_hash", "method", "kind", "rep", "scenario", "target", "term"]
+    return res.drop_duplicates(subset=key, keep="last").reset_index(drop=True)
 
 
 def append_results(method: str, recs: list[dict[str, Any]]) -> None:
@@ -534,9 +536,6 @@ def run(methods: Sequence[str], reps: dict[str, dict[str, int]], *, seed: int, n
         prev = load_results(methods, chash)
         done = {(m, k, int(r)) for m, k, r in prev[["method", "kind", "rep"]].itertuples(
             index=False)}
-    else:
-        for m in methods:
-            results_path(m).unlink(missing_ok=True)
     tasks = []
     for kind in KINDS:
         for rep in range(max(reps[m][kind] for m in methods)):
@@ -688,7 +687,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help=f"comma-separated subset of {', '.join(METHODS)}")
     ap.add_argument("--n-posts", type=int, default=N_POSTS)
     ap.add_argument("--out", type=Path, default=None, help="Markdown table here")
-    ap.add_argument("--resume", action="store_true", help="keep and continue earlier results")
+    ap.add_argument("--resume", action="store_true",
+                    help="skip units already in the results (same code hash); without it every "
+                         "unit is recomputed and replaces its earlier rows (files are never "
+                         "deleted, so concurrent runs are safe)")
     ap.add_argument("--no-cache", action="store_true", help="do not read or write panel caches")
     a = ap.parse_args(argv)
     methods = [m.strip() for m in a.methods.split(",") if m.strip()]
