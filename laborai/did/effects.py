@@ -509,9 +509,9 @@ def estimate_effects(
                 rws = []
                 for e in common:
                     ix = [i for i in range(len(kept)) if ets[i] == e]
-                    for a, c in zip(ix[:-1], ix[1:], strict=True):
+                    for i_a, i_c in zip(ix[:-1], ix[1:], strict=True):
                         r = np.zeros(len(kept))
-                        r[a], r[c] = 1.0, -1.0
+                        r[i_a], r[i_c] = 1.0, -1.0
                         rws.append(r)
                 R = np.array(rws)
                 test = _contrast_test(R @ b_all, R @ V_all @ R.T, df_t,
@@ -701,13 +701,13 @@ def _placebo_cov(
                 raise EstimationError(f"{where}: no placebo estimate could be computed for "
                                       f"group {'/'.join(map(str, g))!r}.")
             cache[key] = (est, np.array(vs))
-        est, vs = cache[key]
+        est, vs_arr = cache[key]
         v_g = v_of(members[g], e)
         for i, (gi, k) in enumerate(zip(gids, ets, strict=True)):
             if gi != g:
                 continue
             col = 0 if design == "did" else ks.index(int(k))
-            P[:, i] = rescale(est[:, col], vs if size is not None else None, v_g)
+            P[:, i] = rescale(est[:, col], vs_arr if size is not None else None, v_g)
     tcl = {g: pd.unique(clv[members[g]])[0] for g in groups}
     same = np.array([[tcl[a] == tcl[b] for b in gids] for a in gids], dtype=bool)
     V, dfs = placebo_cov(P, same)
