@@ -428,8 +428,10 @@ out.text(("The event study shows why the DiD estimates should not be read as the
           "ChatGPT. " if pt["p_value"] < 0.05 else "The event study supports the design. ")
          + f"The {int(pt['df1'])} pre-ChatGPT quarterly coefficients are jointly "
          + ("far from zero" if pt["p_value"] < 0.05 else "indistinguishable from zero")
-         + f" (F({int(pt['df1'])}, {pt['df2']:.0f}) = {pt['statistic']:.1f}, p "
-         f"{fmt_p(pt['p_value'])}): relative to September-November 2022, the high- vs "
+         + (f" (F({int(pt['df1'])}, {pt['df2']:.0f}) = {pt['statistic']:.1f}, p "
+            if pt.get("df2") is not None else
+            f" (wild cluster bootstrap test, sum of squared t = {pt['statistic']:.1f}, p ")
+         + f"{fmt_p(pt['p_value'])}): relative to September-November 2022, the high- vs "
          f"low-exposure gap was {pct(imin['estimate'] * k):+.0f}% in "
          f"{imin['first_month']:%b %Y}-{imin['last_month']:%b %Y} and "
          f"{pct(imax['estimate'] * k):+.0f}% in {imax['first_month']:%b %Y}-"

@@ -862,8 +862,11 @@ class ExposureEventStudyResult(ResultMixin):
         pt = self.pretrend
         return [("Country", self.country), ("Dose", self.dose), ("Bins", self.bin),
                 ("Reference", f"{self.event_study.ref} (the last pre-ChatGPT {self.bin})"),
-                ("Pre-trend test", f"F({pt['df1']}, {pt['df2']:g}) = {pt['statistic']:.3f}, "
-                                   f"p = {pt['p_value']:.4g}"),
+                ("Pre-trend test",
+                 (f"F({pt['df1']}, {pt['df2']:g}) = {pt['statistic']:.3f}, "
+                  if pt.get("df2") is not None else
+                  f"{pt.get('distribution', 'test')}: {pt['statistic']:.3f}, ")
+                 + f"p = {pt['p_value']:.4g}"),
                 ("Sup-t critical value", f"{self.event_study.crit_sup_t:.3f}")]
 
     def __repr__(self) -> str:
