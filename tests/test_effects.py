@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -12,7 +13,13 @@ from scipy import stats
 
 from laborai.did import TIDY_COLUMNS, event_study
 from laborai.did.effects import EffectsResult, estimate_effects
-from laborai.errors import DataValidationError, LaborAIWarning, OptionError, SmallSampleWarning
+from laborai.errors import (
+    DataValidationError,
+    EstimationError,
+    LaborAIWarning,
+    OptionError,
+    SmallSampleWarning,
+)
 
 
 def sim_cells(seed: int = 0, n_cat: int = 8, n_treated: int = 4, n_months: int = 24,
@@ -62,23 +69,84 @@ def _hand_design(panel: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, list
     return out, names
 
 
-def test_did_matches_pyfixest_per_outcome():
+_OLS_OUTCOMES: list[str | dict[str, str]] = [
+    "log_n_posts", {"y": "log_earnings_per_contract", "weights": "n_contracts"}]
+
+
+def test_default_placebo_per_group_matches_pyfixest_estimates():
+    """Category x tier groups (each in one category cluster): placebo inference by default."""
     panel = sim_cells(n_cat=12)
     copy = panel.copy()
-    outcomes = ["log_n_posts",
-                {"name": "job_posts_ppml", "y": "n_posts", "family": "poisson"},
-                {"y": "log_earnings_per_contract", "weights": "n_contracts"}]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LaborAIWarning)  # log(0) rows dropped (and reported)
-        with pytest.warns(SmallSampleWarning, match="rank"):
-            res = estimate_effects(panel, outcomes=outcomes)
+        warnings.filterwarnings("ignore", message=".*dropped", category=LaborAIWarning)
+        warnings.simplefilter("error", SmallSampleWarning)  # 7 contrasts < 8 control clusters
+        res = estimate_effects(panel, outcomes=_OLS_OUTCOMES)
     pd.testing.assert_frame_equal(panel, copy)
     assert isinstance(res, EffectsResult)
+    assert res.vcov_type == "placebo"
     t = res.tidy()
     assert tuple(t.columns[:7]) == TIDY_COLUMNS
     assert list(t.columns[7:10]) == ["outcome", "category", "value_tier"]
+    assert (t["inference"] == "placebo").all()
+    assert (t["n_control_clusters"] == 8).all() and (t["df"] == 7).all()
     hand, names = _hand_design(panel, ["category", "value_tier"])
     assert len(names) == 8
+    for name, (y, w) in {"log_n_posts": ("log_n_posts", None),
+                         "log_earnings_per_contract": ("log_earnings_per_contract",
+                                                       "n_contracts")}.items():
+        sub = t[t["outcome"] == name].reset_index(drop=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = pf.feols(f"{y} ~ " + " + ".join(names) + " | unit + period",
+                         hand.dropna(subset=[y]), vcov={"CRV1": "category"}, weights=w)
+        np.testing.assert_allclose(sub["estimate"], m.coef().to_numpy(), atol=1e-8)
+        # placebo intervals: t(J - 1) with the placebo standard error
+        q = stats.t.ppf(0.975, 7)
+        np.testing.assert_allclose(sub["conf_high"] - sub["estimate"], q * sub["std_error"],
+                                   rtol=1e-10)
+        np.testing.assert_allclose(
+            sub["p_value"], 2 * stats.t.sf(np.abs(sub["estimate"] / sub["std_error"]), 7),
+            rtol=1e-8)
+        assert (sub["std_error"] > 0).all() and np.isfinite(sub["std_error"]).all()
+        # unlike CRV1 by category, the two tiers of a category get their own error
+        se = sub.pivot(index="category", columns="value_tier", values="std_error")
+        assert (se["low"] != se["high"]).all()
+        # equality test: Hotelling F = W (J - q) / (q (J - 1)) on F(q, J - q), q = 7, J = 8
+        row = res.equality_tests.set_index("outcome").loc[name]
+        assert row["df1"] == 7 and row["df2"] == 1 and row["distribution"] == "F"
+        F = row["wald"] * (8 - 7) / (7 * (8 - 1))
+        assert row["statistic"] == pytest.approx(F, rel=1e-10)
+        assert row["p_value"] == pytest.approx(stats.f.sf(F, 7, 1), rel=1e-8)
+    assert res.n_dropped["log_n_posts"] == int(panel["log_n_posts"].isna().sum())
+    assert "EffectsResult(design='did'" in repr(res)
+    # CRV1 / wild cannot measure an effect whose treatment lies in one cluster
+    for bad in ("cluster", "wild"):
+        with pytest.raises(OptionError, match=r"lies in one 'category' cluster.*placebo"):
+            estimate_effects(panel, outcomes=["log_n_posts"], vcov=bad)
+    # placebo inference is for OLS outcomes; a Poisson outcome per group is refused
+    with pytest.raises(OptionError, match="placebo inference is implemented for OLS"):
+        estimate_effects(panel, outcomes=[{"y": "n_posts", "family": "poisson"}])
+    # 'hetero' is allowed but warns that it ignores the within-category correlation
+    with pytest.warns(SmallSampleWarning, match="vcov='hetero' ignores the correlation"):
+        h = estimate_effects(panel, outcomes=["n_posts"], vcov="hetero")
+    assert (h.tidy()["inference"] == "hetero").all()
+
+
+def test_did_crv1_matches_pyfixest_per_outcome():
+    """Explicit CRV1 where it is valid (each category's treatment spans its 2 unit clusters)."""
+    panel = sim_cells(n_cat=12)
+    outcomes: list[str | dict[str, str]] = [
+        "log_n_posts", {"name": "job_posts_ppml", "y": "n_posts", "family": "poisson"},
+        {"y": "log_earnings_per_contract", "weights": "n_contracts"}]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*dropped", category=LaborAIWarning)
+        with pytest.warns(SmallSampleWarning, match="CRV1 with 24 clusters over-rejects"):
+            res = estimate_effects(panel, outcomes=outcomes, by=["category"], cluster="unit",
+                                   vcov="cluster")
+    t = res.tidy()
+    assert (t["inference"] == "cluster").all()
+    hand, names = _hand_design(panel, ["category"])
+    assert len(names) == 4
     fams = {"log_n_posts": ("log_n_posts", "ols", None),
             "job_posts_ppml": ("n_posts", "poisson", None),
             "log_earnings_per_contract": ("log_earnings_per_contract", "ols", "n_contracts")}
@@ -88,12 +156,11 @@ def test_did_matches_pyfixest_per_outcome():
         fn = pf.feols if fam == "ols" else pf.fepois
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            m = fn(fml, hand.dropna(subset=[y]), vcov={"CRV1": "category"}, weights=w)
+            m = fn(fml, hand.dropna(subset=[y]), vcov={"CRV1": "unit"}, weights=w)
         np.testing.assert_allclose(sub["estimate"], m.coef().to_numpy(), atol=1e-8)
         np.testing.assert_allclose(sub["std_error"], m.se().to_numpy(), rtol=1e-6)
-        # equality test: Wald statistic with the k-1 successive contrasts; the within-category
-        # tier contrasts have zero CRV1 variance with category clusters (identical scores), so
-        # the covariance of the 7 contrasts has rank 7 - 4 = 3 and a pseudo-inverse is used
+        # equality test: Wald statistic with the k-1 successive contrasts (pseudo-inverse on
+        # the estimable directions; full rank here)
         k = len(names)
         R = np.eye(k)[1:] - np.eye(k)[:-1]
         b = m.coef().to_numpy()
@@ -102,47 +169,64 @@ def test_did_matches_pyfixest_per_outcome():
         r = int(np.sum(sv > 1e-10 * sv[0]))
         W = (u[:, :r].T @ R @ b) @ np.diag(1 / sv[:r]) @ (u[:, :r].T @ R @ b)
         row = res.equality_tests.set_index("outcome").loc[name]
-        assert row["df1"] == r
+        assert r == k - 1 and row["df1"] == r
         assert row["wald"] == pytest.approx(W, rel=1e-6)
         if fam == "ols":
-            assert row["distribution"] == "F" and row["df2"] == 11
-            assert row["p_value"] == pytest.approx(stats.f.sf(W / r, r, 11), rel=1e-6)
+            assert row["distribution"] == "F" and row["df2"] == 23
+            assert row["p_value"] == pytest.approx(stats.f.sf(W / r, r, 23), rel=1e-6)
         else:
             assert row["distribution"] == "chi2"
             assert row["p_value"] == pytest.approx(stats.chi2.sf(W, r), rel=1e-6)
-    assert res.n_dropped["log_n_posts"] == int(panel["log_n_posts"].isna().sum())
-    assert "EffectsResult(design='did'" in repr(res)
 
 
 def test_pooled_and_by_category():
     panel = sim_cells(seed=1)
-    pooled = estimate_effects(panel, outcomes="n_posts", by=())
-    m = pf.feols("n_posts ~ d | unit + period",
-                 panel.assign(d=(panel["event_date"].notna()
-                                 & (panel["period"] >= panel["event_date"])).astype(float)),
-                 vcov={"CRV1": "category"})
+    d = (panel["event_date"].notna() & (panel["period"] >= panel["event_date"])).astype(float)
+    m = pf.feols("n_posts ~ d | unit + period", panel.assign(d=d), vcov={"CRV1": "category"})
+    # pooled OLS did with 8 category clusters: the wild cluster bootstrap by default
+    pooled = estimate_effects(panel, outcomes="n_posts", by=(), n_boot=999)
+    assert pooled.vcov_type == "wild" and pooled.tidy()["inference"].iloc[0] == "wild"
     assert pooled.tidy()["estimate"].iloc[0] == pytest.approx(float(m.coef().iloc[0]), abs=1e-8)
     assert pooled.equality_tests["df1"].iloc[0] == 0
-    # cat0 and cat3 share an event date and are their own clusters: zero CRV1 variance of
-    # their contrast, so the equality test loses a degree of freedom (and says so)
-    with pytest.warns(SmallSampleWarning, match="rank 2"):
-        bycat = estimate_effects(panel, outcomes=["n_posts"], by=["category"], vcov="wild",
-                                 n_boot=999, seed=1)
-    assert bycat.equality_tests["df1"].iloc[0] == 2
+    # explicit CRV1 reproduces pyfixest (with a few-cluster warning)
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 8 clusters"):
+        crv = estimate_effects(panel, outcomes="n_posts", by=(), vcov="cluster")
+    assert crv.tidy()["std_error"].iloc[0] == pytest.approx(float(m.se().iloc[0]), rel=1e-6)
+    assert crv.tidy()["p_value"].iloc[0] == pytest.approx(float(m.pvalue().iloc[0]), rel=1e-6)
+    # by category: each effect lies in one category cluster, so the wild bootstrap is refused
+    with pytest.raises(OptionError, match="vcov='wild' cannot measure"):
+        estimate_effects(panel, outcomes=["n_posts"], by=["category"], vcov="wild",
+                         n_boot=999, seed=1)
+    # ... and placebo inference is the default. Under CRV1, cat0 and cat3 (same event date,
+    # own clusters) had a zero-variance contrast; the placebo covariance has full rank
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SmallSampleWarning)
+        bycat = estimate_effects(panel, outcomes=["n_posts"], by=["category"])
+    assert bycat.vcov_type == "placebo"
+    eq = bycat.equality_tests.iloc[0]
+    assert eq["df1"] == 3 and eq["df2"] == 4 - 3 and eq["distribution"] == "F"
     assert list(bycat.tidy()["category"]) == ["cat0", "cat1", "cat2", "cat3"]
     assert bycat.tidy()["p_value"].between(0, 1).all()
 
 
 def test_event_study_design_matches_event_study():
     panel = sim_cells(seed=2)
-    res = estimate_effects(panel, outcomes=["n_posts"], by=(), design="event_study",
-                           window=(-4, 4), seed=3)
-    es = event_study(panel, yname="n_posts", idname="unit", tname="period",
-                     event_date="event_date", window=(-4, 4), cluster="category", seed=3)
+    # pooled event-study design: CRV1 by default (with a warning); event_study with CRV1
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 8 clusters"):
+        res = estimate_effects(panel, outcomes=["n_posts"], by=(), design="event_study",
+                               window=(-4, 4), seed=3)
+    assert res.vcov_type == "cluster"
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 8 clusters"), \
+            pytest.warns(SmallSampleWarning, match="covariance of the 8 event-time "
+                         "coefficients is singular"):
+        es = event_study(panel, yname="n_posts", idname="unit", tname="period",
+                         event_date="event_date", window=(-4, 4), cluster="category", seed=3,
+                         vcov="cluster")
     t = res.tidy()
     np.testing.assert_array_equal(t["event_time"], es.event_times)
     np.testing.assert_allclose(t["estimate"], es.coef, atol=1e-10)
     np.testing.assert_allclose(t["point_conf_low"], es.tidy()["point_conf_low"], atol=1e-10)
+    np.testing.assert_allclose(t["std_error"], es.tidy()["std_error"], rtol=1e-10)
     assert (t["conf_high"] - t["conf_low"] >= t["point_conf_high"] - t["point_conf_low"]).all()
 
 
@@ -158,14 +242,35 @@ def test_event_study_by_group_and_equality():
     row = res.equality_tests.iloc[0]
     assert 1 <= row["df1"] <= 12 and row["distribution"] == "F" and 0 <= row["p_value"] <= 1
     # a rank below the number of contrasts is never silent
-    assert (row["df1"] < 12) == any(issubclass(r.category, SmallSampleWarning) for r in rec)
+    assert res.vcov_type == "cluster"  # groups span their unit clusters; event-study design
+    assert any("CRV1 with 24 clusters" in str(r.message) for r in rec)
+    assert (row["df1"] < 12) == any(issubclass(r.category, SmallSampleWarning)
+                                    and "has rank" in str(r.message) for r in rec)
 
 
 def test_rank_deficient_equality_test_warns():
-    panel = sim_cells(seed=4, n_cat=6, n_treated=5)  # 10 effects, 6 clusters
-    with pytest.warns(SmallSampleWarning, match="rank"):
+    # CRV1 requested explicitly with fewer clusters than contrasts: 5 category effects (4
+    # contrasts), each category spanning both tier clusters, 2 clusters -> rank <= 1
+    panel = sim_cells(seed=4, n_cat=6, n_treated=5)
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 2 clusters"), \
+            pytest.warns(SmallSampleWarning, match=r"covariance of the 4 contrasts has rank"):
+        res = estimate_effects(panel, outcomes=["n_posts"], by=["category"],
+                               cluster="value_tier", vcov="cluster")
+    assert res.equality_tests["df1"].iloc[0] < 4
+
+
+def test_placebo_equality_test_needs_fewer_contrasts_than_control_clusters():
+    # 8 category x tier effects (7 contrasts), 4 control categories: not testable -> NaN
+    panel = sim_cells(seed=4)
+    with pytest.warns(SmallSampleWarning, match=r"7 contrast\(s\) cannot be tested .* 4 "
+                      "control clusters"):
         res = estimate_effects(panel, outcomes=["n_posts"])
-    assert res.equality_tests["df1"].iloc[0] < 9
+    row = res.equality_tests.iloc[0]
+    assert math.isnan(row["p_value"]) and math.isnan(row["statistic"]) and row["df1"] == 7
+    assert res.tidy()["std_error"].notna().all()
+    # fewer than 3 control clusters: placebo inference is refused
+    with pytest.raises(EstimationError, match="at least 3 control clusters"):
+        estimate_effects(sim_cells(seed=4, n_cat=6, n_treated=5), outcomes=["n_posts"])
 
 
 def test_errors():

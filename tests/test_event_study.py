@@ -15,7 +15,7 @@ from linearmodels.panel import PanelOLS
 from scipy import stats
 
 from laborai.did import TIDY_COLUMNS, EventStudyResult, event_study
-from laborai.errors import DataValidationError, OptionError
+from laborai.errors import DataValidationError, OptionError, SmallSampleWarning
 
 
 @pytest.fixture(scope="module")
@@ -66,20 +66,29 @@ def hand_dummies(df: pd.DataFrame, lo: int, hi: int, ref: int, dose: str | None 
 
 
 def test_ehec_parity_pyfixest(ehec):
-    r = event_study(ehec, yname="dins", idname="stfips", tname="year", treatment="D",
-                    event_date=2014, window=(-6, 1), ref=-1, cluster="stfips", seed=1)
+    # analytic CRV1 explicitly (the default with 43 clusters is the wild bootstrap)
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 43 clusters"):
+        r = event_study(ehec, yname="dins", idname="stfips", tname="year", treatment="D",
+                        event_date=2014, window=(-6, 1), ref=-1, cluster="stfips", seed=1,
+                        vcov="cluster")
+    assert r.vcov_type == "cluster"
     m = pf.feols("dins ~ i(year, D, ref=2013) | stfips + year", ehec, vcov={"CRV1": "stfips"})
     np.testing.assert_array_equal(r.event_times, [-6, -5, -4, -3, -2, 0, 1])
     np.testing.assert_allclose(r.coef, m.coef().to_numpy(), atol=1e-8)
     np.testing.assert_allclose(np.sqrt(np.diag(r.vcov)), m.se().to_numpy(), rtol=1e-6)
     np.testing.assert_allclose(r.vcov, m._vcov, rtol=1e-6, atol=1e-14)
-    # joint pre-trend test: Wald statistic as pyfixest, F(q, G-1) as fixest's wald()
+    # joint pre-trend test: Wald statistic as pyfixest; full rank (5 leads, 43 clusters), so
+    # the Hotelling correction F = W (G - q) / (q (G - 1)) on F(q, G - q)
     R = np.eye(7)[:5]
     w = m.wald_test(R=R, distribution="chi2")
-    assert r.pretrend["wald"] == pytest.approx(float(w["statistic"]), rel=1e-8)
-    assert r.pretrend["df1"] == 5 and r.pretrend["df2"] == 42
-    assert r.pretrend["p_value"] == pytest.approx(
-        float(stats.f.sf(w["statistic"] / 5, 5, 42)), rel=1e-8)
+    W = float(w["statistic"])
+    assert r.pretrend["wald"] == pytest.approx(W, rel=1e-8)
+    assert r.pretrend["rank"] == 5
+    assert r.pretrend["df1"] == 5 and r.pretrend["df2"] == 43 - 5
+    F = W * (43 - 5) / (5 * (43 - 1))
+    assert r.pretrend["distribution"] == "F"
+    assert r.pretrend["statistic"] == pytest.approx(F, rel=1e-8)
+    assert r.pretrend["p_value"] == pytest.approx(float(stats.f.sf(F, 5, 43 - 5)), rel=1e-8)
     assert r.ref == -1
     assert isinstance(r, EventStudyResult)
 
@@ -106,8 +115,10 @@ def test_ehec_parity_linearmodels_weighted(ehec):
 def test_binned_endpoints_match_hand_built(dose):
     df = staggered()
     lo, hi = -3, 2
-    r = event_study(df, yname="y", idname="unit", tname="t", treatment=dose,
-                    event_date="event", window=(lo, hi), ref=-1, cluster="cl", seed=0)
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 10 clusters"):
+        r = event_study(df, yname="y", idname="unit", tname="t", treatment=dose,
+                        event_date="event", window=(lo, hi), ref=-1, cluster="cl", seed=0,
+                        vcov="cluster")
     hand, names = hand_dummies(df, lo, hi, -1, dose)
     fml = "y ~ " + " + ".join(n for _, n in names) + " | unit + t"
     m = pf.feols(fml, hand, vcov={"CRV1": "cl"})
@@ -153,10 +164,16 @@ def test_empty_event_times_are_reported():
 # ---------------------------------------------------------------- bands and contract
 
 
+def _analytic(df: pd.DataFrame, **kw: object) -> EventStudyResult:
+    """event_study with analytic CRV1 inference (40 unit clusters: warns, as it should)."""
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 40 clusters"):
+        return event_study(df, yname="y", idname="unit", tname="t", event_date="event",
+                           vcov="cluster", **kw)  # type: ignore[arg-type]
+
+
 def test_bands_and_sup_t():
     df = staggered(seed=2)
-    r = event_study(df, yname="y", idname="unit", tname="t", event_date="event",
-                    window=(-3, 3), seed=5)
+    r = _analytic(df, window=(-3, 3), seed=5)
     t = r.tidy()
     assert tuple(t.columns[:7]) == TIDY_COLUMNS
     assert {"event_time", "point_conf_low", "point_conf_high"} <= set(t.columns)
@@ -175,11 +192,9 @@ def test_bands_and_sup_t():
     z /= np.sqrt(rng.chisquare(r.df_resid, 200_000) / r.df_resid)[:, None]
     assert r.crit_sup_t == pytest.approx(np.quantile(np.abs(z).max(axis=1), 0.95), abs=0.03)
     # seeded: identical reruns, different seeds differ slightly
-    r2 = event_study(df, yname="y", idname="unit", tname="t", event_date="event",
-                     window=(-3, 3), seed=5)
+    r2 = _analytic(df, window=(-3, 3), seed=5)
     assert r2.crit_sup_t == r.crit_sup_t and repr(r2) == repr(r)
-    r3 = event_study(df, yname="y", idname="unit", tname="t", event_date="event",
-                     window=(-3, 3), seed=6)
+    r3 = _analytic(df, window=(-3, 3), seed=6)
     assert r3.crit_sup_t != r.crit_sup_t
 
 
@@ -204,7 +219,8 @@ def test_with_vcov_and_plot():
     r = event_study(df, yname="y", idname="unit", tname="t", event_date="event",
                     window=(-3, 3), seed=1)
     h = r.with_vcov("hetero")
-    assert h.vcov_type == "hetero" and r.vcov_type == "cluster"
+    # the original (default 'auto': wild bootstrap with 40 clusters) is unchanged
+    assert h.vcov_type == "hetero" and r.vcov_type == "wild"
     m = pf.feols("y ~ " + " + ".join(n for _, n in hand_dummies(df, -3, 3, -1)[1])
                  + " | unit + t", hand_dummies(df, -3, 3, -1)[0], vcov="hetero")
     np.testing.assert_allclose(np.sqrt(np.diag(h.vcov)), m.se().to_numpy(), rtol=1e-6)
@@ -216,8 +232,11 @@ def test_with_vcov_and_plot():
 def test_poisson_event_study_uses_chi2():
     df = staggered(seed=3)
     df["n"] = np.random.default_rng(0).poisson(np.exp(0.3 + 0.2 * (df["t"] >= df["event"])))
-    r = event_study(df, yname="n", idname="unit", tname="t", event_date="event",
-                    window=(-2, 2), family="poisson", seed=1)
+    # Poisson: 'auto' is CRV1, which warns below 50 clusters
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 40 clusters"):
+        r = event_study(df, yname="n", idname="unit", tname="t", event_date="event",
+                        window=(-2, 2), family="poisson", seed=1)
+    assert r.vcov_type == "cluster"
     hand, names = hand_dummies(df, -2, 2, -1)
     m = pf.fepois("n ~ " + " + ".join(n for _, n in names) + " | unit + t", hand,
                   vcov={"CRV1": "unit"})

@@ -14,7 +14,7 @@ from wildboottest.wildboottest import wildboottest
 
 from laborai.did import ri_test, twfe, wild_cluster_bootstrap
 from laborai.did.inference import _draw_weights, _wcr_kernel
-from laborai.errors import DataValidationError, EstimationError, OptionError
+from laborai.errors import DataValidationError, EstimationError, OptionError, SmallSampleWarning
 
 
 @pytest.fixture(scope="module")
@@ -254,7 +254,10 @@ def test_wcr_size_with_few_treated_clusters():
         res = wild_cluster_bootstrap(df, yname="y", xnames=["d"], cluster="group",
                                      fe=["unit", "t"], n_boot=4096, ci=False)
         rej_wcr += res.p_value < 0.05
-        m = twfe(df, yname="y", dname="d", idname="unit", tname="t", cluster="group")
+        with pytest.warns(SmallSampleWarning, match="CRV1 with 12 clusters"):
+            m = twfe(df, yname="y", dname="d", idname="unit", tname="t", cluster="group",
+                     vcov="cluster")
+        assert m.vcov_type == "cluster"
         rej_crv += m.tidy()["p_value"].iloc[0] < 0.05
     assert rej_wcr / reps <= 0.10
     assert rej_wcr <= rej_crv

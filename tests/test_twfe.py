@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import matplotlib
@@ -105,7 +106,14 @@ def test_organ_donations_published(organ):
 )
 def test_parity_pyfixest_ols(kwargs, fml, vcov, pf_weights):
     df = sim_panel()
-    r = twfe(df, yname="y", idname="unit", tname="t", **kwargs)
+    kw = {"vcov": "cluster", **kwargs}  # CRV1 explicitly (the default is the wild bootstrap)
+    one_way = kw["vcov"] == "cluster" and not isinstance(kw.get("cluster"), tuple)
+    # fewer than 50 clusters: an explicit CRV1 request is honoured with a warning
+    ctx = (pytest.warns(SmallSampleWarning, match=r"CRV1 with \d+ clusters can over-reject")
+           if one_way else contextlib.nullcontext())
+    with ctx:
+        r = twfe(df, yname="y", idname="unit", tname="t", **kw)
+    assert r.vcov_type == kw["vcov"]
     m = pf.feols(fml, data=df, vcov=vcov, weights=pf_weights)
     np.testing.assert_allclose(r.coef, m.coef().to_numpy(), rtol=0, atol=COEF_TOL)
     t = r.tidy()
@@ -117,7 +125,11 @@ def test_parity_pyfixest_ols(kwargs, fml, vcov, pf_weights):
 
 def test_parity_pyfixest_poisson():
     df = sim_panel(seed=3)
-    r = twfe(df, yname="n", dname="d", idname="unit", tname="t", family="poisson")
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 30 clusters can over-reject; for "
+                      "Poisson models"):
+        r = twfe(df, yname="n", dname="d", idname="unit", tname="t", family="poisson",
+                 vcov="cluster")
+    assert r.vcov_type == "cluster"
     m = pf.fepois("n ~ d | unit + t", data=df, vcov={"CRV1": "unit"})
     np.testing.assert_allclose(r.coef, m.coef().to_numpy(), atol=COEF_TOL)
     np.testing.assert_allclose(r.tidy()["std_error"], m.se().to_numpy(), rtol=SE_RTOL)
@@ -150,7 +162,8 @@ def test_parity_linearmodels_castle(castle, weights):
 
 def test_parity_linearmodels_continuous_dose():
     df = sim_panel(seed=5)
-    r = twfe(df, yname="y", dname="dose", idname="unit", tname="t")
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 30 clusters"):
+        r = twfe(df, yname="y", dname="dose", idname="unit", tname="t", vcov="cluster")
     p = df.set_index(["unit", "t"])
     lm = PanelOLS(p["y"], p[["dose"]], entity_effects=True, time_effects=True).fit(
         cov_type="clustered", cluster_entity=True, debiased=True, group_debias=True,
@@ -241,8 +254,11 @@ def test_input_not_mutated(castle):
 def test_poisson_separation_is_reported():
     df = sim_panel(seed=2)
     df.loc[df["unit"] == 20, "n"] = 0  # an untreated unit with only zeros: separated
-    with pytest.warns(LaborAIWarning, match="dropped"):
+    # Poisson: 'auto' is CRV1, which warns below 50 clusters
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 30 clusters"), \
+            pytest.warns(LaborAIWarning, match="dropped"):
         r = twfe(df, yname="n", dname="d", idname="unit", tname="t", family="poisson")
+    assert r.vcov_type == "cluster"
     assert r.n_dropped == 10
 
 
@@ -253,7 +269,7 @@ def test_error_messages():
     df = sim_panel()
     with pytest.raises(OptionError, match=r"family must be one of 'ols', 'poisson'; got 'logit'\."):
         twfe(df, yname="y", dname="d", idname="unit", tname="t", family="logit")  # type: ignore[arg-type]
-    with pytest.raises(OptionError, match=r"vcov must be one of 'cluster', 'hetero', 'wild'; got 'ri'"):
+    with pytest.raises(OptionError, match=r"vcov must be one of 'auto', 'cluster', 'hetero', 'wild'; got 'ri'"):
         twfe(df, yname="y", dname="d", idname="unit", tname="t", vcov="ri")  # type: ignore[arg-type]
     with pytest.raises(DataValidationError, match=r"column\(s\) \['nope'\] not found"):
         twfe(df, yname="nope", dname="d", idname="unit", tname="t")
