@@ -93,11 +93,7 @@ def test_b_event_study_window_and_pretest_fit_12_clusters(low: pd.DataFrame) -> 
             event_study(low, vcov="cluster", window=(-12, 12), **kw)  # type: ignore[arg-type]
 
 
-# the documented Hotelling correction of the analytic pre-test at rank G - 1 (library bug)
-@pytest.mark.xfail(strict=True, reason=(
-    "event_study(vcov='cluster'): _wald_joint_checked applies the documented Hotelling "
-    "correction only when n_clusters - 1 > rank; with 11 leads from 12 clusters (rank 11 = "
-    "G - 1) it falls back to F = W / r on F(r, G - 1) and rejects a true null at p ~ 1e-8"))
+# the documented Hotelling correction of the analytic pre-test at rank G - 1
 def test_analytic_pretest_uses_hotelling_at_rank_g_minus_1(low: pd.DataFrame) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

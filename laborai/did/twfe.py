@@ -1200,7 +1200,7 @@ def _wald_joint_checked(b: np.ndarray, V: np.ndarray, df: float | None,
     if df is None:
         return {"statistic": W, "wald": W, "df1": rank, "df2": None,
                 "p_value": float(stats.chi2.sf(W, r)), "distribution": "chi2", "rank": rank}
-    if n_clusters and n_clusters - 1 > r:
+    if n_clusters and n_clusters > r:
         # Hotelling small-sample correction for a covariance estimated from G clusters
         F = W * (n_clusters - r) / (r * (n_clusters - 1))
         return {"statistic": F, "wald": W, "df1": rank, "df2": float(n_clusters - r),
