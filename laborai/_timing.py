@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from laborai._validation import check_option
+from laborai._validation import check_frame_columns, check_option, check_unique_unit_period
 from laborai.errors import DataValidationError
 
 __all__ = ["TIMINGS", "Timing", "event_positions", "first_treated_period"]
@@ -324,6 +324,25 @@ def treated_from_events(data: pd.DataFrame, idname: str, tname: str, event_date:
     """0/1 per row: the row's period is at or after its unit's first treated period."""
     tpos, epos, _ = unit_event_positions(data, idname, tname, event_date, timing, where=where)
     return (~np.isnan(epos) & (tpos >= np.nan_to_num(epos, nan=np.inf))).astype(np.int64)
+
+
+def with_treatment_column(data: pd.DataFrame, *, idname: str, tname: str, event_date: str,
+                          timing: str, where: str) -> tuple[pd.DataFrame, str]:
+    """A copy of ``data`` with a 0/1 treated-period column built from ``event_date``.
+
+    Checks the columns (missing event dates allowed: never treated) and that unit x period
+    identifies rows, then adds the column under a name not already in ``data``. Returns the copy
+    and the column's name.
+    """
+    check_frame_columns(data, {"idname": idname, "tname": tname, "event_date": event_date},
+                        caller=where, allow_missing=("event_date",))
+    check_unique_unit_period(data, idname, tname)
+    col = f"_{where}_treated"
+    while col in data.columns:
+        col = "_" + col
+    out = data.copy()
+    out[col] = treated_from_events(data, idname, tname, event_date, timing, where=where)
+    return out, col
 
 
 def cohort_positions(data: pd.DataFrame, tname: str, gname: str, *, where: str

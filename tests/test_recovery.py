@@ -35,7 +35,6 @@ randomization inference in closed form; it must equal ``la.did.twfe``,
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import math
 import sys
@@ -152,16 +151,11 @@ def _load_monte_carlo() -> ModuleType:
     return mod
 
 
-def test_monte_carlo_fast_path_equals_public_functions(monkeypatch: pytest.MonkeyPatch
-                                                       ) -> None:
+def test_monte_carlo_fast_path_equals_public_functions() -> None:
     """CRV1, wild bootstrap (p at 0 and at the truth, interval) and RI (both statistics, at 0
     and at the truth) on one replication: the homogeneous-effect marketplace with the headline
     treated set and the null marketplace with 5, 3 and 2 treated categories."""
     mc = _load_monte_carlo()
-    # benchmarks/monte_carlo.py's public_rep calls twfe(...) without vcov for CRV1, the old
-    # default; twfe now defaults to vcov='auto' (the wild bootstrap with 12 clusters). Give its
-    # CRV1 call the explicit vcov='cluster' (calls that pass vcov keep theirs).
-    monkeypatch.setattr(la.did, "twfe", functools.partial(la.did.twfe, vcov="cluster"))
     seed = mc.rep_seeds(2024, 0)["homogeneous"]
     worst = mc.check_against_public([seed], tol=1e-10)
     assert worst <= 1e-10

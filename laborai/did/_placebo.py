@@ -24,20 +24,10 @@ treated group's ``v_g`` before the formula above.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from laborai.did.inference import _demean
-
-
-@dataclass(frozen=True)
-class PlaceboDraws:
-    """Placebo estimates of one design (rows: control clusters, columns: coefficients)."""
-
-    estimates: np.ndarray  # (J, K)
-    v: np.ndarray | None  # (J,) sampling-variance proxies, or None
-    clusters: tuple[object, ...]
 
 
 def placebo_estimates(

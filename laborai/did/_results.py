@@ -154,6 +154,29 @@ def wald_table(
     )
 
 
+def pinv_wald(b: np.ndarray, V: np.ndarray, rtol: float = 1e-10) -> tuple[float, int]:
+    """Wald statistic ``b' V^+ b`` on the estimable directions of ``V``, and the rank used.
+
+    Eigenvalues below ``rtol`` times the largest count as zero, so a singular (e.g. few-cluster
+    CRV1) covariance is never inverted; callers warn when the rank is below ``len(b)``.
+    """
+    ev, evec = np.linalg.eigh((V + V.T) / 2.0)
+    keep = ev > rtol * max(float(ev.max()), 0.0)
+    z = evec[:, keep].T @ b
+    return float(np.sum(z**2 / ev[keep])), int(keep.sum())
+
+
+def hotelling_f(W: float, q: int, n: int) -> dict[str, Any]:
+    """Hotelling's small-sample F for a Wald statistic whose covariance comes from ``n`` draws.
+
+    ``F = W (n - q) / (q (n - 1))`` on ``F(q, n - q)`` (``n``: clusters, or control clusters of a
+    placebo covariance); needs ``n > q``.
+    """
+    F = W * (n - q) / (q * (n - 1.0))
+    return {"statistic": F, "wald": W, "df1": q, "df2": float(n - q),
+            "p_value": float(stats.f.sf(F, q, n - q)), "distribution": "F"}
+
+
 def _fmt(x: Any, digits: int) -> str:
     if x is None or x is pd.NA or x is pd.NaT:
         return ""

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from laborai._timing import TIMINGS, Timing, treated_from_events
+from laborai._timing import TIMINGS, Timing, with_treatment_column
 from laborai._validation import (
     check_frame_columns,
     check_option,
@@ -283,16 +283,9 @@ def bacon(
                 "event_date": event_date, "timing": timing}
     original = data
     if event_date is not None:
-        check_frame_columns(data, {"idname": idname, "tname": tname, "event_date": event_date},
-                            caller="bacon", allow_missing=("event_date",))
         check_time_column(data, tname, where="bacon")
-        check_unique_unit_period(data, idname, tname)
-        dname = "_bacon_treated"
-        while dname in data.columns:
-            dname = "_" + dname
-        data = data.copy()
-        data[dname] = treated_from_events(original, idname, tname, event_date, timing,
-                                          where="bacon")
+        data, dname = with_treatment_column(data, idname=idname, tname=tname,
+                                            event_date=event_date, timing=timing, where="bacon")
     dname = str(dname)
     _validate(data, yname, dname, idname, tname)
 

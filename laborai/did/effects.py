@@ -24,7 +24,16 @@ from laborai._validation import (
     check_unique_unit_period,
     resolve_seed,
 )
-from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance, wald_table
+from laborai.did._placebo import placebo_cov, placebo_estimates, rescale
+from laborai.did._results import (
+    TIDY_COLUMNS,
+    Provenance,
+    ResultMixin,
+    hotelling_f,
+    make_provenance,
+    pinv_wald,
+    wald_table,
+)
 from laborai.did.twfe import (
     _build_frame,
     _cluster_cols,
@@ -307,8 +316,8 @@ def estimate_effects(
     by = tuple(by or ())
     specs = _normalise_outcomes(outcomes, weights)
     for s in specs:
-        _common_checks(s["family"], vcov if vcov in ("cluster", "hetero", "wild") else "cluster",
-                       alpha, n_boot, boot_weights)
+        _common_checks(s["family"], "cluster" if vcov == "placebo" else vcov, alpha, n_boot,
+                       boot_weights)
     if design == "event_study" and vcov == "wild":
         raise OptionError("vcov='wild' is available for design='did' only; got design="
                           "'event_study'. Use vcov='auto' (placebo inference) or 'cluster'.")
@@ -461,7 +470,8 @@ def estimate_effects(
         b_all = fit.coef[pos_k]
         V_all = fit.vcov[np.ix_(pos_k, pos_k)]
         gids = [meta[j][0] for j in kept]
-        ets_all = np.array([-10**9 if meta[j][1] is None else meta[j][1] for j in kept])
+        # event time of each term (design 'did': 0, unused)
+        ets_all = np.array([meta[j][1] or 0 for j in kept], dtype=int)
         df_t = fit.df_t
         df_rows: np.ndarray | None = None
         if method == "placebo":
@@ -550,7 +560,8 @@ def _contrast_test(Rb: np.ndarray, RVR: np.ndarray, df: float | None, *,
         # placebo covariance estimated from J = df + 1 control clusters (Hotelling T^2)
         q = Rb.size
         J = (df or 0.0) + 1.0
-        if not np.isfinite(RVR).all() or q >= J:
+        W, rank = pinv_wald(Rb, RVR) if np.isfinite(RVR).all() else (math.nan, 0)
+        if rank < q or q >= J:
             warnings.warn(
                 f"equality test: {q} contrast(s) cannot be tested with placebo inference from "
                 f"{int(J)} control clusters (needs fewer contrasts than control clusters); "
@@ -558,15 +569,8 @@ def _contrast_test(Rb: np.ndarray, RVR: np.ndarray, df: float | None, *,
                 SmallSampleWarning, stacklevel=3)
             return {"statistic": math.nan, "df1": q, "df2": J - q, "p_value": math.nan,
                     "distribution": "F", "wald": math.nan}
-        W = float(Rb @ np.linalg.solve(RVR, Rb))
-        F = W * (J - q) / (q * (J - 1.0))
-        return {"statistic": F, "df1": q, "df2": float(J - q),
-                "p_value": float(stats.f.sf(F, q, J - q)), "distribution": "F", "wald": W}
-    ev, evec = np.linalg.eigh((RVR + RVR.T) / 2.0)
-    keep = ev > _RANK_RTOL * max(float(ev.max()), 0.0)
-    rank = int(keep.sum())
-    z = evec[:, keep].T @ Rb
-    W = float(np.sum(z**2 / ev[keep]))
+        return hotelling_f(W, q, int(J))
+    W, rank = pinv_wald(Rb, RVR, _RANK_RTOL)
     if rank < Rb.size:
         warnings.warn(
             f"equality test: the covariance of the {Rb.size} contrasts has rank {rank} "
@@ -615,8 +619,6 @@ def _placebo_cov(
     sizecol: str | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Placebo covariance of the estimated terms, their degrees of freedom and control counts."""
-    from laborai.did._placebo import placebo_cov, placebo_estimates, rescale
-
     where = "estimate_effects"
     if spec["family"] != "ols":
         raise OptionError(
@@ -651,21 +653,20 @@ def _placebo_cov(
     w_c = None if w is None else w[rows_c]
     ks = [k for k in range(lo, hi + 1) if k != ref] if design == "event_study" else [0]
 
+    uv = panel[unit].to_numpy()
+    inv_size = None if size is None else 1.0 / np.where(ok, size, np.nan)
+
     def v_of(mask: np.ndarray, e: float) -> float:
-        if size is None:
+        """Sampling-variance proxy of the units in ``mask`` for event position ``e``."""
+        if inv_size is None:
             return math.nan
-        units = pd.unique(panel[unit].to_numpy()[mask])
         vals = []
-        uv = panel[unit].to_numpy()
-        sz = size
-        for u in units:
+        for u in pd.unique(uv[mask]):
             r = mask & (uv == u) & ok
-            post = r & (pos >= e)
-            pre = r & (pos < e)
-            if post.sum() == 0 or pre.sum() == 0:
-                continue
-            vals.append(float(np.mean(1.0 / sz[post])) / post.sum()
-                        + float(np.mean(1.0 / sz[pre])) / pre.sum())
+            post, pre = r & (pos >= e), r & (pos < e)
+            if post.any() and pre.any():
+                vals.append(float(np.mean(inv_size[post])) / post.sum()
+                            + float(np.mean(inv_size[pre])) / pre.sum())
         return float(np.mean(vals)) / len(vals) if vals else math.nan
 
     cache: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
@@ -697,7 +698,7 @@ def _placebo_cov(
                 regs.append(X)
                 vs.append(v_of(sel & ~treated, e))
             est = placebo_estimates(y_c, w_c, fe, regs)
-            if not np.isfinite(est).any(axis=1).sum():
+            if not np.isfinite(est).any():
                 raise EstimationError(f"{where}: no placebo estimate could be computed for "
                                       f"group {'/'.join(map(str, g))!r}.")
             cache[key] = (est, np.array(vs))

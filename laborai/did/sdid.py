@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from laborai._timing import TIMINGS, Timing, treated_from_events
+from laborai._timing import TIMINGS, Timing, with_treatment_column
 from laborai._validation import (
     check_frame_columns,
     check_option,
@@ -815,15 +815,9 @@ def sdid(
         check_time_column(data, tname, where="sdid")
     work, treated_col = data, str(treated)
     if event_date is not None:
-        check_frame_columns(data, {"idname": idname, "tname": tname, "event_date": event_date},
-                            caller="sdid", allow_missing=("event_date",))
-        check_unique_unit_period(data, idname, tname)
-        treated_col = "_sdid_treated"
-        while treated_col in data.columns:
-            treated_col = "_" + treated_col
-        work = data.copy()
-        work[treated_col] = treated_from_events(data, idname, tname, event_date, timing,
-                                                where="sdid")
+        work, treated_col = with_treatment_column(data, idname=idname, tname=tname,
+                                                  event_date=event_date, timing=timing,
+                                                  where="sdid")
     extra = {"event_date": event_date, "timing": timing, "seed": seed}
     if staggered:
         return _sdid_staggered(work, yname=yname, idname=idname, tname=tname,

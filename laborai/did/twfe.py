@@ -31,7 +31,15 @@ from laborai._validation import (
     check_unique_unit_period,
     resolve_seed,
 )
-from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance, wald_table
+from laborai.did._results import (
+    TIDY_COLUMNS,
+    Provenance,
+    ResultMixin,
+    hotelling_f,
+    make_provenance,
+    pinv_wald,
+    wald_table,
+)
 from laborai.did.inference import _check_alpha, _check_n, _wild_table
 from laborai.errors import (
     DataValidationError,
@@ -1184,9 +1192,7 @@ def _wald_joint_checked(b: np.ndarray, V: np.ndarray, df: float | None,
     q = b.size
     if q == 0:
         return _wald_joint(b, V, df)
-    ev, evec = np.linalg.eigh((V + V.T) / 2.0)
-    keep = ev > 1e-10 * max(float(ev.max()), 0.0)
-    rank = int(keep.sum())
+    W, rank = pinv_wald(b, V)
     if rank < q:
         warnings.warn(
             f"{where}: the cluster-robust covariance of the {q} leads has rank {rank}"
@@ -1194,18 +1200,13 @@ def _wald_joint_checked(b: np.ndarray, V: np.ndarray, df: float | None,
             + "; the Wald pre-test uses its pseudo-inverse on the estimable directions with "
             "df1 = rank. Use vcov='auto' (wild bootstrap pre-test) or a shorter window.",
             SmallSampleWarning, stacklevel=3)
-    z = evec[:, keep].T @ b
-    W = float(np.sum(z**2 / ev[keep]))
     r = max(rank, 1)
     if df is None:
         return {"statistic": W, "wald": W, "df1": rank, "df2": None,
                 "p_value": float(stats.chi2.sf(W, r)), "distribution": "chi2", "rank": rank}
     if n_clusters and n_clusters > r:
-        # Hotelling small-sample correction for a covariance estimated from G clusters
-        F = W * (n_clusters - r) / (r * (n_clusters - 1))
-        return {"statistic": F, "wald": W, "df1": rank, "df2": float(n_clusters - r),
-                "p_value": float(stats.f.sf(F, r, n_clusters - r)), "distribution": "F",
-                "rank": rank}
+        # covariance estimated from G clusters
+        return {**hotelling_f(W, r, n_clusters), "df1": rank, "rank": rank}
     F = W / r
     return {"statistic": F, "wald": W, "df1": rank, "df2": float(df),
             "p_value": float(stats.f.sf(F, r, df)), "distribution": "F", "rank": rank}
@@ -1463,8 +1464,6 @@ def event_study(
         table["point_conf_low"] = b - crit_pt_k * se
         table["point_conf_high"] = b + crit_pt_k * se
         pre = dict(boot.get("pretrend") or _wald_joint(b[:0], V[:0, :0], fit.df_t))
-        boot = {k: v for k, v in boot.items() if k in ("n_boot", "enumerated", "n_clusters",
-                                                         "seed")}
     else:
         crit_pt = float(stats.t.ppf(1 - alpha / 2, fit.df_t) if fit.df_t is not None
                         else stats.norm.ppf(1 - alpha / 2))
