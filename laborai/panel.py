@@ -112,6 +112,17 @@ class _Engine:
             self._own.close()
 
 
+#: Money sums are exact: each amount is rounded half away from zero to 1e-6 USD and summed as a
+#: DECIMAL(38, 6), so the result does not depend on how many threads DuckDB uses or in which
+#: order it adds the rows (a DOUBLE sum does, in its last bits).
+MONEY_SCALE = 6
+
+
+def _exact_sum(expr: str) -> str:
+    """SQL for an order-independent money sum (see :data:`MONEY_SCALE`)."""
+    return f"CAST(sum(CAST({expr} AS DECIMAL(38, {MONEY_SCALE}))) AS DOUBLE)"
+
+
 def _period_grid(lo: pd.Timestamp, hi: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
     if freq == "week":
         return pd.date_range(lo - pd.Timedelta(days=lo.day_of_week), hi, freq="W-MON")
@@ -172,7 +183,9 @@ def build_panel(
         value_total`` and, with contracts, ``n_contracts, earnings_total,
         earnings_per_contract``, plus ``log_n_posts`` and ``log_earnings_per_contract`` (NaN
         where the level is zero or undefined). ``unit`` joins the ``by`` values with ``" | "``;
-        ``t`` counts periods from 0.
+        ``t`` counts periods from 0. Money sums are exact decimal sums of the amounts
+        rounded to 1e-6 USD (:data:`MONEY_SCALE`), so the panel is identical bit for bit
+        whatever DuckDB's thread count or the order of the rows.
 
     Raises
     ------
@@ -258,7 +271,8 @@ def _build(
     trunc = f"CAST(date_trunc({_literal(freq)}, CAST(posted_date AS DATE)) AS DATE)"
     flag_sums = "".join(f", sum(CAST({_quote(f)} AS INTEGER)) AS {_quote(_flag_name(f))}"
                         for f in flags)
-    value_sum = ", sum(contract_value_usd) AS value_total" if "contract_value_usd" in types else ""
+    value_sum = (f", {_exact_sum('contract_value_usd')} AS value_total"
+                 if "contract_value_usd" in types else "")
     posts_agg = eng.df(
         f"SELECT {', '.join(unit_cols)}, {trunc} AS period, count(*) AS n_posts{flag_sums}"
         f"{value_sum} FROM {_VIEW_POSTS}{where} GROUP BY ALL"
@@ -293,7 +307,7 @@ def _build(
         ]
         cagg = eng.df(
             f"SELECT p.post_id IS NULL AS __orphan, {', '.join(unit_cols_p)}, {ctrunc} AS period, "
-            f"count(*) AS n_contracts, sum(c.earnings_usd) AS earnings_total "
+            f"count(*) AS n_contracts, {_exact_sum('c.earnings_usd')} AS earnings_total "
             f"FROM {_VIEW_CONTRACTS} c LEFT JOIN {_VIEW_POSTS} p ON c.post_id = p.post_id "
             f"GROUP BY ALL"
         )

@@ -144,3 +144,33 @@ def test_missing_value_is_reported_not_put_in_a_tier() -> None:
     posts.loc[2, "contract_value_usd"] = np.nan
     with pytest.raises(la.DataValidationError, match="rule 'unit_present': 1 post"):
         la.build_panel(posts)
+
+
+def test_money_sums_do_not_depend_on_threads_or_row_order() -> None:
+    """A DOUBLE sum in DuckDB changes in its last bits with the thread count and the order of the
+    rows (this made the report's figures differ between two builds); the decimal sum does not."""
+    rng = np.random.default_rng(3)
+    n = 200_000
+    posts = pd.DataFrame({
+        "post_id": np.arange(n).astype(str),
+        "posted_date": pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 90, n), "D"),
+        "category": rng.choice(["Writing", "Legal"], n),
+        "contract_value_usd": rng.lognormal(6, 1.5, n),
+    })
+    contracts = pd.DataFrame({
+        "contract_id": np.arange(n).astype(str),
+        "post_id": posts["post_id"],
+        "start_date": posts["posted_date"],
+        "earnings_usd": rng.lognormal(6, 1.5, n) / 3.0,
+    })
+    cols = ["value_total", "earnings_total", "earnings_per_contract"]
+    out = []
+    for threads, order in ((1, np.arange(n)), (4, rng.permutation(n)), (2, rng.permutation(n))):
+        con = duckdb.connect()
+        con.execute(f"SET threads = {threads}")
+        p = la.build_panel(posts.iloc[order], contracts.iloc[order], con=con)
+        out.append(p[cols].to_numpy())
+    assert out[0].tobytes() == out[1].tobytes() == out[2].tobytes()
+    # and the exact sums equal the exact sums of the amounts rounded to 1e-6 USD
+    total = np.round(contracts["earnings_usd"].to_numpy(), 6).sum()
+    assert np.isclose(p["earnings_total"].sum(), total, rtol=1e-12)
