@@ -31,12 +31,18 @@ from laborai import taxonomy
 from laborai._validation import check_option
 from laborai.errors import DataValidationError, OptionError
 
-__all__ = ["build_panel"]
+__all__ = ["UNKNOWN_TIER", "build_panel"]
 
 Freq = Literal["month", "week", "quarter", "year"]
 Units = Literal["observed", "taxonomy"]
 _VIEW_POSTS = "__laborai_posts"
 _VIEW_CONTRACTS = "__laborai_contracts"
+
+#: Value tier of posts without a projected contract value (no budget: ``contract_value_usd``
+#: missing or NaN). Such posts are counted in this tier, never dropped; it is added to the
+#: tier labels derived from the cuts (:func:`laborai.taxonomy.tier_labels`) and appears in a
+#: panel only when the data contain such posts.
+UNKNOWN_TIER = "unknown"
 
 
 def _quote(name: str) -> str:
@@ -116,6 +122,10 @@ class _Engine:
 #: DECIMAL(38, 6), so the result does not depend on how many threads DuckDB uses or in which
 #: order it adds the rows (a DOUBLE sum does, in its last bits).
 MONEY_SCALE = 6
+
+
+#: NaN amounts are missing amounts (SQL NULL): they are not summed.
+_NO_NAN = "CASE WHEN isnan(CAST({v} AS DOUBLE)) THEN NULL ELSE {v} END"
 
 
 def _exact_sum(expr: str) -> str:
@@ -210,6 +220,11 @@ def build_panel(
     cuts = list(value_cuts) if value_cuts is not None else list(taxonomy.DEFAULT_VALUE_CUTS)
     labels = list(tier_labels) if tier_labels is not None else taxonomy.tier_labels(cuts)
     taxonomy.value_tier([0.0], cuts, labels)  # validates cuts and labels
+    if UNKNOWN_TIER in labels:
+        raise OptionError(
+            f"tier_labels must not contain {UNKNOWN_TIER!r}, the tier of posts without a contract "
+            f"value; got {labels!r}."
+        )
 
     eng = _Engine(con, [job_posts] + ([contracts] if contracts is not None else []))
     try:
@@ -250,7 +265,8 @@ def _build(
                 f"{', '.join(map(repr, cmiss))}."
             )
 
-    tier_sql = "CASE WHEN contract_value_usd IS NULL THEN NULL " + " ".join(
+    tier_sql = (f"CASE WHEN contract_value_usd IS NULL OR isnan(CAST(contract_value_usd AS "
+                f"DOUBLE)) THEN {_literal(UNKNOWN_TIER)} ") + " ".join(
         f"WHEN contract_value_usd <= {float(c)!r} THEN {_literal(lab)}"
         for c, lab in zip(cuts, labels[:-1], strict=True)
     ) + f" ELSE {_literal(labels[-1])} END"
@@ -271,7 +287,7 @@ def _build(
     trunc = f"CAST(date_trunc({_literal(freq)}, CAST(posted_date AS DATE)) AS DATE)"
     flag_sums = "".join(f", sum(CAST({_quote(f)} AS INTEGER)) AS {_quote(_flag_name(f))}"
                         for f in flags)
-    value_sum = (f", {_exact_sum('contract_value_usd')} AS value_total"
+    value_sum = (f", {_exact_sum(_NO_NAN.format(v='contract_value_usd'))} AS value_total"
                  if "contract_value_usd" in types else "")
     posts_agg = eng.df(
         f"SELECT {', '.join(unit_cols)}, {trunc} AS period, count(*) AS n_posts{flag_sums}"
@@ -323,7 +339,11 @@ def _build(
 
     # Units and the balanced grid.
     if units == "taxonomy":
-        unit_frame = _taxonomy_units(by, labels)
+        present = set(posts_agg["value_tier"]) if "value_tier" in by else set()
+        if contracts_agg is not None and "value_tier" in by:
+            present |= set(contracts_agg["value_tier"])
+        unit_frame = _taxonomy_units(by, labels + ([UNKNOWN_TIER] if UNKNOWN_TIER in present
+                                                   else []))
     else:
         frames = [posts_agg[list(by)]] + ([contracts_agg[list(by)]] if contracts_agg is not None
                                           else [])

@@ -139,11 +139,30 @@ def test_event_dates_and_treatment_indicators() -> None:
     assert c.loc[c["category"] == "Writing", "post"].tolist() == [False, True, True] * 2
 
 
-def test_missing_value_is_reported_not_put_in_a_tier() -> None:
-    posts, _ = tiny()
-    posts.loc[2, "contract_value_usd"] = np.nan
-    with pytest.raises(la.DataValidationError, match="rule 'unit_present': 1 post"):
-        la.build_panel(posts)
+def test_missing_value_goes_to_the_unknown_tier() -> None:
+    """Posts without a budget (issue 12: 57% of real posts are hourly or have none) are counted
+    in an explicit 'unknown' tier, never dropped and never refused."""
+    posts, contracts = tiny()
+    posts.loc[2, "contract_value_usd"] = np.nan  # c: Writing, March
+    posts.loc[4, "contract_value_usd"] = None  # e: Legal, January, has a contract
+    p = la.build_panel(posts, contracts)
+    assert la.panel.UNKNOWN_TIER == "unknown"
+    assert set(p["value_tier"]) == {"low", "high", "unknown"}
+    assert p["n_posts"].sum() == len(posts)
+    w = p[p["unit"] == "Writing | unknown"].set_index("period")
+    assert w["n_posts"].tolist() == [0, 0, 1] and w["value_total"].tolist() == [0.0] * 3
+    legal = p[p["unit"] == "Legal | unknown"].set_index("period")
+    assert legal["n_contracts"].tolist() == [0, 1, 0]
+    assert legal["earnings_total"].tolist() == [0.0, 2500.0, 0.0]
+    # value totals of the known tiers are unchanged
+    assert p["value_total"].sum() == 100.0 + 1500.0 + 50.0
+    # taxonomy grids include the unknown tier only when present
+    t = la.build_panel(posts, units="taxonomy")
+    assert t["unit"].nunique() == len(la.taxonomy.category_names()) * 3
+    t0 = la.build_panel(tiny()[0], units="taxonomy")
+    assert "unknown" not in set(t0["value_tier"])
+    with pytest.raises(la.OptionError, match="must not contain 'unknown'"):
+        la.build_panel(posts, tier_labels=["low", "unknown"])
 
 
 def test_money_sums_do_not_depend_on_threads_or_row_order() -> None:
