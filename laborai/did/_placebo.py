@@ -113,3 +113,46 @@ def placebo_cov(P: np.ndarray, same_cluster: np.ndarray) -> tuple[np.ndarray, np
     V = np.where(same_cluster, f_same, f_diff) * S
     V[Jpair < 2] = np.nan
     return V, Jk - 1.0
+
+
+def pooled_placebo_cov(
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    fe: np.ndarray,
+    clusters: np.ndarray,
+    treated: np.ndarray,
+    designs: list[np.ndarray],
+    n_coef: int,
+) -> tuple[np.ndarray, int, int, float]:
+    """Placebo covariance of a pooled estimate whose treatment lies in few clusters.
+
+    ``y`` (n,), ``fe`` (n, 2) and ``clusters`` (n,) describe the estimation sample;
+    ``treated`` (n,) marks the rows of treated units. The placebo sample is every row of a
+    cluster without a treated unit; ``designs[j]`` is the (n_placebo, K) design with control
+    cluster ``j``'s units pseudo-treated at the treated units' event date (its first
+    ``n_coef`` columns are the coefficients of interest; further columns are controls).
+
+    With ``J`` control clusters, treated-cluster weights ``w_g`` (shares of the treated rows)
+    and ``p_j`` the placebo estimates, the error of the real estimate is
+    ``sum_g w_g e_g - mean_j e_j`` and, under exchangeable normal cluster errors,
+
+        V = (J - 1) / J^2 * (sum_g w_g^2 + 1 / J) * sum_j p_j p_j',   t(J - 1)
+
+    (for one treated cluster this is the per-group formula of the module docstring).
+    Returns ``V`` (n_coef, n_coef), ``J``, the number of treated clusters and
+    ``sum_g w_g^2``.
+    """
+    tcl, n_rows = np.unique(clusters[treated], return_counts=True)
+    ctrl = ~np.isin(clusters, tcl)
+    J = int(np.unique(clusters[ctrl]).size)
+    fe_c = np.column_stack([np.unique(f, return_inverse=True)[1] for f in fe[ctrl].T])
+    P = placebo_estimates(y[ctrl], None if weights is None else weights[ctrl], fe_c,
+                          designs)[:, :n_coef]
+    ok = np.isfinite(P).all(axis=1)
+    P = P[ok]
+    J = int(ok.sum())
+    w = n_rows / n_rows.sum()
+    w2 = float(np.sum(w**2))
+    V = (J - 1.0) / J**2 * (w2 + 1.0 / J) * (P.T @ P) if J >= 2 else np.full((n_coef, n_coef),
+                                                                               np.nan)
+    return V, J, int(tcl.size), w2
