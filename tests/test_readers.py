@@ -11,12 +11,18 @@ import pytest
 import laborai as la
 
 
+def _writing_sub() -> str:
+    """A real subcategory of Writing in whichever taxonomy is installed."""
+    subs = la.taxonomy.subcategories("Writing")["subcategory"].tolist()
+    return subs[0]
+
+
 def good_posts(n: int = 6) -> pd.DataFrame:
     return pd.DataFrame({
         "post_id": [f"p{i}" for i in range(n)],
         "posted_date": ["2022-01-0" + str(i % 9 + 1) for i in range(n)],
         "category": ["Writing"] * n,
-        "subcategory": ["Content Writing"] * n,
+        "subcategory": [_writing_sub()] * n,
         "title": ["Blog posts"] * n,
         "skills": ["blog writing; SEO writing"] * n,
         "budget_type": ["fixed"] * n,
@@ -94,7 +100,7 @@ def test_error_names_file_and_first_values(tmp_path: Path) -> None:
     path = tmp_path / "posts.csv"
     df.to_csv(path, index=False)
     with pytest.raises(la.DataValidationError,
-                       match=r"(?s)posts\.csv: 2 of 6 rows.*'Bogus' \(row 2\), 'Other' \(row 5\)"):
+                       match=r"(?s)posts\.csv: 2 of 6 rows.*'Bogus' \(row 2, line 3\), 'Other' \(row 5, line 6\)"):
         la.read_job_posts(path)
 
 

@@ -5,13 +5,34 @@ Every row read is either kept or reported: by default any invalid row raises
 the first offending values; with ``on_invalid="quarantine"`` the valid rows are returned together
 with a table of the rejected rows, each with its reason, and ``n_read == len(data) +
 len(rejected)`` always holds.
+
+Real exports are read through a column mapping (``mapping=``): a ready, versioned one for
+Upwork's January 2023 job-search export (``mapping="upwork_2023"``) or your own
+:class:`ColumnMapping`. CSV files are parsed record by record with the standard ``csv`` module
+(delimiter detected, strict quoting), so that the number of records read is the number of
+physical records in the file and a stray quote that would merge records is reported with its
+line instead of silently losing rows. See ``docs/readers.md``.
 """
 
 from __future__ import annotations
 
+import bz2
+import codecs
+import csv
+import datetime as _dt
+import functools
+import gzip
+import io
+import lzma
+import math
 import re
+import tomllib
+import unicodedata
+import warnings
+import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -20,31 +41,73 @@ import pandas as pd
 
 from laborai import taxonomy
 from laborai._validation import check_option
-from laborai.data.schema import CONTRACT_COLUMNS, JOB_POST_COLUMNS, ColumnSpec
-from laborai.errors import DataFileNotFoundError, DataValidationError
+from laborai.data.schema import (
+    CONTRACT_COLUMNS,
+    DURATIONS,
+    JOB_POST_COLUMNS,
+    WEEKLY_HOURS,
+    ColumnSpec,
+)
+from laborai.errors import DataFileNotFoundError, DataValidationError, LaborAIWarning, OptionError
 
-__all__ = ["DEFAULT_DATE_RANGE", "ReadResult", "read_contracts", "read_job_posts"]
+__all__ = [
+    "COUNTRY_OVERRIDES",
+    "DEFAULT_DATE_RANGE",
+    "DEFAULT_WARN_SHARE",
+    "ColumnMapping",
+    "QuarantineWarning",
+    "ReadResult",
+    "ValueAssumptions",
+    "available_mappings",
+    "country_code",
+    "load_mapping",
+    "parse_money",
+    "read_contracts",
+    "read_job_posts",
+]
 
 OnInvalid = Literal["raise", "quarantine"]
 DEFAULT_DATE_RANGE: tuple[str, str] = ("2000-01-01", "2035-12-31")
+#: Quarantine warns when it rejects more than this share of the rows read (exact duplicate
+#: records excepted: they lose no information).
+DEFAULT_WARN_SHARE: float = 0.01
 _N_SHOW = 5
 _SURROGATE = re.compile("[\udc80-\udcff]")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+class QuarantineWarning(LaborAIWarning):
+    """Quarantine rejected more than a small share of the rows, or emptied a whole value tier."""
+
 
 RULE_TEXT: dict[str, str] = {
     "id_present": "the id must be non-empty",
     "id_unique": "ids must be unique (later duplicates are rejected, the first kept)",
-    "date_parses": "dates must parse as ISO dates (YYYY-MM-DD)",
+    "duplicate_record": "an exact copy of an earlier record (every column identical); the first "
+                        "copy is kept",
+    "date_parses": "dates must parse as ISO 8601 dates or timestamps (YYYY-MM-DD, optional time "
+                   "and 'Z' or UTC offset) or match the stated date_format",
     "date_in_range": "dates must lie in the plausible range",
     "category_known": "categories must be one of the 12 taxonomy categories",
     "subcategory_known": "subcategories must belong to the row's category in the taxonomy",
     "text_decodes": "text must decode as UTF-8",
     "allowed_value": "the value must be one of the allowed choices",
-    "money_valid": "money must be a finite number >= 0",
-    "country_code": "countries must be ISO 3166-1 alpha-2 codes (two upper-case letters)",
+    "money_valid": "money must be a finite number >= 0 (currency sign and thousands separators "
+                   "allowed)",
+    "currency_usd": "amounts must be in US dollars ('$', 'US$', 'USD' or no currency sign)",
+    "country_code": "countries must be assigned ISO 3166-1 alpha-2 codes (e.g. 'US')",
+    "country_known": "countries must be ISO 3166-1 alpha-2 codes or names of current countries "
+                     "known to pycountry or the override table",
+    "value_consistent": "a no_budget post must not carry a budget, rate or contract value",
     "end_after_start": "end_date must not be before start_date",
     "post_exists": "the contract's post_id must exist in the job posts",
 }
+
+#: Rules that lose no information when they reject a row (not counted for the warning share).
+_LOSSLESS_RULES = frozenset({"duplicate_record"})
+
+
+# ----------------------------------------------------------------------------- results
 
 
 @dataclass(frozen=True)
@@ -58,13 +121,21 @@ class ReadResult:
     data : pandas.DataFrame
         The valid rows, coerced to the canonical types.
     rejected : pandas.DataFrame
-        One row per rejected input row: ``row`` (1-based record number in the source),
-        ``rule`` and ``column`` of the first rule it broke, ``reason`` (every rule it broke),
-        then the row's original values.
+        One row per rejected input row: ``row`` (1-based record number in the source), for CSV
+        files ``line`` (the physical line the record starts on, header = line 1), ``rule`` and
+        ``column`` of the first rule it broke, ``reason`` (every rule it broke), then the row's
+        original values as ``value_<source column>``.
     n_read : int
-        Number of rows read from the source (``len(data) + len(rejected)``).
+        Number of rows read from the source (``len(data) + len(rejected)``); for CSV files the
+        number of physical records after the header.
     source : str
         Description of the source (file path, table or query).
+    rules : mapping of str to int
+        Number of rows failing each rule (a row may fail several).
+    n_lines : int or None
+        Physical lines of a CSV file, header and blank lines included (None for other sources).
+    mapping : str
+        ``"<name> v<version>"`` of the column mapping used ("" for none).
     """
 
     data: pd.DataFrame
@@ -72,6 +143,8 @@ class ReadResult:
     n_read: int
     source: str
     rules: Mapping[str, int] = field(default_factory=dict)
+    n_lines: int | None = None
+    mapping: str = ""
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         yield self.data
@@ -81,22 +154,701 @@ class ReadResult:
         return (f"ReadResult(source={self.source!r}, n_read={self.n_read}, "
                 f"kept={len(self.data)}, rejected={len(self.rejected)})")
 
+    def summary(self) -> pd.DataFrame:
+        """Rows read, kept and rejected by rule (first rule broken), as a small table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``outcome, rule, rows``: one ``read`` row, one ``kept`` row and one
+            ``rejected`` row per rule.
+        """
+        rows = [("read", "", self.n_read), ("kept", "", len(self.data))]
+        if len(self.rejected):
+            for rule, n in self.rejected["rule"].value_counts().sort_index().items():
+                rows.append(("rejected", str(rule), int(n)))
+        return pd.DataFrame(rows, columns=["outcome", "rule", "rows"])
+
+
+# ----------------------------------------------------------------------------- mappings
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How an export's columns and values translate to a canonical table.
+
+    Parameters
+    ----------
+    columns : mapping of str to str
+        Export column -> canonical column, e.g. ``{"uid": "post_id"}``. Export columns not
+        named are kept as read.
+    values : mapping of str to mapping of str to str, optional
+        Per canonical column, export value -> canonical value, e.g.
+        ``{"budget_type": {"fixed_budget": "fixed"}}``. Matched ignoring case and runs of
+        white space; values not listed pass through unchanged (and are then validated).
+    transforms : mapping of str to str, optional
+        Per canonical column, a transform applied after ``values``: ``"country_name"`` (country
+        names or alpha-2 codes to ISO 3166-1 alpha-2 via pycountry, see :func:`country_code`),
+        ``"epoch_s"`` / ``"epoch_ms"`` (Unix time stamps to UTC dates).
+    date_format : str or mapping of str to str, optional
+        A ``strftime`` format for every date column, or per canonical date column.
+    decimal : {".", ","}, default "."
+        Decimal mark of money strings.
+    name, version, description : str
+        Identification of a ready mapping (recorded in :attr:`ReadResult.mapping`).
+    """
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    transforms: Mapping[str, str] = field(default_factory=dict)
+    date_format: str | Mapping[str, str] | None = None
+    decimal: Literal[".", ","] = "."
+    name: str = ""
+    version: str = ""
+    description: str = ""
+
+    @property
+    def label(self) -> str:
+        """``"<name> v<version>"`` (or ``"custom"`` for an unnamed mapping)."""
+        if not self.name:
+            return "custom"
+        return f"{self.name} v{self.version}" if self.version else self.name
+
+
+_TRANSFORMS = ("country_name", "epoch_s", "epoch_ms")
+_MAPPING_PREFIX = "mapping_"
+
+
+def available_mappings() -> list[str]:
+    """Return the names of the ready column mappings shipped with laborai.
+
+    Returns
+    -------
+    list of str
+        E.g. ``["upwork_2023"]``.
+    """
+    root = resources.files("laborai").joinpath("_pkgdata")
+    names = [p.name[len(_MAPPING_PREFIX):-len(".toml")] for p in root.iterdir()
+             if p.name.startswith(_MAPPING_PREFIX) and p.name.endswith(".toml")]
+    return sorted(names)
+
+
+@functools.cache
+def _load_mapping_cached(name: str) -> ColumnMapping:
+    text = (resources.files("laborai").joinpath(f"_pkgdata/{_MAPPING_PREFIX}{name}.toml")
+            .read_text("utf-8"))
+    raw = tomllib.loads(text)
+    return ColumnMapping(
+        columns=dict(raw.get("columns", {})),
+        values={k: dict(v) for k, v in raw.get("values", {}).items()},
+        transforms=dict(raw.get("transforms", {})),
+        date_format=raw.get("date_format"),
+        decimal=raw.get("decimal", "."),
+        name=str(raw.get("name", name)),
+        version=str(raw.get("version", "")),
+        description=str(raw.get("description", "")),
+    )
+
+
+def load_mapping(name: str) -> ColumnMapping:
+    """Return a ready column mapping by name.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available_mappings`, e.g. ``"upwork_2023"``.
+
+    Returns
+    -------
+    ColumnMapping
+
+    Raises
+    ------
+    OptionError
+        For an unknown name.
+
+    Examples
+    --------
+    >>> from laborai.data.readers import load_mapping
+    >>> m = load_mapping("upwork_2023")
+    >>> m.columns["published_on"], m.label
+    ('posted_date', 'upwork_2023 v1')
+    """
+    names = available_mappings()
+    if name not in names:
+        raise OptionError(f"mapping must be one of {', '.join(map(repr, names))} or a "
+                          f"ColumnMapping / dict of export column -> canonical column; got "
+                          f"{name!r}.")
+    return _load_mapping_cached(name)
+
+
+def _resolve_mapping(mapping: str | ColumnMapping | Mapping[str, str] | None,
+                     specs: tuple[ColumnSpec, ...]) -> ColumnMapping:
+    if mapping is None:
+        m = ColumnMapping()
+    elif isinstance(mapping, str):
+        m = load_mapping(mapping)
+    elif isinstance(mapping, ColumnMapping):
+        m = mapping
+    elif isinstance(mapping, Mapping):
+        m = ColumnMapping(columns=dict(mapping))
+    else:
+        raise OptionError("mapping must be a ready mapping's name (see "
+                          "laborai.data.readers.available_mappings()), a ColumnMapping or a dict "
+                          f"of export column -> canonical column; got {type(mapping).__name__}.")
+    canonical = {s.name for s in specs}
+    targets = list(m.columns.values())
+    unknown = [t for t in targets if t not in canonical]
+    if unknown:
+        raise OptionError(f"mapping {m.label}: unknown canonical column(s) "
+                          f"{', '.join(map(repr, unknown))}; allowed: "
+                          f"{', '.join(map(repr, sorted(canonical)))}.")
+    dup = sorted({t for t in targets if targets.count(t) > 1})
+    if dup:
+        raise OptionError(f"mapping {m.label}: several export columns map to "
+                          f"{', '.join(map(repr, dup))}; map exactly one export column to each "
+                          "canonical column.")
+    for col, tr in m.transforms.items():
+        if tr not in _TRANSFORMS:
+            raise OptionError(f"mapping {m.label}: transform of {col!r} must be one of "
+                              f"{', '.join(map(repr, _TRANSFORMS))}; got {tr!r}.")
+    check_option("decimal", m.decimal, (".", ","))
+    return m
+
+
+def _apply_mapping(raw: pd.DataFrame, m: ColumnMapping, specs: tuple[ColumnSpec, ...],
+                   source: str) -> pd.DataFrame:
+    """Rename export columns to canonical names (the values stay as read)."""
+    present = {c: t for c, t in m.columns.items() if c in raw.columns}
+    clash = [t for c, t in present.items() if t in raw.columns and t != c and t not in present]
+    if clash:
+        raise DataValidationError(
+            f"{source}: rule 'column_conflict': column(s) {', '.join(map(repr, clash))} exist in "
+            "the source and are also the target of the mapping "
+            f"{m.label}; drop or rename one of them.")
+    required = {s.name for s in specs if s.required}
+    missing = [f"{c!r} (mapped to {t!r})" for c, t in m.columns.items()
+               if c not in raw.columns and t in required and t not in raw.columns]
+    if missing:
+        raise DataValidationError(
+            f"{source}: rule 'required_columns': export column(s) {', '.join(missing)} of mapping "
+            f"{m.label} are missing in all {len(raw)} rows; columns present: "
+            f"{', '.join(map(repr, map(str, raw.columns)))}.")
+    return raw.rename(columns=present)
+
+
+# ----------------------------------------------------------------------------- value tiers
+
+
+def _weeks(months: float) -> float:
+    return months * 52.0 / 12.0
+
+
+_DEFAULT_HOURS: dict[str, float] = {
+    "less_than_30": 15.0, "30_plus": 35.0, "to_be_determined": 15.0, "not_sure": 15.0,
+    "unknown": 15.0,
+}
+_DEFAULT_WEEKS: dict[str, float] = {
+    "less_than_1_month": _weeks(0.5), "1_to_3_months": _weeks(2.0),
+    "3_to_6_months": _weeks(4.5), "more_than_6_months": _weeks(6.0),
+    "unknown": _weeks(0.5),
+}
+
+
+@dataclass(frozen=True)
+class ValueAssumptions:
+    """Assumptions that project the contract value of an hourly post.
+
+    ``contract_value_usd = hourly_rate_usd * weekly_hours[...] * duration_weeks[...]``.
+
+    Parameters
+    ----------
+    weekly_hours : mapping of str to float
+        Expected hours per week by ``weekly_hours`` code, plus ``"unknown"`` for a missing
+        one. Defaults: ``less_than_30`` 15 (the middle of 0-30), ``30_plus`` 35 (the middle of
+        30-40), ``to_be_determined``, ``not_sure`` and ``unknown`` 15 (the modal answer).
+    duration_weeks : mapping of str to float
+        Expected weeks of work by ``duration`` code, plus ``"unknown"``. Defaults: the middle of
+        each band in months times 52/12 weeks: ``less_than_1_month`` 2.17 (half a month),
+        ``1_to_3_months`` 8.67 (2 months), ``3_to_6_months`` 19.5 (4.5 months),
+        ``more_than_6_months`` 26 (6 months: the open band is not extrapolated), ``unknown``
+        2.17 (the shortest band).
+
+    Notes
+    -----
+    These are assumptions, not data: a projected value is what the post would be worth if the
+    work ran as posted. Override any of them, e.g.
+    ``ValueAssumptions.default().with_hours(not_sure=20)`` or ``value_assumptions={"weekly_hours":
+    {"30_plus": 40}}``.
+    """
+
+    weekly_hours: Mapping[str, float] = field(default_factory=lambda: dict(_DEFAULT_HOURS))
+    duration_weeks: Mapping[str, float] = field(default_factory=lambda: dict(_DEFAULT_WEEKS))
+
+    @classmethod
+    def default(cls) -> ValueAssumptions:
+        """The documented default assumptions."""
+        return cls()
+
+    def with_hours(self, **hours: float) -> ValueAssumptions:
+        """Return a copy with some weekly hours replaced (by ``weekly_hours`` code)."""
+        return replace(self, weekly_hours={**self.weekly_hours, **hours})
+
+    def with_weeks(self, **weeks: float) -> ValueAssumptions:
+        """Return a copy with some durations replaced (weeks, by ``duration`` code)."""
+        return replace(self, duration_weeks={**self.duration_weeks, **weeks})
+
+    def validated(self) -> ValueAssumptions:
+        """Check every code is present with a finite positive number; return self."""
+        for what, table, codes in (("weekly_hours", self.weekly_hours, WEEKLY_HOURS),
+                                   ("duration_weeks", self.duration_weeks, DURATIONS)):
+            allowed = (*codes, "unknown")
+            extra = [k for k in table if k not in allowed]
+            lacking = [k for k in allowed if k not in table]
+            bad = {k: v for k, v in table.items()
+                   if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0}
+            if extra or lacking or bad:
+                raise OptionError(
+                    f"value_assumptions.{what} must give a finite positive number for each of "
+                    f"{', '.join(map(repr, allowed))}; unknown: {extra}, missing: {lacking}, "
+                    f"invalid: {bad}.")
+        return self
+
+
+def _resolve_assumptions(a: ValueAssumptions | Mapping[str, Mapping[str, float]] | None
+                         ) -> ValueAssumptions:
+    if a is None:
+        return ValueAssumptions()
+    if isinstance(a, ValueAssumptions):
+        return a.validated()
+    if isinstance(a, Mapping):
+        extra = [k for k in a if k not in ("weekly_hours", "duration_weeks")]
+        if extra:
+            raise OptionError("value_assumptions keys must be 'weekly_hours' and/or "
+                              f"'duration_weeks'; got {extra}.")
+        base = ValueAssumptions()
+        return ValueAssumptions(
+            weekly_hours={**base.weekly_hours, **dict(a.get("weekly_hours", {}))},
+            duration_weeks={**base.duration_weeks, **dict(a.get("duration_weeks", {}))},
+        ).validated()
+    raise OptionError("value_assumptions must be a ValueAssumptions, a dict with "
+                      f"'weekly_hours'/'duration_weeks', or None; got {type(a).__name__}.")
+
+
+# ----------------------------------------------------------------------------- countries
+
+#: Marketplace spellings of current countries that pycountry's names do not match, with their
+#: ISO 3166-1 alpha-2 code. Matching ignores case, accents and spacing, so "Cote d'Ivoire" and
+#: "Reunion" need no entry. "Kosovo" takes the user-assigned code XK used by the EU and by
+#: marketplaces.
+COUNTRY_OVERRIDES: dict[str, str] = {
+    "Brunei": "BN",
+    "Burma": "MM",
+    "Cape Verde": "CV",
+    "Democratic Republic of the Congo": "CD",
+    "East Timor": "TL",
+    "Falkland Islands": "FK",
+    "Great Britain": "GB",
+    "Holy See": "VA",
+    "Ivory Coast": "CI",
+    "Kosovo": "XK",
+    "Macau": "MO",
+    "Macedonia": "MK",
+    "Micronesia": "FM",
+    "Palestine": "PS",
+    "Palestinian Territories": "PS",
+    "Pitcairn Islands": "PN",
+    "Russia": "RU",
+    "Saint Helena": "SH",
+    "Sint Maarten": "SX",
+    "St. Lucia": "LC",
+    "Swaziland": "SZ",
+    "The Bahamas": "BS",
+    "The Gambia": "GM",
+    "Turkey": "TR",
+    "U.S. Virgin Islands": "VI",
+    "United States Virgin Islands": "VI",
+    "Vatican": "VA",
+}
+
+
+def _country_key(name: str) -> str:
+    s = unicodedata.normalize("NFKD", name)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.replace("\u2019", "'").replace("\u2018", "'").casefold()
+    return re.sub(r"\s+", " ", s).strip()
+
+
+@functools.cache
+def _country_tables() -> tuple[frozenset[str], dict[str, str], dict[str, str]]:
+    """(assigned alpha-2 codes, name key -> code, former-country key -> note)."""
+    import pycountry
+
+    codes = {c.alpha_2 for c in pycountry.countries} | {"XK"}
+    names: dict[str, str] = {}
+    for c in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            v = getattr(c, attr, None)
+            if v:
+                names[_country_key(v)] = c.alpha_2
+    for k, v in COUNTRY_OVERRIDES.items():
+        names[_country_key(k)] = v
+    former: dict[str, str] = {}
+    for h in pycountry.historic_countries:
+        key = _country_key(h.name)
+        if key not in names:
+            when = getattr(h, "withdrawal_date", "")
+            former[key] = (f"a former country (ISO 3166-3 {h.alpha_3}, withdrawn {when}); map "
+                           "it to a current code with the mapping's values if you know one")
+    return frozenset(codes), names, former
+
+
+def country_code(name: str) -> str | None:
+    """ISO 3166-1 alpha-2 code of a country name or code, or None when unknown.
+
+    Names are matched ignoring case, accents and spacing against pycountry's name, common name
+    and official name of every current country and against :data:`COUNTRY_OVERRIDES`; an
+    alpha-2 code is returned unchanged when assigned. Nothing is guessed (no fuzzy matching).
+
+    Parameters
+    ----------
+    name : str
+        E.g. ``"United States"``, ``"Cote d'Ivoire"`` or ``"US"``.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> from laborai.data.readers import country_code
+    >>> country_code("United States"), country_code("Turkey"), country_code("Atlantis")
+    ('US', 'TR', None)
+    """
+    codes, names, _ = _country_tables()
+    s = name.strip()
+    if len(s) == 2 and s.upper() == s and s in codes:
+        return s
+    return names.get(_country_key(s))
+
+
+# ----------------------------------------------------------------------------- money
+
+_CURRENCY_SIGNS = set("€£¥₹₽₩₺₪₫₱฿¢₦₴₡₲₵₸₼₾") | {"kr", "zł", "lei", "fr", "chf", "r$", "a$",
+                                                  "c$", "ca$", "au$", "hk$", "nz$", "s$"}
+_USD_MARKS = {"", "$", "us$", "usd", "u$s"}
+_NUM_DOT = re.compile(r"(?:\d{1,3}(?:(?P<s>[,\u00a0\u202f ])\d{3})(?:(?P=s)\d{3})*|\d+)(?:\.\d*)?"
+                      r"|\.\d+|\d+(?:\.\d*)?[eE][+-]?\d+")
+_NUM_COMMA = re.compile(r"(?:\d{1,3}(?:(?P<s>[.\u00a0\u202f ])\d{3})(?:(?P=s)\d{3})*|\d+)(?:,\d*)?"
+                        r"|,\d+")
+_SPLIT_MONEY = re.compile(r"^(?P<pre>[^\d.,+\-]*?)\s*(?P<sign>[+\-]?)\s*(?P<pre2>[^\d.,+\-]*?)\s*"
+                          r"(?P<num>[\d.,\u00a0\u202f ]*[\d](?:[eE][+\-]?\d+)?[\d.,]*|[.,]\d+)"
+                          r"\s*(?P<suf>[^\d]*?)$")
+
+
+def parse_money(value: Any, decimal: Literal[".", ","] = ".") -> tuple[float | None, str | None]:
+    """Parse one money value in US dollars.
+
+    Parameters
+    ----------
+    value : str, number or None
+        E.g. ``1500``, ``"1500.5"``, ``"$1,500.00"``, ``"USD 1 500"``; with ``decimal=","``
+        also ``"1.500,00"`` or ``"1 500,00 $"``.
+    decimal : {".", ","}, default "."
+        Decimal mark. With ``"."`` the thousands separator is ``,`` or a space; with ``","`` it
+        is ``.`` or a space. Groups must have three digits, so ``"1,50"`` is refused rather than
+        guessed.
+
+    Returns
+    -------
+    (float or None, str or None)
+        The amount (None when missing or invalid) and the broken rule (``"money_valid"``,
+        ``"currency_usd"``) or None.
+
+    Examples
+    --------
+    >>> from laborai.data.readers import parse_money
+    >>> parse_money("$1,500.00"), parse_money("1.500,00", decimal=","), parse_money("€ 5")
+    ((1500.0, None), (1500.0, None), (None, 'currency_usd'))
+    """
+    if value is None or value is pd.NA:
+        return None, None
+    if isinstance(value, (bool, np.bool_)):
+        return None, "money_valid"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        v = float(value)
+        if math.isnan(v):
+            return None, None
+        return (v, None) if math.isfinite(v) and v >= 0 else (None, "money_valid")
+    s = str(value).strip()
+    if not s:
+        return None, None
+    m = _SPLIT_MONEY.match(s)
+    if m is None:
+        return None, "money_valid"
+    cur = (m.group("pre") + m.group("pre2") + m.group("suf")).strip().casefold().replace(" ", "")
+    if cur not in _USD_MARKS:
+        if cur in _CURRENCY_SIGNS or re.fullmatch(r"[a-z]{3}", cur) and cur not in ("inf", "nan"):
+            return None, "currency_usd"
+        return None, "money_valid"
+    num = m.group("num").strip()
+    pattern = _NUM_DOT if decimal == "." else _NUM_COMMA
+    if not pattern.fullmatch(num):
+        return None, "money_valid"
+    if decimal == ".":
+        clean = re.sub(r"[,\u00a0\u202f ]", "", num)
+    else:
+        clean = re.sub(r"[.\u00a0\u202f ]", "", num).replace(",", ".")
+    try:
+        v = float(clean)
+    except ValueError:
+        return None, "money_valid"
+    if m.group("sign") == "-" and v != 0:
+        return None, "money_valid"
+    return (v, None) if math.isfinite(v) else (None, "money_valid")
+
 
 # ----------------------------------------------------------------------------- loading
 
 
-def _load(source: Any, con: Any | None) -> tuple[pd.DataFrame, str]:
+@dataclass(frozen=True)
+class _Loaded:
+    df: pd.DataFrame
+    source: str
+    n_lines: int | None = None
+    lines: np.ndarray | None = None  # physical start line of each record (CSV)
+
+
+def _read_bytes(path: Path, name: str) -> tuple[bytes, str]:
+    """Bytes of a (possibly compressed) file and the suffix of the inner file."""
+    suffixes = [s.lower() for s in path.suffixes]
+    outer = suffixes[-1] if suffixes else ""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataValidationError(f"{name}: rule 'file_readable': the file cannot be read "
+                                  f"({exc.strerror or exc}).") from exc
+    inner = suffixes[-2] if len(suffixes) >= 2 else ""
+    try:
+        if outer == ".gz":
+            return gzip.decompress(data), inner
+        if outer == ".bz2":
+            return bz2.decompress(data), inner
+        if outer == ".xz":
+            return lzma.decompress(data), inner
+        if outer == ".zip":
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                members = [i for i in z.infolist() if not i.is_dir()
+                           and not i.filename.startswith("__MACOSX/")]
+                if len(members) != 1:
+                    raise DataValidationError(
+                        f"{name}: rule 'file_readable': the ZIP archive must hold exactly one "
+                        f"file; it holds {len(members)}: "
+                        f"{', '.join(repr(i.filename) for i in members[:_N_SHOW])}.")
+                member = members[0]
+                return z.read(member), Path(member.filename).suffix.lower() or inner
+    except DataValidationError:
+        raise
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError, ValueError,
+            NotImplementedError, RuntimeError) as exc:
+        raise DataValidationError(
+            f"{name}: rule 'file_readable': not a valid {outer[1:]} archive ({exc}).") from exc
+    return data, outer
+
+
+_MAGIC = ((b"PK\x03\x04", "a ZIP archive (name it .csv.zip)"),
+          (b"\x1f\x8b", "a gzip file (name it .csv.gz)"),
+          (b"PAR1", "a Parquet file (name it .parquet)"),
+          (b"\x89PNG", "a PNG image"), (b"%PDF", "a PDF document"),
+          (b"\xd0\xcf\x11\xe0", "an old Excel/Office file (export it as CSV)"))
+
+
+def _decode(data: bytes, encoding: str, name: str) -> str:
+    if not data.strip():
+        raise DataValidationError(f"{name}: rule 'not_empty': the file is empty "
+                                  f"({len(data)} bytes); expected a header line and data rows.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataValidationError(f"{name}: rule 'text_decodes': the file starts with a "
+                                      f"UTF-16 byte-order mark but does not decode ({exc}).") from exc
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise DataValidationError(f"{name}: rule 'csv_text': the file is {what}, not CSV "
+                                      "text.")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise DataValidationError(
+            f"{name}: rule 'csv_text': the file holds NUL bytes (first at byte {nul}, line "
+            f"{line}); it is binary or in an encoding other than {encoding!r}, not CSV text. "
+            "Pass encoding= if it is text in another encoding.")
+    try:
+        is_utf8 = codecs.lookup(encoding).name == "utf-8"
+        if data.startswith(b"\xef\xbb\xbf") and is_utf8:
+            data = data[3:]
+        text = data.decode(encoding, errors="surrogateescape")
+    except LookupError as exc:
+        raise OptionError(f"encoding must be a Python codec name, e.g. 'utf-8' or 'cp1252'; got "
+                          f"{encoding!r}.") from exc
+    except UnicodeDecodeError as exc:  # codecs without surrogateescape support
+        raise DataValidationError(f"{name}: rule 'text_decodes': the file does not decode as "
+                                  f"{encoding!r} ({exc}).") from exc
+    return text
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The candidate delimiter giving a consistent number (> 1) of fields in the first lines."""
+    sample = text[:65536]
+    last_nl = sample.rfind("\n")
+    if len(text) > len(sample) and last_nl > 0:
+        sample = sample[:last_nl]
+    best, best_score = ",", (-1, -1)
+    for d in _DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=d) if r][:50]
+        except csv.Error:
+            continue
+        if not rows:
+            continue
+        width = len(rows[0])
+        consistent = sum(len(r) == width for r in rows)
+        score = (int(width > 1 and consistent == len(rows)), width)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _parse_csv(text: str, delimiter: str | None, name: str) -> _Loaded:
+    """Parse CSV text record by record, checking the structure of every record."""
+    delim = delimiter or _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    header: list[str] | None = None
+    header_line = 0
+    records: list[list[str]] = []
+    starts: list[int] = []
+    bad_width: list[tuple[int, int]] = []
+    prev = 0
+    try:
+        for rec in reader:
+            start = prev + 1
+            prev = reader.line_num
+            if not rec or (len(rec) == 1 and rec[0] == ""):
+                continue  # blank line
+            if header is None:
+                header, header_line = [h.strip() for h in rec], start
+                continue
+            if len(rec) != len(header):
+                bad_width.append((start, len(rec)))
+            records.append(rec)
+            starts.append(start)
+    except csv.Error as exc:
+        raise DataValidationError(
+            f"{name}: rule 'csv_structure': malformed CSV at line {reader.line_num} ({exc}); "
+            f"{len(records)} records were read before it. A quote that opens a field must close "
+            "it and be followed by the delimiter: check quoting near that line (a stray quote "
+            "merges the following records into one)."
+        ) from exc
+    n_lines = reader.line_num
+    if header is None:
+        raise DataValidationError(f"{name}: rule 'not_empty': the file holds no header line.")
+    _check_header(header, name, f" (header on line {header_line})")
+    if not records:
+        raise DataValidationError(
+            f"{name}: rule 'not_empty': the file has a header ({len(header)} columns) but no "
+            "data records.")
+    if bad_width:
+        shown = ", ".join(f"line {ln} ({w} fields)" for ln, w in bad_width[:_N_SHOW])
+        raise DataValidationError(
+            f"{name}: rule 'csv_structure': {len(bad_width)} record(s) do not have the header's "
+            f"{len(header)} fields (delimiter {delim!r}); first: {shown}. A stray quote merges "
+            "records, a missing or extra delimiter shifts fields: fix the lines named."
+        )
+    _check_merged(records, starts, header, delim, name)
+    df = pd.DataFrame(records, columns=header, dtype=object)
+    df = df.where(df != "", None)
+    return _Loaded(df, name, n_lines, np.asarray(starts, dtype=np.int64))
+
+
+def _check_merged(records: list[list[str]], starts: list[int], header: list[str], delim: str,
+                  name: str) -> None:
+    """Quoted fields holding whole lines that look like records (a stray quote)."""
+    threshold = max(3, (len(header) - 1) // 2)
+    hits: list[tuple[int, int]] = []
+    for rec, start in zip(records, starts, strict=True):
+        for j, value in enumerate(rec):
+            if "\n" in value or "\r" in value:
+                seg = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+                if any(s.count(delim) >= threshold for s in seg):
+                    hits.append((start, j))
+                    break
+    if hits:
+        shown = ", ".join(f"line {ln} (column {header[j]!r})" for ln, j in hits[:_N_SHOW])
+        raise DataValidationError(
+            f"{name}: rule 'csv_structure': {len(hits)} quoted field(s) span several lines that "
+            f"each hold {threshold}+ delimiters, as whole records do: a stray quote has merged "
+            f"records; first: {shown}. Fix the quoting of the field named."
+        )
+
+
+def _check_header(columns: list[Any], name: str, where: str = "") -> None:
+    cols = [str(c) for c in columns]
+    empty = [i + 1 for i, c in enumerate(cols) if c.strip() == ""]
+    if empty:
+        raise DataValidationError(
+            f"{name}: rule 'column_names': column(s) number {', '.join(map(str, empty))} have "
+            f"no name{where}; every column needs a unique name (a trailing delimiter on the "
+            "header line adds a nameless column).")
+    seen: dict[str, int] = {}
+    for c in cols:
+        seen[c] = seen.get(c, 0) + 1
+    dup = [c for c, n in seen.items() if n > 1]
+    if dup:
+        raise DataValidationError(
+            f"{name}: rule 'column_names': duplicate column name(s) "
+            f"{', '.join(repr(c) for c in dup)}{where}; every column needs a unique name.")
+    bad = [c for c in cols if _SURROGATE.search(c)]
+    if bad:
+        raise DataValidationError(
+            f"{name}: rule 'text_decodes': the header does not decode as the stated encoding "
+            f"(columns {', '.join(repr(c) for c in bad[:_N_SHOW])}); pass encoding=.")
+
+
+def _duck_df(rel: Any, name: str) -> pd.DataFrame:
+    """A DuckDB relation as a DataFrame, keeping dates beyond pandas' nanosecond range."""
+    import duckdb
+
+    try:
+        reader = rel.arrow()
+        table = reader.read_all() if hasattr(reader, "read_all") else reader
+        return table.to_pandas()
+    except (duckdb.Error, OSError) as exc:
+        raise DataValidationError(f"{name}: rule 'file_readable': DuckDB cannot read it "
+                                  f"({type(exc).__name__}: {exc}).") from exc
+    except Exception as exc:  # pyarrow conversion errors
+        raise DataValidationError(f"{name}: rule 'file_readable': the table cannot be converted "
+                                  f"({type(exc).__name__}: {exc}).") from exc
+
+
+def _load(source: Any, con: Any | None, delimiter: str | None, encoding: str) -> _Loaded:
     """Return the raw table and a description of where it came from."""
     import duckdb
 
     if isinstance(source, pd.DataFrame):
-        return source.reset_index(drop=True), "<DataFrame>"
+        _check_header(list(source.columns), "<DataFrame>")
+        return _Loaded(source.reset_index(drop=True), "<DataFrame>")
     if isinstance(source, duckdb.DuckDBPyRelation):
-        return source.df(), "<DuckDB relation>"
+        return _Loaded(_duck_df(source, "<DuckDB relation>"), "<DuckDB relation>")
     if con is not None and isinstance(source, str):
         is_query = source.lstrip().lower().startswith(("select", "with", "from"))
-        rel = con.sql(source) if is_query else con.table(source)
-        return rel.df(), (f"query {source!r}" if is_query else f"table {source!r}")
+        desc = f"query {source!r}" if is_query else f"table {source!r}"
+        try:
+            rel = con.sql(source) if is_query else con.table(source)
+        except duckdb.Error as exc:
+            raise DataValidationError(f"{desc}: rule 'file_readable': DuckDB cannot run it "
+                                      f"({type(exc).__name__}: {exc}).") from exc
+        return _Loaded(_duck_df(rel, desc), desc)
     if not isinstance(source, (str, Path)):
         raise TypeError(
             "source must be a path to a CSV or Parquet file, a pandas DataFrame, a DuckDB "
@@ -109,28 +861,21 @@ def _load(source: Any, con: Any | None) -> tuple[pd.DataFrame, str]:
         raise DataFileNotFoundError(f"{name}: file not found.")
     if ".parquet" in suffixes or path.is_dir() or ("*" in name and name.endswith(".parquet")):
         pattern = str(path / "**" / "*.parquet") if path.is_dir() else name
-        with duckdb.connect() as c:
-            return c.read_parquet(pattern).df(), name
-    if ".csv" in suffixes or ".txt" in suffixes or ".tsv" in suffixes:
         try:
-            df = pd.read_csv(
-                path,
-                dtype=object,
-                keep_default_na=False,
-                na_values=[""],
-                encoding="utf-8",
-                encoding_errors="surrogateescape",
-                sep="\t" if ".tsv" in suffixes else ",",
-            )
-        except pd.errors.ParserError as exc:
-            raise DataValidationError(
-                f"{name}: the file is not a well-formed CSV ({exc}). Check quoting and the number "
-                "of fields on the line named."
-            ) from exc
-        return df, name
+            with duckdb.connect() as c:
+                return _Loaded(_duck_df(c.read_parquet(pattern), name), name)
+        except duckdb.Error as exc:
+            raise DataValidationError(f"{name}: rule 'file_readable': not a readable Parquet "
+                                      f"file or dataset ({type(exc).__name__}: {exc}).") from exc
+    if any(s in suffixes for s in (".csv", ".txt", ".tsv")):
+        data, inner = _read_bytes(path, name)
+        text = _decode(data, encoding, name)
+        delim = delimiter or ("\t" if inner == ".tsv" or suffixes.endswith(".tsv") else None)
+        return _parse_csv(text, delim, name)
     raise DataValidationError(
-        f"{name}: unsupported file type {suffixes or '(none)'!r}; use .csv, .tsv or .parquet "
-        "(or pass a DataFrame, a DuckDB relation, or a table/query with con=)."
+        f"{name}: unsupported file type {suffixes or '(none)'!r}; use .csv, .tsv, .txt (optionally "
+        ".gz, .bz2, .xz or .zip) or .parquet (or pass a DataFrame, a DuckDB relation, or a "
+        "table/query with con=)."
     )
 
 
@@ -139,7 +884,7 @@ def _load(source: Any, con: Any | None) -> tuple[pd.DataFrame, str]:
 
 @dataclass
 class _Failures:
-    """Accumulates (rule, column, mask) failures for a table of n rows."""
+    """Accumulates (rule, column, mask, detail) failures for a table of n rows."""
 
     n: int
     items: list[tuple[str, str, np.ndarray, str]] = field(default_factory=list)
@@ -156,9 +901,15 @@ class _Failures:
         return out
 
 
+def _is_missing(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, (float, np.floating)) and math.isnan(v)
+
+
 def _as_text(col: pd.Series) -> pd.Series:
     """Object-dtype text (None for missing); object keeps undecodable surrogates storable."""
-    vals = [v if isinstance(v, str) else (None if pd.isna(v) else str(v))
+    vals = [v if isinstance(v, str) else (None if _is_missing(v) else str(v))
             for v in col.astype(object).tolist()]
     return pd.Series(vals, index=col.index, dtype=object)
 
@@ -168,6 +919,20 @@ def _strip(col: pd.Series) -> pd.Series:
                      index=col.index, dtype=object)
 
 
+def _value_key(v: str) -> str:
+    return re.sub(r"\s+", " ", v).strip().casefold()
+
+
+def _recode(col: pd.Series, table: Mapping[str, str] | None) -> pd.Series:
+    """Strip text and replace values found in ``table`` (keys matched ignoring case/spacing)."""
+    col = _strip(_as_text(col))
+    if not table:
+        return col
+    keyed = {_value_key(k): v for k, v in table.items()}
+    return pd.Series([keyed.get(_value_key(s), s) if isinstance(s, str) else s
+                      for s in col.tolist()], index=col.index, dtype=object)
+
+
 def _check_text(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
     col = _as_text(df[spec.name]).fillna("")
     bad = np.array([bool(_SURROGATE.search(s)) for s in col.tolist()], dtype=bool)
@@ -175,113 +940,295 @@ def _check_text(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
     return col.where(~bad, "")
 
 
-def _check_id(df: pd.DataFrame, spec: ColumnSpec, f: _Failures, unique: bool) -> pd.Series:
+def _check_id(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
     col = _strip(_as_text(df[spec.name]))
     missing = col.isna() | (col == "")
     f.add("id_present", spec.name, missing)
     bad_text = np.array([isinstance(s, str) and bool(_SURROGATE.search(s)) for s in col.tolist()],
                         dtype=bool)
     f.add("text_decodes", spec.name, bad_text)
-    if unique:
-        dup = col.duplicated(keep="first") & ~missing
-        f.add("id_unique", spec.name, dup)
     return col
 
 
-def _check_date(
-    df: pd.DataFrame, spec: ColumnSpec, f: _Failures, date_range: tuple[str, str]
-) -> pd.Series:
+def _check_unique(raw: pd.DataFrame, ids: pd.Series, column: str, f: _Failures) -> None:
+    """Later duplicates of an id: exact copies of an earlier record, or conflicting ones."""
+    present = ids.notna() & (ids != "")
+    dup = (ids.duplicated(keep="first") & present).to_numpy()
+    if not dup.any():
+        return
+    first_of: dict[Any, int] = {}
+    exact = np.zeros(len(ids), dtype=bool)
+    rows = raw.astype(object).where(raw.notna(), None).to_numpy()
+    for i, v in enumerate(ids.tolist()):
+        if not present.iloc[i]:
+            continue
+        if v not in first_of:
+            first_of[v] = i
+        elif dup[i]:
+            exact[i] = all(_same(a, b) for a, b in zip(rows[i], rows[first_of[v]], strict=True))
+    f.add("duplicate_record", column, dup & exact)
+    f.add("id_unique", column, dup & ~exact)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if _is_missing(a) and _is_missing(b):
+        return True
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+_ISO = re.compile(
+    r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
+    r"(?:[T ](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d+))?)?)?"
+    r"\s*(?P<tz>Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?"
+)
+
+
+def _iso_to_utc_date(s: str) -> _dt.date | None:
+    """UTC calendar date of an ISO 8601 date/timestamp; naive timestamps are taken as UTC."""
+    m = _ISO.fullmatch(s.strip())
+    if m is None:
+        return None
+    try:
+        d = _dt.datetime(int(m["y"]), int(m["m"]), int(m["d"]), int(m["H"] or 0),
+                         int(m["M"] or 0), int(m["S"] or 0))
+    except ValueError:
+        return None
+    tz = m["tz"]
+    if tz and tz[0] in "+-":
+        hh, mm = int(tz[1:3]), int(tz[-2:]) if len(tz) > 3 else 0
+        if hh > 23 or mm > 59:
+            return None
+        off = _dt.timedelta(hours=hh, minutes=mm)
+        try:
+            d = d - off if tz[0] == "+" else d + off
+        except OverflowError:
+            return None
+    return d.date()
+
+
+def _to_utc_date(v: Any, fmt: str | None, transform: str | None) -> _dt.date | None:
+    if isinstance(v, pd.Timestamp):
+        v = v.to_pydatetime()
+    if isinstance(v, np.datetime64):
+        v = pd.Timestamp(v).to_pydatetime()
+    if isinstance(v, _dt.datetime):
+        if v.tzinfo is not None:
+            v = v.astimezone(_dt.UTC).replace(tzinfo=None)
+        return v.date()
+    if isinstance(v, _dt.date):
+        return v
+    if transform in ("epoch_s", "epoch_ms"):
+        try:
+            x = float(v)
+            if transform == "epoch_ms":
+                x /= 1000.0
+            return (_dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=x)).date()
+        except (TypeError, ValueError, OverflowError):
+            return None
+    if not isinstance(v, str):
+        return None
+    if fmt:
+        try:
+            d = _dt.datetime.strptime(v.strip(), fmt)
+        except ValueError:
+            return None
+        if d.tzinfo is not None:
+            d = d.astimezone(_dt.UTC).replace(tzinfo=None)
+        return d.date()
+    return _iso_to_utc_date(v)
+
+
+def _check_date(df: pd.DataFrame, spec: ColumnSpec, f: _Failures, date_range: tuple[str, str],
+                fmt: str | None, transform: str | None) -> pd.Series:
     raw = df[spec.name]
+    lo, hi = (pd.Timestamp(d).date() for d in date_range)
     if pd.api.types.is_datetime64_any_dtype(raw):
-        parsed = pd.to_datetime(raw)
-        if getattr(parsed.dt, "tz", None) is not None:
-            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        s = raw
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        days = s.to_numpy().astype("datetime64[D]")
+        missing = np.isnat(days)
+        dates: list[_dt.date | None] = [None if m else d.item()
+                                        for d, m in zip(days, missing, strict=True)]
+        unparsed = missing
     else:
-        txt = _as_text(raw)
-        parsed = pd.to_datetime(txt, errors="coerce", format="ISO8601")
-        f.add("date_parses", spec.name, parsed.isna())
-    parsed = parsed.astype("datetime64[ns]").dt.normalize()
-    lo, hi = (pd.Timestamp(d) for d in date_range)
-    out = parsed.notna() & ((parsed < lo) | (parsed > hi))
-    f.add("date_in_range", spec.name, out, f"between {lo.date()} and {hi.date()}")
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        f.add("date_parses", spec.name, parsed.isna())
-    return parsed
+        cache: dict[Any, _dt.date | None] = {}
+        dates = []
+        vals = raw.astype(object).tolist()
+        for v in vals:
+            if _is_missing(v):
+                dates.append(None)
+                continue
+            key = (type(v), v) if isinstance(v, (str, int, float)) else None
+            if key is not None and key in cache:
+                dates.append(cache[key])
+                continue
+            d = _to_utc_date(v, fmt, transform)
+            if key is not None:
+                cache[key] = d
+            dates.append(d)
+        unparsed = np.array([d is None for d in dates], dtype=bool)
+    detail = f"format {fmt!r}" if fmt else (transform or "")
+    f.add("date_parses", spec.name, unparsed, detail)
+    out_of_range = np.array([d is not None and not (lo <= d <= hi) for d in dates], dtype=bool)
+    f.add("date_in_range", spec.name, out_of_range, f"between {lo} and {hi}")
+    ok = [d if d is not None and lo <= d <= hi else None for d in dates]
+    arr = np.array([np.datetime64(d, "D") if d is not None else np.datetime64("NaT", "D")
+                    for d in ok], dtype="datetime64[D]")
+    return pd.Series(arr.astype("datetime64[ns]"), index=raw.index)
 
 
-def _check_money(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
+def _check_money(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
+                 decimal: Literal[".", ","]) -> pd.Series:
     raw = df[spec.name]
-    num = pd.to_numeric(raw if pd.api.types.is_numeric_dtype(raw) else _as_text(raw),
-                        errors="coerce").astype("float64")
-    bad = num.isna() | ~np.isfinite(num.fillna(0.0)) | (num < 0)
-    f.add("money_valid", spec.name, bad)
-    return num
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        num = pd.to_numeric(raw, errors="coerce").astype("float64")
+        bad = ~np.isfinite(num.fillna(0.0)) | (num < 0)
+        missing = num.isna()
+        vals = num.where(~bad)
+        f.add("money_valid", spec.name, bad | (missing & (not spec.nullable)))
+        return vals
+    cache: dict[Any, tuple[float | None, str | None]] = {}
+    values = np.full(len(raw), np.nan)
+    rule_of = np.full(len(raw), "", dtype=object)
+    for i, v in enumerate(raw.astype(object).tolist()):
+        key = v if isinstance(v, (str, int, float)) else None
+        if key is not None and key in cache:
+            val, rule = cache[key]
+        else:
+            val, rule = parse_money(v, decimal)
+            if key is not None:
+                cache[key] = (val, rule)
+        if rule is None and val is None and not spec.nullable:
+            rule = "money_valid"
+        if rule:
+            rule_of[i] = rule
+        elif val is not None:
+            values[i] = val
+    f.add("money_valid", spec.name, rule_of == "money_valid",
+          "decimal comma" if decimal == "," else "")
+    f.add("currency_usd", spec.name, rule_of == "currency_usd")
+    return pd.Series(values, index=raw.index, dtype="float64")
 
 
 def _check_choice(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
     col = _strip(_as_text(df[spec.name]))
     col = pd.Series([v.lower() if isinstance(v, str) else v for v in col.tolist()],
                     index=col.index, dtype=object)
-    f.add("allowed_value", spec.name, ~col.isin(spec.choices),
-          "one of " + ", ".join(repr(c) for c in spec.choices))
-    return col
+    missing = col.isna() | (col == "")
+    bad = ~col.isin(spec.choices) & ~(missing & spec.nullable)
+    f.add("allowed_value", spec.name, bad,
+          "one of " + ", ".join(repr(c) for c in spec.choices)
+          + (" or missing" if spec.nullable else ""))
+    return col.where(~missing, None)
 
 
-def _check_country(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
+def _check_country(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
+                   transform: str | None) -> pd.Series:
     col = _strip(_as_text(df[spec.name]))
-    ok = np.array([isinstance(s, str) and bool(_COUNTRY.match(s)) for s in col.tolist()], dtype=bool)
+    codes, names, former = _country_tables()
+    vals = col.tolist()
+    if transform == "country_name":
+        out: list[str | None] = []
+        unknown = np.zeros(len(vals), dtype=bool)
+        formers: list[str] = []
+        for i, s in enumerate(vals):
+            c = country_code(s) if isinstance(s, str) and s else None
+            out.append(c)
+            if c is None:
+                unknown[i] = True
+                if isinstance(s, str) and _country_key(s) in former:
+                    formers.append(f"{s!r}: {former[_country_key(s)]}")
+        f.add("country_known", spec.name, unknown,
+              "; ".join(sorted(set(formers))) if formers else "")
+        return pd.Series(out, index=col.index, dtype=object)
+    ok = np.array([isinstance(s, str) and s in codes for s in vals], dtype=bool)
     f.add("country_code", spec.name, ~ok)
     return col
 
 
-def _check_required(df: pd.DataFrame, specs: tuple[ColumnSpec, ...], source: str) -> None:
+def _check_taxonomy(cat_raw: pd.Series, sub_raw: pd.Series, f: _Failures
+                    ) -> tuple[pd.Series, pd.Series]:
+    """Match labels to the taxonomy, ignoring case and spacing; return canonical spellings."""
+    if hasattr(taxonomy, "match_category") and hasattr(taxonomy, "match_subcategory"):
+        cat = taxonomy.match_category(cat_raw.tolist())
+        sub = taxonomy.match_subcategory(cat_raw.tolist(), sub_raw.tolist())
+        cat.index = sub.index = cat_raw.index
+    else:  # local fallback: case- and whitespace-insensitive
+        ckeys = {_value_key(c): c for c in taxonomy.category_names()}
+        subs = taxonomy.subcategories()
+        skeys = {(c, _value_key(s)): s for c, s in
+                 zip(subs["category"].tolist(), subs["subcategory"].tolist(), strict=True)}
+        cl = [ckeys.get(_value_key(c)) if isinstance(c, str) else None for c in cat_raw.tolist()]
+        sl = [skeys.get((c, _value_key(s))) if c is not None and isinstance(s, str) else None
+              for c, s in zip(cl, sub_raw.tolist(), strict=True)]
+        cat = pd.Series(cl, index=cat_raw.index, dtype=object)
+        sub = pd.Series(sl, index=cat_raw.index, dtype=object)
+    bad_cat = cat.isna().to_numpy()
+    f.add("category_known", "category", bad_cat)
+    f.add("subcategory_known", "subcategory", ~bad_cat & sub.isna().to_numpy())
+    return cat.where(~bad_cat, cat_raw), sub.where(sub.notna(), sub_raw)
+
+
+def _check_required(df: pd.DataFrame, specs: tuple[ColumnSpec, ...], source: str,
+                    m: ColumnMapping) -> None:
     missing = [s.name for s in specs if s.required and s.name not in df.columns]
+    if specs is JOB_POST_COLUMNS and not ({"contract_value_usd", "fixed_budget_usd",
+                                           "hourly_rate_usd"} & set(df.columns)):
+        missing.append("contract_value_usd (or fixed_budget_usd / hourly_rate_usd to compute it)")
     if missing:
+        hint = (f" The mapping {m.label} was applied." if m.columns else
+                " Rename the columns to the canonical names or pass mapping= (see "
+                "docs/readers.md).")
         raise DataValidationError(
             f"{source}: rule 'required_columns': missing required column(s) "
             f"{', '.join(map(repr, missing))} in all {len(df)} rows; columns present: "
-            f"{', '.join(map(repr, map(str, df.columns)))}. Rename the columns to the canonical "
-            "names (see docs/data/schema.md)."
+            f"{', '.join(map(repr, map(str, df.columns)))}.{hint}"
         )
 
 
-def _raise(source: str, df: pd.DataFrame, failures: _Failures) -> None:
+def _raise(source: str, df: pd.DataFrame, failures: _Failures, lines: np.ndarray | None,
+           colmap: Mapping[str, str]) -> None:
     n_bad = int(failures.any_mask().sum())
-    lines = []
+    out = []
     for rule, column, mask, detail in failures.items:
         idx = np.flatnonzero(mask)
+        src = colmap.get(column, column)
         shown = ", ".join(
-            f"{_show(df[column].iloc[i])} (row {i + 1})" for i in idx[:_N_SHOW]
+            f"{_show(df[src].iloc[i] if src in df.columns else None)} "
+            f"({_where(i, lines)})" for i in idx[:_N_SHOW]
         )
         text = RULE_TEXT[rule] + (f" ({detail})" if detail else "")
-        lines.append(
-            f"column {column!r}, rule {rule!r}: {len(idx)} row(s) fail — {text}; first: {shown}"
-        )
+        named = f"column {column!r}" + (f" (source column {src!r})" if src != column else "")
+        out.append(f"{named}, rule {rule!r}: {len(idx)} row(s) fail — {text}; first: {shown}")
     raise DataValidationError(
-        f"{source}: {n_bad} of {len(df)} rows are invalid.\n  - " + "\n  - ".join(lines) +
-        "\nFix the source data, map labels with category_map=/subcategory_map=, or read with "
-        "on_invalid='quarantine' to keep the valid rows and inspect the rejected ones."
+        f"{source}: {n_bad} of {len(df)} rows are invalid.\n  - " + "\n  - ".join(out) +
+        "\nFix the source data, map labels with mapping= (or category_map=/subcategory_map=), or "
+        "read with on_invalid='quarantine' to keep the valid rows and inspect the rejected ones."
     )
 
 
+def _where(i: int, lines: np.ndarray | None) -> str:
+    return f"row {i + 1}" + (f", line {int(lines[i])}" if lines is not None else "")
+
+
 def _show(v: Any) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
+    if _is_missing(v):
         return "<missing>"
     s = repr(v) if isinstance(v, str) else repr(str(v))
     return s if len(s) <= 60 else s[:57] + "...'"
 
 
-def _finish(
-    raw: pd.DataFrame,
-    out: pd.DataFrame,
-    failures: _Failures,
-    source: str,
-    on_invalid: OnInvalid,
-    text_columns: list[str],
-) -> pd.DataFrame | ReadResult:
+def _finish(raw: pd.DataFrame, out: pd.DataFrame, failures: _Failures, loaded: _Loaded,
+            on_invalid: OnInvalid, specs: tuple[ColumnSpec, ...], colmap: Mapping[str, str],
+            mapping_label: str) -> pd.DataFrame | ReadResult:
+    source = loaded.source
     bad = failures.any_mask()
     if bad.any() and on_invalid == "raise":
-        _raise(source, raw, failures)
+        _raise(source, raw, failures, loaded.lines, colmap)
     counts = {rule: 0 for rule, *_ in failures.items}
     first_rule = np.full(len(raw), "", dtype=object)
     first_col = np.full(len(raw), "", dtype=object)
@@ -293,58 +1240,200 @@ def _finish(
                 first_rule[i], first_col[i] = rule, column
             reasons[i].append(f"{column}: {RULE_TEXT[rule]}" + (f" ({detail})" if detail else ""))
     kept = out.loc[~bad].reset_index(drop=True)
-    for col in text_columns:
-        if col in kept.columns:
-            kept[col] = kept[col].astype("str")
+    for s in specs:
+        if s.name in kept.columns and s.dtype == "string":
+            kept[s.name] = kept[s.name].astype("str")
     if on_invalid == "raise":
         return kept
     idx = np.flatnonzero(bad)
-    rejected = pd.DataFrame(
-        {
-            "row": idx + 1,
-            "rule": first_rule[idx].astype(str),
-            "column": first_col[idx].astype(str),
-            "reason": ["; ".join(reasons[i]) for i in idx],
-        }
-    )
+    cols: dict[str, Any] = {"row": idx + 1}
+    if loaded.lines is not None:
+        cols["line"] = loaded.lines[idx]
+    cols.update({
+        "rule": first_rule[idx].astype(str),
+        "column": first_col[idx].astype(str),
+        "reason": ["; ".join(reasons[i]) for i in idx],
+    })
+    rejected = pd.DataFrame(cols)
     original = raw.iloc[idx].reset_index(drop=True).astype(object)
     original.columns = [f"value_{c}" for c in original.columns]
     rejected = pd.concat([rejected, original], axis=1)
-    return ReadResult(data=kept, rejected=rejected, n_read=len(raw), source=source, rules=counts)
+    return ReadResult(data=kept, rejected=rejected, n_read=len(raw), source=source, rules=counts,
+                      n_lines=loaded.n_lines, mapping=mapping_label)
 
 
-def _apply_map(col: pd.Series, mapping: Mapping[str, str] | None) -> pd.Series:
-    col = _strip(_as_text(col))
-    if mapping:
-        col = pd.Series([mapping.get(s, s) if isinstance(s, str) else s for s in col.tolist()],
-                        index=col.index, dtype=object)
-    return col
+def _warn_quarantine(res: ReadResult, warn_share: float, tiers_all: pd.Series | None,
+                     tiers_kept: pd.Series | None) -> None:
+    rej = res.rejected
+    lossy = rej.loc[~rej["rule"].isin(_LOSSLESS_RULES)] if len(rej) else rej
+    if res.n_read and len(lossy) / res.n_read > warn_share:
+        by_rule = ", ".join(f"{r} {n}" for r, n in lossy["rule"].value_counts().items())
+        warnings.warn(
+            f"{res.source}: quarantine rejected {len(lossy)} of {res.n_read} rows "
+            f"({len(lossy) / res.n_read:.1%}, more than warn_share={warn_share:.1%}); by first "
+            f"rule: {by_rule}. Inspect result.rejected.", QuarantineWarning, stacklevel=3)
+    if tiers_all is not None and tiers_kept is not None:
+        emptied = sorted(set(tiers_all.dropna()) - set(tiers_kept.dropna()))
+        if emptied:
+            n = {t: int((tiers_all == t).sum()) for t in emptied}
+            warnings.warn(
+                f"{res.source}: quarantine rejected every post of value tier(s) "
+                f"{', '.join(f'{t!r} ({k} rows)' for t, k in n.items())}; panels will have no "
+                "posts there. Inspect result.rejected.", QuarantineWarning, stacklevel=3)
+
+
+def _tiers(values: pd.Series) -> pd.Series:
+    v = values.to_numpy(dtype=float)
+    t = np.array(taxonomy.value_tier(v).tolist(), dtype=object)
+    t[np.isnan(v)] = "unknown"
+    return pd.Series(t, index=values.index, dtype=object)
+
+
+def _project(out: pd.DataFrame, f: _Failures, a: ValueAssumptions) -> None:
+    """Fill ``contract_value_usd`` (when absent) and ``value_basis``."""
+    bt = out["budget_type"]
+    fixed, hourly, none = (bt == "fixed").to_numpy(), (bt == "hourly").to_numpy(), \
+        (bt == "no_budget").to_numpy()
+    n = len(out)
+    nan = np.full(n, np.nan)
+    fb = out["fixed_budget_usd"].to_numpy(float) if "fixed_budget_usd" in out else nan
+    rate = out["hourly_rate_usd"].to_numpy(float) if "hourly_rate_usd" in out else nan
+    if "contract_value_usd" in out.columns:
+        value = out["contract_value_usd"].to_numpy(float).copy()
+        given = True
+    else:
+        hours = np.array([a.weekly_hours.get(h, a.weekly_hours["unknown"]) if isinstance(h, str)
+                          else a.weekly_hours["unknown"]
+                          for h in (out["weekly_hours"] if "weekly_hours" in out
+                                    else [None] * n)], dtype=float)
+        weeks = np.array([a.duration_weeks.get(d, a.duration_weeks["unknown"])
+                          if isinstance(d, str) else a.duration_weeks["unknown"]
+                          for d in (out["duration"] if "duration" in out else [None] * n)],
+                         dtype=float)
+        value = np.where(fixed, fb, np.where(hourly, np.round(rate * hours * weeks, 2), np.nan))
+        given = False
+    carried = ~np.isnan(value) | ~np.isnan(fb) | ~np.isnan(rate)
+    f.add("value_consistent", "contract_value_usd" if given else "budget_type", none & carried)
+    value = np.where(none, np.nan, value)
+    basis = np.where(np.isnan(value), "none",
+                     np.where(fixed, "fixed_budget", np.where(hourly, "hourly_projection",
+                                                              "none")))
+    out["contract_value_usd"] = value
+    out["value_basis"] = pd.Series(basis, index=out.index, dtype=object)
+
+
+def _read(kind: Literal["job_posts", "contracts"], source: Any, *, mapping: Any,
+          on_invalid: OnInvalid, date_range: tuple[str, str], date_format: Any,
+          decimal: Literal[".", ","] | None, delimiter: str | None, encoding: str,
+          con: Any | None) -> tuple[_Loaded, pd.DataFrame, pd.DataFrame, _Failures,
+                                    ColumnMapping, dict[str, str]]:
+    specs = JOB_POST_COLUMNS if kind == "job_posts" else CONTRACT_COLUMNS
+    check_option("on_invalid", on_invalid, ("raise", "quarantine"))
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise OptionError(f"delimiter must be one character (e.g. ',', ';', '\\t') or None to "
+                          f"detect it; got {delimiter!r}.")
+    _check_range(date_range)
+    m = _resolve_mapping(mapping, specs)
+    dec: Literal[".", ","] = decimal if decimal is not None else m.decimal
+    check_option("decimal", dec, (".", ","))
+    loaded = _load(source, con, delimiter, encoding)
+    raw = loaded.df
+    if len(raw) == 0:
+        raise DataValidationError(f"{loaded.source}: rule 'not_empty': the table has no rows.")
+    renamed = _apply_mapping(raw, m, specs, loaded.source)
+    colmap = {t: c for c, t in m.columns.items() if c in raw.columns}
+    _check_required(renamed, specs, loaded.source, m)
+    fmt_of = _date_formats(date_format if date_format is not None else m.date_format, specs)
+    f = _Failures(len(raw))
+    out = renamed.copy()
+    for spec in specs:
+        if spec.name not in renamed.columns or spec.kind == "derived":
+            continue
+        col = renamed[[spec.name]].copy()
+        if spec.name in m.values and spec.kind != "date":
+            col[spec.name] = _recode(col[spec.name], m.values[spec.name])
+        tr = m.transforms.get(spec.name)
+        if spec.kind == "id":
+            out[spec.name] = _check_id(col, spec, f)
+        elif spec.kind == "date":
+            out[spec.name] = _check_date(col, spec, f, date_range, fmt_of.get(spec.name), tr)
+        elif spec.kind == "text":
+            out[spec.name] = _check_text(col, spec, f)
+        elif spec.kind == "choice":
+            out[spec.name] = _check_choice(col, spec, f)
+        elif spec.kind == "money":
+            out[spec.name] = _check_money(col, spec, f, dec)
+        elif spec.kind == "country":
+            out[spec.name] = _check_country(col, spec, f, tr)
+    return loaded, raw, out, f, m, colmap
+
+
+def _check_range(date_range: tuple[str, str]) -> None:
+    try:
+        lo, hi = (pd.Timestamp(d) for d in date_range)
+    except (TypeError, ValueError) as exc:
+        raise OptionError(f"date_range must be two ISO dates (start, end); got {date_range!r}."
+                          ) from exc
+    if hi < lo:
+        raise OptionError(f"date_range must have start <= end; got {date_range!r}.")
+
+
+def _date_formats(fmt: str | Mapping[str, str] | None, specs: tuple[ColumnSpec, ...]
+                  ) -> dict[str, str]:
+    dates = [s.name for s in specs if s.kind == "date"]
+    if fmt is None:
+        return {}
+    if isinstance(fmt, str):
+        if "%" not in fmt:
+            raise OptionError(f"date_format must be a strftime format such as '%d/%m/%Y'; got "
+                              f"{fmt!r}.")
+        return dict.fromkeys(dates, fmt)
+    unknown = [k for k in fmt if k not in dates]
+    if unknown:
+        raise OptionError(f"date_format keys must be date columns ({', '.join(map(repr, dates))}"
+                          f"); got {unknown}.")
+    return dict(fmt)
 
 
 # ----------------------------------------------------------------------------- public
 
+_MappingArg = str | ColumnMapping | Mapping[str, str] | None
+
 
 @overload
 def read_job_posts(
-    source: Any, *, on_invalid: Literal["raise"] = ..., category_map: Mapping[str, str] | None = ...,
-    subcategory_map: Mapping[str, str] | None = ..., date_range: tuple[str, str] = ...,
-    con: Any | None = ...,
+    source: Any, *, mapping: _MappingArg = ..., on_invalid: Literal["raise"] = ...,
+    category_map: Mapping[str, str] | None = ..., subcategory_map: Mapping[str, str] | None = ...,
+    date_range: tuple[str, str] = ..., date_format: str | Mapping[str, str] | None = ...,
+    decimal: Literal[".", ","] | None = ..., delimiter: str | None = ..., encoding: str = ...,
+    value_assumptions: ValueAssumptions | Mapping[str, Mapping[str, float]] | None = ...,
+    warn_share: float = ..., con: Any | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def read_job_posts(
-    source: Any, *, on_invalid: Literal["quarantine"], category_map: Mapping[str, str] | None = ...,
-    subcategory_map: Mapping[str, str] | None = ..., date_range: tuple[str, str] = ...,
-    con: Any | None = ...,
+    source: Any, *, mapping: _MappingArg = ..., on_invalid: Literal["quarantine"],
+    category_map: Mapping[str, str] | None = ..., subcategory_map: Mapping[str, str] | None = ...,
+    date_range: tuple[str, str] = ..., date_format: str | Mapping[str, str] | None = ...,
+    decimal: Literal[".", ","] | None = ..., delimiter: str | None = ..., encoding: str = ...,
+    value_assumptions: ValueAssumptions | Mapping[str, Mapping[str, float]] | None = ...,
+    warn_share: float = ..., con: Any | None = ...,
 ) -> ReadResult: ...
 
 
 def read_job_posts(
     source: Any,
     *,
+    mapping: _MappingArg = None,
     on_invalid: OnInvalid = "raise",
     category_map: Mapping[str, str] | None = None,
     subcategory_map: Mapping[str, str] | None = None,
     date_range: tuple[str, str] = DEFAULT_DATE_RANGE,
+    date_format: str | Mapping[str, str] | None = None,
+    decimal: Literal[".", ","] | None = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    value_assumptions: ValueAssumptions | Mapping[str, Mapping[str, float]] | None = None,
+    warn_share: float = DEFAULT_WARN_SHARE,
     con: Any | None = None,
 ) -> pd.DataFrame | ReadResult:
     """Read and validate a job-posts table.
@@ -352,39 +1441,72 @@ def read_job_posts(
     Parameters
     ----------
     source : str, pathlib.Path, pandas.DataFrame or duckdb.DuckDBPyRelation
-        A ``.csv``/``.tsv`` file, a ``.parquet`` file, directory or glob, a DataFrame, a DuckDB
-        relation, or (with ``con``) a DuckDB table name or SQL query.
+        A ``.csv``/``.tsv``/``.txt`` file (optionally ``.gz``, ``.bz2``, ``.xz`` or a one-file
+        ``.zip``), a ``.parquet`` file, directory or glob, a DataFrame, a DuckDB relation, or
+        (with ``con``) a DuckDB table name or SQL query.
+    mapping : str, ColumnMapping or dict, optional
+        How the export's columns translate to the canonical ones: a ready mapping's name
+        (``"upwork_2023"``, see :func:`available_mappings`), a :class:`ColumnMapping` with value
+        recodes and transforms, or a plain dict of export column -> canonical column.
     on_invalid : {"raise", "quarantine"}, default "raise"
         ``"raise"``: any invalid row raises :class:`~laborai.errors.DataValidationError`.
         ``"quarantine"``: return a :class:`ReadResult` with the valid rows and the rejected ones.
     category_map, subcategory_map : mapping of str to str, optional
         Translate the source's labels to taxonomy names before validation, e.g.
-        ``{"Writing & Translation": "Writing"}``.
+        ``{"Writing & Translation": "Writing"}`` (added to the mapping's value recodes).
     date_range : (str, str), default ("2000-01-01", "2035-12-31")
-        Plausible range of ``posted_date`` (inclusive).
+        Plausible range of ``posted_date`` (inclusive); later dates (``9999-12-31``) are
+        rejected with rule ``date_in_range``.
+    date_format : str or dict, optional
+        A ``strftime`` format for the dates (e.g. ``"%d/%m/%Y"``); default ISO 8601.
+    decimal : {".", ","}, optional
+        Decimal mark of money strings (default the mapping's, else ``"."``).
+    delimiter : str, optional
+        CSV delimiter; detected among ``, ; TAB |`` when not given.
+    encoding : str, default "utf-8"
+        Text encoding of CSV files (a UTF-8 or UTF-16 byte-order mark is honoured).
+    value_assumptions : ValueAssumptions or dict, optional
+        Weekly hours and weeks used to project hourly posts (see :class:`ValueAssumptions`).
+    warn_share : float, default 0.01
+        Quarantine warns (:class:`QuarantineWarning`) when it rejects more than this share of
+        the rows (exact duplicate records excepted), and always when it empties a value tier.
     con : duckdb.DuckDBPyConnection, optional
         Connection holding the table or answering the query named by ``source``.
 
     Returns
     -------
     pandas.DataFrame or ReadResult
-        The canonical job posts (see ``docs/data/schema.md``); extra columns are kept as read.
+        The canonical job posts (see ``docs/data/schema.md``) with ``contract_value_usd`` and
+        ``value_basis``; extra columns are kept as read.
 
     Raises
     ------
     DataValidationError
-        Missing required columns (always), or invalid rows with ``on_invalid="raise"``. The
-        message names the source, each failing column and rule, the number of rows and the
-        first offending values with their row numbers.
+        Always for a source that cannot be read as a table: missing required columns, an empty,
+        binary or malformed file (with the line of a merged or misshapen CSV record), duplicate
+        column names. With ``on_invalid="raise"`` also for invalid rows. The message names the
+        source, each failing column and rule, the number of rows and the first offending values
+        with their row (and line) numbers.
     DataFileNotFoundError
         If ``source`` is a path that does not exist.
+    OptionError
+        For an option outside its allowed values.
 
     Notes
     -----
-    Rules: required columns present; ``post_id`` non-empty and unique; ``posted_date`` parses
-    and lies in ``date_range``; ``category`` known; ``subcategory`` belongs to ``category``;
-    text decodes as UTF-8; ``budget_type`` is fixed/hourly; ``contract_value_usd`` finite and
-    non-negative; ``client_country`` an ISO alpha-2 code.
+    Rules: required columns present; ``post_id`` non-empty and unique (a later exact copy of a
+    record is rejected as ``duplicate_record``, a later conflicting one as ``id_unique``);
+    ``posted_date`` parses (ISO 8601 with ``Z`` or an offset is converted to UTC; naive times
+    are taken as UTC, never as the machine's time zone) and lies in ``date_range``;
+    ``category`` known and ``subcategory`` belongs to it (ignoring case and spacing); text
+    decodes; ``budget_type`` is fixed/hourly/no_budget; money finite, non-negative and in US
+    dollars; ``client_country`` an assigned ISO alpha-2 code (or, with the ``country_name``
+    transform, a known country name).
+
+    ``contract_value_usd``, when absent from the source, is computed: the fixed budget for
+    fixed posts, ``hourly_rate_usd x weekly hours x weeks`` for hourly posts, missing for
+    no-budget posts (kept, never rejected). ``value_basis`` records which
+    (``fixed_budget``, ``hourly_projection``, ``none``).
 
     Examples
     --------
@@ -394,48 +1516,44 @@ def read_job_posts(
     >>> len(posts) == len(m.job_posts)
     True
     """
-    check_option("on_invalid", on_invalid, ("raise", "quarantine"))
-    raw, name = _load(source, con)
-    _check_required(raw, JOB_POST_COLUMNS, name)
-    f = _Failures(len(raw))
-    out = raw.copy()
-    for spec in JOB_POST_COLUMNS:
-        if spec.name not in raw.columns:
-            continue
-        if spec.kind == "id":
-            out[spec.name] = _check_id(raw, spec, f, unique=True)
-        elif spec.kind == "date":
-            out[spec.name] = _check_date(raw, spec, f, date_range)
-        elif spec.kind == "text":
-            out[spec.name] = _check_text(raw, spec, f)
-        elif spec.kind == "choice":
-            out[spec.name] = _check_choice(raw, spec, f)
-        elif spec.kind == "money":
-            out[spec.name] = _check_money(raw, spec, f)
-        elif spec.kind == "country":
-            out[spec.name] = _check_country(raw, spec, f)
-    cat = _apply_map(raw["category"], category_map)
-    sub = _apply_map(raw["subcategory"], subcategory_map)
-    known = set(taxonomy.category_names())
-    bad_cat = ~cat.isin(known)
-    f.add("category_known", "category", bad_cat)
-    pairs = set(map(tuple, taxonomy.subcategories()[["category", "subcategory"]].to_numpy().tolist()))
-    bad_sub = ~bad_cat & ~pd.Series(list(zip(cat, sub, strict=True)), dtype=object).isin(pairs)
-    f.add("subcategory_known", "subcategory", bad_sub)
-    out["category"], out["subcategory"] = cat, sub
+    assumptions = _resolve_assumptions(value_assumptions)
+    if not (isinstance(warn_share, (int, float)) and 0 <= warn_share <= 1):
+        raise OptionError(f"warn_share must be a number between 0 and 1; got {warn_share!r}.")
+    loaded, raw, out, f, m, colmap = _read(
+        "job_posts", source, mapping=mapping, on_invalid=on_invalid, date_range=date_range,
+        date_format=date_format, decimal=decimal, delimiter=delimiter, encoding=encoding, con=con)
+    values = dict(m.values)
+    cat_raw = _recode(out["category"], {**values.get("category", {}), **(category_map or {})})
+    sub_raw = _recode(out["subcategory"],
+                      {**values.get("subcategory", {}), **(subcategory_map or {})})
+    out["category"], out["subcategory"] = _check_taxonomy(cat_raw, sub_raw, f)
+    _project(out, f, assumptions)
+    _check_unique(raw, out["post_id"], "post_id", f)
+    tiers_all = _tiers(out["contract_value_usd"])
     out = _canonical_order(out, JOB_POST_COLUMNS)
-    return _finish(raw, out, f, name, on_invalid, _text_columns(JOB_POST_COLUMNS))
+    res = _finish(raw, out, f, loaded, on_invalid, JOB_POST_COLUMNS, colmap,
+                  m.label if (m.columns or m.values or m.transforms) else "")
+    if isinstance(res, ReadResult):
+        _warn_quarantine(res, float(warn_share), tiers_all,
+                         _tiers(res.data["contract_value_usd"]))
+    return res
 
 
 @overload
 def read_contracts(
-    source: Any, *, job_posts: pd.DataFrame | None = ..., on_invalid: Literal["raise"] = ...,
-    date_range: tuple[str, str] = ..., con: Any | None = ...,
+    source: Any, *, job_posts: pd.DataFrame | None = ..., mapping: _MappingArg = ...,
+    on_invalid: Literal["raise"] = ..., date_range: tuple[str, str] = ...,
+    date_format: str | Mapping[str, str] | None = ..., decimal: Literal[".", ","] | None = ...,
+    delimiter: str | None = ..., encoding: str = ..., warn_share: float = ...,
+    con: Any | None = ...,
 ) -> pd.DataFrame: ...
 @overload
 def read_contracts(
-    source: Any, *, job_posts: pd.DataFrame | None = ..., on_invalid: Literal["quarantine"],
-    date_range: tuple[str, str] = ..., con: Any | None = ...,
+    source: Any, *, job_posts: pd.DataFrame | None = ..., mapping: _MappingArg = ...,
+    on_invalid: Literal["quarantine"], date_range: tuple[str, str] = ...,
+    date_format: str | Mapping[str, str] | None = ..., decimal: Literal[".", ","] | None = ...,
+    delimiter: str | None = ..., encoding: str = ..., warn_share: float = ...,
+    con: Any | None = ...,
 ) -> ReadResult: ...
 
 
@@ -443,8 +1561,14 @@ def read_contracts(
     source: Any,
     *,
     job_posts: pd.DataFrame | None = None,
+    mapping: _MappingArg = None,
     on_invalid: OnInvalid = "raise",
     date_range: tuple[str, str] = DEFAULT_DATE_RANGE,
+    date_format: str | Mapping[str, str] | None = None,
+    decimal: Literal[".", ","] | None = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    warn_share: float = DEFAULT_WARN_SHARE,
     con: Any | None = None,
 ) -> pd.DataFrame | ReadResult:
     """Read and validate a contracts table.
@@ -455,12 +1579,8 @@ def read_contracts(
         As for :func:`read_job_posts`.
     job_posts : pandas.DataFrame, optional
         Valid job posts; when given, every contract's ``post_id`` must exist among them.
-    on_invalid : {"raise", "quarantine"}, default "raise"
+    mapping, on_invalid, date_range, date_format, decimal, delimiter, encoding, warn_share, con
         See :func:`read_job_posts`.
-    date_range : (str, str), default ("2000-01-01", "2035-12-31")
-        Plausible range of ``start_date`` and ``end_date``.
-    con : duckdb.DuckDBPyConnection, optional
-        Connection holding the table or answering the query named by ``source``.
 
     Returns
     -------
@@ -476,36 +1596,30 @@ def read_contracts(
     -----
     Rules: required columns present; ``contract_id`` non-empty and unique; ``post_id`` and
     ``freelancer_id`` non-empty; dates parse and lie in ``date_range``; ``end_date >=
-    start_date``; ``earnings_usd`` finite and non-negative; ``post_id`` exists in ``job_posts``
-    when given.
+    start_date``; ``earnings_usd`` present, finite, non-negative and in US dollars;
+    ``post_id`` exists in ``job_posts`` when given.
     """
-    check_option("on_invalid", on_invalid, ("raise", "quarantine"))
-    raw, name = _load(source, con)
-    _check_required(raw, CONTRACT_COLUMNS, name)
-    f = _Failures(len(raw))
-    out = raw.copy()
-    for spec in CONTRACT_COLUMNS:
-        if spec.kind == "id":
-            out[spec.name] = _check_id(raw, spec, f, unique=spec.name == "contract_id")
-        elif spec.kind == "date":
-            out[spec.name] = _check_date(raw, spec, f, date_range)
-        elif spec.kind == "money":
-            out[spec.name] = _check_money(raw, spec, f)
+    if not (isinstance(warn_share, (int, float)) and 0 <= warn_share <= 1):
+        raise OptionError(f"warn_share must be a number between 0 and 1; got {warn_share!r}.")
+    loaded, raw, out, f, m, colmap = _read(
+        "contracts", source, mapping=mapping, on_invalid=on_invalid, date_range=date_range,
+        date_format=date_format, decimal=decimal, delimiter=delimiter, encoding=encoding, con=con)
     both = out["start_date"].notna() & out["end_date"].notna()
     f.add("end_after_start", "end_date", both & (out["end_date"] < out["start_date"]))
+    _check_unique(raw, out["contract_id"], "contract_id", f)
     if job_posts is not None:
         known = pd.Index(_as_text(job_posts["post_id"]))
         present = out["post_id"].notna() & (out["post_id"] != "")
         f.add("post_exists", "post_id", present & ~out["post_id"].isin(known))
     out = _canonical_order(out, CONTRACT_COLUMNS)
-    return _finish(raw, out, f, name, on_invalid, _text_columns(CONTRACT_COLUMNS))
+    res = _finish(raw, out, f, loaded, on_invalid, CONTRACT_COLUMNS, colmap,
+                  m.label if (m.columns or m.values or m.transforms) else "")
+    if isinstance(res, ReadResult):
+        _warn_quarantine(res, float(warn_share), None, None)
+    return res
 
 
 def _canonical_order(df: pd.DataFrame, specs: tuple[ColumnSpec, ...]) -> pd.DataFrame:
     first = [s.name for s in specs if s.name in df.columns]
     rest = [c for c in df.columns if c not in first]
     return df[first + rest]
-
-
-def _text_columns(specs: tuple[ColumnSpec, ...]) -> list[str]:
-    return [s.name for s in specs if s.dtype == "string"]

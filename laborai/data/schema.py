@@ -1,7 +1,7 @@
 """The two canonical tables: job posts and contracts.
 
 Each column is described once here; the readers, the simulator, the panel builder and the docs
-(``docs/data/schema.md``) all use these specifications.
+(``docs/data/schema.md``, ``docs/readers.md``) all use these specifications.
 """
 
 from __future__ import annotations
@@ -11,9 +11,32 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["CONTRACT_COLUMNS", "JOB_POST_COLUMNS", "ColumnSpec", "schema_table"]
+__all__ = [
+    "BUDGET_TYPES",
+    "CONTRACT_COLUMNS",
+    "DURATIONS",
+    "EXPERIENCE_TIERS",
+    "JOB_POST_COLUMNS",
+    "VALUE_BASES",
+    "WEEKLY_HOURS",
+    "ColumnSpec",
+    "schema_table",
+]
 
-Kind = Literal["id", "date", "category", "subcategory", "text", "choice", "money", "country"]
+Kind = Literal["id", "date", "category", "subcategory", "text", "choice", "money", "country",
+               "derived"]
+
+#: How a job is paid: a fixed price, by the hour, or with no budget stated.
+BUDGET_TYPES: tuple[str, ...] = ("fixed", "hourly", "no_budget")
+#: Expected weekly hours of an hourly job (Upwork's "engagement").
+WEEKLY_HOURS: tuple[str, ...] = ("less_than_30", "30_plus", "to_be_determined", "not_sure")
+#: Expected duration of a job.
+DURATIONS: tuple[str, ...] = ("less_than_1_month", "1_to_3_months", "3_to_6_months",
+                              "more_than_6_months")
+#: The experience level the client asks for.
+EXPERIENCE_TIERS: tuple[str, ...] = ("entry", "intermediate", "expert")
+#: What ``contract_value_usd`` of a post is measured on.
+VALUE_BASES: tuple[str, ...] = ("fixed_budget", "hourly_projection", "none")
 
 
 @dataclass(frozen=True)
@@ -25,7 +48,8 @@ class ColumnSpec:
     name : str
         Column name.
     kind : str
-        Validation kind (id, date, category, subcategory, text, choice, money, country).
+        Validation kind (id, date, category, subcategory, text, choice, money, country, or
+        derived for a column the reader computes).
     dtype : str
         pandas dtype after coercion.
     meaning : str
@@ -33,9 +57,11 @@ class ColumnSpec:
     allowed : str
         Allowed values, in words.
     required : bool
-        Whether the column must be present.
+        Whether the column must be present in the source.
     choices : tuple of str
         Allowed values of a ``choice`` column.
+    nullable : bool
+        Whether a present column may have missing values (text columns read missing as ``""``).
     """
 
     name: str
@@ -45,30 +71,55 @@ class ColumnSpec:
     allowed: str
     required: bool = True
     choices: tuple[str, ...] = ()
+    nullable: bool = False
 
 
 JOB_POST_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("post_id", "id", "string", "Unique identifier of the job post.",
                "non-empty text, unique within the table"),
-    ColumnSpec("posted_date", "date", "datetime64[ns]", "Date the client posted the job (UTC).",
+    ColumnSpec("posted_date", "date", "datetime64[ns]",
+               "Date the client posted the job (UTC; zoned timestamps are converted to UTC first).",
                "a date within the plausible range (default 2000-01-01 to 2035-12-31)"),
     ColumnSpec("category", "category", "string", "Top-level work category.",
-               "one of the 12 taxonomy categories (or mapped to one by `category_map`)"),
+               "one of the 12 taxonomy categories, matched ignoring case and spacing"),
     ColumnSpec("subcategory", "subcategory", "string", "Work subcategory.",
                "a subcategory of the row's category in the taxonomy"),
     ColumnSpec("title", "text", "string", "Job title written by the client.",
-               "valid UTF-8 text (may be empty)"),
+               "valid UTF-8 text (may be empty)", required=False, nullable=True),
     ColumnSpec("skills", "text", "string", "Skills requested, separated by '; '.",
-               "valid UTF-8 text (may be empty)"),
-    ColumnSpec("budget_type", "choice", "string", "How the job is paid.", "'fixed' or 'hourly'",
-               choices=("fixed", "hourly")),
+               "valid UTF-8 text (may be empty)", required=False, nullable=True),
+    ColumnSpec("budget_type", "choice", "string", "How the job is paid.",
+               "'fixed', 'hourly' or 'no_budget'", choices=BUDGET_TYPES),
     ColumnSpec("contract_value_usd", "money", "float64",
-               "Projected contract value in US dollars (fixed budget, or rate x expected hours).",
-               "finite and >= 0"),
+               "Projected contract value in US dollars: the fixed budget, or hourly rate x weekly "
+               "hours x weeks (see value_basis). Computed by the reader when absent.",
+               "finite and >= 0; missing when the post states no budget", required=False,
+               nullable=True),
+    ColumnSpec("value_basis", "derived", "string",
+               "What contract_value_usd is measured on (computed by the reader).",
+               "'fixed_budget', 'hourly_projection' or 'none' (value missing)", required=False,
+               choices=VALUE_BASES),
     ColumnSpec("client_country", "country", "string", "Client's country, ISO 3166-1 alpha-2.",
-               "two upper-case letters, e.g. 'US'"),
+               "an assigned ISO 3166-1 alpha-2 code, e.g. 'US' (or a country name with the "
+               "'country_name' transform of a column mapping)"),
+    ColumnSpec("fixed_budget_usd", "money", "float64",
+               "Posted fixed budget (fixed-price posts), US dollars.",
+               "finite and >= 0, or missing", required=False, nullable=True),
+    ColumnSpec("hourly_rate_usd", "money", "float64",
+               "Posted hourly rate (hourly posts), US dollars.",
+               "finite and >= 0, or missing", required=False, nullable=True),
+    ColumnSpec("weekly_hours", "choice", "string",
+               "Expected weekly hours of an hourly post (Upwork's engagement).",
+               ", ".join(repr(c) for c in WEEKLY_HOURS) + ", or missing", required=False,
+               choices=WEEKLY_HOURS, nullable=True),
+    ColumnSpec("duration", "choice", "string", "Expected duration of the job.",
+               ", ".join(repr(c) for c in DURATIONS) + ", or missing", required=False,
+               choices=DURATIONS, nullable=True),
+    ColumnSpec("experience_tier", "choice", "string", "Experience level the client asks for.",
+               ", ".join(repr(c) for c in EXPERIENCE_TIERS) + ", or missing", required=False,
+               choices=EXPERIENCE_TIERS, nullable=True),
     ColumnSpec("description", "text", "string", "Job description, when available.",
-               "valid UTF-8 text", required=False),
+               "valid UTF-8 text", required=False, nullable=True),
 )
 
 CONTRACT_COLUMNS: tuple[ColumnSpec, ...] = (
