@@ -29,9 +29,9 @@ import pyarrow as pa
 
 from laborai import taxonomy
 from laborai._validation import check_option
-from laborai.errors import DataValidationError, OptionError
+from laborai.errors import DataFileNotFoundError, DataValidationError, LaborAIError, OptionError
 
-__all__ = ["UNKNOWN_TIER", "build_panel"]
+__all__ = ["MONEY_SCALE", "UNKNOWN_TIER", "build_panel"]
 
 Freq = Literal["month", "week", "quarter", "year"]
 Units = Literal["observed", "taxonomy"]
@@ -64,8 +64,60 @@ def _file_expr(path: str | Path) -> str:
                       f"files); got {s!r}.")
 
 
+#: Accepted input types of the date columns (DuckDB names); text must be ISO 8601.
+_NUMERIC_TYPES = frozenset({
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", '"NULL"', "NULL",
+})
+_INTEGER_TYPES = frozenset(t for t in _NUMERIC_TYPES if t not in ("FLOAT", "DOUBLE"))
+#: An ISO 8601 time of day followed by a UTC offset (``Z``, ``+05:00``, ``-0500``, ``+05``).
+_OFFSET_RE = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+#: Dates a pandas ``datetime64[ns]`` period can hold.
+_MIN_DATE, _MAX_DATE = "1677-09-22", "2262-04-10"
+#: How many offending values an error message lists.
+_N_SHOW = 5
+
+IncompleteContracts = Literal["raise", "count"]
+
+
+def _is_numeric(sql_type: str) -> bool:
+    return sql_type.upper() in _NUMERIC_TYPES or sql_type.upper().startswith("DECIMAL")
+
+
+def _describe_input(what: str, obj: Any) -> str:
+    if isinstance(obj, (str, Path)):
+        return f"{what} ({str(obj)!r})"
+    if isinstance(obj, pd.DataFrame):
+        return f"{what} (DataFrame)"
+    return f"{what} (DuckDB relation)"
+
+
+def _first_line(err: BaseException) -> str:
+    lines = [ln.strip() for ln in str(err).strip().splitlines() if ln.strip()]
+    return lines[0] if lines else type(err).__name__
+
+
+def _translate(err: duckdb.Error, where: str, rule: str, hint: str) -> LaborAIError:
+    """A :class:`LaborAIError` for a DuckDB error, naming the input and the rule."""
+    msg = _first_line(err)
+    if isinstance(err, duckdb.IOException):
+        return DataFileNotFoundError(
+            f"{where}: rule 'readable_file': DuckDB could not open the input ({msg}). Check the "
+            "path: a Parquet/CSV file, a glob or a directory of Parquet files."
+        )
+    if isinstance(err, duckdb.ConversionException):
+        return DataValidationError(
+            f"{where}: rule 'column_type': a value cannot be converted ({msg}). {hint}"
+        )
+    return DataValidationError(f"{where}: rule {rule!r}: DuckDB failed ({msg}). {hint}")
+
+
 class _Engine:
-    """Binds the inputs as DuckDB views and runs SQL on the right connection."""
+    """Binds the inputs as DuckDB views and runs SQL on the right connection.
+
+    Every DuckDB error is translated into a :class:`LaborAIError` that names the input and the
+    rule; no raw ``duckdb`` exception leaves :func:`build_panel`.
+    """
 
     def __init__(self, con: duckdb.DuckDBPyConnection | None, inputs: Sequence[Any]) -> None:
         rels = [x for x in inputs if isinstance(x, duckdb.DuckDBPyRelation)]
@@ -87,35 +139,70 @@ class _Engine:
             self._own.execute("SET threads TO 2")
             self.con = self._own
 
-    def bind(self, name: str, obj: Any) -> None:
-        if isinstance(obj, pd.DataFrame):
-            assert self.con is not None
-            # via Arrow: DuckDB's pandas scan fails on some strided views (e.g. df.iloc[::-1])
-            self.con.register(name, pa.Table.from_pandas(obj, preserve_index=False))
-        elif isinstance(obj, duckdb.DuckDBPyRelation):
-            obj.create_view(name, replace=True)
-        elif isinstance(obj, (str, Path)):
-            self.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {_file_expr(obj)}")
-        else:
-            raise TypeError(
-                f"job posts and contracts must be a pandas DataFrame, a Parquet/CSV path or a "
-                f"DuckDB relation; got {type(obj).__name__}."
-            )
+    def bind(self, name: str, obj: Any, where: str) -> None:
+        hint = "Check that the input is a readable Parquet/CSV file of the canonical table."
+        if isinstance(obj, (str, Path)):
+            s = str(obj)
+            if not any(ch in s for ch in "*?[") and not Path(s).exists():
+                raise DataFileNotFoundError(
+                    f"{where}: rule 'readable_file': no such file or directory. Pass an existing "
+                    "Parquet/CSV file, a glob or a directory of Parquet files."
+                )
+        try:
+            if isinstance(obj, pd.DataFrame):
+                if self.con is None:  # pragma: no cover - excluded in __init__
+                    raise OptionError("a DataFrame input needs a DuckDB connection.")
+                # via Arrow: DuckDB's pandas scan fails on some strided views (e.g. df.iloc[::-1])
+                self.con.execute(f"DROP VIEW IF EXISTS {name}")
+                self.con.register(name, pa.Table.from_pandas(obj, preserve_index=False))
+            elif isinstance(obj, duckdb.DuckDBPyRelation):
+                obj.create_view(name, replace=True)
+            elif isinstance(obj, (str, Path)):
+                self.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {_file_expr(obj)}",
+                         where, "readable_file", hint)
+            else:
+                raise TypeError(
+                    f"job posts and contracts must be a pandas DataFrame, a Parquet/CSV path or a "
+                    f"DuckDB relation; got {type(obj).__name__}."
+                )
+        except duckdb.Error as err:
+            raise _translate(err, where, "readable_file", hint) from err
+        except (pa.ArrowException, pa.ArrowInvalid) as err:
+            raise DataValidationError(
+                f"{where}: rule 'column_type': a column cannot be converted to Arrow "
+                f"({_first_line(err)}); give each column one type."
+            ) from err
 
-    def sql(self, query: str) -> duckdb.DuckDBPyRelation | None:
-        if self.con is not None:
-            return self.con.sql(query)
-        assert self._rel is not None
-        return self._rel.query("__laborai_self", query)
+    def sql(self, query: str, where: str, rule: str,
+            hint: str = "") -> duckdb.DuckDBPyRelation | None:
+        """Run ``query``; statements (``CREATE VIEW``) return no relation."""
+        try:
+            if self.con is not None:
+                return self.con.sql(query)
+            if self._rel is None:  # pragma: no cover - set in __init__
+                raise OptionError("no DuckDB connection or relation to run on.")
+            return self._rel.query("__laborai_self", query)
+        except duckdb.Error as err:
+            raise _translate(err, where, rule, hint) from err
 
-    def df(self, query: str) -> pd.DataFrame:
-        rel = self.sql(query)
-        assert rel is not None
-        return rel.df()
+    def df(self, query: str, where: str, rule: str, hint: str = "") -> pd.DataFrame:
+        rel = self.sql(query, where, rule, hint)
+        if rel is None:  # pragma: no cover - only SELECT/DESCRIBE go through df()
+            raise DataValidationError(f"{where}: rule {rule!r}: the query returned no result.")
+        try:
+            return rel.df()
+        except duckdb.Error as err:
+            raise _translate(err, where, rule, hint) from err
 
     def close(self) -> None:
         if self._own is not None:
             self._own.close()
+        elif self.con is not None:  # leave the user's connection as it was
+            for name in (_VIEW_POSTS, _VIEW_CONTRACTS):
+                try:
+                    self.con.execute(f"DROP VIEW IF EXISTS {name}")
+                except duckdb.Error:  # pragma: no cover - a registered frame, not a view
+                    self.con.unregister(name)
 
 
 #: Money sums are exact: each amount is rounded half away from zero to 1e-6 USD and summed as a
@@ -123,14 +210,72 @@ class _Engine:
 #: order it adds the rows (a DOUBLE sum does, in its last bits).
 MONEY_SCALE = 6
 
+_FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"})
 
-#: NaN amounts are missing amounts (SQL NULL): they are not summed.
-_NO_NAN = "CASE WHEN isnan(CAST({v} AS DOUBLE)) THEN NULL ELSE {v} END"
+
+def _no_nan(col: str, sql_type: str) -> str:
+    """SQL for a money column with NaN as NULL: a NaN amount is a missing amount.
+
+    The test is on the text of the value: DuckDB folds ``isnan(x)`` to false from Parquet
+    statistics (pyarrow leaves NaN out of a column's min/max), which would put a NaN value in
+    the top tier and make its decimal cast fail.
+    """
+    if sql_type.upper() not in _FLOAT_TYPES:
+        return col
+    return f"(CASE WHEN CAST({col} AS VARCHAR) IN ('nan', '-nan') THEN NULL ELSE {col} END)"
+
+
+def _is_inf(col: str, sql_type: str) -> str:
+    """SQL condition: an infinite amount (tested on the text, as :func:`_no_nan`)."""
+    if sql_type.upper() not in _FLOAT_TYPES:
+        return "false"
+    return f"(CAST({col} AS VARCHAR) IN ('inf', '-inf'))"
 
 
 def _exact_sum(expr: str) -> str:
     """SQL for an order-independent money sum (see :data:`MONEY_SCALE`)."""
     return f"CAST(sum(CAST({expr} AS DECIMAL(38, {MONEY_SCALE}))) AS DOUBLE)"
+
+
+def _date_sql(col: str, sql_type: str, where: str, name: str) -> str:
+    """SQL for the UTC calendar date of a date column, whatever DuckDB's ``TimeZone``.
+
+    Zoned timestamps (pandas tz-aware columns, Parquet/Arrow timestamps with a zone, DuckDB
+    ``TIMESTAMPTZ``) are converted to UTC explicitly; a plain ``CAST(... AS DATE)`` would use the
+    session's time zone, which DuckDB takes from the machine. Naive timestamps and dates are
+    taken as they are (as UTC). ISO 8601 text with an offset (``2023-01-01T17:33:29Z``) is read
+    as a zoned instant, text without one as a naive timestamp.
+    """
+    t = sql_type.upper()
+    if t == "DATE":
+        return col
+    if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        return f"CAST(timezone('UTC', {col}) AS DATE)"
+    if t.startswith("TIMESTAMP") or t in ('"NULL"', "NULL"):
+        return f"CAST({col} AS DATE)"
+    if t == "VARCHAR":
+        return (f"CASE WHEN regexp_matches({col}, {_literal(_OFFSET_RE)}) THEN "
+                f"CAST(timezone('UTC', CAST({col} AS TIMESTAMPTZ)) AS DATE) "
+                f"ELSE CAST(CAST({col} AS TIMESTAMP) AS DATE) END")
+    raise DataValidationError(
+        f"{where}: column {name!r}: rule 'column_type': must be a date, a timestamp or ISO 8601 "
+        f"text; got DuckDB type {sql_type}. Read the file with la.read_job_posts / "
+        "la.read_contracts, which parse dates."
+    )
+
+
+def _bad_text_dates(col: str) -> str:
+    """SQL condition: text that is not an ISO 8601 date/timestamp."""
+    return (f"({col} IS NOT NULL AND (TRY_CAST({col} AS TIMESTAMP) IS NULL OR "
+            f"(regexp_matches({col}, {_literal(_OFFSET_RE)}) AND "
+            f"TRY_CAST({col} AS TIMESTAMPTZ) IS NULL)))")
+
+
+def _utc_naive(x: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(x)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts
 
 
 def _period_grid(lo: pd.Timestamp, hi: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
@@ -140,6 +285,17 @@ def _period_grid(lo: pd.Timestamp, hi: pd.Timestamp, freq: str) -> pd.DatetimeIn
     start = {"month": lo.to_period("M"), "quarter": lo.to_period("Q"),
              "year": lo.to_period("Y")}[freq].start_time
     return pd.date_range(start, hi, freq=alias)
+
+
+def _taxonomy_version() -> Any:
+    """The taxonomy's version, if :mod:`laborai.taxonomy` exposes one (else ``None``)."""
+    v = getattr(taxonomy, "version", None)
+    if callable(v):
+        return v()
+    if v is not None:
+        return v
+    raw = getattr(taxonomy, "_raw", None)
+    return raw().get("version") if callable(raw) else None
 
 
 def build_panel(
@@ -154,6 +310,7 @@ def build_panel(
     end: str | pd.Timestamp | None = None,
     flags: Sequence[str] | None = None,
     units: Units = "observed",
+    incomplete_contracts: IncompleteContracts = "raise",
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> pd.DataFrame:
     """Aggregate job posts (and contracts) to a balanced unit x period panel.
@@ -162,28 +319,43 @@ def build_panel(
     ----------
     job_posts : DataFrame, str, pathlib.Path or duckdb.DuckDBPyRelation
         Canonical job posts (see :func:`laborai.read_job_posts`): a DataFrame, a Parquet/CSV
-        file, glob or directory, or a DuckDB relation.
+        file, glob or directory, or a DuckDB relation. ``post_id`` must be unique.
     contracts : same types, optional
         Canonical contracts. Each is attributed to its post's unit and to the period of its
         ``start_date``.
     freq : {"month", "week", "quarter", "year"}, default "month"
-        Period length. Weeks start on Monday.
+        Period length. Weeks start on Monday. Periods are calendar periods in UTC: zoned
+        timestamps are converted to UTC first, whatever the machine's or DuckDB's time zone.
     by : sequence of str, default ("category", "value_tier")
         Unit definition: any job-post columns, plus ``"value_tier"`` (from
         ``contract_value_usd`` and ``value_cuts``). E.g. ``("category", "subcategory",
-        "value_tier")``.
+        "value_tier")`` or ``("category", "value_tier", "value_basis")``.
     value_cuts, tier_labels : optional
-        Value-tier cuts in USD and labels; default one cut at $1,000 (``low``/``high``).
+        Value-tier cuts in USD and labels; default one cut at $1,000 (``low``/``high``). Posts
+        without a value go to the tier :data:`UNKNOWN_TIER` (``"unknown"``), which therefore
+        cannot be one of ``tier_labels``.
     start, end : date-like, optional
-        Posting-date range (inclusive). Default: the data's first and last posting dates.
+        Posting-date range (inclusive, UTC dates). Default: the data's first and last posting
+        dates.
     flags : sequence of str, optional
         Boolean post columns to count (e.g. ``("is_ai",)`` gives ``n_ai_posts`` and
         ``share_ai_posts``). Default: every boolean column named ``is_*``.
     units : {"observed", "taxonomy"}, default "observed"
         ``"observed"``: the units present in the data. ``"taxonomy"``: every taxonomy
-        combination of category/subcategory/tier (needs ``by`` within those columns).
+        combination of category/subcategory/tier (needs ``by`` within those columns); the
+        ``unknown`` tier is part of the grid only when the data contain posts without a value.
+    incomplete_contracts : {"raise", "count"}, default "raise"
+        What to do with contracts that have no ``start_date`` or no ``earnings_usd`` (missing
+        or NaN). ``"raise"``: refuse them with a :class:`DataValidationError` giving their
+        number and first ids. ``"count"``: contracts without a start date cannot be placed in
+        a period and are left out of the panel, counted in
+        ``panel.attrs["accounting"]["contracts_missing_start_date"]``; contracts without
+        earnings stay in ``n_contracts`` and the panel gains the column
+        ``n_contracts_with_earnings``, on which ``earnings_per_contract`` is computed (their
+        number is in ``panel.attrs["accounting"]["contracts_missing_earnings"]``).
     con : duckdb.DuckDBPyConnection, optional
-        Connection to run on (needed when relations and DataFrames are mixed).
+        Connection to run on (needed when relations and DataFrames are mixed). Its settings
+        (``TimeZone``, ``threads``) are not changed and do not change the panel.
 
     Returns
     -------
@@ -197,14 +369,29 @@ def build_panel(
         rounded to 1e-6 USD (:data:`MONEY_SCALE`), so the panel is identical bit for bit
         whatever DuckDB's thread count or the order of the rows.
 
+        ``panel.attrs`` records the settings (``freq``, ``by``, ``value_cuts``,
+        ``tier_labels``, ``unknown_tier``, ``incomplete_contracts``), ``taxonomy_version`` and
+        ``accounting``: ``posts_read``, ``posts_in_panel``, ``posts_outside_range``,
+        ``posts_unknown_value`` and, with contracts, ``contracts_read``,
+        ``contracts_in_panel``, ``contracts_outside_periods``,
+        ``contracts_missing_start_date``, ``contracts_missing_earnings``; posts and contracts
+        read always equal the sum of their parts.
+
     Raises
     ------
     DataValidationError
-        If a column named in ``by`` or ``flags`` is missing, if posts have missing unit values
-        (nothing is dropped silently: validate with :func:`laborai.read_job_posts`), or if
-        contracts refer to posts that are absent.
+        If a column named in ``by`` or ``flags`` is missing or has the wrong type; if post ids
+        are duplicated (rule ``unique_post_id``: the contracts of a duplicated post would be
+        counted once per copy); if posts have missing unit values or posting dates (nothing
+        is dropped silently: validate with :func:`laborai.read_job_posts`); if dates are not
+        ISO 8601 or lie outside 1677-09-22..2262-04-10; if money amounts are infinite; if
+        contracts refer to posts that are absent, lack a start date or earnings (with
+        ``incomplete_contracts="raise"``) or repeat a ``contract_id``; or if DuckDB cannot
+        read or convert an input.
+    DataFileNotFoundError
+        If a path does not exist or DuckDB cannot open it.
     OptionError
-        For an invalid ``freq``, ``units`` or cuts.
+        For an invalid ``freq``, ``units``, ``incomplete_contracts`` or cuts.
 
     Notes
     -----
@@ -214,6 +401,7 @@ def build_panel(
     """
     check_option("freq", freq, ("month", "week", "quarter", "year"))
     check_option("units", units, ("observed", "taxonomy"))
+    check_option("incomplete_contracts", incomplete_contracts, ("raise", "count"))
     by = tuple(by)
     if not by:
         raise OptionError("by must name at least one column; got an empty sequence.")
@@ -225,23 +413,195 @@ def build_panel(
             f"tier_labels must not contain {UNKNOWN_TIER!r}, the tier of posts without a contract "
             f"value; got {labels!r}."
         )
+    if start is not None and end is not None and _utc_naive(end) < _utc_naive(start):
+        raise OptionError(f"end must not be before start; got start={start}, end={end}.")
 
     eng = _Engine(con, [job_posts] + ([contracts] if contracts is not None else []))
     try:
-        return _build(eng, job_posts, contracts, freq, by, cuts, labels, start, end, flags, units)
+        return _build(eng, job_posts, contracts, freq, by, cuts, labels, start, end, flags, units,
+                      incomplete_contracts)
     finally:
         eng.close()
+
+
+def _tier_sql(cuts: list[float], labels: list[str], v: str) -> str:
+    return (f"CASE WHEN {v} IS NULL THEN {_literal(UNKNOWN_TIER)} "
+            + " ".join(f"WHEN {v} <= {float(c)!r} THEN {_literal(lab)}"
+                       for c, lab in zip(cuts, labels[:-1], strict=True))
+            + f" ELSE {_literal(labels[-1])} END")
+
+
+def _unit_sql(by: tuple[str, ...], cuts: list[float], labels: list[str], value: str,
+              alias: str = "") -> str:
+    cols = []
+    for c in by:
+        expr = (_tier_sql(cuts, labels, value) if c == "value_tier"
+                else f"CAST({alias}{_quote(c)} AS VARCHAR)")
+        cols.append(f"{expr} AS {_quote(c)}")
+    return ", ".join(cols)
+
+
+def _show(values: Sequence[Any]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+def _first_values(eng: _Engine, view: str, col: str, cond: str, where: str) -> list[Any]:
+    out = eng.df(f"SELECT DISTINCT CAST({_quote(col)} AS VARCHAR) AS v FROM {view} WHERE {cond} "
+                 f"ORDER BY v NULLS FIRST LIMIT {_N_SHOW}", where, "first_values")
+    return out["v"].tolist()
+
+
+def _check_posts(eng: _Engine, types: dict[str, str], where: str, date_sql: str,
+                 flags: Sequence[str]) -> int:
+    """Validate the posts' types and ids in DuckDB; return the number of posts read."""
+    bad_types = [f"{f!r} is {types[f]}" for f in flags
+                 if types[f].upper() != "BOOLEAN" and types[f].upper() not in _INTEGER_TYPES]
+    if "contract_value_usd" in types and not _is_numeric(types["contract_value_usd"]):
+        bad_types.append(f"'contract_value_usd' is {types['contract_value_usd']}")
+    if bad_types:
+        raise DataValidationError(
+            f"{where}: rule 'column_type': flags must be boolean and contract_value_usd numeric; "
+            f"{'; '.join(bad_types)}. Read the file with la.read_job_posts, which parses them."
+        )
+    if types["posted_date"].upper() == "VARCHAR":
+        cond = _bad_text_dates("posted_date")
+        n_bad = int(eng.df(f"SELECT count(*) AS n FROM {_VIEW_POSTS} WHERE {cond}", where,
+                           "iso_date")["n"].iloc[0])
+        if n_bad:
+            first = _first_values(eng, _VIEW_POSTS, "posted_date", cond, where)
+            raise DataValidationError(
+                f"{where}: column 'posted_date': rule 'iso_date': {n_bad} post(s) have text that "
+                f"is not an ISO 8601 date or timestamp; first values: {_show(first)}. Parse the "
+                "dates with la.read_job_posts."
+            )
+    val = "contract_value_usd" in types
+    inf_cond = _is_inf("contract_value_usd", types["contract_value_usd"]) if val else "false"
+    inf = f", count(*) FILTER (WHERE {inf_cond}) AS n_inf"
+    out_of_range = f"({date_sql} < DATE '{_MIN_DATE}' OR {date_sql} > DATE '{_MAX_DATE}')"
+    chk = eng.df(
+        f"SELECT count(*) AS n, count(*) FILTER (WHERE {out_of_range}) AS n_range{inf} "
+        f"FROM {_VIEW_POSTS}", where, "column_type",
+        "Read the file with la.read_job_posts, which parses and validates each column.")
+    n_read, n_range, n_inf = (int(chk[c].iloc[0]) for c in ("n", "n_range", "n_inf"))
+    if n_range:
+        first = _first_values(eng, _VIEW_POSTS, "posted_date", out_of_range, where)
+        raise DataValidationError(
+            f"{where}: column 'posted_date': rule 'date_range': {n_range} post(s) have a posting "
+            f"date outside {_MIN_DATE}..{_MAX_DATE}; first values: {_show(first)}. Correct or "
+            "drop these rows explicitly."
+        )
+    if n_inf:
+        first = _first_values(eng, _VIEW_POSTS, "post_id" if "post_id" in types else
+                              "contract_value_usd", inf_cond, where)
+        raise DataValidationError(
+            f"{where}: column 'contract_value_usd': rule 'finite_value': {n_inf} post(s) have an "
+            f"infinite value; first {'post ids' if 'post_id' in types else 'values'}: "
+            f"{_show(first)}."
+        )
+    if "post_id" in types:
+        dup = eng.df(
+            f"SELECT count(*) AS n_ids, coalesce(sum(n), 0) AS n_rows FROM (SELECT post_id, "
+            f"count(*) AS n FROM {_VIEW_POSTS} WHERE post_id IS NOT NULL GROUP BY post_id "
+            f"HAVING count(*) > 1)", where, "unique_post_id")
+        n_ids, n_rows = int(dup["n_ids"].iloc[0]), int(dup["n_rows"].iloc[0])
+        if n_ids:
+            first = eng.df(
+                f"SELECT CAST(post_id AS VARCHAR) AS v FROM {_VIEW_POSTS} WHERE post_id IS NOT "
+                f"NULL GROUP BY post_id HAVING count(*) > 1 ORDER BY v LIMIT {_N_SHOW}",
+                where, "unique_post_id")["v"].tolist()
+            raise DataValidationError(
+                f"{where}: column 'post_id': rule 'unique_post_id': {n_ids} post id(s) appear "
+                f"more than once ({n_rows} rows); first duplicated ids: {_show(first)}. Each post "
+                "must appear once (its contracts would be counted once per copy); drop the "
+                "duplicates explicitly, e.g. posts.drop_duplicates('post_id')."
+            )
+    return n_read
+
+
+def _check_contracts(eng: _Engine, ctypes: dict[str, str], where: str, date_sql: str,
+                     mode: str) -> dict[str, int]:
+    """Validate the contracts in DuckDB; return counts (read, missing start, missing earnings)."""
+    if not _is_numeric(ctypes["earnings_usd"]):
+        raise DataValidationError(
+            f"{where}: column 'earnings_usd': rule 'column_type': must be numeric; got DuckDB "
+            f"type {ctypes['earnings_usd']}. Read the file with la.read_contracts."
+        )
+    if ctypes["start_date"].upper() == "VARCHAR":
+        cond = _bad_text_dates("start_date")
+        n_bad = int(eng.df(f"SELECT count(*) AS n FROM {_VIEW_CONTRACTS} WHERE {cond}", where,
+                           "iso_date")["n"].iloc[0])
+        if n_bad:
+            first = _first_values(eng, _VIEW_CONTRACTS, "start_date", cond, where)
+            raise DataValidationError(
+                f"{where}: column 'start_date': rule 'iso_date': {n_bad} contract(s) have text "
+                f"that is not an ISO 8601 date or timestamp; first values: {_show(first)}. Parse "
+                "the dates with la.read_contracts."
+            )
+    id_col = "contract_id" if "contract_id" in ctypes else "post_id"
+    conds = {
+        "missing_start": "start_date IS NULL",
+        "missing_earnings": f"{_no_nan('earnings_usd', ctypes['earnings_usd'])} IS NULL",
+        "inf": _is_inf("earnings_usd", ctypes["earnings_usd"]),
+        "range": f"({date_sql} < DATE '{_MIN_DATE}' OR {date_sql} > DATE '{_MAX_DATE}')",
+    }
+    chk = eng.df(
+        "SELECT count(*) AS n, " + ", ".join(f"count(*) FILTER (WHERE {c}) AS {k}"
+                                             for k, c in conds.items())
+        + f" FROM {_VIEW_CONTRACTS}", where, "column_type",
+        "Read the file with la.read_contracts, which parses and validates each column.")
+    n = {k: int(chk[k].iloc[0]) for k in ("n", *conds)}
+    rules = {
+        "range": ("start_date", "date_range",
+                  f"a start date outside {_MIN_DATE}..{_MAX_DATE}", "Correct or drop them."),
+        "inf": ("earnings_usd", "finite_value", "infinite earnings", "Correct or drop them."),
+    }
+    if mode == "raise":
+        rules["missing_start"] = (
+            "start_date", "start_date_present", "no start date",
+            "They cannot be placed in a period; drop them explicitly or pass "
+            "incomplete_contracts='count' to leave them out of the panel and count them.")
+        rules["missing_earnings"] = (
+            "earnings_usd", "earnings_present", "missing (NULL or NaN) earnings",
+            "They would be counted in n_contracts but not in earnings_total, which biases "
+            "earnings_per_contract; impute or drop them explicitly, or pass "
+            "incomplete_contracts='count' (adds n_contracts_with_earnings).")
+    for key, (col, rule, what, fix) in rules.items():
+        if n[key]:
+            first = _first_values(eng, _VIEW_CONTRACTS, id_col, conds[key], where)
+            raise DataValidationError(
+                f"{where}: column {col!r}: rule {rule!r}: {n[key]} contract(s) have {what}; "
+                f"first {id_col}s: {_show(first)}. {fix}"
+            )
+    if "contract_id" in ctypes:
+        dup = eng.df(
+            f"SELECT count(*) AS n_ids FROM (SELECT contract_id FROM {_VIEW_CONTRACTS} WHERE "
+            f"contract_id IS NOT NULL GROUP BY contract_id HAVING count(*) > 1)", where,
+            "unique_contract_id")
+        n_ids = int(dup["n_ids"].iloc[0])
+        if n_ids:
+            first = eng.df(
+                f"SELECT CAST(contract_id AS VARCHAR) AS v FROM {_VIEW_CONTRACTS} WHERE "
+                f"contract_id IS NOT NULL GROUP BY contract_id HAVING count(*) > 1 ORDER BY v "
+                f"LIMIT {_N_SHOW}", where, "unique_contract_id")["v"].tolist()
+            raise DataValidationError(
+                f"{where}: column 'contract_id': rule 'unique_contract_id': {n_ids} contract "
+                f"id(s) appear more than once; first duplicated ids: {_show(first)}. Drop the "
+                "duplicates explicitly."
+            )
+    return n
 
 
 def _build(
     eng: _Engine, job_posts: Any, contracts: Any | None, freq: str, by: tuple[str, ...],
     cuts: list[float], labels: list[str], start: Any, end: Any, flags: Sequence[str] | None,
-    units: str,
+    units: str, incomplete: str,
 ) -> pd.DataFrame:
-    eng.bind(_VIEW_POSTS, job_posts)
+    wp = _describe_input("job posts", job_posts)
+    wc = _describe_input("contracts", contracts)
+    eng.bind(_VIEW_POSTS, job_posts, wp)
     if contracts is not None:
-        eng.bind(_VIEW_CONTRACTS, contracts)
-    desc = eng.df(f"DESCRIBE SELECT * FROM {_VIEW_POSTS}")
+        eng.bind(_VIEW_CONTRACTS, contracts, wc)
+    desc = eng.df(f"DESCRIBE SELECT * FROM {_VIEW_POSTS}", wp, "readable_file")
     types = dict(zip(desc["column_name"], desc["column_type"], strict=True))
     need = [c for c in by if c != "value_tier"] + ["posted_date"]
     if "value_tier" in by:
@@ -249,93 +609,108 @@ def _build(
     missing = [c for c in need if c not in types]
     if flags is None:
         flags = [c for c, t in types.items() if c.startswith("is_") and t == "BOOLEAN"]
+    flags = list(flags)
     missing += [c for c in flags if c not in types]
+    if contracts is not None and "post_id" not in types:
+        missing.append("post_id")
     if missing:
         raise DataValidationError(
-            f"job posts: rule 'required_columns': missing column(s) {', '.join(map(repr, missing))}"
-            f" needed for by={by!r}/flags; columns present: {', '.join(map(repr, types))}."
+            f"{wp}: rule 'required_columns': missing column(s) {', '.join(map(repr, missing))}"
+            f" needed for by={by!r}/flags{'/contracts' if contracts is not None else ''}; "
+            f"columns present: {', '.join(map(repr, types))}."
         )
+    ctypes: dict[str, str] = {}
     if contracts is not None:
-        cdesc = eng.df(f"DESCRIBE SELECT * FROM {_VIEW_CONTRACTS}")
-        cmiss = [c for c in ("post_id", "start_date", "earnings_usd")
-                 if c not in set(cdesc["column_name"])]
+        cdesc = eng.df(f"DESCRIBE SELECT * FROM {_VIEW_CONTRACTS}", wc, "readable_file")
+        ctypes = dict(zip(cdesc["column_name"], cdesc["column_type"], strict=True))
+        cmiss = [c for c in ("post_id", "start_date", "earnings_usd") if c not in ctypes]
         if cmiss:
             raise DataValidationError(
-                f"contracts: rule 'required_columns': missing column(s) "
-                f"{', '.join(map(repr, cmiss))}."
+                f"{wc}: rule 'required_columns': missing column(s) "
+                f"{', '.join(map(repr, cmiss))}; columns present: {', '.join(map(repr, ctypes))}."
             )
 
-    tier_sql = (f"CASE WHEN contract_value_usd IS NULL OR isnan(CAST(contract_value_usd AS "
-                f"DOUBLE)) THEN {_literal(UNKNOWN_TIER)} ") + " ".join(
-        f"WHEN contract_value_usd <= {float(c)!r} THEN {_literal(lab)}"
-        for c, lab in zip(cuts, labels[:-1], strict=True)
-    ) + f" ELSE {_literal(labels[-1])} END"
-    unit_cols = []
-    for c in by:
-        expr = tier_sql if c == "value_tier" else f"CAST({_quote(c)} AS VARCHAR)"
-        unit_cols.append(f"{expr} AS {_quote(c)}")
+    pdate = _date_sql("posted_date", types["posted_date"], wp, "posted_date")
+    n_posts_read = _check_posts(eng, types, wp, pdate, flags)
+    cdate = ""
+    ccounts: dict[str, int] = {}
+    if contracts is not None:
+        cdate = _date_sql("start_date", ctypes["start_date"], wc, "start_date")
+        ccounts = _check_contracts(eng, ctypes, wc, cdate, incomplete)
+
     # One scan of the posts: aggregate by unit x period (missing unit values form their own
     # groups and are reported below, never dropped silently).
     conds = []
     if start is not None:
-        conds.append(f"CAST(posted_date AS DATE) >= DATE {_literal(str(pd.Timestamp(start).date()))}")
+        conds.append(f"{pdate} >= DATE {_literal(str(_utc_naive(start).date()))}")
     if end is not None:
-        conds.append(f"CAST(posted_date AS DATE) <= DATE {_literal(str(pd.Timestamp(end).date()))}")
-    if start is not None and end is not None and pd.Timestamp(end) < pd.Timestamp(start):
-        raise OptionError(f"end must not be before start; got start={start}, end={end}.")
+        conds.append(f"{pdate} <= DATE {_literal(str(_utc_naive(end).date()))}")
     where = (" WHERE " + " AND ".join(conds)) if conds else ""
-    trunc = f"CAST(date_trunc({_literal(freq)}, CAST(posted_date AS DATE)) AS DATE)"
+    trunc = f"CAST(date_trunc({_literal(freq)}, {pdate}) AS DATE)"
     flag_sums = "".join(f", sum(CAST({_quote(f)} AS INTEGER)) AS {_quote(_flag_name(f))}"
                         for f in flags)
-    value_sum = (f", {_exact_sum(_NO_NAN.format(v='contract_value_usd'))} AS value_total"
-                 if "contract_value_usd" in types else "")
+    has_value = "contract_value_usd" in types
+    value_type = types.get("contract_value_usd", "DOUBLE")
+    value_sum = (f", {_exact_sum(_no_nan('contract_value_usd', value_type))} AS value_total"
+                 if has_value else "")
     posts_agg = eng.df(
-        f"SELECT {', '.join(unit_cols)}, {trunc} AS period, count(*) AS n_posts{flag_sums}"
-        f"{value_sum} FROM {_VIEW_POSTS}{where} GROUP BY ALL"
-    )
+        f"SELECT {_unit_sql(by, cuts, labels, _no_nan('contract_value_usd', value_type))}, {trunc} AS period, count(*) AS n_posts"
+        f"{flag_sums}{value_sum} FROM {_VIEW_POSTS}{where} GROUP BY ALL", wp, "aggregate",
+        "Read the file with la.read_job_posts, which parses and validates each column.")
     if posts_agg.empty:
-        raise DataValidationError("job posts: no post in the requested date range; nothing to "
+        raise DataValidationError(f"{wp}: no post in the requested date range; nothing to "
                                   "aggregate.")
     null_rows = posts_agg[list(by)].isna().any(axis=1) | posts_agg["period"].isna()
     if null_rows.any():
         n_null = int(posts_agg.loc[null_rows, "n_posts"].sum())
         raise DataValidationError(
-            f"job posts: rule 'unit_present': {n_null} post(s) in range have a missing value in "
+            f"{wp}: rule 'unit_present': {n_null} post(s) in range have a missing value in "
             f"{by!r} or posted_date; they cannot be placed in a unit. Validate with "
             "la.read_job_posts first."
         )
     posts_agg["period"] = pd.to_datetime(posts_agg["period"]).astype("datetime64[ns]")
-    lo = pd.Timestamp(start) if start is not None else posts_agg["period"].min()
-    hi = pd.Timestamp(end) if end is not None else posts_agg["period"].max()
+    lo = _utc_naive(start) if start is not None else posts_agg["period"].min()
+    hi = _utc_naive(end) if end is not None else posts_agg["period"].max()
     grid = _period_grid(lo, hi, freq)
 
     contracts_agg = None
+    acc_c: dict[str, int] = {}
     if contracts is not None:
-        if "post_id" not in types:
-            raise DataValidationError("job posts: rule 'required_columns': column 'post_id' is "
-                                      "needed to attribute contracts to units.")
         # One join: contracts whose post is absent are counted (orphan = true), not dropped.
-        ctrunc = f"CAST(date_trunc({_literal(freq)}, CAST(c.start_date AS DATE)) AS DATE)"
-        unit_cols_p = [
-            u.replace("contract_value_usd", "p.contract_value_usd") if c == "value_tier"
-            else f"CAST(p.{_quote(c)} AS VARCHAR) AS {_quote(c)}"
-            for u, c in zip(unit_cols, by, strict=True)
-        ]
+        cdate_c = _date_sql("c.start_date", ctypes["start_date"], wc, "start_date")
+        ctrunc = f"CAST(date_trunc({_literal(freq)}, {cdate_c}) AS DATE)"
+        earn = _no_nan("c.earnings_usd", ctypes["earnings_usd"])
+        pvalue = _no_nan("p.contract_value_usd", value_type)
         cagg = eng.df(
-            f"SELECT p.post_id IS NULL AS __orphan, {', '.join(unit_cols_p)}, {ctrunc} AS period, "
-            f"count(*) AS n_contracts, {_exact_sum('c.earnings_usd')} AS earnings_total "
+            f"SELECT p.post_id IS NULL AS __orphan, {_unit_sql(by, cuts, labels, pvalue, 'p.')}, "
+            f"{ctrunc} AS period, count(*) AS n_contracts, count({earn}) AS "
+            f"n_contracts_with_earnings, {_exact_sum(earn)} AS earnings_total "
             f"FROM {_VIEW_CONTRACTS} c LEFT JOIN {_VIEW_POSTS} p ON c.post_id = p.post_id "
-            f"GROUP BY ALL"
-        )
+            f"GROUP BY ALL", wc, "post_id_type",
+            "The post_id columns of job posts and contracts must have comparable types.")
         orphans = int(cagg.loc[cagg["__orphan"], "n_contracts"].sum())
         if orphans:
             raise DataValidationError(
-                f"contracts: rule 'post_exists': {orphans} contract(s) refer to a post_id absent "
-                "from the job posts; validate with la.read_contracts(..., job_posts=posts)."
+                f"{wc}: column 'post_id': rule 'post_exists': {orphans} contract(s) refer to a "
+                "post_id absent from the job posts; validate with "
+                "la.read_contracts(..., job_posts=posts)."
             )
         cagg["period"] = pd.to_datetime(cagg["period"]).astype("datetime64[ns]")
         keep = cagg["period"].between(grid[0], grid[-1])
+        no_start = cagg["period"].isna()
         contracts_agg = cagg.loc[keep].drop(columns="__orphan").reset_index(drop=True)
+        acc_c = {
+            "contracts_read": ccounts["n"],
+            "contracts_in_panel": int(contracts_agg["n_contracts"].sum()),
+            "contracts_outside_periods": int(cagg.loc[~keep & ~no_start, "n_contracts"].sum()),
+            "contracts_missing_start_date": int(cagg.loc[no_start, "n_contracts"].sum()),
+            "contracts_missing_earnings": ccounts["missing_earnings"],
+        }
+        if sum(v for k, v in acc_c.items() if k not in ("contracts_read",
+                                                         "contracts_missing_earnings")) \
+                != acc_c["contracts_read"]:  # pragma: no cover - an internal identity
+            raise DataValidationError(f"{wc}: rule 'accounting': contracts read {acc_c} do not "
+                                      "add up; please report this as a bug.")
 
     # Units and the balanced grid.
     if units == "taxonomy":
@@ -355,15 +730,19 @@ def _build(
         if agg is None:
             continue
         panel = panel.merge(agg, on=[*by, "period"], how="left", validate="one_to_one")
-    # Posts in units outside the taxonomy grid would be lost: refuse instead.
-    if int(panel["n_posts"].fillna(0).sum()) != int(posts_agg["n_posts"].sum()):
+    # Posts or contracts in units outside the taxonomy grid would be lost: refuse instead.
+    lost = int(posts_agg["n_posts"].sum()) - int(panel["n_posts"].fillna(0).sum())
+    if contracts_agg is not None:
+        lost += int(contracts_agg["n_contracts"].sum()) - int(panel["n_contracts"].fillna(0).sum())
+    if lost:
         raise DataValidationError(
-            "job posts: rule 'unit_known': some posts fall in units outside the taxonomy "
-            "(units='taxonomy'); use units='observed' or map labels with la.read_job_posts."
+            f"{wp}: rule 'unit_known': {lost} post(s)/contract(s) fall in units outside the "
+            "taxonomy (units='taxonomy'); use units='observed' or map labels with "
+            "la.read_job_posts."
         )
     count_cols = ["n_posts", *[_flag_name(f) for f in flags]]
     if contracts_agg is not None:
-        count_cols.append("n_contracts")
+        count_cols += ["n_contracts", "n_contracts_with_earnings"]
     for col in count_cols:
         panel[col] = panel[col].fillna(0).astype("int64")
     for col in ("value_total", "earnings_total"):
@@ -377,12 +756,34 @@ def _build(
         panel["log_n_posts"] = np.where(panel["n_posts"] > 0,
                                         np.log(panel["n_posts"].astype(float)), np.nan)
         if contracts_agg is not None:
-            epc = np.where(panel["n_contracts"] > 0,
-                           panel["earnings_total"] / panel["n_contracts"], np.nan)
+            n_earn = panel["n_contracts_with_earnings"]
+            epc = np.where(n_earn > 0, panel["earnings_total"] / n_earn.where(n_earn > 0), np.nan)
             panel["earnings_per_contract"] = epc
             panel["log_earnings_per_contract"] = np.where(epc > 0, np.log(epc), np.nan)
+            if incomplete == "raise":  # every contract has earnings: the column is n_contracts
+                panel = panel.drop(columns="n_contracts_with_earnings")
     panel.insert(len(by), "unit", _unit_ids(panel, by))
-    return panel.sort_values(["unit", "period"]).reset_index(drop=True)
+    panel = panel.sort_values(["unit", "period"]).reset_index(drop=True)
+    n_in = int(posts_agg["n_posts"].sum())
+    unknown = (int(posts_agg.loc[posts_agg["value_tier"] == UNKNOWN_TIER, "n_posts"].sum())
+               if "value_tier" in by else None)
+    panel.attrs = {
+        "freq": freq,
+        "by": list(by),
+        "value_cuts": [float(c) for c in cuts],
+        "tier_labels": list(labels),
+        "unknown_tier": UNKNOWN_TIER,
+        "incomplete_contracts": incomplete,
+        "taxonomy_version": _taxonomy_version(),
+        "accounting": {
+            "posts_read": n_posts_read,
+            "posts_in_panel": n_in,
+            "posts_outside_range": n_posts_read - n_in,
+            "posts_unknown_value": unknown,
+            **acc_c,
+        },
+    }
+    return panel
 
 
 def _flag_name(flag: str) -> str:

@@ -193,3 +193,209 @@ def test_money_sums_do_not_depend_on_threads_or_row_order() -> None:
     # and the exact sums equal the exact sums of the amounts rounded to 1e-6 USD
     total = np.round(contracts["earnings_usd"].to_numpy(), 6).sum()
     assert np.isclose(p["earnings_total"].sum(), total, rtol=1e-12)
+
+
+# --- issue 12: a panel builder that loses nothing ----------------------------------------------
+
+
+def test_duplicated_post_ids_are_refused() -> None:
+    """A duplicated post id made the join count its contracts once per copy (x, y twice)."""
+    posts, contracts = tiny()
+    dup = pd.concat([posts, posts.iloc[[0]]], ignore_index=True)
+    with pytest.raises(la.DataValidationError,
+                       match=r"job posts \(DataFrame\): column 'post_id': rule 'unique_post_id': "
+                             r"1 post id\(s\) appear more than once \(2 rows\); first duplicated "
+                             r"ids: 'a'"):
+        la.build_panel(dup, contracts)
+    with pytest.raises(la.DataValidationError, match="unique_post_id"):
+        la.build_panel(dup)  # the post itself would be counted twice too
+
+
+def test_contracts_without_start_date_are_reported() -> None:
+    posts, contracts = tiny()
+    contracts.loc[1, "start_date"] = pd.NaT  # y
+    with pytest.raises(la.DataValidationError,
+                       match=r"column 'start_date': rule 'start_date_present': 1 contract\(s\) "
+                             r"have no start date; first contract_ids: 'y'"):
+        la.build_panel(posts, contracts)
+    p = la.build_panel(posts, contracts, incomplete_contracts="count")
+    acc = p.attrs["accounting"]
+    assert p["n_contracts"].sum() == 2 and acc["contracts_missing_start_date"] == 1
+    assert acc["contracts_read"] == 3 == (acc["contracts_in_panel"] + acc["contracts_outside_periods"]
+                                          + acc["contracts_missing_start_date"])
+    with pytest.raises(la.OptionError, match="incomplete_contracts must be one of 'raise', 'count'"):
+        la.build_panel(posts, contracts, incomplete_contracts="drop")  # type: ignore[arg-type]
+
+
+def test_contracts_without_earnings_do_not_bias_earnings_per_contract() -> None:
+    posts, contracts = tiny()
+    contracts = pd.concat([contracts, pd.DataFrame({
+        "contract_id": ["w"], "post_id": ["a"], "start_date": pd.to_datetime(["2022-01-20"]),
+        "earnings_usd": [np.nan]})], ignore_index=True)
+    with pytest.raises(la.DataValidationError,
+                       match=r"column 'earnings_usd': rule 'earnings_present': 1 contract\(s\) "
+                             r"have missing \(NULL or NaN\) earnings; first contract_ids: 'w'"):
+        la.build_panel(posts, contracts)
+    p = la.build_panel(posts, contracts, incomplete_contracts="count")
+    jan = p[(p["unit"] == "Writing | low") & (p["period"] == "2022-01-01")].iloc[0]
+    assert jan["n_contracts"] == 2 and jan["n_contracts_with_earnings"] == 1
+    assert jan["earnings_total"] == 80.0 and jan["earnings_per_contract"] == 80.0  # not 40
+    assert p.attrs["accounting"]["contracts_missing_earnings"] == 1
+    # default columns are unchanged when nothing is missing
+    assert "n_contracts_with_earnings" not in la.build_panel(*tiny()).columns
+
+
+def test_nan_earnings_in_parquet_are_missing_not_an_error(tmp_path: Path) -> None:
+    """Parquet keeps NaN (not NULL); a NaN must neither crash the decimal sum nor count."""
+    posts, contracts = tiny()
+    contracts.loc[0, "earnings_usd"] = np.nan
+    pa_path = tmp_path / "c.parquet"
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pa.Table.from_pandas(contracts.drop(columns="earnings_usd"), preserve_index=False)
+    table = table.append_column("earnings_usd", pa.array(contracts["earnings_usd"].to_numpy()))
+    pq.write_table(table, pa_path)
+    nan_count = duckdb.sql(f"SELECT count(*) FILTER (WHERE isnan(earnings_usd)) FROM "
+                           f"read_parquet('{pa_path}')").fetchall()
+    assert nan_count == [(1,)]  # a real NaN, not a NULL
+    with pytest.raises(la.DataValidationError, match="earnings_present': 1 contract"):
+        la.build_panel(posts, pa_path)
+    p = la.build_panel(posts, pa_path, incomplete_contracts="count")
+    assert p["n_contracts_with_earnings"].sum() == 2 and p["earnings_total"].sum() == 2540.0
+
+
+def _zoned_posts() -> pd.DataFrame:
+    return pd.DataFrame({
+        "post_id": ["a", "b", "c"],
+        # UTC: 31 Jan 23:30, 1 Feb 00:30, 31 Mar 20:00 (the last given in New York time)
+        "posted_date": pd.to_datetime(["2022-01-31T23:30:00Z", "2022-02-01T00:30:00Z",
+                                       "2022-03-31T20:00:00Z"]).tz_convert("America/New_York"),
+        "category": ["Writing"] * 3,
+        "contract_value_usd": [100.0, 100.0, 100.0],
+    })
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Tokyo"])
+def test_periods_do_not_depend_on_duckdbs_time_zone(zone: str, tmp_path: Path) -> None:
+    posts = _zoned_posts()
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{zone}'")
+    posts.to_parquet(tmp_path / "p.parquet")  # a Parquet timestamp with a zone (TIMESTAMPTZ)
+    for src in (posts, tmp_path / "p.parquet"):
+        p = la.build_panel(src, con=con)
+        assert p.set_index("period")["n_posts"].to_dict() == {
+            pd.Timestamp("2022-01-01"): 1, pd.Timestamp("2022-02-01"): 1,
+            pd.Timestamp("2022-03-01"): 1}
+    w = la.build_panel(posts, freq="week", con=con)
+    assert w.loc[w["n_posts"] > 0, "period"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2022-01-31", "2022-03-28"]
+    assert con.sql("SELECT current_setting('TimeZone')").fetchall() == [(zone,)]  # not changed
+
+
+def test_periods_do_not_depend_on_the_machines_time_zone(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    _zoned_posts().to_parquet(tmp_path / "p.parquet")
+    code = ("import laborai as la, sys; p = la.build_panel(sys.argv[1], freq='week'); "
+            "print(p.loc[p.n_posts > 0, 'period'].dt.strftime('%Y-%m-%d').tolist(), "
+            "la.build_panel(sys.argv[1])['n_posts'].tolist())")
+    outs = set()
+    for zone in ("America/Los_Angeles", "Asia/Tokyo", "UTC"):
+        env = {**os.environ, "TZ": zone}
+        r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p.parquet")], env=env,
+                           capture_output=True, text=True, check=True)
+        outs.add(r.stdout.strip())
+    assert outs == {"['2022-01-31', '2022-03-28'] [1, 1, 1]"}
+
+
+def test_iso_text_dates_with_offsets_are_utc() -> None:
+    posts = _zoned_posts()
+    posts["posted_date"] = ["2022-01-31T23:30:00Z", "2022-01-31T19:30:00-05:00",
+                            "2022-03-31"]
+    p = la.build_panel(posts)
+    assert p["n_posts"].tolist() == [1, 1, 1]
+    posts.loc[1, "posted_date"] = "31/01/2022"
+    with pytest.raises(la.DataValidationError,
+                       match=r"column 'posted_date': rule 'iso_date': 1 post\(s\) .* first "
+                             r"values: '31/01/2022'"):
+        la.build_panel(posts)
+
+
+def test_far_future_dates_and_infinite_values_are_refused() -> None:
+    posts, contracts = tiny()
+    far = posts.astype({"posted_date": "object"})
+    far["posted_date"] = far["posted_date"].astype(str)
+    far.loc[1, "posted_date"] = "9999-12-31"
+    with pytest.raises(la.DataValidationError,
+                       match=r"rule 'date_range': 1 post\(s\) .* first values: '9999-12-31'"):
+        la.build_panel(far)
+    inf = posts.copy()
+    inf.loc[0, "contract_value_usd"] = np.inf
+    with pytest.raises(la.DataValidationError,
+                       match=r"column 'contract_value_usd': rule 'finite_value': 1 post.*'a'"):
+        la.build_panel(inf)
+    c = contracts.copy()
+    c.loc[0, "earnings_usd"] = -np.inf
+    with pytest.raises(la.DataValidationError, match=r"rule 'finite_value': 1 contract.*'x'"):
+        la.build_panel(posts, c)
+    c = pd.concat([contracts, contracts.iloc[[0]]], ignore_index=True)
+    with pytest.raises(la.DataValidationError, match=r"rule 'unique_contract_id'.*'x'"):
+        la.build_panel(posts, c)
+
+
+def test_duckdb_errors_become_laborai_errors(tmp_path: Path) -> None:
+    posts, contracts = tiny()
+    missing = tmp_path / "nope.parquet"
+    with pytest.raises(la.DataFileNotFoundError,
+                       match=r"job posts \('.*nope.parquet'\): rule 'readable_file'"):
+        la.build_panel(missing)
+    with pytest.raises(la.DataFileNotFoundError, match=r"contracts \('.*/none/\*.parquet'\)"):
+        la.build_panel(posts, str(tmp_path / "none" / "*.parquet"))
+    junk = tmp_path / "junk.parquet"
+    junk.write_bytes(b"not a parquet file at all")
+    with pytest.raises(la.DataValidationError, match=r"job posts \('.*junk.parquet'\): rule "
+                                                       r"'readable_file'"):
+        la.build_panel(junk)
+    text_value = posts.astype({"contract_value_usd": str})
+    with pytest.raises(la.DataValidationError,
+                       match="rule 'column_type'.*'contract_value_usd' is VARCHAR"):
+        la.build_panel(text_value)
+    int_ids = contracts.assign(post_id=[1, 1, 5])
+    with pytest.raises(la.LaborAIError, match=r"contracts \(DataFrame\)"):
+        la.build_panel(posts, int_ids)
+    flags = posts.assign(is_ai=posts["is_ai"].map({True: "yes", False: "no"}))
+    with pytest.raises(la.DataValidationError, match="'is_ai' is VARCHAR"):
+        la.build_panel(flags, flags=("is_ai",))
+
+
+def test_accounting_and_provenance_attrs(small_market: la.Marketplace) -> None:
+    m = small_market
+    p = la.build_panel(m.job_posts, m.contracts, start="2021-01-01", end="2023-06-30")
+    acc = p.attrs["accounting"]
+    assert acc["posts_read"] == len(m.job_posts)
+    assert acc["posts_in_panel"] == p["n_posts"].sum()
+    assert acc["posts_in_panel"] + acc["posts_outside_range"] == acc["posts_read"]
+    assert acc["posts_unknown_value"] == 0
+    assert acc["contracts_read"] == len(m.contracts)
+    assert acc["contracts_in_panel"] == p["n_contracts"].sum()
+    assert acc["contracts_in_panel"] + acc["contracts_outside_periods"] == len(m.contracts)
+    assert p.attrs["taxonomy_version"] is not None
+    assert p.attrs["value_cuts"] == [1000.0] and p.attrs["tier_labels"] == ["low", "high"]
+
+
+def test_nan_value_in_parquet_goes_to_the_unknown_tier(tmp_path: Path) -> None:
+    """DuckDB folds isnan() to false from Parquet statistics (pyarrow leaves NaN out of min/max);
+    a NaN budget must still be 'unknown', not 'high'."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    posts, _ = tiny()
+    posts.loc[0, "contract_value_usd"] = np.nan
+    table = pa.Table.from_pandas(posts.drop(columns="contract_value_usd"), preserve_index=False)
+    table = table.append_column("contract_value_usd",
+                                pa.array(posts["contract_value_usd"].to_numpy()))
+    pq.write_table(table, tmp_path / "p.parquet")
+    p = la.build_panel(tmp_path / "p.parquet")
+    assert p.loc[p["value_tier"] == "unknown", "n_posts"].sum() == 1
+    assert p["value_total"].sum() == 1500.0 + 1000.0 + 50.0 + 2000.0
+    assert p.attrs["accounting"]["posts_unknown_value"] == 1
