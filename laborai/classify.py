@@ -46,6 +46,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from laborai._classify_safety import UnsafeModelError, check_classifier_pipeline, check_threshold
 from laborai._hashing import frame_hash
 from laborai._validation import check_option
 from laborai.did._results import TIDY_COLUMNS, ResultMixin
@@ -55,6 +56,7 @@ __all__ = [
     "TECHNOLOGIES",
     "TRUSTED_TYPES",
     "Classifier",
+    "UnsafeModelError",
     "Evaluation",
     "QueryTerms",
     "compare_with_keywords",
@@ -771,24 +773,55 @@ def load(path: str | Path) -> Classifier:
     import skops.io as sio
 
     p = Path(path)
-    untrusted = sorted(set(sio.get_untrusted_types(file=p)) - set(TRUSTED_TYPES))
+    if not p.is_file():
+        raise DataValidationError(f"{p}: no such model file.")
+    try:
+        found = sio.get_untrusted_types(file=p)
+    except Exception as exc:  # not a zip, no schema, malformed JSON ...
+        raise UnsafeModelError(f"{p}: not a readable skops model file "
+                               f"({type(exc).__name__}: {str(exc)[:200]}).") from exc
+    untrusted = sorted(set(found) - set(TRUSTED_TYPES))
     if untrusted:
         raise DataValidationError(
             f"{p}: the model file contains types that are not trusted: {untrusted[:5]}; "
             f"allowed types are listed in la.classify.TRUSTED_TYPES. Refusing to load; "
             "retrain the model with la.classify.train(...) and save it again."
         )
-    obj = sio.load(p, trusted=list(TRUSTED_TYPES))
+    try:
+        obj = sio.load(p, trusted=list(TRUSTED_TYPES))
+    except Exception as exc:  # skops / scikit-learn reject a malformed file in many ways
+        raise UnsafeModelError(f"{p}: the model file could not be rebuilt "
+                               f"({type(exc).__name__}: {str(exc)[:200]}); it is damaged or "
+                               "was not written by Classifier.save.") from exc
     if not isinstance(obj, dict) or obj.get("format") != _FORMAT:
         raise DataValidationError(f"{p}: not a laborai classifier file (format "
                                   f"{obj.get('format') if isinstance(obj, dict) else None!r}); "
                                   f"expected {_FORMAT!r}.")
+    # Trusted types are not enough: check every parameter compiled code or the regex engine
+    # will use (tree bounds, token pattern, shapes), so that the file cannot crash or hang.
+    check_classifier_pipeline(obj.get("pipeline"), p)
+    technology = obj.get("technology")
+    if technology not in TECHNOLOGIES:
+        raise UnsafeModelError(f"{p}: technology must be one of {list(TECHNOLOGIES)}; got "
+                               f"{technology!r}.")
+    threshold = check_threshold(obj.get("threshold"), p)
+    meta: dict[str, Any] = {}
+    for name, types in (("seed", (int,)), ("n_train", (int,)), ("input_hash", (str,)),
+                        ("version", (str,)), ("settings", (dict,))):
+        v = obj.get(name)
+        if not isinstance(v, types) or isinstance(v, bool):
+            raise UnsafeModelError(f"{p}: field {name!r} must be of type "
+                                   f"{types[0].__name__}; got {type(v).__name__}.")
+        meta[name] = v
     cv = obj.get("cv_scores")
+    if cv is not None and not (isinstance(cv, dict) and all(
+            isinstance(k, str) and isinstance(v, list) for k, v in cv.items())):
+        raise UnsafeModelError(f"{p}: field 'cv_scores' must be None or a dict of lists.")
     return Classifier(
-        technology=obj["technology"], pipeline=obj["pipeline"], threshold=obj["threshold"],
-        seed=obj["seed"], settings=_freeze(obj["settings"]), n_train=obj["n_train"],
-        input_hash=obj["input_hash"], cv_scores=None if cv is None else pd.DataFrame(cv),
-        version=obj["version"],
+        technology=technology, pipeline=obj["pipeline"], threshold=threshold,
+        seed=meta["seed"], settings=_freeze(meta["settings"]), n_train=meta["n_train"],
+        input_hash=meta["input_hash"], cv_scores=None if cv is None else pd.DataFrame(cv),
+        version=meta["version"],
     )
 
 

@@ -423,3 +423,135 @@ def test_skill_dictionary_matches_simulated_families(market):
     assert len(got) == len(ai)
     assert all(truth[r] in s for r, s in got.items())
     assert len(first) == len(ai)
+
+
+# ----------------------------------------------------------------------------- hostile model files
+# Files made only of trusted types that crashed (segfault) or hung the interpreter before
+# load() validated the parameters (issue 12). Each is built from a real small model, altered,
+# saved with skops, and then loaded and used in a fresh interpreter, so that a crash or a hang
+# fails the test instead of killing the test run.
+
+_HOSTILE_SCRIPT = """
+import sys
+import pandas as pd
+from laborai import classify as C
+from laborai.errors import LaborAIError
+try:
+    m = C.load(sys.argv[1])
+except LaborAIError as exc:
+    print("REFUSED", type(exc).__name__, exc)
+    sys.exit(0)
+m.predict(pd.DataFrame({"title": ["AI chatbot " + "a" * 40 + "!", "AI model for pricing"]}))
+print("LOADED AND PREDICTED")
+sys.exit(3)
+"""
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    posts = la.simulate_marketplace(seed=2, n_posts=20_000).job_posts
+    lab = C.labelled_posts(posts, "ai", n=300, seed=1)
+    return C.train(lab, "label", "ai", seed=0, n_estimators=3)
+
+
+def _run_hostile(path, timeout=60):
+    import subprocess
+    import sys
+
+    try:
+        proc = subprocess.run([sys.executable, "-c", _HOSTILE_SCRIPT, str(path)],
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"loading and using {path.name} hung for more than {timeout} s")
+    assert proc.returncode == 0, (f"{path.name}: exit code {proc.returncode} (negative = killed "
+                                  f"by a signal, e.g. -11 segfault)\n{proc.stdout}\n"
+                                  f"{proc.stderr[-2000:]}")
+    assert proc.stdout.startswith("REFUSED UnsafeModelError"), proc.stdout
+    assert str(path) in proc.stdout
+    return proc.stdout
+
+
+def _tree_state_altered(model, alter):
+    import copy
+
+    pipe = copy.deepcopy(model.pipeline)
+    tree = pipe.named_steps["forest"].estimators_[0].tree_
+    state = tree.__getstate__()
+    nodes = state["nodes"].copy()
+    state["values"] = state["values"].copy()
+    alter(nodes, state)
+    state["nodes"] = nodes
+    tree.__setstate__(state)
+    return pipe
+
+
+def _save_with(model, pipe, path):
+    import dataclasses
+
+    dataclasses.replace(model, pipeline=pipe).save(path)
+    return path
+
+
+def _first_inner(nodes):
+    return int(np.flatnonzero(nodes["left_child"] != -1)[0])
+
+
+@pytest.mark.parametrize("case, alter, rule", [
+    ("child_out_of_bounds", lambda n, s: n.__setitem__("left_child", np.where(
+        n["left_child"] != -1, 10**9, n["left_child"])), "children must be -1"),
+    ("child_cycle", lambda n, s: n["right_child"].__setitem__(
+        _first_inner(n), 0), "children must be -1"),
+    ("feature_out_of_vocabulary", lambda n, s: n["feature"].__setitem__(
+        _first_inner(n), 10**8), "feature"),
+    ("nan_threshold", lambda n, s: n["threshold"].__setitem__(_first_inner(n), np.nan),
+     "must be finite"),
+])
+def test_load_refuses_hostile_tree(small_model, tmp_path, case, alter, rule):
+    pipe = _tree_state_altered(small_model, alter)
+    path = _save_with(small_model, pipe, tmp_path / f"{case}.skops")
+    out = _run_hostile(path)
+    assert rule in out
+    with pytest.raises(C.UnsafeModelError, match=rule):
+        C.load(path)
+
+
+def test_load_refuses_catastrophic_token_pattern(small_model, tmp_path):
+    import copy
+
+    pipe = copy.deepcopy(small_model.pipeline)
+    pipe.named_steps["tfidf"].token_pattern = r"(?u)(?:\w+)+!$|\b\w+\b"
+    path = _save_with(small_model, pipe, tmp_path / "regex.skops")
+    out = _run_hostile(path, timeout=30)
+    assert "token_pattern" in out
+    with pytest.raises(C.UnsafeModelError, match=r"token_pattern.*linear-time"):
+        C.load(path)
+
+
+def test_load_refuses_bad_shapes_and_fields(small_model, tmp_path):
+    import copy
+
+    pipe = copy.deepcopy(small_model.pipeline)
+    pipe.named_steps["tfidf"]._tfidf.idf_ = np.ones(3)
+    path = _save_with(small_model, pipe, tmp_path / "idf.skops")
+    with pytest.raises(C.UnsafeModelError, match=r"idf\.skops.*idf_"):
+        C.load(path)
+    pipe = copy.deepcopy(small_model.pipeline)
+    pipe.named_steps["forest"].n_jobs = 10**6
+    with pytest.raises(C.UnsafeModelError, match="n_jobs"):
+        C.load(_save_with(small_model, pipe, tmp_path / "jobs.skops"))
+    bad = tmp_path / "thr.skops"
+    import dataclasses
+    dataclasses.replace(small_model, threshold=float("nan")).save(bad)
+    with pytest.raises(C.UnsafeModelError, match="threshold"):
+        C.load(bad)
+    junk = tmp_path / "junk.skops"
+    junk.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(la.LaborAIError, match="junk.skops"):
+        C.load(junk)
+
+
+def test_load_accepts_the_untouched_model(small_model, tmp_path):
+    path = small_model.save(tmp_path / "ok.skops")
+    back = C.load(path)
+    posts = pd.DataFrame({"title": ["AI chatbot for support", "Logo in AI and EPS"]})
+    np.testing.assert_array_equal(back.predict_proba(posts), small_model.predict_proba(posts))
