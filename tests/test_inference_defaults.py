@@ -198,10 +198,16 @@ def test_i_twfe_default_is_wild_with_12_clusters(panel: pd.DataFrame) -> None:
     assert r.provenance.seed == 0 and r.provenance.settings["seed"] == 0
 
 
-# (j) treatment in one cluster: the default refuses and names ri_test
-def test_j_one_treated_cluster_default_raises(panel: pd.DataFrame) -> None:
+# (j) treatment in one cluster: no cluster-based variance can work; the default is placebo
+# (Conley-Taber) inference over the 11 control categories, and asking for the wild bootstrap
+# explicitly warns and names the alternatives
+def test_j_one_treated_cluster_default_is_placebo(panel: pd.DataFrame) -> None:
     d = panel.assign(d=panel["treated_post"] * (panel["category"] == "Writing"))
-    with pytest.raises(OptionError, match=r"only 1 of 12 clusters.*ri_test"), \
-            pytest.warns(LaborAIWarning, match="dropped"):
+    with pytest.warns(LaborAIWarning, match="dropped"):
+        r = twfe(d, yname="log_n_posts", dname="d", idname="unit", tname="period",
+                 cluster="category")
+    assert r.vcov_type == "placebo" and r.df_resid == 10.0
+    assert np.isfinite(r.tidy()["std_error"]).all()
+    with pytest.warns(SmallSampleWarning, match=r"only 1 of 12 clusters.*ri_test"):
         twfe(d, yname="log_n_posts", dname="d", idname="unit", tname="period",
-             cluster="category")
+             cluster="category", vcov="wild", n_boot=99)

@@ -75,9 +75,11 @@ def test_castle_published(castle):
 
 
 def test_organ_donations_published(organ):
-    # one treated state (California): the default refuses cluster inference ...
-    with pytest.raises(OptionError, match="only 1 of 27 clusters"):
-        twfe(organ, yname="Rate", dname="Treated", idname="State", tname="Quarter")
+    # one treated state (California): the default is placebo (Conley-Taber) inference over
+    # the 26 control states, the design that inference was built for ...
+    d = twfe(organ, yname="Rate", dname="Treated", idname="State", tname="Quarter")
+    assert d.vcov_type == "placebo" and d.df_resid == 25.0
+    assert round(float(d.coef[0]), 5) == -0.02246 and np.isfinite(d.tidy()["std_error"][0])
     # ... and an explicit CRV1 request reproduces the published number with a warning
     with pytest.warns(SmallSampleWarning, match="only 1 of 27 clusters"):
         r = twfe(organ, yname="Rate", dname="Treated", idname="State", tname="Quarter",
@@ -269,7 +271,7 @@ def test_error_messages():
     df = sim_panel()
     with pytest.raises(OptionError, match=r"family must be one of 'ols', 'poisson'; got 'logit'\."):
         twfe(df, yname="y", dname="d", idname="unit", tname="t", family="logit")  # type: ignore[arg-type]
-    with pytest.raises(OptionError, match=r"vcov must be one of 'auto', 'cluster', 'hetero', 'wild'; got 'ri'"):
+    with pytest.raises(OptionError, match=r"vcov must be one of 'auto', 'cluster', 'hetero', 'wild', 'placebo'; got 'ri'"):
         twfe(df, yname="y", dname="d", idname="unit", tname="t", vcov="ri")  # type: ignore[arg-type]
     with pytest.raises(DataValidationError, match=r"column\(s\) \['nope'\] not found"):
         twfe(df, yname="nope", dname="d", idname="unit", tname="t")

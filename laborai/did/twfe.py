@@ -58,11 +58,11 @@ __all__ = [
 ]
 
 Family = Literal["ols", "poisson"]
-VcovType = Literal["auto", "cluster", "hetero", "wild"]
+VcovType = Literal["auto", "cluster", "hetero", "wild", "placebo"]
 BootWeights = Literal["rademacher", "webb"]
 
 _FAMILIES = ("ols", "poisson")
-_VCOVS = ("auto", "cluster", "hetero", "wild")
+_VCOVS = ("auto", "cluster", "hetero", "wild", "placebo")
 #: below this many clusters CRV1 is not trusted by default (MacKinnon & Webb 2017, 2018)
 FEW_CLUSTERS = 50
 #: with fewer treated clusters than this, ``event_study``'s ``vcov='auto'`` uses placebo
@@ -333,6 +333,101 @@ def _fit_core(
                 df_t=df_t, dropped=dropped, n_dropped_fit=len(frame) - nobs, boot=boot)
 
 
+
+def _regression_placebo_choice(vcov: str, *, family: str, frame: pd.DataFrame,
+                               treat_cols: Sequence[str], key: np.ndarray,
+                               where: str) -> tuple[str | None, dict[str, Any] | None]:
+    """Placebo inference for ``twfe``/``ddd`` with few treated clusters.
+
+    Returns ``('placebo', plan)`` or ``(None, None)`` (let :func:`_resolve_vcov` decide).
+    Treated units are those with a nonzero first treatment column. Each treatment column must
+    be, on the treated units' rows, a function of ``key`` (the period, or period x tier):
+    that template is given to each control cluster in turn (one common adoption date).
+    """
+    if vcov not in ("auto", "placebo"):
+        return None, None
+    cls = [c for c in frame.columns if c.startswith("_cl")]
+    why = None
+    plan: dict[str, Any] | None = None
+    if family != "ols" or len(cls) != 1:
+        why = f"needs family='ols' and one cluster column (got family={family!r})"
+    else:
+        x0 = frame[treat_cols[0]].to_numpy()
+        units = frame["_fe0"].to_numpy()
+        tunit = pd.Series(x0 != 0).groupby(units).transform("any").to_numpy()
+        cl = frame[cls[0]].to_numpy()
+        tcl = np.unique(cl[tunit])
+        G, k = int(np.unique(cl).size), int(tcl.size)
+        templates: dict[str, dict[Any, float]] = {}
+        for c in treat_cols:
+            v = pd.Series(frame[c].to_numpy()[tunit]).groupby(key[tunit])
+            if (v.nunique() > 1).any():
+                why = ("needs one common adoption date (the treatment of the treated units "
+                       "differs within a period)")
+                break
+            templates[c] = v.first().to_dict()
+        if why is None and k == 0:
+            why = "found no treated unit"
+        elif why is None and not set(np.unique(x0[tunit])) <= {0.0, 1.0}:
+            why = "needs a 0/1 treatment"
+        elif why is None and np.isin(cl, tcl).sum() != tunit.sum():
+            why = "needs every unit of a treated cluster to be treated"
+        elif why is None and G - k < 3:
+            why = "needs at least 3 control clusters"
+        elif why is None and vcov == "auto" and not (k < FEW_TREATED_CLUSTERS and G < FEW_CLUSTERS):
+            return None, None
+        if why is None:
+            plan = {"treated_units": tunit, "templates": templates, "key": key}
+    if why is None:
+        return "placebo", plan
+    if vcov == "placebo":
+        raise OptionError(f"{where}: vcov='placebo' {why}.")
+    return None, None
+
+
+def _regression_placebo_fit(fit: _Fit, frame: pd.DataFrame, treat_cols: Sequence[str],
+                            n_x: int, plan: Mapping[str, Any], alpha: float, where: str
+                            ) -> tuple[_Fit, dict[str, Any]]:
+    """Replace the treatment block of ``fit``'s covariance by the placebo covariance."""
+    from dataclasses import replace
+
+    from laborai.did._placebo import pooled_placebo_cov
+
+    tunit = plan["treated_units"]
+    cl = frame["_cl0"].to_numpy()
+    ctrl = ~np.isin(cl, np.unique(cl[tunit]))
+    key_c = plan["key"][ctrl]
+    xs = [f"_x{i}" for i in range(n_x)]
+    rest = [c for c in xs if c not in treat_cols]
+    others = frame[rest].to_numpy()[ctrl]
+    tmpl = [np.array([plan["templates"][c].get(kk, 0.0) for kk in key_c]) for c in treat_cols]
+    designs = []
+    for j in np.unique(cl[ctrl]):
+        pseudo = (cl[ctrl] == j).astype(float)
+        X = np.column_stack([pseudo * t for t in tmpl])
+        designs.append(np.column_stack([X, others]) if others.shape[1] else X)
+    w = frame["_w"].to_numpy() if "_w" in frame.columns else None
+    Vp, J, n_tr, w2 = pooled_placebo_cov(frame["_y"].to_numpy(), w,
+                                         frame[["_fe0", "_fe1"]].to_numpy(), cl, tunit,
+                                         designs, len(treat_cols))
+    if J < 3 or not np.all(np.isfinite(Vp)):
+        raise EstimationError(
+            f"{where}: only {J} control cluster(s) give a placebo estimate; placebo inference "
+            "needs at least 3.")
+    V = fit.vcov.copy()
+    idx = [fit.names.index(c) for c in treat_cols if c in fit.names]
+    sub = [i for i, c in enumerate(treat_cols) if c in fit.names]
+    other = [i for i in range(len(fit.names)) if i not in idx]
+    V[np.ix_(idx, other)] = 0.0
+    V[np.ix_(other, idx)] = 0.0
+    V[np.ix_(idx, idx)] = Vp[np.ix_(sub, sub)]
+    df = float(J - 1)
+    table = wald_table(fit.coef, np.sqrt(np.diag(V)), alpha=alpha, df=df)
+    info = {"n_control_clusters": J, "n_treated_clusters": n_tr, "sum_w2": w2,
+            "terms": tuple(fit.names[i] for i in idx)}
+    return replace(fit, vcov=V, table=table, df_t=df, boot=None), info
+
+
 def _warn_fit_drops(fit: _Fit, where: str) -> None:
     if fit.n_dropped_fit:
         warnings.warn(
@@ -436,7 +531,7 @@ class TWFEResult(ResultMixin):
 
         Parameters
         ----------
-        vcov : {'cluster', 'hetero', 'wild'}
+        vcov : {'auto', 'cluster', 'hetero', 'wild', 'placebo'}
             New variance estimator.
         cluster : str or pair of str, optional
             New cluster column(s); default: keep the current ones.
@@ -475,6 +570,9 @@ class TWFEResult(ResultMixin):
     def _inference_label(self) -> str:
         if self.vcov_type == "hetero":
             return "HC1 (heteroskedasticity-robust)"
+        if self.vcov_type == "placebo":
+            return (f"placebo (Conley-Taber) over the control clusters for the treatment "
+                    f"terms, t({self.df_resid:g})")
         if self.vcov_type == "wild" and self.boot is not None:
             enum = ", full enumeration" if self.boot["enumerated"] else ""
             return (f"wild cluster restricted bootstrap ({self.boot['boot_weights']}, "
@@ -702,10 +800,18 @@ def twfe(
                                fe=[data[idname], data[tname]], cluster=cl, weights=weights,
                                family=family)
     requested = vcov
-    vcov = _resolve_vcov(vcov, family=family, frame=frame, treat_cols=["_x0"],  # type: ignore[assignment]
-                         where=where)
-    fit = _fit_core(frame, n_x=len(regs), family=family, vcov=vcov, alpha=alpha,
+    method, plan = _regression_placebo_choice(vcov, family=family, frame=frame,
+                                              treat_cols=["_x0"],
+                                              key=frame["_fe1"].to_numpy(), where=where)
+    if method is None:
+        method = _resolve_vcov(vcov, family=family, frame=frame, treat_cols=["_x0"],
+                               where=where)
+    vcov = method  # type: ignore[assignment]
+    fit = _fit_core(frame, n_x=len(regs), family=family,
+                    vcov="cluster" if method == "placebo" else method, alpha=alpha,
                     n_boot=n_boot, boot_weights=boot_weights, seed=seed)
+    if method == "placebo" and plan is not None and "_x0" not in fit.dropped:
+        fit, _info = _regression_placebo_fit(fit, frame, ["_x0"], len(regs), plan, alpha, where)
     if "_x0" in fit.dropped:
         raise EstimationError(
             f"twfe: treatment {dname!r} is collinear with the unit and period fixed effects "
@@ -856,10 +962,21 @@ def ddd(
     frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
                                fe=[data[idname], tfe], cluster=cl, weights=weights, family=family)
     requested = vcov
-    vcov = _resolve_vcov(vcov, family=family, frame=frame,  # type: ignore[assignment]
-                         treat_cols=[inv["exposed:post"]], where=where)
-    fit = _fit_core(frame, n_x=len(regs), family=family, vcov=vcov, alpha=alpha,
+    tcols = [inv["exposed:post"], inv["exposed:post:high"]]
+    hkey = h.to_numpy()[keep].astype(int)
+    method, plan = _regression_placebo_choice(
+        vcov, family=family, frame=frame, treat_cols=tcols,
+        key=np.array([f"{t}|{hh}" for t, hh in zip(frame["_fe1"].to_numpy(), hkey,
+                                                    strict=True)]), where=where)
+    if method is None:
+        method = _resolve_vcov(vcov, family=family, frame=frame,
+                               treat_cols=[inv["exposed:post"]], where=where)
+    vcov = method  # type: ignore[assignment]
+    fit = _fit_core(frame, n_x=len(regs), family=family,
+                    vcov="cluster" if method == "placebo" else method, alpha=alpha,
                     n_boot=n_boot, boot_weights=boot_weights, seed=seed)
+    if method == "placebo" and plan is not None and not set(tcols) & set(fit.dropped):
+        fit, _info = _regression_placebo_fit(fit, frame, tcols, len(regs), plan, alpha, where)
     if inv["exposed:post:high"] in fit.dropped or inv["exposed:post"] in fit.dropped:
         raise EstimationError(
             "ddd: exposed x post (x high) is collinear with the fixed effects; check that "
