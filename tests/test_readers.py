@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -178,3 +181,357 @@ def test_unpacking_and_repr() -> None:
     assert len(data) == 6 and rejected.empty
     r = la.read_job_posts(good_posts(), on_invalid="quarantine")
     assert repr(r) == "ReadResult(source='<DataFrame>', n_read=6, kept=6, rejected=0)"
+
+
+# ----------------------------------------------------------------------------- issue 12: real exports
+
+from laborai.data.readers import (  # noqa: E402
+    ColumnMapping,
+    QuarantineWarning,
+    ValueAssumptions,
+    country_code,
+    load_mapping,
+    parse_money,
+)
+
+
+def _csv(tmp_path: Path, df: pd.DataFrame, name: str = "posts.csv", **kw: object) -> Path:
+    path = tmp_path / name
+    df.to_csv(path, index=False, **kw)  # type: ignore[call-overload]
+    return path
+
+
+def test_iso8601_with_z_and_offsets_is_converted_to_utc() -> None:
+    df = good_posts()
+    df["posted_date"] = ["2023-01-01T17:33:29Z", "2022-12-31T23:30:00-05:00",
+                         "2023-01-01T01:00:00+02:00", "2023-01-01 12:00", "2023-01-01",
+                         "2023-01-01T00:00:00.123456Z"]
+    for mode in ("raise", "quarantine"):
+        res = la.read_job_posts(df, on_invalid=mode)  # type: ignore[call-overload]
+        out = res if mode == "raise" else res.data
+        assert [str(d.date()) for d in out["posted_date"]] == [
+            "2023-01-01", "2023-01-01", "2022-12-31", "2023-01-01", "2023-01-01", "2023-01-01"]
+
+
+def test_dates_do_not_depend_on_the_machine_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    df = good_posts()
+    df["posted_date"] = "2022-12-31T23:30:00-05:00"
+    df.loc[1, "posted_date"] = "2022-12-31T23:30:00"
+    seen = []
+    for tz in ("UTC", "America/Los_Angeles", "Asia/Tokyo"):
+        monkeypatch.setenv("TZ", tz)
+        time.tzset()
+        seen.append(la.read_job_posts(df)["posted_date"].tolist())
+    monkeypatch.delenv("TZ")
+    time.tzset()
+    assert seen[0] == seen[1] == seen[2]
+    assert str(seen[0][0].date()) == "2023-01-01" and str(seen[0][1].date()) == "2022-12-31"
+
+
+@pytest.mark.parametrize("mode", ["raise", "quarantine"])
+def test_far_future_dates_are_rejected_with_a_reason(mode: str) -> None:
+    df = good_posts()
+    df.loc[2, "posted_date"] = "9999-12-31"
+    df.loc[4, "posted_date"] = "2300-01-01T00:00:00Z"
+    if mode == "raise":
+        with pytest.raises(la.DataValidationError,
+                           match=r"(?s)column 'posted_date', rule 'date_in_range': 2 row.*'9999-12-31'"):
+            la.read_job_posts(df)
+    else:
+        res = la.read_job_posts(df, on_invalid="quarantine")
+        assert res.rejected["row"].tolist() == [3, 5]
+        assert set(res.rejected["rule"]) == {"date_in_range"}
+        assert len(res.data) == 4
+
+
+def test_stated_date_format() -> None:
+    df = good_posts()
+    df["posted_date"] = ["31/12/2022", "01/01/2023", "13/01/2023", "2023-01-01", "29/02/2023",
+                         "05/01/2023"]
+    res = la.read_job_posts(df, date_format="%d/%m/%Y", on_invalid="quarantine")
+    assert res.rejected["row"].tolist() == [4, 5]
+    assert set(res.rejected["rule"]) == {"date_parses"}
+    assert "format '%d/%m/%Y'" in res.rejected["reason"].iloc[0]
+    assert [str(d.date()) for d in res.data["posted_date"]] == [
+        "2022-12-31", "2023-01-01", "2023-01-13", "2023-01-05"]
+    zoned = good_posts(2).assign(posted_date=["2022-12-31 23:30 -0500", "2023-01-01 00:30 +0100"])
+    out = la.read_job_posts(zoned, date_format="%Y-%m-%d %H:%M %z")
+    assert [str(d.date()) for d in out["posted_date"]] == ["2023-01-01", "2022-12-31"]
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal", "expected"),
+    [("$1,500.00", ".", (1500.0, None)), ("US$ 1 500", ".", (1500.0, None)),
+     ("1500 USD", ".", (1500.0, None)), ("1,50", ".", (None, "money_valid")),
+     ("1.500,00", ".", (None, "money_valid")), ("1.500,00", ",", (1500.0, None)),
+     ("1.500,00 €", ",", (None, "currency_usd")), ("€5", ".", (None, "currency_usd")),
+     ("EUR 5", ".", (None, "currency_usd")), ("-$5", ".", (None, "money_valid")),
+     ("inf", ".", (None, "money_valid")), ("", ".", (None, None)), ("12.5%", ".", (None, "money_valid")),
+     ("1e3", ".", (1000.0, None)), ("1.5", ",", (None, "money_valid"))],
+)
+def test_money_strings(text: str, decimal: str, expected: tuple[float | None, str | None]) -> None:
+    assert parse_money(text, decimal) == expected  # type: ignore[arg-type]
+
+
+def test_money_strings_in_a_csv(tmp_path: Path) -> None:
+    df = good_posts()
+    df["contract_value_usd"] = ["$1,500.00", "1500", "US$ 20", "€ 20", "20 EUR", "$ 0.50"]
+    res = la.read_job_posts(_csv(tmp_path, df), on_invalid="quarantine")
+    assert res.data["contract_value_usd"].tolist() == [1500.0, 1500.0, 20.0, 0.5]
+    assert res.rejected["rule"].tolist() == ["currency_usd", "currency_usd"]
+    eu = good_posts(2).assign(contract_value_usd=["1.500,50", "2 000"])
+    assert la.read_job_posts(eu, decimal=",")["contract_value_usd"].tolist() == [1500.5, 2000.0]
+
+
+def test_country_names_through_pycountry_with_overrides() -> None:
+    assert country_code("United States") == "US"
+    assert country_code("  united   kingdom ") == "GB"
+    assert country_code("Cote d'Ivoire") == "CI" and country_code("Reunion") == "RE"
+    assert country_code("Turkey") == "TR" and country_code("Russia") == "RU"
+    assert country_code("Macedonia") == "MK" and country_code("Palestinian Territories") == "PS"
+    assert country_code("Atlantis") is None and country_code("Untied States") is None
+    df = good_posts()
+    df["client_country"] = ["United States", "Canada", "US", "Atlantis", "Netherlands Antilles",
+                            "Swaziland"]
+    mapping = ColumnMapping(transforms={"client_country": "country_name"})
+    res = la.read_job_posts(df, mapping=mapping, on_invalid="quarantine")
+    assert res.data["client_country"].tolist() == ["US", "CA", "US", "SZ"]
+    assert res.rejected["rule"].tolist() == ["country_known", "country_known"]
+    assert "former country" in res.rejected["reason"].iloc[1]
+    # without the transform, names are not codes
+    with pytest.raises(la.DataValidationError, match="rule 'country_code': 5 row"):
+        la.read_job_posts(df)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_delimiter_is_detected(tmp_path: Path, sep: str) -> None:
+    df = good_posts()
+    df.loc[0, "title"] = "Blog posts, SEO; and more | fast"
+    out = la.read_job_posts(_csv(tmp_path, df, sep=sep))
+    assert len(out) == 6 and out.loc[0, "title"] == "Blog posts, SEO; and more | fast"
+    assert len(la.read_job_posts(_csv(tmp_path, df, "x.csv", sep=sep), delimiter=sep)) == 6
+
+
+def test_a_stray_quote_that_merges_records_is_caught(tmp_path: Path) -> None:
+    lines = good_posts(10).to_csv(index=False).splitlines(keepends=True)
+    lines[3] = lines[3].replace("Blog posts", '"Blog posts')   # opens a field on line 4
+    lines[6] = lines[6].replace("Blog posts", 'Monitor 27"')  # ... that closes on line 7
+    path = tmp_path / "posts.csv"
+    path.write_text("".join(lines))
+    for mode in ("raise", "quarantine"):
+        with pytest.raises(la.DataValidationError,
+                           match=r"posts\.csv: rule 'csv_structure'.*line 4"):
+            la.read_job_posts(path, on_invalid=mode)  # type: ignore[call-overload]
+    lines = good_posts(10).to_csv(index=False).splitlines(keepends=True)
+    lines[3] = lines[3].replace("Blog posts", '"Blog posts')  # never closed
+    path.write_text("".join(lines))
+    with pytest.raises(la.DataValidationError, match=r"rule 'csv_structure': malformed CSV"):
+        la.read_job_posts(path, on_invalid="quarantine")
+
+
+def test_records_counted_physically_with_quoted_newlines(tmp_path: Path) -> None:
+    df = good_posts()
+    df.loc[1, "title"] = "Blog posts\nover two lines"
+    df.loc[3, "category"] = "Bogus"
+    res = la.read_job_posts(_csv(tmp_path, df), on_invalid="quarantine")
+    assert res.n_read == 6 and res.n_lines == 8
+    assert res.data.loc[1, "title"] == "Blog posts\nover two lines"
+    assert res.rejected[["row", "line"]].values.tolist() == [[4, 6]]
+
+
+def _hostile(tmp_path: Path) -> dict[str, Path]:
+    import gzip
+
+    text = good_posts().to_csv(index=False)
+    files = {
+        "empty.csv": b"",
+        "header_only.csv": text.splitlines()[0].encode() + b"\n",
+        "binary.csv": bytes(range(256)) * 4,
+        "dup_header.csv": text.replace("skills", "title", 1).encode(),
+        "nameless.csv": text.replace("client_country\n", "client_country,\n", 1).encode(),
+        "fields.csv": text.replace(",US\n", "\n", 1).encode(),
+        "notzip.csv.zip": b"this is not a zip",
+        "notgz.csv.gz": b"this is not gzip",
+        "zip_named_csv.csv": b"PK\x03\x04" + b"x" * 40,
+        "truncated.parquet": b"PAR1\x00\x00\x00",
+        "unsupported.xlsx": b"PK\x03\x04",
+        "utf16_garbled.csv": b"\xff\xfe\x00",
+        "gz_garbage.csv.gz": gzip.compress(bytes(range(256))),
+    }
+    out = {}
+    for name, content in files.items():
+        p = tmp_path / name
+        p.write_bytes(content)
+        out[name] = p
+    return out
+
+
+@pytest.mark.parametrize("name", ["empty.csv", "header_only.csv", "binary.csv", "dup_header.csv",
+                                  "nameless.csv", "fields.csv", "notzip.csv.zip", "notgz.csv.gz",
+                                  "zip_named_csv.csv", "truncated.parquet", "unsupported.xlsx",
+                                  "utf16_garbled.csv", "gz_garbage.csv.gz"])
+def test_hostile_files_raise_laborai_errors_naming_the_file(tmp_path: Path, name: str) -> None:
+    path = _hostile(tmp_path)[name]
+    for mode in ("raise", "quarantine"):
+        with pytest.raises(la.DataValidationError, match=re.escape(name) + r": .*rule '"):
+            la.read_job_posts(path, on_invalid=mode)  # type: ignore[call-overload]
+
+
+def test_hostile_frames_and_queries() -> None:
+    df = good_posts()
+    df.columns = [*df.columns[:-1], "title"]
+    with pytest.raises(la.DataValidationError, match="duplicate column name"):
+        la.read_job_posts(df)
+    with pytest.raises(la.DataValidationError, match="rule 'not_empty'"):
+        la.read_job_posts(good_posts().iloc[:0])
+    con = duckdb.connect()
+    with pytest.raises(la.DataValidationError, match=r"query 'SELECT \* FROM nowhere'.*DuckDB"):
+        la.read_job_posts("SELECT * FROM nowhere", con=con)
+    rel = con.sql("SELECT 'p1' AS post_id, DATE '9999-12-31' AS posted_date, 'Writing' AS category, "
+                  f"'{_writing_sub()}' AS subcategory, 'fixed' AS budget_type, "
+                  "5.0 AS contract_value_usd, 'US' AS client_country")
+    res = la.read_job_posts(rel, on_invalid="quarantine")
+    assert res.rejected["rule"].tolist() == ["date_in_range"]
+    with pytest.raises(la.DataValidationError, match="rule 'date_in_range'"):
+        la.read_job_posts(rel)
+
+
+def test_compressed_csv(tmp_path: Path) -> None:
+    import gzip
+    import zipfile
+
+    text = good_posts().to_csv(index=False).encode()
+    (tmp_path / "p.csv.gz").write_bytes(gzip.compress(text))
+    with zipfile.ZipFile(tmp_path / "p.csv.zip", "w") as z:
+        z.writestr("posts.csv", text)
+    assert len(la.read_job_posts(tmp_path / "p.csv.gz")) == 6
+    assert len(la.read_job_posts(tmp_path / "p.csv.zip")) == 6
+
+
+def test_text_columns_are_optional() -> None:
+    out = la.read_job_posts(good_posts().drop(columns=["title", "skills"]))
+    assert len(out) == 6 and "title" not in out.columns
+
+
+def _upwork_like() -> pd.DataFrame:
+    sub = _writing_sub()
+    return pd.DataFrame({
+        "uid": ["u1", "u2", "u3", "u4", "u5", "u6"],
+        "published_on": ["2023-01-01T17:33:29Z"] * 6,
+        "occupations_category_pref_label": ["Writing"] * 6,
+        "occupations_oservice_pref_label": [sub] * 6,
+        "title": ["t"] * 6,
+        "type": ["fixed_budget", "hourly", "hourly", "no_budget", "hourly", "fixed_budget"],
+        "amount_amount": ["500", None, None, None, None, "1500"],
+        "hourly_rate": [None, "20", "40", None, None, None],
+        "engagement": [None, "Less than 30 hrs/week", "30+ hrs/week", "not_sure",
+                       "Hours to be determined", None],
+        "duration": ["Less than 1 month", "1 to 3 months", "More than 6 months", "3 to 6 months",
+                     "Less than 1 month", "3 to 6 months"],
+        "tier": ["Expert", "Entry level", "Intermediate", "Expert", None, "Expert"],
+        "client_location_country": ["United States", "Canada", "Turkey", "India", "Germany",
+                                    "France"],
+        "connect_price": ["6"] * 6,
+    }, dtype=object)
+
+
+def test_upwork_mapping_value_basis_and_projection() -> None:
+    out = la.read_job_posts(_upwork_like(), mapping="upwork_2023")
+    assert out["post_id"].tolist() == ["u1", "u2", "u3", "u4", "u5", "u6"]
+    assert out["budget_type"].tolist() == ["fixed_budget", "hourly", "hourly", "no_budget",
+                                           "hourly", "fixed_budget"]
+    assert out["value_basis"].tolist() == ["fixed_budget", "hourly_projection",
+                                           "hourly_projection", "none", "none", "fixed_budget"]
+    a = ValueAssumptions()
+    v = out["contract_value_usd"].tolist()
+    assert v[0] == 500.0 and v[5] == 1500.0
+    assert v[1] == pytest.approx(20 * a.hours_per_week["Less than 30 hrs/week"]
+                                 * a.weeks["1 to 3 months"], abs=0.01)
+    assert v[2] == pytest.approx(40 * a.hours_per_week["30+ hrs/week"]
+                                 * a.weeks["More than 6 months"], abs=0.01)
+    assert np.isnan(v[3]) and np.isnan(v[4])  # no budget; hourly without a rate
+    assert out["client_country"].tolist() == ["US", "CA", "TR", "IN", "DE", "FR"]
+    assert out["experience_level"].tolist()[:2] == ["Expert", "Entry level"]
+    assert out["engagement"].tolist()[1:5] == ["Less than 30 hrs/week", "30+ hrs/week",
+                                               "not_sure", "Hours to be determined"]
+    assert out["connect_price"].tolist() == ["6"] * 6  # extra columns kept
+    more = la.read_job_posts(_upwork_like(), mapping="upwork_2023",
+                             value_assumptions={"hours_per_week": {"30+ hrs/week": 40},
+                                                "weeks": {"More than 6 months": 52}})
+    assert more["contract_value_usd"].iloc[2] == pytest.approx(40 * 40 * 52)
+    same = la.read_job_posts(_upwork_like(), mapping="upwork_2023",
+                             value_assumptions=a.with_hours(**{"30+ hrs/week": 40}))
+    assert same["contract_value_usd"].iloc[2] == pytest.approx(40 * 40 * 26)
+
+
+def test_no_budget_posts_are_kept_not_rejected() -> None:
+    df = good_posts()
+    df.loc[[1, 2], "budget_type"] = "no_budget"
+    df.loc[[1, 2], "contract_value_usd"] = ""
+    df.loc[3, "contract_value_usd"] = ""
+    out = la.read_job_posts(df)
+    assert len(out) == 6
+    assert out["value_basis"].tolist() == ["fixed_budget", "none", "none", "none",
+                                           "fixed_budget", "fixed_budget"]
+    df.loc[2, "contract_value_usd"] = "100"  # a no-budget post with a value contradicts itself
+    with pytest.raises(la.DataValidationError, match="rule 'value_consistent': 1 row"):
+        la.read_job_posts(df)
+
+
+def test_mapping_forms_and_errors() -> None:
+    df = good_posts().rename(columns={"post_id": "id", "posted_date": "date"})
+    out = la.read_job_posts(df, mapping={"id": "post_id", "date": "posted_date"})
+    assert out["post_id"].tolist()[0] == "p0"
+    res = la.read_job_posts(df.assign(category="Bogus"), mapping={"id": "post_id",
+                                                                  "date": "posted_date"},
+                            on_invalid="quarantine")
+    assert "value_id" in res.rejected.columns  # original values under the export names
+    with pytest.raises(la.OptionError, match="mapping must be one of 'upwork_2023'"):
+        la.read_job_posts(df, mapping="upwork_1999")
+    with pytest.raises(la.OptionError, match="unknown canonical column"):
+        la.read_job_posts(df, mapping={"id": "identifier"})
+    with pytest.raises(la.DataValidationError, match=r"export column\(s\) 'uid' \(mapped to 'post_id'\)"):
+        la.read_job_posts(_upwork_like().drop(columns=["uid"]), mapping="upwork_2023")
+    m = load_mapping("upwork_2023")
+    assert m.label == "upwork_2023 v1" and m.columns["uid"] == "post_id"
+    assert la.read_job_posts(_upwork_like(), mapping=m, on_invalid="quarantine").mapping == m.label
+
+
+def test_exact_duplicate_records_and_conflicting_ids() -> None:
+    df = pd.concat([good_posts(), good_posts().iloc[[2]]], ignore_index=True)
+    df.loc[7] = df.loc[3]
+    df.loc[7, "title"] = "a different post with the same id"
+    res = la.read_job_posts(df, on_invalid="quarantine")
+    assert res.rejected[["row", "rule"]].values.tolist() == [[7, "duplicate_record"],
+                                                            [8, "id_unique"]]
+
+
+def test_quarantine_warns_on_a_large_share_or_an_emptied_tier() -> None:
+    df = good_posts(200)
+    df.loc[:1, "category"] = "Bogus"  # 1% exactly: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", QuarantineWarning)
+        la.read_job_posts(df, on_invalid="quarantine")
+    df.loc[2, "category"] = "Bogus"
+    with pytest.warns(QuarantineWarning, match=r"rejected 3 of 200 rows \(1.5%.*category_known 3"):
+        la.read_job_posts(df, on_invalid="quarantine")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", QuarantineWarning)
+        la.read_job_posts(df, on_invalid="quarantine", warn_share=0.05)
+    df = good_posts(200)
+    df.loc[5, "contract_value_usd"] = "5000"
+    df.loc[5, "category"] = "Bogus"
+    high = la.taxonomy.value_tier([5000.0]).iloc[0]
+    with pytest.warns(QuarantineWarning, match=rf"every post of value tier\(s\) '{high}' \(1 rows\)"):
+        la.read_job_posts(df, on_invalid="quarantine", warn_share=0.5)
+    assert issubclass(QuarantineWarning, la.LaborAIWarning)
+
+
+def test_labels_match_ignoring_case_and_spacing() -> None:
+    df = good_posts()
+    df["category"] = "  writing "
+    df["subcategory"] = "  " + _writing_sub().upper() + " "
+    out = la.read_job_posts(df)
+    assert set(out["category"]) == {"Writing"} and set(out["subcategory"]) == {_writing_sub()}

@@ -44,8 +44,8 @@ from laborai._validation import check_option
 from laborai.data.schema import (
     CONTRACT_COLUMNS,
     DURATIONS,
+    ENGAGEMENTS,
     JOB_POST_COLUMNS,
-    WEEKLY_HOURS,
     ColumnSpec,
 )
 from laborai.errors import DataFileNotFoundError, DataValidationError, LaborAIWarning, OptionError
@@ -339,78 +339,88 @@ def _apply_mapping(raw: pd.DataFrame, m: ColumnMapping, specs: tuple[ColumnSpec,
 
 # ----------------------------------------------------------------------------- value tiers
 
-
-def _weeks(months: float) -> float:
-    return months * 52.0 / 12.0
-
-
-_DEFAULT_HOURS: dict[str, float] = {
-    "less_than_30": 15.0, "30_plus": 35.0, "to_be_determined": 15.0, "not_sure": 15.0,
-    "unknown": 15.0,
+#: Weekly hours (by engagement) and weeks (by duration) used when the taxonomy's package data
+#: does not state them; the same numbers as ``taxonomy.toml``'s ``[hourly_projection]``.
+_FALLBACK_HOURS: dict[str, float] = {
+    "Less than 30 hrs/week": 15.0, "30+ hrs/week": 35.0, "Hours to be determined": 15.0,
+    "not_sure": 15.0, "": 15.0,
 }
-_DEFAULT_WEEKS: dict[str, float] = {
-    "less_than_1_month": _weeks(0.5), "1_to_3_months": _weeks(2.0),
-    "3_to_6_months": _weeks(4.5), "more_than_6_months": _weeks(6.0),
-    "unknown": _weeks(0.5),
+_FALLBACK_WEEKS: dict[str, float] = {
+    "Less than 1 month": 2.1667, "1 to 3 months": 8.6667, "3 to 6 months": 19.5,
+    "More than 6 months": 26.0,
 }
+
+
+def _taxonomy_projection() -> tuple[dict[str, float], dict[str, float]]:
+    """The package's projection assumptions (one source: ``taxonomy.hourly_projection``)."""
+    get = getattr(taxonomy, "hourly_projection", None)
+    if get is None:
+        return dict(_FALLBACK_HOURS), dict(_FALLBACK_WEEKS)
+    p = get()
+    hours = {k: float(v) for k, v in p["hours_per_week"].items()}
+    hours.setdefault("", float(p.get("default_hours_per_week", 15.0)))
+    return hours, {k: float(v) for k, v in p["weeks"].items()}
 
 
 @dataclass(frozen=True)
 class ValueAssumptions:
     """Assumptions that project the contract value of an hourly post.
 
-    ``contract_value_usd = hourly_rate_usd * weekly_hours[...] * duration_weeks[...]``.
+    ``contract_value_usd = hourly_rate_usd * hours_per_week[engagement] * weeks[duration]``,
+    rounded to cents.
 
     Parameters
     ----------
-    weekly_hours : mapping of str to float
-        Expected hours per week by ``weekly_hours`` code, plus ``"unknown"`` for a missing
-        one. Defaults: ``less_than_30`` 15 (the middle of 0-30), ``30_plus`` 35 (the middle of
-        30-40), ``to_be_determined``, ``not_sure`` and ``unknown`` 15 (the modal answer).
-    duration_weeks : mapping of str to float
-        Expected weeks of work by ``duration`` code, plus ``"unknown"``. Defaults: the middle of
-        each band in months times 52/12 weeks: ``less_than_1_month`` 2.17 (half a month),
-        ``1_to_3_months`` 8.67 (2 months), ``3_to_6_months`` 19.5 (4.5 months),
-        ``more_than_6_months`` 26 (6 months: the open band is not extrapolated), ``unknown``
-        2.17 (the shortest band).
+    hours_per_week : mapping of str to float, optional
+        Expected hours per week by ``engagement`` label, with ``""`` for a post that states
+        none. Default (from ``taxonomy.toml``, :func:`laborai.taxonomy.hourly_projection`):
+        "Less than 30 hrs/week" 15 (the middle of 0-30), "30+ hrs/week" 35 (the middle of
+        30-40), "Hours to be determined", "not_sure" and "" 15 (as the modal answer).
+    weeks : mapping of str to float, optional
+        Expected weeks of work by ``duration`` label. Default: the middle of each band in
+        months times 52/12: "Less than 1 month" 2.17, "1 to 3 months" 8.67, "3 to 6 months"
+        19.5, "More than 6 months" 26 (six months: the open band is not extrapolated). An
+        hourly post with no duration gets no projection (``value_basis="none"``).
 
     Notes
     -----
     These are assumptions, not data: a projected value is what the post would be worth if the
     work ran as posted. Override any of them, e.g.
-    ``ValueAssumptions.default().with_hours(not_sure=20)`` or ``value_assumptions={"weekly_hours":
-    {"30_plus": 40}}``.
+    ``ValueAssumptions().with_hours(**{"30+ hrs/week": 40})`` or
+    ``value_assumptions={"weeks": {"More than 6 months": 52}}``.
     """
 
-    weekly_hours: Mapping[str, float] = field(default_factory=lambda: dict(_DEFAULT_HOURS))
-    duration_weeks: Mapping[str, float] = field(default_factory=lambda: dict(_DEFAULT_WEEKS))
-
-    @classmethod
-    def default(cls) -> ValueAssumptions:
-        """The documented default assumptions."""
-        return cls()
+    hours_per_week: Mapping[str, float] = field(
+        default_factory=lambda: _taxonomy_projection()[0])
+    weeks: Mapping[str, float] = field(default_factory=lambda: _taxonomy_projection()[1])
 
     def with_hours(self, **hours: float) -> ValueAssumptions:
-        """Return a copy with some weekly hours replaced (by ``weekly_hours`` code)."""
-        return replace(self, weekly_hours={**self.weekly_hours, **hours})
+        """Return a copy with some weekly hours replaced (by engagement label)."""
+        return replace(self, hours_per_week={**self.hours_per_week, **hours}).validated()
 
     def with_weeks(self, **weeks: float) -> ValueAssumptions:
-        """Return a copy with some durations replaced (weeks, by ``duration`` code)."""
-        return replace(self, duration_weeks={**self.duration_weeks, **weeks})
+        """Return a copy with some durations replaced (weeks, by duration label)."""
+        return replace(self, weeks={**self.weeks, **weeks}).validated()
 
     def validated(self) -> ValueAssumptions:
-        """Check every code is present with a finite positive number; return self."""
-        for what, table, codes in (("weekly_hours", self.weekly_hours, WEEKLY_HOURS),
-                                   ("duration_weeks", self.duration_weeks, DURATIONS)):
-            allowed = (*codes, "unknown")
-            extra = [k for k in table if k not in allowed]
-            lacking = [k for k in allowed if k not in table]
+        """Check every label is present with a finite positive number; return self.
+
+        Raises
+        ------
+        OptionError
+            For a missing or unknown label or a value that is not a finite positive number.
+        """
+        for what, table, labels in (("hours_per_week", self.hours_per_week, (*ENGAGEMENTS, "")),
+                                    ("weeks", self.weeks, DURATIONS)):
+            extra = [k for k in table if k not in labels]
+            lacking = [k for k in labels if k not in table]
             bad = {k: v for k, v in table.items()
-                   if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0}
+                   if isinstance(v, bool) or not isinstance(v, (int, float))
+                   or not math.isfinite(v) or v <= 0}
             if extra or lacking or bad:
                 raise OptionError(
-                    f"value_assumptions.{what} must give a finite positive number for each of "
-                    f"{', '.join(map(repr, allowed))}; unknown: {extra}, missing: {lacking}, "
+                    f"value_assumptions {what} must give a finite positive number for each of "
+                    f"{', '.join(map(repr, labels))}; unknown: {extra}, missing: {lacking}, "
                     f"invalid: {bad}.")
         return self
 
@@ -418,21 +428,21 @@ class ValueAssumptions:
 def _resolve_assumptions(a: ValueAssumptions | Mapping[str, Mapping[str, float]] | None
                          ) -> ValueAssumptions:
     if a is None:
-        return ValueAssumptions()
+        return ValueAssumptions().validated()
     if isinstance(a, ValueAssumptions):
         return a.validated()
     if isinstance(a, Mapping):
-        extra = [k for k in a if k not in ("weekly_hours", "duration_weeks")]
+        extra = [k for k in a if k not in ("hours_per_week", "weeks")]
         if extra:
-            raise OptionError("value_assumptions keys must be 'weekly_hours' and/or "
-                              f"'duration_weeks'; got {extra}.")
+            raise OptionError("value_assumptions keys must be 'hours_per_week' and/or 'weeks'; "
+                              f"got {extra}.")
         base = ValueAssumptions()
         return ValueAssumptions(
-            weekly_hours={**base.weekly_hours, **dict(a.get("weekly_hours", {}))},
-            duration_weeks={**base.duration_weeks, **dict(a.get("duration_weeks", {}))},
+            hours_per_week={**base.hours_per_week, **dict(a.get("hours_per_week", {}))},
+            weeks={**base.weeks, **dict(a.get("weeks", {}))},
         ).validated()
     raise OptionError("value_assumptions must be a ValueAssumptions, a dict with "
-                      f"'weekly_hours'/'duration_weeks', or None; got {type(a).__name__}.")
+                      f"'hours_per_week'/'weeks', or None; got {type(a).__name__}.")
 
 
 # ----------------------------------------------------------------------------- countries
@@ -873,7 +883,7 @@ def _load(source: Any, con: Any | None, delimiter: str | None, encoding: str) ->
         delim = delimiter or ("\t" if inner == ".tsv" or suffixes.endswith(".tsv") else None)
         return _parse_csv(text, delim, name)
     raise DataValidationError(
-        f"{name}: unsupported file type {suffixes or '(none)'!r}; use .csv, .tsv, .txt (optionally "
+        f"{name}: rule 'file_type': unsupported file type {suffixes or '(none)'!r}; use .csv, .tsv, .txt (optionally "
         ".gz, .bz2, .xz or .zip) or .parquet (or pass a DataFrame, a DuckDB relation, or a "
         "table/query with con=)."
     )
@@ -1115,9 +1125,12 @@ def _check_money(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
 
 
 def _check_choice(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
+    """Match choices ignoring case and spacing; store them in the canonical spelling."""
+    keys = {_value_key(c): c for c in spec.choices}
+    keys.update({_value_key(a): c for a, c in spec.aliases})
     col = _strip(_as_text(df[spec.name]))
-    col = pd.Series([v.lower() if isinstance(v, str) else v for v in col.tolist()],
-                    index=col.index, dtype=object)
+    vals = [keys.get(_value_key(v), v) if isinstance(v, str) else v for v in col.tolist()]
+    col = pd.Series(vals, index=col.index, dtype=object)
     missing = col.isna() | (col == "")
     bad = ~col.isin(spec.choices) & ~(missing & spec.nullable)
     f.add("allowed_value", spec.name, bad,
@@ -1292,8 +1305,9 @@ def _tiers(values: pd.Series) -> pd.Series:
 def _project(out: pd.DataFrame, f: _Failures, a: ValueAssumptions) -> None:
     """Fill ``contract_value_usd`` (when absent) and ``value_basis``."""
     bt = out["budget_type"]
-    fixed, hourly, none = (bt == "fixed").to_numpy(), (bt == "hourly").to_numpy(), \
-        (bt == "no_budget").to_numpy()
+    fixed = (bt == "fixed_budget").to_numpy()
+    hourly = (bt == "hourly").to_numpy()
+    none = (bt == "no_budget").to_numpy()
     n = len(out)
     nan = np.full(n, np.nan)
     fb = out["fixed_budget_usd"].to_numpy(float) if "fixed_budget_usd" in out else nan
@@ -1302,13 +1316,11 @@ def _project(out: pd.DataFrame, f: _Failures, a: ValueAssumptions) -> None:
         value = out["contract_value_usd"].to_numpy(float).copy()
         given = True
     else:
-        hours = np.array([a.weekly_hours.get(h, a.weekly_hours["unknown"]) if isinstance(h, str)
-                          else a.weekly_hours["unknown"]
-                          for h in (out["weekly_hours"] if "weekly_hours" in out
-                                    else [None] * n)], dtype=float)
-        weeks = np.array([a.duration_weeks.get(d, a.duration_weeks["unknown"])
-                          if isinstance(d, str) else a.duration_weeks["unknown"]
-                          for d in (out["duration"] if "duration" in out else [None] * n)],
+        eng = out["engagement"].tolist() if "engagement" in out else [None] * n
+        dur = out["duration"].tolist() if "duration" in out else [None] * n
+        hours = np.array([a.hours_per_week.get(e if isinstance(e, str) else "", np.nan)
+                          for e in eng], dtype=float)
+        weeks = np.array([a.weeks.get(d, np.nan) if isinstance(d, str) else np.nan for d in dur],
                          dtype=float)
         value = np.where(fixed, fb, np.where(hourly, np.round(rate * hours * weeks, 2), np.nan))
         given = False
@@ -1316,8 +1328,8 @@ def _project(out: pd.DataFrame, f: _Failures, a: ValueAssumptions) -> None:
     f.add("value_consistent", "contract_value_usd" if given else "budget_type", none & carried)
     value = np.where(none, np.nan, value)
     basis = np.where(np.isnan(value), "none",
-                     np.where(fixed, "fixed_budget", np.where(hourly, "hourly_projection",
-                                                              "none")))
+                     np.where(fixed, "fixed_budget",
+                              np.where(hourly, "hourly_projection", "none")))
     out["contract_value_usd"] = value
     out["value_basis"] = pd.Series(basis, index=out.index, dtype=object)
 
@@ -1466,7 +1478,8 @@ def read_job_posts(
     encoding : str, default "utf-8"
         Text encoding of CSV files (a UTF-8 or UTF-16 byte-order mark is honoured).
     value_assumptions : ValueAssumptions or dict, optional
-        Weekly hours and weeks used to project hourly posts (see :class:`ValueAssumptions`).
+        Weekly hours and weeks used to project hourly posts (see :class:`ValueAssumptions`;
+        a dict such as ``{"weeks": {"More than 6 months": 52}}`` overrides some defaults).
     warn_share : float, default 0.01
         Quarantine warns (:class:`QuarantineWarning`) when it rejects more than this share of
         the rows (exact duplicate records excepted), and always when it empties a value tier.
@@ -1499,7 +1512,8 @@ def read_job_posts(
     ``posted_date`` parses (ISO 8601 with ``Z`` or an offset is converted to UTC; naive times
     are taken as UTC, never as the machine's time zone) and lies in ``date_range``;
     ``category`` known and ``subcategory`` belongs to it (ignoring case and spacing); text
-    decodes; ``budget_type`` is fixed/hourly/no_budget; money finite, non-negative and in US
+    decodes; ``budget_type`` is fixed_budget (or fixed)/hourly/no_budget; ``engagement``,
+    ``duration`` and ``experience_level`` are Upwork's labels (ignoring case and spacing); money finite, non-negative and in US
     dollars; ``client_country`` an assigned ISO alpha-2 code (or, with the ``country_name``
     transform, a known country name).
 

@@ -15,10 +15,10 @@ __all__ = [
     "BUDGET_TYPES",
     "CONTRACT_COLUMNS",
     "DURATIONS",
-    "EXPERIENCE_TIERS",
+    "ENGAGEMENTS",
+    "EXPERIENCE_LEVELS",
     "JOB_POST_COLUMNS",
     "VALUE_BASES",
-    "WEEKLY_HOURS",
     "ColumnSpec",
     "schema_table",
 ]
@@ -26,15 +26,17 @@ __all__ = [
 Kind = Literal["id", "date", "category", "subcategory", "text", "choice", "money", "country",
                "derived"]
 
-#: How a job is paid: a fixed price, by the hour, or with no budget stated.
-BUDGET_TYPES: tuple[str, ...] = ("fixed", "hourly", "no_budget")
-#: Expected weekly hours of an hourly job (Upwork's "engagement").
-WEEKLY_HOURS: tuple[str, ...] = ("less_than_30", "30_plus", "to_be_determined", "not_sure")
-#: Expected duration of a job.
-DURATIONS: tuple[str, ...] = ("less_than_1_month", "1_to_3_months", "3_to_6_months",
-                              "more_than_6_months")
-#: The experience level the client asks for.
-EXPERIENCE_TIERS: tuple[str, ...] = ("entry", "intermediate", "expert")
+#: How a job is paid, in Upwork's words (:data:`laborai.taxonomy.BUDGET_TYPES`); the reader
+#: also accepts ``"fixed"`` (laborai's earlier spelling) for ``"fixed_budget"``.
+BUDGET_TYPES: tuple[str, ...] = ("fixed_budget", "hourly", "no_budget")
+#: Expected weekly hours of a post (Upwork's "engagement" labels).
+ENGAGEMENTS: tuple[str, ...] = ("Less than 30 hrs/week", "30+ hrs/week", "Hours to be determined",
+                                "not_sure")
+#: Expected duration of a job (Upwork's labels).
+DURATIONS: tuple[str, ...] = ("Less than 1 month", "1 to 3 months", "3 to 6 months",
+                              "More than 6 months")
+#: The experience level the client asks for (Upwork's labels).
+EXPERIENCE_LEVELS: tuple[str, ...] = ("Entry level", "Intermediate", "Expert")
 #: What ``contract_value_usd`` of a post is measured on.
 VALUE_BASES: tuple[str, ...] = ("fixed_budget", "hourly_projection", "none")
 
@@ -59,7 +61,10 @@ class ColumnSpec:
     required : bool
         Whether the column must be present in the source.
     choices : tuple of str
-        Allowed values of a ``choice`` column.
+        Allowed values of a ``choice`` column (matched ignoring case and runs of white space;
+        stored in the spelling given here).
+    aliases : tuple of (str, str)
+        Other accepted spellings of a choice, with the choice they stand for.
     nullable : bool
         Whether a present column may have missing values (text columns read missing as ``""``).
     """
@@ -71,6 +76,7 @@ class ColumnSpec:
     allowed: str
     required: bool = True
     choices: tuple[str, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
     nullable: bool = False
 
 
@@ -89,7 +95,8 @@ JOB_POST_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("skills", "text", "string", "Skills requested, separated by '; '.",
                "valid UTF-8 text (may be empty)", required=False, nullable=True),
     ColumnSpec("budget_type", "choice", "string", "How the job is paid.",
-               "'fixed', 'hourly' or 'no_budget'", choices=BUDGET_TYPES),
+               "'fixed_budget' (or 'fixed'), 'hourly' or 'no_budget'", choices=BUDGET_TYPES,
+               aliases=(("fixed", "fixed_budget"),)),
     ColumnSpec("contract_value_usd", "money", "float64",
                "Projected contract value in US dollars: the fixed budget, or hourly rate x weekly "
                "hours x weeks (see value_basis). Computed by the reader when absent.",
@@ -108,16 +115,16 @@ JOB_POST_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("hourly_rate_usd", "money", "float64",
                "Posted hourly rate (hourly posts), US dollars.",
                "finite and >= 0, or missing", required=False, nullable=True),
-    ColumnSpec("weekly_hours", "choice", "string",
-               "Expected weekly hours of an hourly post (Upwork's engagement).",
-               ", ".join(repr(c) for c in WEEKLY_HOURS) + ", or missing", required=False,
-               choices=WEEKLY_HOURS, nullable=True),
+    ColumnSpec("engagement", "choice", "string",
+               "Expected weekly hours of the job (Upwork's engagement; missing for fixed price).",
+               ", ".join(repr(c) for c in ENGAGEMENTS) + ", or missing", required=False,
+               choices=ENGAGEMENTS, nullable=True),
     ColumnSpec("duration", "choice", "string", "Expected duration of the job.",
                ", ".join(repr(c) for c in DURATIONS) + ", or missing", required=False,
                choices=DURATIONS, nullable=True),
-    ColumnSpec("experience_tier", "choice", "string", "Experience level the client asks for.",
-               ", ".join(repr(c) for c in EXPERIENCE_TIERS) + ", or missing", required=False,
-               choices=EXPERIENCE_TIERS, nullable=True),
+    ColumnSpec("experience_level", "choice", "string", "Experience level the client asks for.",
+               ", ".join(repr(c) for c in EXPERIENCE_LEVELS) + ", or missing", required=False,
+               choices=EXPERIENCE_LEVELS, nullable=True),
     ColumnSpec("description", "text", "string", "Job description, when available.",
                "valid UTF-8 text", required=False, nullable=True),
 )
