@@ -216,20 +216,24 @@ _FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"})
 def _no_nan(col: str, sql_type: str) -> str:
     """SQL for a money column with NaN as NULL: a NaN amount is a missing amount.
 
-    The test is on the text of the value: DuckDB folds ``isnan(x)`` to false from Parquet
-    statistics (pyarrow leaves NaN out of a column's min/max), which would put a NaN value in
-    the top tier and make its decimal cast fail.
+    ``isnan(x)`` cannot be used: DuckDB folds it to false from Parquet statistics (pyarrow
+    leaves NaN out of a column's min/max), which would put a NaN value in the top tier and make
+    its decimal cast fail. The hash of the value is not folded, and the text confirms a match.
     """
     if sql_type.upper() not in _FLOAT_TYPES:
         return col
-    return f"(CASE WHEN CAST({col} AS VARCHAR) IN ('nan', '-nan') THEN NULL ELSE {col} END)"
+    x = f"CAST({col} AS DOUBLE)"
+    return (f"(CASE WHEN hash({x}) = hash('nan'::DOUBLE) AND CAST({x} AS VARCHAR) IN ('nan', "
+            f"'-nan') THEN NULL ELSE {col} END)")
 
 
 def _is_inf(col: str, sql_type: str) -> str:
-    """SQL condition: an infinite amount (tested on the text, as :func:`_no_nan`)."""
+    """SQL condition: an infinite amount (tested as in :func:`_no_nan`)."""
     if sql_type.upper() not in _FLOAT_TYPES:
         return "false"
-    return f"(CAST({col} AS VARCHAR) IN ('inf', '-inf'))"
+    x = f"CAST({col} AS DOUBLE)"
+    return (f"(hash({x}) IN (hash('inf'::DOUBLE), hash('-inf'::DOUBLE)) AND "
+            f"CAST({x} AS VARCHAR) IN ('inf', '-inf'))")
 
 
 def _exact_sum(expr: str) -> str:

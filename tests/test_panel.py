@@ -96,10 +96,11 @@ def test_week_subcategory_taxonomy_units_and_cuts(small_market: la.Marketplace) 
     assert (w["period"].dt.day_of_week == 0).all()
     assert w["n_posts"].sum() == len(posts)
     s = la.build_panel(posts, by=("category", "subcategory", "value_tier"), units="taxonomy")
-    assert s["unit"].nunique() == len(la.taxonomy.subcategories()) * 2
+    n_tiers = 2 + int(posts["contract_value_usd"].isna().any())  # + 'unknown' when present
+    assert s["unit"].nunique() == len(la.taxonomy.subcategories()) * n_tiers
     assert s["n_posts"].sum() == len(posts)
     c3 = la.build_panel(posts, value_cuts=[500, 5000])
-    assert set(c3["value_tier"]) == {"<=500", "500-5000", ">5000"}
+    assert set(c3["value_tier"]) - {"unknown"} == {"<=500", "500-5000", ">5000"}
     assert c3["n_posts"].sum() == len(posts)
     n_big = (posts["contract_value_usd"] > 5000).sum()
     assert c3.loc[c3["value_tier"] == ">5000", "n_posts"].sum() == n_big
@@ -376,11 +377,13 @@ def test_accounting_and_provenance_attrs(small_market: la.Marketplace) -> None:
     assert acc["posts_read"] == len(m.job_posts)
     assert acc["posts_in_panel"] == p["n_posts"].sum()
     assert acc["posts_in_panel"] + acc["posts_outside_range"] == acc["posts_read"]
-    assert acc["posts_unknown_value"] == 0
+    in_range = m.job_posts["posted_date"].between("2021-01-01", "2023-06-30")
+    assert acc["posts_unknown_value"] == m.job_posts.loc[in_range, "contract_value_usd"].isna().sum()
+    assert acc["posts_unknown_value"] == p.loc[p["value_tier"] == "unknown", "n_posts"].sum()
     assert acc["contracts_read"] == len(m.contracts)
     assert acc["contracts_in_panel"] == p["n_contracts"].sum()
     assert acc["contracts_in_panel"] + acc["contracts_outside_periods"] == len(m.contracts)
-    assert p.attrs["taxonomy_version"] is not None
+    assert p.attrs["taxonomy_version"] == la.taxonomy.version()
     assert p.attrs["value_cuts"] == [1000.0] and p.attrs["tier_labels"] == ["low", "high"]
 
 
