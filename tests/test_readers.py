@@ -349,7 +349,8 @@ def _hostile(tmp_path: Path) -> dict[str, Path]:
         "empty.csv": b"",
         "header_only.csv": text.splitlines()[0].encode() + b"\n",
         "binary.csv": bytes(range(256)) * 4,
-        "dup_header.csv": text.replace("skills", "title", 1).encode(),
+        "dup_header.csv": "\n".join(line + (",description,description" if i == 0 else ",a,b")
+                                     for i, line in enumerate(text.splitlines())).encode(),
         "nameless.csv": text.replace("client_country\n", "client_country,\n", 1).encode(),
         "fields.csv": text.replace(",US\n", "\n", 1).encode(),
         "notzip.csv.zip": b"this is not a zip",
@@ -368,14 +369,27 @@ def _hostile(tmp_path: Path) -> dict[str, Path]:
     return out
 
 
-@pytest.mark.parametrize("name", ["empty.csv", "header_only.csv", "binary.csv", "dup_header.csv",
-                                  "nameless.csv", "fields.csv", "notzip.csv.zip", "notgz.csv.gz",
-                                  "zip_named_csv.csv", "truncated.parquet", "unsupported.xlsx",
-                                  "utf16_garbled.csv", "gz_garbage.csv.gz"])
-def test_hostile_files_raise_laborai_errors_naming_the_file(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(("name", "rule", "words"), [
+    ("empty.csv", "not_empty", "the file is empty"),
+    ("header_only.csv", "not_empty", "no data records"),
+    ("binary.csv", "csv_text", "NUL bytes"),
+    ("dup_header.csv", "column_names", "duplicate column name(s) 'description'"),
+    ("nameless.csv", "column_names", "number 10 have no name"),
+    ("fields.csv", "csv_structure", "line 2 (8 fields)"),
+    ("notzip.csv.zip", "file_readable", "not a valid zip archive"),
+    ("notgz.csv.gz", "file_readable", "not a valid gz archive"),
+    ("zip_named_csv.csv", "csv_text", "ZIP archive"),
+    ("truncated.parquet", "file_readable", "not a readable Parquet file"),
+    ("unsupported.xlsx", "file_type", "unsupported file type '.xlsx'"),
+    ("utf16_garbled.csv", "text_decodes", "UTF-16 byte-order mark but does not decode"),
+    ("gz_garbage.csv.gz", "csv_text", "NUL bytes"),
+])
+def test_hostile_files_raise_laborai_errors_naming_the_file(tmp_path: Path, name: str, rule: str,
+                                                            words: str) -> None:
     path = _hostile(tmp_path)[name]
     for mode in ("raise", "quarantine"):
-        with pytest.raises(la.DataValidationError, match=re.escape(name) + r": .*rule '"):
+        with pytest.raises(la.DataValidationError,
+                           match=re.escape(name) + f": rule '{rule}': .*" + re.escape(words)):
             la.read_job_posts(path, on_invalid=mode)  # type: ignore[call-overload]
 
 
