@@ -482,8 +482,11 @@ def _check_posts(eng: _Engine, types: dict[str, str], where: str, date_sql: str,
     inf_cond = _is_inf("contract_value_usd", types["contract_value_usd"]) if val else "false"
     inf = f", count(*) FILTER (WHERE {inf_cond}) AS n_inf"
     out_of_range = f"({date_sql} < DATE '{_MIN_DATE}' OR {date_sql} > DATE '{_MAX_DATE}')"
+    # one scan for every count; duplicated ids are listed only when there are some
+    extra = (", count(post_id) - count(DISTINCT post_id) AS n_extra" if "post_id" in types
+             else ", 0 AS n_extra")
     chk = eng.df(
-        f"SELECT count(*) AS n, count(*) FILTER (WHERE {out_of_range}) AS n_range{inf} "
+        f"SELECT count(*) AS n, count(*) FILTER (WHERE {out_of_range}) AS n_range{inf}{extra} "
         f"FROM {_VIEW_POSTS}", where, "column_type",
         "Read the file with la.read_job_posts, which parses and validates each column.")
     n_read, n_range, n_inf = (int(chk[c].iloc[0]) for c in ("n", "n_range", "n_inf"))
@@ -502,7 +505,7 @@ def _check_posts(eng: _Engine, types: dict[str, str], where: str, date_sql: str,
             f"infinite value; first {'post ids' if 'post_id' in types else 'values'}: "
             f"{_show(first)}."
         )
-    if "post_id" in types:
+    if int(chk["n_extra"].iloc[0]):
         dup = eng.df(
             f"SELECT count(*) AS n_ids, coalesce(sum(n), 0) AS n_rows FROM (SELECT post_id, "
             f"count(*) AS n FROM {_VIEW_POSTS} WHERE post_id IS NOT NULL GROUP BY post_id "
@@ -548,10 +551,12 @@ def _check_contracts(eng: _Engine, ctypes: dict[str, str], where: str, date_sql:
         "inf": _is_inf("earnings_usd", ctypes["earnings_usd"]),
         "range": f"({date_sql} < DATE '{_MIN_DATE}' OR {date_sql} > DATE '{_MAX_DATE}')",
     }
+    extra = (", count(contract_id) - count(DISTINCT contract_id) AS n_extra"
+             if "contract_id" in ctypes else ", 0 AS n_extra")
     chk = eng.df(
         "SELECT count(*) AS n, " + ", ".join(f"count(*) FILTER (WHERE {c}) AS {k}"
                                              for k, c in conds.items())
-        + f" FROM {_VIEW_CONTRACTS}", where, "column_type",
+        + f"{extra} FROM {_VIEW_CONTRACTS}", where, "column_type",
         "Read the file with la.read_contracts, which parses and validates each column.")
     n = {k: int(chk[k].iloc[0]) for k in ("n", *conds)}
     rules = {
@@ -576,7 +581,7 @@ def _check_contracts(eng: _Engine, ctypes: dict[str, str], where: str, date_sql:
                 f"{where}: column {col!r}: rule {rule!r}: {n[key]} contract(s) have {what}; "
                 f"first {id_col}s: {_show(first)}. {fix}"
             )
-    if "contract_id" in ctypes:
+    if int(chk["n_extra"].iloc[0]):
         dup = eng.df(
             f"SELECT count(*) AS n_ids FROM (SELECT contract_id FROM {_VIEW_CONTRACTS} WHERE "
             f"contract_id IS NOT NULL GROUP BY contract_id HAVING count(*) > 1)", where,
