@@ -18,6 +18,12 @@ list of trusted types (:func:`load`), never with pickle, so a model file cannot 
 :func:`skill_families` maps raw skills to the gen-AI skill families of
 ``laborai/_pkgdata/genai_skills.toml``.
 
+**Real titles.** :func:`real_title_model` returns a :class:`TitleClassifier` fitted on 2,122
+real, hand-labelled job-post titles and shipped as package data (plain JSON parameters with a
+recorded SHA-256); :func:`fit_title_classifier` refits it, :func:`cross_validate_titles`,
+:func:`title_scores` and :func:`title_prevalence` measure it against the keyword query with the
+labels' enriched sampling design (``docs/classifier.md``).
+
 Examples
 --------
 >>> import laborai as la
@@ -48,6 +54,17 @@ import pandas as pd
 
 from laborai._classify_safety import UnsafeModelError, check_classifier_pipeline, check_threshold
 from laborai._hashing import frame_hash
+from laborai._title_model import (
+    TechnologyModel,
+    TitleClassifier,
+    cross_validate_titles,
+    fit_title_classifier,
+    load_title_model,
+    read_title_labels,
+    real_title_model,
+    title_prevalence,
+    title_scores,
+)
 from laborai._validation import check_option
 from laborai.did._results import TIDY_COLUMNS, ResultMixin
 from laborai.errors import DataValidationError, OptionError, SmallSampleWarning
@@ -59,19 +76,28 @@ __all__ = [
     "UnsafeModelError",
     "Evaluation",
     "QueryTerms",
+    "TechnologyModel",
+    "TitleClassifier",
     "compare_with_keywords",
     "cross_validate",
+    "cross_validate_titles",
+    "fit_title_classifier",
     "flag_column",
     "flag_posts",
     "labelled_posts",
     "load",
+    "load_title_model",
     "match_text",
     "post_text",
     "query",
     "query_terms",
+    "read_title_labels",
+    "real_title_model",
     "skill_dictionary",
     "skill_families",
     "split_labelled",
+    "title_prevalence",
+    "title_scores",
     "train",
 ]
 
@@ -1202,7 +1228,8 @@ def flag_column(technology: Technology) -> str:
 
 
 def flag_posts(posts: pd.DataFrame, technology: Technology = "ai",
-               model: Classifier | None = None, column: str | None = None) -> pd.DataFrame:
+               model: Classifier | TitleClassifier | None = None,
+               column: str | None = None) -> pd.DataFrame:
     """Return a copy of ``posts`` with a boolean flag column for a technology.
 
     Parameters
@@ -1211,8 +1238,10 @@ def flag_posts(posts: pd.DataFrame, technology: Technology = "ai",
         Job posts with ``title`` and optional ``skills`` / ``description``.
     technology : {"ai", "cloud", "rpa"}, default "ai"
         Which technology.
-    model : Classifier, optional
-        A model trained for ``technology``; without one, the keyword query alone flags posts.
+    model : Classifier or TitleClassifier, optional
+        A model trained for ``technology`` (or the title model, e.g.
+        :func:`real_title_model`, which classifies titles only); without one, the keyword
+        query alone flags posts.
     column : str, optional
         Name of the new column; default ``flag_{technology}``.
 
@@ -1234,13 +1263,20 @@ def flag_posts(posts: pd.DataFrame, technology: Technology = "ai",
     candidates, the random forest decides which candidates are related.
     """
     _check_technology(technology)
-    if model is not None and model.technology != technology:
+    if isinstance(model, TitleClassifier):
+        if technology not in model.technologies:
+            raise OptionError(f"the title model has no technology {technology!r}; it has "
+                              f"{list(model.technologies)}.")
+    elif model is not None and model.technology != technology:
         raise OptionError(f"model was trained for technology {model.technology!r} but "
                           f"technology={technology!r}; pass a model trained for {technology!r} "
                           "or model=None for the keyword query.")
     col = column or flag_column(technology)
-    flags = (query(posts, technology, mode="keyword") if model is None
-             else model.predict(posts))
+    if isinstance(model, TitleClassifier):
+        flags = model.predict(posts, technology)
+    else:
+        flags = (query(posts, technology, mode="keyword") if model is None
+                 else model.predict(posts))
     out = posts.copy()
     out[col] = flags.to_numpy()
     return out
