@@ -854,8 +854,9 @@ def cross_validate_titles(
     Returns
     -------
     pandas.DataFrame
-        One row per (repeat, labelled row, technology): ``repeat, row, technology, label,
-        model, query`` (booleans: label, out-of-fold model flag, keyword-query flag).
+        One row per (repeat, labelled row, technology): ``repeat, fold, row, technology,
+        label, model, query`` (``row`` = position in ``labelled``; booleans: label,
+        out-of-fold model flag, keyword-query flag).
 
     Raises
     ------
@@ -893,11 +894,13 @@ def cross_validate_titles(
     for r in range(n_repeats):
         cv = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed + r)
         pred = {t: np.zeros(len(titles), dtype=bool) for t in TECHNOLOGIES}
+        fold = np.full(len(titles), -1, dtype=np.int64)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The least populated class",
                                     category=UserWarning)
             splits = list(cv.split(positions.reshape(-1, 1), strat, groups))
-        for tr, te in splits:
+        for k, (tr, te) in enumerate(splits):
+            fold[te] = k
             m = fit_title_classifier([titles[i] for i in tr.tolist()],
                                      {t: ys[t][tr] for t in TECHNOLOGIES}, C=C, min_df=min_df,
                                      threshold=threshold)
@@ -905,8 +908,9 @@ def cross_validate_titles(
             for t in TECHNOLOGIES:
                 pred[t][te] = m.predict(test_titles, t).to_numpy()  # type: ignore[arg-type]
         for t in TECHNOLOGIES:
-            frames.append(pd.DataFrame({"repeat": r, "row": positions, "technology": t,
-                                        "label": ys[t], "model": pred[t], "query": kw[t]}))
+            frames.append(pd.DataFrame({"repeat": r, "fold": fold, "row": positions,
+                                        "technology": t, "label": ys[t], "model": pred[t],
+                                        "query": kw[t]}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -953,6 +957,8 @@ def title_scores(labelled: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFr
     sources = ["all", *sorted(pd.unique(src).tolist())]
     for t in TECHNOLOGIES:
         pt = predictions[predictions["technology"] == t]
+        if pt.empty:
+            continue
         for s in sources:
             sel = np.ones(len(src), dtype=bool) if s == "all" else (src == s)
             for basis in ("enriched", "weighted"):
