@@ -43,7 +43,7 @@ def _manifest() -> dict[str, dict[str, str]]:
     rows = {}
     for line in (DATA_DIR / "MANIFEST.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 7 and cells[0].startswith(("indeed/", "exposure/")):
+        if len(cells) == 7 and cells[0].startswith(("indeed/", "exposure/", "upwork/")):
             rows[cells[0]] = dict(
                 zip(
                     ["repository", "commit", "path_in_source", "licence", "bytes", "sha256"],

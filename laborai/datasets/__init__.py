@@ -1,5 +1,8 @@
 """Real public data with pinned provenance, and the LLM-exposure crosswalks.
 
+Indeed Hiring Lab series, the "GPTs are GPTs" occupation exposure, and a real snapshot of
+Upwork job posts (:func:`upwork_snapshot`, January 2023; no licence stated by its source).
+
 Loaders return plain DataFrames whose ``attrs`` carry ``source`` (the pinned URL),
 ``citation``, ``licence`` and ``sha256``. Files are looked up in ``$LABORAI_DATA_DIR``, then in
 the cache (``$LABORAI_CACHE_DIR`` or ``~/.cache/laborai``), then downloaded from the pinned
@@ -34,12 +37,15 @@ from laborai.datasets.indeed import (
     indeed_sector_postings,
     indeed_sector_title_examples,
 )
+from laborai.datasets.upwork import UPWORK_COLUMNS, UPWORK_SOURCES, upwork_snapshot
 
 __all__ = [
     "EXPOSURE_COLUMNS",
     "MARKETPLACE_CATEGORIES",
     "MEASURES",
     "SECTOR_COUNTRIES",
+    "UPWORK_COLUMNS",
+    "UPWORK_SOURCES",
     "Source",
     "cache_dir",
     "category_exposure",
@@ -54,4 +60,5 @@ __all__ = [
     "marketplace_onet_crosswalk",
     "sector_exposure",
     "sources",
+    "upwork_snapshot",
 ]
