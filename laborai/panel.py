@@ -150,6 +150,12 @@ class _Engine:
                 )
         try:
             if isinstance(obj, pd.DataFrame):
+                dup = obj.columns[obj.columns.duplicated()].unique().tolist()
+                if dup:
+                    raise DataValidationError(
+                        f"{where}: rule 'unique_columns': column name(s) {_show(dup)} appear "
+                        "more than once; rename or drop the copies."
+                    )
                 if self.con is None:  # pragma: no cover - excluded in __init__
                     raise OptionError("a DataFrame input needs a DuckDB connection.")
                 # via Arrow: DuckDB's pandas scan fails on some strided views (e.g. df.iloc[::-1])
@@ -167,7 +173,9 @@ class _Engine:
                 )
         except duckdb.Error as err:
             raise _translate(err, where, "readable_file", hint) from err
-        except (pa.ArrowException, pa.ArrowInvalid) as err:
+        except (pa.ArrowException, ValueError) as err:
+            if isinstance(err, LaborAIError):
+                raise
             raise DataValidationError(
                 f"{where}: rule 'column_type': a column cannot be converted to Arrow "
                 f"({_first_line(err)}); give each column one type."
@@ -275,8 +283,24 @@ def _bad_text_dates(col: str) -> str:
             f"TRY_CAST({col} AS TIMESTAMPTZ) IS NULL)))")
 
 
-def _utc_naive(x: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(x)
+#: Largest amount a DECIMAL(38, 6) money sum can hold (exclusive).
+_MONEY_MAX = "1e32"
+
+
+def _bad_money(col: str, sql_type: str) -> str:
+    """SQL condition: a negative amount, or one too large for the exact sum."""
+    v = _no_nan(col, sql_type)
+    return f"(NOT {_is_inf(col, sql_type)} AND ({v} < 0 OR {v} >= {_MONEY_MAX}))"
+
+
+def _utc_naive(x: Any, name: str = "date") -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(x)
+    except (ValueError, TypeError) as err:
+        raise OptionError(f"{name} must be a date such as '2022-01-31' or a pandas Timestamp; "
+                          f"got {x!r} ({err}).") from err
+    if ts is pd.NaT:
+        raise OptionError(f"{name} must be a date such as '2022-01-31'; got {x!r}.")
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return ts
@@ -417,7 +441,13 @@ def build_panel(
             f"tier_labels must not contain {UNKNOWN_TIER!r}, the tier of posts without a contract "
             f"value; got {labels!r}."
         )
-    if start is not None and end is not None and _utc_naive(end) < _utc_naive(start):
+    reserved = {"unit", "period", "t"}
+    if reserved & set(by):
+        raise OptionError(f"by must not contain the panel's own columns "
+                          f"{sorted(reserved & set(by))}; rename them first. Got by={by!r}.")
+    start_ts = _utc_naive(start, "start") if start is not None else None
+    end_ts = _utc_naive(end, "end") if end is not None else None
+    if start_ts is not None and end_ts is not None and end_ts < start_ts:
         raise OptionError(f"end must not be before start; got start={start}, end={end}.")
 
     eng = _Engine(con, [job_posts] + ([contracts] if contracts is not None else []))
@@ -480,7 +510,9 @@ def _check_posts(eng: _Engine, types: dict[str, str], where: str, date_sql: str,
             )
     val = "contract_value_usd" in types
     inf_cond = _is_inf("contract_value_usd", types["contract_value_usd"]) if val else "false"
-    inf = f", count(*) FILTER (WHERE {inf_cond}) AS n_inf"
+    money_cond = _bad_money("contract_value_usd", types["contract_value_usd"]) if val else "false"
+    inf = (f", count(*) FILTER (WHERE {inf_cond}) AS n_inf, count(*) FILTER (WHERE "
+           f"{money_cond}) AS n_money")
     out_of_range = f"({date_sql} < DATE '{_MIN_DATE}' OR {date_sql} > DATE '{_MAX_DATE}')"
     # one scan for every count; duplicated ids are listed only when there are some
     extra = (", count(post_id) - count(DISTINCT post_id) AS n_extra" if "post_id" in types
@@ -489,7 +521,8 @@ def _check_posts(eng: _Engine, types: dict[str, str], where: str, date_sql: str,
         f"SELECT count(*) AS n, count(*) FILTER (WHERE {out_of_range}) AS n_range{inf}{extra} "
         f"FROM {_VIEW_POSTS}", where, "column_type",
         "Read the file with la.read_job_posts, which parses and validates each column.")
-    n_read, n_range, n_inf = (int(chk[c].iloc[0]) for c in ("n", "n_range", "n_inf"))
+    n_read, n_range, n_inf, n_money = (int(chk[c].iloc[0])
+                                       for c in ("n", "n_range", "n_inf", "n_money"))
     if n_range:
         first = _first_values(eng, _VIEW_POSTS, "posted_date", out_of_range, where)
         raise DataValidationError(
@@ -504,6 +537,15 @@ def _check_posts(eng: _Engine, types: dict[str, str], where: str, date_sql: str,
             f"{where}: column 'contract_value_usd': rule 'finite_value': {n_inf} post(s) have an "
             f"infinite value; first {'post ids' if 'post_id' in types else 'values'}: "
             f"{_show(first)}."
+        )
+    if n_money:
+        first = _first_values(eng, _VIEW_POSTS, "post_id" if "post_id" in types else
+                              "contract_value_usd", money_cond, where)
+        raise DataValidationError(
+            f"{where}: column 'contract_value_usd': rule 'money_range': {n_money} post(s) have a "
+            f"negative value or one of 1e32 USD or more; first "
+            f"{'post ids' if 'post_id' in types else 'values'}: {_show(first)}. Validate with "
+            "la.read_job_posts."
         )
     if int(chk["n_extra"].iloc[0]):
         dup = eng.df(
@@ -549,6 +591,7 @@ def _check_contracts(eng: _Engine, ctypes: dict[str, str], where: str, date_sql:
         "missing_start": "start_date IS NULL",
         "missing_earnings": f"{_no_nan('earnings_usd', ctypes['earnings_usd'])} IS NULL",
         "inf": _is_inf("earnings_usd", ctypes["earnings_usd"]),
+        "money": _bad_money("earnings_usd", ctypes["earnings_usd"]),
         "range": f"({date_sql} < DATE '{_MIN_DATE}' OR {date_sql} > DATE '{_MAX_DATE}')",
     }
     extra = (", count(contract_id) - count(DISTINCT contract_id) AS n_extra"
@@ -563,6 +606,8 @@ def _check_contracts(eng: _Engine, ctypes: dict[str, str], where: str, date_sql:
         "range": ("start_date", "date_range",
                   f"a start date outside {_MIN_DATE}..{_MAX_DATE}", "Correct or drop them."),
         "inf": ("earnings_usd", "finite_value", "infinite earnings", "Correct or drop them."),
+        "money": ("earnings_usd", "money_range", "negative earnings or earnings of 1e32 USD "
+                  "or more", "Validate with la.read_contracts."),
     }
     if mode == "raise":
         rules["missing_start"] = (
@@ -667,8 +712,10 @@ def _build(
         f"{flag_sums}{value_sum} FROM {_VIEW_POSTS}{where} GROUP BY ALL", wp, "aggregate",
         "Read the file with la.read_job_posts, which parses and validates each column.")
     if posts_agg.empty:
-        raise DataValidationError(f"{wp}: no post in the requested date range; nothing to "
-                                  "aggregate.")
+        raise DataValidationError(
+            f"{wp}: rule 'posts_in_range': no post to aggregate ({n_posts_read} post(s) read, "
+            f"none with a posting date in [{start}, {end}])." if n_posts_read else
+            f"{wp}: rule 'posts_in_range': no post to aggregate (the input has no rows).")
     null_rows = posts_agg[list(by)].isna().any(axis=1) | posts_agg["period"].isna()
     if null_rows.any():
         n_null = int(posts_agg.loc[null_rows, "n_posts"].sum())

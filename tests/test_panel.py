@@ -402,3 +402,31 @@ def test_nan_value_in_parquet_goes_to_the_unknown_tier(tmp_path: Path) -> None:
     assert p.loc[p["value_tier"] == "unknown", "n_posts"].sum() == 1
     assert p["value_total"].sum() == 1500.0 + 1000.0 + 50.0 + 2000.0
     assert p.attrs["accounting"]["posts_unknown_value"] == 1
+
+
+def test_hostile_inputs_end_in_laborai_errors() -> None:
+    posts, contracts = tiny()
+    with pytest.raises(la.DataValidationError,
+                       match=r"column 'contract_value_usd': rule 'money_range': 1 post.*'d'"):
+        la.build_panel(posts.assign(contract_value_usd=[100.0, 1500.0, 1000.0, -50.0, 2000.0]))
+    with pytest.raises(la.DataValidationError, match=r"rule 'money_range': 1 post.*'a'"):
+        la.build_panel(posts.assign(contract_value_usd=[1e40, 1.0, 1.0, 1.0, 1.0]))
+    with pytest.raises(la.DataValidationError, match=r"earnings_usd': rule 'money_range'.*'y'"):
+        la.build_panel(posts, contracts.assign(earnings_usd=[80.0, -40.0, 2500.0]))
+    with pytest.raises(la.OptionError, match="start must be a date"):
+        la.build_panel(posts, start="yesterday-ish")
+    with pytest.raises(la.OptionError, match=r"by must not contain the panel's own columns \['unit'\]"):
+        la.build_panel(posts.assign(unit="u"), by=("unit", "value_tier"))
+    twice = posts.copy()
+    twice.columns = ["post_id", "posted_date", "category", "category", "contract_value_usd",
+                     "is_ai"]
+    with pytest.raises(la.DataValidationError, match="rule 'unique_columns'.*'category'"):
+        la.build_panel(twice)
+    with pytest.raises(la.DataValidationError, match=r"rule 'column_type'.*Arrow"):
+        la.build_panel(posts.assign(category=["a", 1, 2.0, None, b"x"]))
+    with pytest.raises(la.DataValidationError, match=r"'posted_date': rule 'column_type'.*BIGINT"):
+        la.build_panel(posts.assign(posted_date=20220101))
+    with pytest.raises(la.DataValidationError, match=r"rule 'posts_in_range'.*5 post\(s\) read"):
+        la.build_panel(posts, start="2030-01-01")
+    with pytest.raises(la.DataValidationError, match=r"rule 'posts_in_range'.*no rows"):
+        la.build_panel(posts.iloc[:0])
