@@ -508,8 +508,9 @@ def _country_tables() -> tuple[frozenset[str], dict[str, str], dict[str, str]]:
         key = _country_key(h.name)
         if key not in names:
             when = getattr(h, "withdrawal_date", "")
-            former[key] = (f"a former country (ISO 3166-3 {h.alpha_3}, withdrawn {when}); map "
-                           "it to a current code with the mapping's values if you know one")
+            former[key] = (f"a former country (ISO 3166-3 {h.alpha_3}, withdrawn {when}) with no "
+                           "current code; recode it with the mapping's values if you know the "
+                           "successor")
     return frozenset(codes), names, former
 
 
@@ -731,14 +732,21 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _parse_csv(text: str, delimiter: str | None, name: str) -> _Loaded:
-    """Parse CSV text record by record, checking the structure of every record."""
+    """Parse CSV text, checking the structure of every physical record.
+
+    A first pass with the strict ``csv`` module counts the records, finds the line each starts
+    on, checks that each has the header's number of fields and that no quoted field spans lines
+    that look like whole records (a stray quote). The values are then parsed by pandas' C
+    parser, and both must agree on the number of records.
+    """
     delim = delimiter or _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     header: list[str] | None = None
     header_line = 0
-    records: list[list[str]] = []
     starts: list[int] = []
     bad_width: list[tuple[int, int]] = []
+    merged: list[tuple[int, int]] = []
+    threshold = 3
     prev = 0
     try:
         for rec in reader:
@@ -748,15 +756,19 @@ def _parse_csv(text: str, delimiter: str | None, name: str) -> _Loaded:
                 continue  # blank line
             if header is None:
                 header, header_line = [h.strip() for h in rec], start
+                threshold = max(3, (len(header) - 1) // 2)
                 continue
             if len(rec) != len(header):
                 bad_width.append((start, len(rec)))
-            records.append(rec)
+            elif prev > start:  # the record spans lines: quoted line breaks
+                j = _merged_field(rec, delim, threshold)
+                if j >= 0:
+                    merged.append((start, j))
             starts.append(start)
     except csv.Error as exc:
         raise DataValidationError(
             f"{name}: rule 'csv_structure': malformed CSV at line {reader.line_num} ({exc}); "
-            f"{len(records)} records were read before it. A quote that opens a field must close "
+            f"{len(starts)} records were read before it. A quote that opens a field must close "
             "it and be followed by the delimiter: check quoting near that line (a stray quote "
             "merges the following records into one)."
         ) from exc
@@ -764,7 +776,7 @@ def _parse_csv(text: str, delimiter: str | None, name: str) -> _Loaded:
     if header is None:
         raise DataValidationError(f"{name}: rule 'not_empty': the file holds no header line.")
     _check_header(header, name, f" (header on line {header_line})")
-    if not records:
+    if not starts:
         raise DataValidationError(
             f"{name}: rule 'not_empty': the file has a header ({len(header)} columns) but no "
             "data records.")
@@ -775,31 +787,40 @@ def _parse_csv(text: str, delimiter: str | None, name: str) -> _Loaded:
             f"{len(header)} fields (delimiter {delim!r}); first: {shown}. A stray quote merges "
             "records, a missing or extra delimiter shifts fields: fix the lines named."
         )
-    _check_merged(records, starts, header, delim, name)
-    df = pd.DataFrame(records, columns=header, dtype=object)
-    df = df.where(df != "", None)
+    if merged:
+        shown = ", ".join(f"line {ln} (column {header[j]!r})" for ln, j in merged[:_N_SHOW])
+        raise DataValidationError(
+            f"{name}: rule 'csv_structure': {len(merged)} quoted field(s) span several lines "
+            f"that each hold {threshold}+ delimiters, as whole records do: a stray quote has "
+            f"merged records; first: {shown}. Fix the quoting of the field named."
+        )
+    try:
+        df = pd.read_csv(
+            io.BytesIO(text.encode("utf-8", errors="surrogateescape")), sep=delim,
+            dtype=object, keep_default_na=False, na_values=[""], encoding="utf-8",
+            encoding_errors="surrogateescape", skip_blank_lines=True, engine="c",
+            quotechar='"', doublequote=True, header=0,
+        )
+    except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
+        raise DataValidationError(f"{name}: rule 'csv_structure': the file is not a well-formed "
+                                  f"CSV ({exc}).") from exc
+    if len(df) != len(starts) or df.shape[1] != len(header):
+        raise DataValidationError(
+            f"{name}: rule 'csv_structure': the file's {len(starts)} physical records parse as "
+            f"{len(df)} rows of {df.shape[1]} columns; check quoting and blank or "
+            "white-space-only lines.")
+    df.columns = header
     return _Loaded(df, name, n_lines, np.asarray(starts, dtype=np.int64))
 
 
-def _check_merged(records: list[list[str]], starts: list[int], header: list[str], delim: str,
-                  name: str) -> None:
-    """Quoted fields holding whole lines that look like records (a stray quote)."""
-    threshold = max(3, (len(header) - 1) // 2)
-    hits: list[tuple[int, int]] = []
-    for rec, start in zip(records, starts, strict=True):
-        for j, value in enumerate(rec):
-            if "\n" in value or "\r" in value:
-                seg = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-                if any(s.count(delim) >= threshold for s in seg):
-                    hits.append((start, j))
-                    break
-    if hits:
-        shown = ", ".join(f"line {ln} (column {header[j]!r})" for ln, j in hits[:_N_SHOW])
-        raise DataValidationError(
-            f"{name}: rule 'csv_structure': {len(hits)} quoted field(s) span several lines that "
-            f"each hold {threshold}+ delimiters, as whole records do: a stray quote has merged "
-            f"records; first: {shown}. Fix the quoting of the field named."
-        )
+def _merged_field(rec: list[str], delim: str, threshold: int) -> int:
+    """Index of a field whose lines each look like a record (``threshold``+ delimiters), or -1."""
+    for j, value in enumerate(rec):
+        if "\n" in value or "\r" in value:
+            seg = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            if any(s.count(delim) >= threshold for s in seg):
+                return j
+    return -1
 
 
 def _check_header(columns: list[Any], name: str, where: str = "") -> None:
@@ -939,8 +960,22 @@ def _recode(col: pd.Series, table: Mapping[str, str] | None) -> pd.Series:
     if not table:
         return col
     keyed = {_value_key(k): v for k, v in table.items()}
-    return pd.Series([keyed.get(_value_key(s), s) if isinstance(s, str) else s
-                      for s in col.tolist()], index=col.index, dtype=object)
+    return pd.Series(_per_value(col.tolist(), lambda s: keyed.get(_value_key(s), s)
+                                if isinstance(s, str) else s), index=col.index, dtype=object)
+
+
+def _per_value(values: list[Any], fn: Any) -> list[Any]:
+    """``[fn(v) for v in values]``, computing ``fn`` once per distinct hashable value."""
+    cache: dict[Any, Any] = {}
+    out = []
+    for v in values:
+        try:
+            out.append(cache[v])
+        except KeyError:
+            out.append(cache.setdefault(v, fn(v)))
+        except TypeError:  # unhashable
+            out.append(fn(v))
+    return out
 
 
 def _check_text(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
@@ -1060,27 +1095,29 @@ def _check_date(df: pd.DataFrame, spec: ColumnSpec, f: _Failures, date_range: tu
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_convert("UTC").dt.tz_localize(None)
         days = s.to_numpy().astype("datetime64[D]")
-        missing = np.isnat(days)
-        dates: list[_dt.date | None] = [None if m else d.item()
-                                        for d, m in zip(days, missing, strict=True)]
-        unparsed = missing
-    else:
-        cache: dict[Any, _dt.date | None] = {}
-        dates = []
-        vals = raw.astype(object).tolist()
-        for v in vals:
-            if _is_missing(v):
-                dates.append(None)
-                continue
-            key = (type(v), v) if isinstance(v, (str, int, float)) else None
-            if key is not None and key in cache:
-                dates.append(cache[key])
-                continue
-            d = _to_utc_date(v, fmt, transform)
-            if key is not None:
-                cache[key] = d
-            dates.append(d)
-        unparsed = np.array([d is None for d in dates], dtype=bool)
+        unparsed = np.isnat(days)
+        f.add("date_parses", spec.name, unparsed)
+        lo_d, hi_d = np.datetime64(lo, "D"), np.datetime64(hi, "D")
+        out_of_range = ~unparsed & ((days < lo_d) | (days > hi_d))
+        f.add("date_in_range", spec.name, out_of_range, f"between {lo} and {hi}")
+        days = np.where(out_of_range, np.datetime64("NaT", "D"), days)
+        return pd.Series(days.astype("datetime64[ns]"), index=raw.index)
+    cache: dict[Any, _dt.date | None] = {}
+    dates: list[_dt.date | None] = []
+    vals = raw.astype(object).tolist()
+    for v in vals:
+        if _is_missing(v):
+            dates.append(None)
+            continue
+        key = (type(v), v) if isinstance(v, (str, int, float)) else None
+        if key is not None and key in cache:
+            dates.append(cache[key])
+            continue
+        d = _to_utc_date(v, fmt, transform)
+        if key is not None:
+            cache[key] = d
+        dates.append(d)
+    unparsed = np.array([d is None for d in dates], dtype=bool)
     detail = f"format {fmt!r}" if fmt else (transform or "")
     f.add("date_parses", spec.name, unparsed, detail)
     out_of_range = np.array([d is not None and not (lo <= d <= hi) for d in dates], dtype=bool)
@@ -1129,7 +1166,8 @@ def _check_choice(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series
     keys = {_value_key(c): c for c in spec.choices}
     keys.update({_value_key(a): c for a, c in spec.aliases})
     col = _strip(_as_text(df[spec.name]))
-    vals = [keys.get(_value_key(v), v) if isinstance(v, str) else v for v in col.tolist()]
+    vals = _per_value(col.tolist(), lambda v: keys.get(_value_key(v), v)
+                      if isinstance(v, str) else v)
     col = pd.Series(vals, index=col.index, dtype=object)
     missing = col.isna() | (col == "")
     bad = ~col.isin(spec.choices) & ~(missing & spec.nullable)
@@ -1145,41 +1183,32 @@ def _check_country(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
     codes, names, former = _country_tables()
     vals = col.tolist()
     if transform == "country_name":
-        out: list[str | None] = []
-        unknown = np.zeros(len(vals), dtype=bool)
-        formers: list[str] = []
-        for i, s in enumerate(vals):
-            c = country_code(s) if isinstance(s, str) and s else None
-            out.append(c)
-            if c is None:
-                unknown[i] = True
-                if isinstance(s, str) and _country_key(s) in former:
-                    formers.append(f"{s!r}: {former[_country_key(s)]}")
-        f.add("country_known", spec.name, unknown,
-              "; ".join(sorted(set(formers))) if formers else "")
+        out = _per_value(vals, lambda v: country_code(v) if isinstance(v, str) and v else None)
+        unknown = np.array([c is None for c in out], dtype=bool)
+        note = _per_value(vals, lambda v: former.get(_country_key(v)) if isinstance(v, str)
+                          else None)
+        is_former = unknown & np.array([n is not None for n in note], dtype=bool)
+        f.add("country_known", spec.name, unknown & ~is_former)
+        for name in sorted({vals[i] for i in np.flatnonzero(is_former)}):
+            rows = is_former & (col == name).to_numpy()
+            f.add("country_known", spec.name, rows, f"{name!r} is {note[int(np.argmax(rows))]}")
         return pd.Series(out, index=col.index, dtype=object)
-    ok = np.array([isinstance(s, str) and s in codes for s in vals], dtype=bool)
+    ok = np.array(_per_value(vals, lambda v: isinstance(v, str) and v in codes), dtype=bool)
     f.add("country_code", spec.name, ~ok)
     return col
 
 
 def _check_taxonomy(cat_raw: pd.Series, sub_raw: pd.Series, f: _Failures
                     ) -> tuple[pd.Series, pd.Series]:
-    """Match labels to the taxonomy, ignoring case and spacing; return canonical spellings."""
-    if hasattr(taxonomy, "match_category") and hasattr(taxonomy, "match_subcategory"):
-        cat = taxonomy.match_category(cat_raw.tolist())
-        sub = taxonomy.match_subcategory(cat_raw.tolist(), sub_raw.tolist())
-        cat.index = sub.index = cat_raw.index
-    else:  # local fallback: case- and whitespace-insensitive
-        ckeys = {_value_key(c): c for c in taxonomy.category_names()}
-        subs = taxonomy.subcategories()
-        skeys = {(c, _value_key(s)): s for c, s in
-                 zip(subs["category"].tolist(), subs["subcategory"].tolist(), strict=True)}
-        cl = [ckeys.get(_value_key(c)) if isinstance(c, str) else None for c in cat_raw.tolist()]
-        sl = [skeys.get((c, _value_key(s))) if c is not None and isinstance(s, str) else None
-              for c, s in zip(cl, sub_raw.tolist(), strict=True)]
-        cat = pd.Series(cl, index=cat_raw.index, dtype=object)
-        sub = pd.Series(sl, index=cat_raw.index, dtype=object)
+    """Match labels to the taxonomy ignoring case and spacing (``taxonomy.match_category`` and
+    ``taxonomy.match_subcategory``, once per distinct pair); return canonical spellings."""
+    pairs = list(zip(cat_raw.tolist(), sub_raw.tolist(), strict=True))
+    uniq = list(dict.fromkeys(pairs))
+    ucat = taxonomy.match_category([c for c, _ in uniq]).tolist()
+    usub = taxonomy.match_subcategory([c for c, _ in uniq], [s for _, s in uniq]).tolist()
+    found = {p: (c, s) for p, c, s in zip(uniq, ucat, usub, strict=True)}
+    cat = pd.Series([found[p][0] for p in pairs], index=cat_raw.index, dtype=object)
+    sub = pd.Series([found[p][1] for p in pairs], index=cat_raw.index, dtype=object)
     bad_cat = cat.isna().to_numpy()
     f.add("category_known", "category", bad_cat)
     f.add("subcategory_known", "subcategory", ~bad_cat & sub.isna().to_numpy())
