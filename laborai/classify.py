@@ -789,12 +789,21 @@ def load(path: str | Path) -> Classifier:
     DataValidationError
         If the file holds any type outside :data:`TRUSTED_TYPES` (nothing from it is
         constructed or run), or is not a laborai classifier file.
+    UnsafeModelError
+        (a :class:`DataValidationError`) If the file is not a readable skops file, or a
+        parameter breaks a structural rule of :mod:`laborai._classify_safety`: tree children
+        out of bounds or cyclic, split features outside the vocabulary, non-finite thresholds
+        or values, a ``token_pattern`` outside the linear-time whitelist, inconsistent shapes,
+        ``n_jobs`` other than None/1/2, a threshold outside [0, 1).
 
     Notes
     -----
     :mod:`skops.io` stores objects as a schema plus arrays and rebuilds only types listed as
     trusted; it never unpickles. An untrusted type (for example a function such as
-    ``os.system`` slipped into the file) makes loading fail before anything is built.
+    ``os.system`` slipped into the file) makes loading fail before anything is built. The
+    rebuilt parameters are then validated before anything uses them, so that a file of trusted
+    types cannot crash (out-of-bounds tree indices) or hang (catastrophic regular expression)
+    the interpreter.
     """
     import skops.io as sio
 
