@@ -549,3 +549,15 @@ def test_labels_match_ignoring_case_and_spacing() -> None:
     df["subcategory"] = "  " + _writing_sub().upper() + " "
     out = la.read_job_posts(df)
     assert set(out["category"]) == {"Writing"} and set(out["subcategory"]) == {_writing_sub()}
+
+
+def test_country_overrides_are_needed_and_valid() -> None:
+    import pycountry
+
+    from laborai.data.readers import COUNTRY_OVERRIDES
+
+    codes = {c.alpha_2 for c in pycountry.countries} | {"XK"}
+    for name, code in COUNTRY_OVERRIDES.items():
+        assert code in codes, name
+        with pytest.raises(LookupError):
+            pycountry.countries.lookup(name)  # pycountry misses it: the entry is needed

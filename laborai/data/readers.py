@@ -90,7 +90,7 @@ RULE_TEXT: dict[str, str] = {
     "date_in_range": "dates must lie in the plausible range",
     "category_known": "categories must be one of the 12 taxonomy categories",
     "subcategory_known": "subcategories must belong to the row's category in the taxonomy",
-    "text_decodes": "text must decode as UTF-8",
+    "text_decodes": "text must decode as UTF-8 (or as the stated encoding=, e.g. 'cp1252')",
     "allowed_value": "the value must be one of the allowed choices",
     "money_valid": "money must be a finite number >= 0 (currency sign and thousands separators "
                    "allowed)",
