@@ -561,3 +561,15 @@ def test_country_overrides_are_needed_and_valid() -> None:
         assert code in codes, name
         with pytest.raises(LookupError):
             pycountry.countries.lookup(name)  # pycountry misses it: the entry is needed
+
+
+def test_a_source_of_the_wrong_kind_is_a_laborai_error() -> None:
+    for source in (123, None, ["posts.csv"]):
+        with pytest.raises(la.LaborAIError, match="source must be a path"):
+            la.read_job_posts(source)
+    with pytest.raises(TypeError):  # still a TypeError for code that catches that
+        la.read_contracts(123)
+    df = good_posts()
+    df.columns = pd.MultiIndex.from_tuples([(c, "x") for c in df.columns])
+    with pytest.raises(la.DataValidationError, match="MultiIndex"):
+        la.read_job_posts(df)

@@ -48,7 +48,13 @@ from laborai.data.schema import (
     JOB_POST_COLUMNS,
     ColumnSpec,
 )
-from laborai.errors import DataFileNotFoundError, DataValidationError, LaborAIWarning, OptionError
+from laborai.errors import (
+    DataFileNotFoundError,
+    DataValidationError,
+    LaborAIError,
+    LaborAIWarning,
+    OptionError,
+)
 
 __all__ = [
     "COUNTRY_OVERRIDES",
@@ -57,6 +63,7 @@ __all__ = [
     "ColumnMapping",
     "QuarantineWarning",
     "ReadResult",
+    "SourceTypeError",
     "ValueAssumptions",
     "available_mappings",
     "country_code",
@@ -78,6 +85,10 @@ _DELIMITERS = (",", ";", "\t", "|")
 
 class QuarantineWarning(LaborAIWarning):
     """Quarantine rejected more than a small share of the rows, or emptied a whole value tier."""
+
+
+class SourceTypeError(LaborAIError, TypeError):
+    """The source is none of the kinds a reader accepts (path, DataFrame, DuckDB relation, ...)."""
 
 
 RULE_TEXT: dict[str, str] = {
@@ -823,7 +834,11 @@ def _merged_field(rec: list[str], delim: str, threshold: int) -> int:
     return -1
 
 
-def _check_header(columns: list[Any], name: str, where: str = "") -> None:
+def _check_header(columns: Any, name: str, where: str = "") -> None:
+    if isinstance(columns, pd.MultiIndex):
+        raise DataValidationError(
+            f"{name}: rule 'column_names': the columns are a MultiIndex; flatten them to one "
+            "name per column (e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]).")
     cols = [str(c) for c in columns]
     empty = [i + 1 for i, c in enumerate(cols) if c.strip() == ""]
     if empty:
@@ -867,7 +882,7 @@ def _load(source: Any, con: Any | None, delimiter: str | None, encoding: str) ->
     import duckdb
 
     if isinstance(source, pd.DataFrame):
-        _check_header(list(source.columns), "<DataFrame>")
+        _check_header(source.columns, "<DataFrame>")
         return _Loaded(source.reset_index(drop=True), "<DataFrame>")
     if isinstance(source, duckdb.DuckDBPyRelation):
         return _Loaded(_duck_df(source, "<DuckDB relation>"), "<DuckDB relation>")
@@ -881,7 +896,7 @@ def _load(source: Any, con: Any | None, delimiter: str | None, encoding: str) ->
                                       f"({type(exc).__name__}: {exc}).") from exc
         return _Loaded(_duck_df(rel, desc), desc)
     if not isinstance(source, (str, Path)):
-        raise TypeError(
+        raise SourceTypeError(
             "source must be a path to a CSV or Parquet file, a pandas DataFrame, a DuckDB "
             f"relation, or a table name/query together with con=; got {type(source).__name__}."
         )
