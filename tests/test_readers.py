@@ -573,3 +573,24 @@ def test_a_source_of_the_wrong_kind_is_a_laborai_error() -> None:
     df.columns = pd.MultiIndex.from_tuples([(c, "x") for c in df.columns])
     with pytest.raises(la.DataValidationError, match="MultiIndex"):
         la.read_job_posts(df)
+
+
+def test_contracts_read_real_style_values(tmp_path: Path) -> None:
+    df = pd.DataFrame({
+        "id": ["c0", "c1", "c2", "c3"],
+        "job": ["p0", "p1", "p2", "p3"],
+        "freelancer": ["f1"] * 4,
+        "started": ["2022-02-01T23:30:00-05:00", "2022-02-01", "2022-02-01", "2022-02-01"],
+        "ended": ["2022-02-10T00:00:00Z", "9999-12-31", "2022-02-10", "2022-02-10"],
+        "paid": ["$1,200.50", "100", "€ 100", ""],
+    })
+    path = _csv(tmp_path, df, "contracts.csv", sep=";")
+    res = la.read_contracts(path, mapping={"id": "contract_id", "job": "post_id",
+                                           "freelancer": "freelancer_id", "started": "start_date",
+                                           "ended": "end_date", "paid": "earnings_usd"},
+                            job_posts=la.read_job_posts(good_posts()), on_invalid="quarantine")
+    assert res.data["earnings_usd"].tolist() == [1200.5]
+    assert str(res.data["start_date"].iloc[0].date()) == "2022-02-02"
+    assert res.rejected[["row", "rule"]].values.tolist() == [[2, "date_in_range"],
+                                                            [3, "currency_usd"],
+                                                            [4, "money_valid"]]
