@@ -521,7 +521,7 @@ def test_load_refuses_catastrophic_token_pattern(small_model, tmp_path):
     pipe = copy.deepcopy(small_model.pipeline)
     pipe.named_steps["tfidf"].token_pattern = r"(?u)(?:\w+)+!$|\b\w+\b"
     path = _save_with(small_model, pipe, tmp_path / "regex.skops")
-    out = _run_hostile(path, timeout=30)
+    out = _run_hostile(path, timeout=60)
     assert "token_pattern" in out
     with pytest.raises(C.UnsafeModelError, match=r"token_pattern.*linear-time"):
         C.load(path)
