@@ -220,13 +220,15 @@ def test_dates_do_not_depend_on_the_machine_time_zone(monkeypatch: pytest.Monkey
     df["posted_date"] = "2022-12-31T23:30:00-05:00"
     df.loc[1, "posted_date"] = "2022-12-31T23:30:00"
     seen = []
-    for tz in ("UTC", "America/Los_Angeles", "Asia/Tokyo"):
-        monkeypatch.setenv("TZ", tz)
+    try:
+        for tz in ("UTC", "America/Los_Angeles", "Asia/Tokyo", "Pacific/Kiritimati"):
+            monkeypatch.setenv("TZ", tz)
+            time.tzset()
+            seen.append(la.read_job_posts(df)["posted_date"].tolist())
+    finally:
+        monkeypatch.undo()
         time.tzset()
-        seen.append(la.read_job_posts(df)["posted_date"].tolist())
-    monkeypatch.delenv("TZ")
-    time.tzset()
-    assert seen[0] == seen[1] == seen[2]
+    assert seen[0] == seen[1] == seen[2] == seen[3]
     assert str(seen[0][0].date()) == "2023-01-01" and str(seen[0][1].date()) == "2022-12-31"
 
 
