@@ -723,15 +723,16 @@ def _decode(data: bytes, encoding: str, name: str) -> str:
 def _sniff_delimiter(text: str) -> str:
     """The candidate delimiter giving a consistent number (> 1) of fields in the first lines."""
     sample = text[:65536]
-    last_nl = sample.rfind("\n")
-    if len(text) > len(sample) and last_nl > 0:
-        sample = sample[:last_nl]
+    truncated = len(text) > len(sample)
     best, best_score = ",", (-1, -1)
     for d in _DELIMITERS:
         try:
-            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=d) if r][:50]
+            rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=d) if r]
         except csv.Error:
             continue
+        if truncated and len(rows) > 1:
+            rows = rows[:-1]  # the sample may end inside a record
+        rows = rows[:50]
         if not rows:
             continue
         width = len(rows[0])
