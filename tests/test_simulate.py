@@ -125,7 +125,7 @@ def test_realised_effects_equal_truth_without_noise() -> None:
     # only sampling error remains: every cell within 4 standard errors, and errors small
     assert z.abs().max() < 4, r.assign(z=z)
     assert (r["realised"] - r["effect"]).abs().median() < 0.02
-    assert r["se"].max() < 0.06
+    assert r["se"].max() < 0.07  # the smallest exposed cell (Translation, 2.4% of posts)
 
 
 def test_realised_effects_track_truth_with_default_noise() -> None:
@@ -133,7 +133,10 @@ def test_realised_effects_track_truth_with_default_noise() -> None:
     r = _realised(m)
     err = r["realised"] - r["effect"]
     assert err.abs().median() < 0.04
-    assert np.corrcoef(r["realised"], r["effect"])[0, 1] > 0.95
+    # 0.93, not 0.95: since the calibration to the real snapshot, 19% of posts show no budget
+    # (unknown tier, left out here) and high-value earnings are real projected values (hourly
+    # work up to months of full time), so the smallest cells are noisier than before
+    assert np.corrcoef(r["realised"], r["effect"])[0, 1] > 0.93
 
 
 def test_parquet_round_trip(tmp_path: Path, small_market: la.Marketplace) -> None:
@@ -245,7 +248,10 @@ def test_pre_trend_shapes_produce_the_recorded_path(shape: str, outcome: str) ->
         obs = np.log(n.loc[True, False]) - np.log(n.loc[False, True])
         se = np.sqrt(1 / n.loc[True, False] + 1 / n.loc[False, True])
     else:
-        c = m.contracts.merge(m.job_posts[["post_id", "category"]], on="post_id")
+        # low-value contracts only: the violation shifts both tiers, and pooling them would
+        # let the few, large high-value contracts (real projected values) dominate the means
+        low = m.job_posts["contract_value_usd"] <= 1000
+        c = m.contracts.merge(m.job_posts.loc[low, ["post_id", "category"]], on="post_id")
         c = c[c["start_date"] <= "2024-06-30"]
         c = c.assign(month=c["start_date"].dt.to_period("M").dt.start_time,
                      w=c["category"] == "Writing", ctrl=~c["category"].isin(

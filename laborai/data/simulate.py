@@ -27,16 +27,20 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from laborai import taxonomy
 from laborai._validation import check_option
 from laborai.errors import DataValidationError, OptionError
 
 __all__ = [
+    "BUDGET_TYPES",
+    "CALIBRATION_WINDOW",
     "OUTCOMES",
+    "VALIDATION_WINDOW",
     "Marketplace",
     "PreTrendShape",
+    "calibration_table",
+    "calibration_targets",
     "default_effects",
     "design_effects",
     "read_marketplace",
@@ -57,30 +61,20 @@ _TIERS: tuple[str, ...] = ("low", "high")
 DEFAULT_RHO = 0.8
 
 # ----------------------------------------------------------------------------- calibration
-# Shares of job posts by category (sum to one) and the share of high-value (> $1,000) posts.
-_CATEGORY_SHARE = {
-    "Accounting & Consulting": 0.05, "Admin Support": 0.10, "Customer Service": 0.04,
-    "Data Science & Analytics": 0.05, "Design & Creative": 0.15,
-    "Engineering & Architecture": 0.05, "IT & Networking": 0.05, "Legal": 0.03,
-    "Sales & Marketing": 0.12, "Translation": 0.04, "Web, Mobile & Software Dev": 0.22,
-    "Writing": 0.10,
-}
-_HIGH_SHARE = {
-    "Accounting & Consulting": 0.25, "Admin Support": 0.10, "Customer Service": 0.10,
-    "Data Science & Analytics": 0.35, "Design & Creative": 0.20,
-    "Engineering & Architecture": 0.30, "IT & Networking": 0.30, "Legal": 0.30,
-    "Sales & Marketing": 0.22, "Translation": 0.12, "Web, Mobile & Software Dev": 0.35,
-    "Writing": 0.15,
-}
-_HOURLY_SHARE = {
-    "Accounting & Consulting": 0.45, "Admin Support": 0.60, "Customer Service": 0.65,
-    "Data Science & Analytics": 0.35, "Design & Creative": 0.20,
-    "Engineering & Architecture": 0.30, "IT & Networking": 0.50, "Legal": 0.30,
-    "Sales & Marketing": 0.45, "Translation": 0.10, "Web, Mobile & Software Dev": 0.40,
-    "Writing": 0.20,
-}
-# Share of posts that are AI-related before generative AI, the multiplier after ChatGPT, and
-# how much more likely a high-value post is AI-related than a low-value one.
+# Calibrated to the real Upwork snapshot of early January 2023 (derived statistics in
+# laborai/_pkgdata/simulator_calibration.json, built offline by laborai/data/_calibrate.py):
+# category and subcategory shares, high-value shares, budget types, fixed budgets, hourly rates,
+# durations, weekly hours, experience levels and client countries. See docs/simulator.md.
+
+#: Budget types of simulated posts (Upwork's labels).
+BUDGET_TYPES: tuple[str, ...] = taxonomy.BUDGET_TYPES
+#: Window of the real snapshot that the simulated marketplace reproduces (its posts' dates).
+CALIBRATION_WINDOW: tuple[str, str] = ("2022-12-23", "2023-01-06")
+#: Published share of AI posts that are high-value in 2022-23 (all categories, Translation).
+_AI_HIGH_TARGET = {"Translation": 0.86}
+_AI_HIGH_TARGET_OTHER = 0.565  # pooled with Translation's 0.86 this gives about 0.58
+
+# Share of posts that are AI-related before generative AI and the multiplier after ChatGPT.
 _AI_PRE = {
     "Accounting & Consulting": 0.005, "Admin Support": 0.006, "Customer Service": 0.006,
     "Data Science & Analytics": 0.20, "Design & Creative": 0.008,
@@ -95,7 +89,6 @@ _AI_MULT = {
     "Sales & Marketing": 4.5, "Translation": 34.0, "Web, Mobile & Software Dev": 1.4,
     "Writing": 5.5,
 }
-_AI_HIGH_RATIO = {c: 3.0 for c in _CATEGORY_SHARE} | {"Translation": 45.0}
 # Cloud computing and RPA posts: share of posts by category (constant over time).
 _CLOUD = {
     "Accounting & Consulting": 0.0005, "Admin Support": 0.0005, "Customer Service": 0.0005,
@@ -111,17 +104,124 @@ _RPA = {
     "Sales & Marketing": 0.0004, "Translation": 0.00005, "Web, Mobile & Software Dev": 0.0070,
     "Writing": 0.0001,
 }
-# Median projected value (USD) of a post, by category (log-normal, sd 1.1 on the log scale).
-_VALUE_MEDIAN = {
-    "Accounting & Consulting": 450.0, "Admin Support": 200.0, "Customer Service": 250.0,
-    "Data Science & Analytics": 600.0, "Design & Creative": 300.0,
-    "Engineering & Architecture": 550.0, "IT & Networking": 500.0, "Legal": 500.0,
-    "Sales & Marketing": 400.0, "Translation": 180.0, "Web, Mobile & Software Dev": 650.0,
-    "Writing": 220.0,
-}
-_COUNTRIES = ("US", "GB", "CA", "AU", "DE", "FR", "NL", "IN", "AE", "SG", "IL", "ES", "IT", "SE",
-              "CH", "IE", "NZ", "BR", "ZA", "JP")
-_COUNTRY_P = np.array([45, 8, 6, 5, 4, 3, 2, 4, 3, 2, 2, 2, 2, 1.5, 1.5, 1.5, 1, 1.5, 1, 1.0])
+
+
+@functools.cache
+def _calibration_raw() -> dict[str, Any]:
+    text = resources.files("laborai").joinpath("_pkgdata/simulator_calibration.json").read_text(
+        "utf-8")
+    return dict(json.loads(text))
+
+
+@dataclass(frozen=True)
+class _Calib:
+    """The real snapshot's statistics arranged for the simulator (arrays in taxonomy order)."""
+
+    base_share: np.ndarray        # (cat,) base share of posts, net of the default effects
+    p_high: np.ndarray            # (cat,) latent high-value share, net of the default effects
+    snapshot_high: np.ndarray     # (cat,) high-value share in the snapshot (after the events)
+    within: np.ndarray            # (sub,) subcategory share within its category
+    no_budget: np.ndarray         # (cat,) share of posts without a budget
+    hourly_by_tier: np.ndarray    # (cat, 2) P(hourly | known value, tier)
+    fixed_q: np.ndarray           # (cat, 101) quantile function of fixed budgets
+    rate_q: np.ndarray            # (cat, 101) quantile function of hourly rates
+    probs: np.ndarray             # (101,)
+    experience: tuple[str, ...]
+    experience_p: np.ndarray      # (cat, n_experience)
+    hourly_cells: tuple[tuple[str, ...], tuple[str, ...]]  # by tier: "duration\tengagement"
+    hourly_cells_p: tuple[np.ndarray, np.ndarray]
+    fixed_dur: tuple[tuple[str, ...], tuple[str, ...]]
+    fixed_dur_p: tuple[np.ndarray, np.ndarray]
+    nb_cells: tuple[str, ...]
+    nb_cells_p: np.ndarray
+    countries: tuple[str, ...]
+    countries_p: np.ndarray
+
+
+def _strict(q: Sequence[float]) -> np.ndarray:
+    """A quantile function made strictly increasing (ties broken by 1e-9 steps)."""
+    a = np.asarray(q, dtype=float)
+    return a + np.arange(a.size) * 1e-9
+
+
+def _pairs(d: Mapping[str, float]) -> tuple[tuple[str, ...], np.ndarray]:
+    keys = tuple(sorted(d))
+    p = np.array([d[k] for k in keys], dtype=float)
+    return keys, p / p.sum()
+
+
+@functools.cache
+def _calib() -> _Calib:
+    raw = _calibration_raw()
+    cats = taxonomy.category_names()
+    subs = taxonomy.subcategories()
+    rc = raw["categories"]
+    eff = {(c, t): p for (c, t), (p, _) in _DEFAULT_EFFECTS.items()}
+    s = np.array([rc[c]["high_share"] for c in cats])
+    el = np.array([eff.get((c, "low"), 0.0) for c in cats])
+    eh = np.array([eff.get((c, "high"), 0.0) for c in cats])
+    # The snapshot lies after every default event: undo the default effects on the tier mix
+    # and on the category's level, so that the simulated window matches the snapshot.
+    p_high = s * np.exp(-eh) / (s * np.exp(-eh) + (1 - s) * np.exp(-el))
+    base = np.array([rc[c]["share"] for c in cats]) / ((1 - p_high) * np.exp(el)
+                                                        + p_high * np.exp(eh))
+    within = np.array([rc[r.category]["subcategory_share"].get(r.subcategory, 0.0)
+                       for r in subs.itertuples()])
+    exp_levels = ("Entry level", "Intermediate", "Expert")
+    hc = [_pairs(raw["hourly_duration_engagement_by_tier"][t]) for t in _TIERS]
+    fd = [_pairs(raw["fixed_duration_by_tier"][t]) for t in _TIERS]
+    nb = _pairs(raw["no_budget_duration_engagement"])
+    co = _pairs(raw["client_country"])
+    return _Calib(
+        base_share=base / base.sum(), p_high=p_high, snapshot_high=s, within=within,
+        no_budget=np.array([rc[c]["budget_type"].get("no_budget", 0.0) for c in cats]),
+        hourly_by_tier=np.array([[rc[c]["hourly_share_by_tier"][t] for t in _TIERS]
+                                 for c in cats]),
+        fixed_q=np.stack([_strict(rc[c]["fixed_budget_quantiles"]) for c in cats]),
+        rate_q=np.stack([_strict(rc[c]["hourly_rate_quantiles"]) for c in cats]),
+        probs=np.asarray(raw["probs"], dtype=float),
+        experience=exp_levels,
+        experience_p=np.array([[rc[c]["experience_level"].get(e, 0.0) for e in exp_levels]
+                               for c in cats]),
+        hourly_cells=(hc[0][0], hc[1][0]), hourly_cells_p=(hc[0][1], hc[1][1]),
+        fixed_dur=(fd[0][0], fd[1][0]), fixed_dur_p=(fd[0][1], fd[1][1]),
+        nb_cells=nb[0], nb_cells_p=nb[1], countries=co[0], countries_p=co[1],
+    )
+
+
+def calibration_targets() -> pd.DataFrame:
+    """Return the real snapshot's statistics that the simulator is calibrated to.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``statistic, category, key, value``: shares of budget types, high-value shares
+        (projected contract value > $1,000, :func:`laborai.taxonomy.projected_value`),
+        category shares, experience levels and client countries (ISO alpha-2), by category
+        (``"All categories"`` for the marketplace), and quantiles (``key`` = probability) of
+        fixed budgets and hourly rates. Derived statistics of the public snapshot of early
+        January 2023 (``laborai/_pkgdata/simulator_calibration.json``); no post is stored.
+    """
+    raw = _calibration_raw()
+    rows: list[tuple[str, str, str, float]] = []
+    n_all = raw["n_posts"]
+    for k, v in raw["budget_type"].items():
+        rows.append(("budget_type", "All categories", k, float(v)))
+    for code, n in raw["client_country"].items():
+        rows.append(("client_country", "All categories", code, n / n_all))
+    for c, v in raw["categories"].items():
+        rows.append(("category_share", c, "", float(v["share"])))
+        rows.append(("high_share", c, "", float(v["high_share"])))
+        for k, x in v["budget_type"].items():
+            rows.append(("budget_type", c, k, float(x)))
+        for k, x in v["experience_level"].items():
+            rows.append(("experience_level", c, k, float(x)))
+        for p, q in zip(raw["probs"], v["fixed_budget_quantiles"], strict=True):
+            rows.append(("fixed_budget_quantile", c, f"{p:.2f}", float(q)))
+        for p, q in zip(raw["probs"], v["hourly_rate_quantiles"], strict=True):
+            rows.append(("hourly_rate_quantile", c, f"{p:.2f}", float(q)))
+    return pd.DataFrame(rows, columns=["statistic", "category", "key", "value"])
+
 
 # Default generative-AI effects in log points: (category, tier) -> (posts, earnings per
 # contract). Calibrated to published magnitudes (see docs/data/simulation.md).
@@ -510,15 +610,250 @@ def _check_rho(name: str, value: Any) -> float:
     return float(value)
 
 
+#: Simulated months compared with the snapshot by :func:`calibration_table` (the snapshot is
+#: one week; three months around it give enough simulated posts per category).
+VALIDATION_WINDOW: tuple[str, str] = ("2022-12-01", "2023-02-28")
+_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def calibration_table(job_posts: pd.DataFrame,
+                      window: tuple[str, str] = VALIDATION_WINDOW) -> pd.DataFrame:
+    """Compare simulated posts with the real snapshot they are calibrated to, side by side.
+
+    Parameters
+    ----------
+    job_posts : pandas.DataFrame
+        Simulated job posts (:attr:`Marketplace.job_posts` of the default marketplace).
+    window : tuple of str, default :data:`VALIDATION_WINDOW`
+        Inclusive posting dates of the simulated posts compared (the snapshot is of early
+        January 2023, after the default events).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``statistic, category, key, real, simulated, tolerance, scale, within``:
+        shares of budget types (overall and by category), category shares, high-value shares
+        among posts with a value (by category), quantiles of fixed budgets and hourly rates
+        (``scale = "log"``: ``|log(simulated / real)| <= tolerance``), durations by budget
+        type, weekly hours of hourly posts, experience levels, the ten largest client
+        countries and the overlap of the twenty most frequent title words by category
+        (``real`` = 1, ``simulated`` = the share of the real top words among the simulated
+        top words of all posts, not only those of the window, that are not AI-, cloud- or
+        RPA-related, like the real titles the vocabulary was learned from). ``within`` says whether the simulated value is within ``tolerance`` of the
+        real one (``scale = "abs"``: absolute difference).
+
+    Raises
+    ------
+    DataValidationError
+        If a needed column is missing or the window holds no posts.
+    """
+    need = ["posted_date", "category", "budget_type", "contract_value_usd", "hourly_rate_usd",
+            "engagement", "duration", "experience_level", "client_country", "title"]
+    missing = [c for c in need if c not in job_posts.columns]
+    if missing:
+        raise DataValidationError(f"job_posts: calibration_table needs columns {missing}; "
+                                  "pass the job_posts of simulate_marketplace().")
+    d = job_posts[job_posts["posted_date"].between(pd.Timestamp(window[0]),
+                                                   pd.Timestamp(window[1]))]
+    if d.empty:
+        raise DataValidationError(f"job_posts: no posts between {window[0]} and {window[1]}; "
+                                  "simulate a marketplace that covers the window.")
+    raw = _calibration_raw()
+    ov = raw["overall"]
+    rows: list[tuple[str, str, str, float, float, float, str]] = []
+    bt = d["budget_type"].astype(str)
+
+    def share(mask: pd.Series | np.ndarray, of: pd.Series | np.ndarray | None = None) -> float:
+        m = np.asarray(mask, dtype=bool)
+        o = np.ones(len(m), dtype=bool) if of is None else np.asarray(of, dtype=bool)
+        return float(m[o].mean()) if o.any() else float("nan")
+
+    for k, v in raw["budget_type"].items():
+        rows.append(("budget_type", ALL, k, v, share(bt == k), 0.02, "abs"))
+    tier = taxonomy.value_tier(d["contract_value_usd"]).to_numpy()
+    known = pd.notna(tier)
+    rows.append(("high_share", ALL, "", ov["high_share"], share(tier == "high", known), 0.04,
+                 "abs"))
+    for c, v in raw["categories"].items():
+        in_c = (d["category"] == c).to_numpy()
+        rows.append(("category_share", c, "", v["share"], share(in_c),
+                     max(0.01, 0.2 * v["share"]), "abs"))
+        for k, x in v["budget_type"].items():
+            rows.append(("budget_type", c, k, x, share(bt == k, in_c), 0.08, "abs"))
+        rows.append(("high_share", c, "", v["high_share"], share(tier == "high", in_c & known),
+                     0.10, "abs"))
+    probs = np.asarray(raw["probs"])
+    for stat, col, kind in (("fixed_budget_quantile", "contract_value_usd", "fixed_budget"),
+                            ("hourly_rate_quantile", "hourly_rate_usd", "hourly")):
+        x = d.loc[bt == kind, col].to_numpy(dtype=float)
+        q_real = np.interp(_QUANTILES, probs, ov[stat.replace("_quantile", "_quantiles")])
+        for p, r in zip(_QUANTILES, q_real, strict=True):
+            rows.append((stat, ALL, f"{p:.2f}", float(r), float(np.quantile(x, p)), 0.35, "log"))
+    for b, shares in ov["duration_by_budget_type"].items():
+        for k, x in shares.items():
+            rows.append(("duration", ALL, f"{b}: {k}", x,
+                         share(d["duration"] == k, bt == b), 0.05, "abs"))
+    for b, shares in ov["engagement_by_budget_type"].items():
+        for k, x in shares.items():
+            eng = d["engagement"].fillna("").astype(str)
+            rows.append(("engagement", ALL, f"{b}: {k}", x, share(eng == k, bt == b), 0.05,
+                         "abs"))
+    for k, x in ov["experience_level"].items():
+        rows.append(("experience_level", ALL, k, x, share(d["experience_level"] == k), 0.03,
+                     "abs"))
+    n_all = raw["n_posts"]
+    top = sorted(raw["client_country"].items(), key=lambda kv: -kv[1])[:10]
+    for code, n in top:
+        rows.append(("client_country", ALL, code, n / n_all, share(d["client_country"] == code),
+                     0.02, "abs"))
+    real_top = _real_top_words(20)
+    tech = np.zeros(len(job_posts), dtype=bool)
+    for col in ("is_ai", "is_cloud", "is_rpa"):
+        if col in job_posts.columns:
+            tech |= job_posts[col].to_numpy(dtype=bool)
+    for c, words in real_top.items():  # titles do not change over time: use every post
+        t = job_posts.loc[(job_posts["category"] == c).to_numpy() & ~tech, "title"]
+        t = t.astype(str).str.lower()
+        counts = t.str.findall(r"[a-z0-9][a-z0-9+#.'&/-]*[a-z0-9+#]|[a-z0-9]").explode()
+        sim_top = set(counts.value_counts().head(20).index)
+        rows.append(("title_top_words", c, "top 20", 1.0,
+                     len(sim_top & set(words)) / len(words), 0.5, "abs"))
+    out = pd.DataFrame(rows, columns=["statistic", "category", "key", "real", "simulated",
+                                      "tolerance", "scale"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.where(out["scale"] == "log",
+                       np.abs(np.log(out["simulated"] / out["real"])),
+                       np.abs(out["simulated"] - out["real"]))
+    out["within"] = gap <= out["tolerance"]
+    return out
+
+
+ALL = "All categories"
+
+
+def _real_top_words(k: int) -> dict[str, list[str]]:
+    """The ``k`` most frequent words of each category's real (plain) titles, from the model."""
+    model = _title_model()
+    raw = json.loads(resources.files("laborai").joinpath("_pkgdata/title_vocabulary.json")
+                     .read_text("utf-8"))
+    out = {}
+    for c, tab in raw["categories"].items():
+        a = np.asarray(tab, dtype=np.int64)
+        n = np.bincount(a[:, 0], weights=a[:, 2], minlength=len(model.words))
+        n[:2] = 0  # start / end symbols
+        n[[i for i, w in enumerate(model.words) if not any(ch.isalnum() for ch in w)]] = 0
+        top = np.argsort(-n, kind="stable")[:k]
+        out[c] = [str(model.words[i]).lower() for i in top]
+    return out
+
+
+# ----------------------------------------------------------------------------- posted terms
+
+
+def _ai_high_ratio(cats: Sequence[str], high: np.ndarray) -> np.ndarray:
+    """How much likelier a high-value post is AI-related than a low-value one, by category.
+
+    Chosen so that the share of AI posts that are high-value after ChatGPT (when the tier mix
+    is the snapshot's, ``high``) is the published one: ``t = h r / (h r + 1 - h)`` solved for
+    ``r``.
+    """
+    t = np.array([_AI_HIGH_TARGET.get(c, _AI_HIGH_TARGET_OTHER) for c in cats])
+    return np.asarray(t * (1 - high) / ((1 - t) * high))
+
+
+def _by_category(q: np.ndarray, probs: np.ndarray, cat: np.ndarray, lo: np.ndarray,
+                 hi: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """:func:`_truncated` for posts of many categories (one vectorised call per category)."""
+    out = np.empty(cat.size)
+    for c in np.unique(cat):
+        m = cat == c
+        f_lo = np.interp(lo[m], q[c], probs)
+        f_hi = np.interp(hi[m], q[c], probs)
+        out[m] = np.interp(f_lo + u[m] * (f_hi - f_lo), probs, q[c])
+    return out
+
+
+def _posted(cal: _Calib, r_value: np.random.Generator, r_attr: np.random.Generator,
+            cat: np.ndarray, tier: np.ndarray) -> dict[str, np.ndarray]:
+    """The terms of each post, consistent with its (latent) value tier.
+
+    A post's tier is drawn first (the Poisson cells); then, from the real snapshot: whether it
+    shows no budget (by category, independent of the tier); whether a post with a budget is
+    hourly (by category and tier); for an hourly post its duration and weekly hours (by tier)
+    and its rate from the category's rate distribution truncated so that rate x hours x weeks
+    falls in the tier; for a fixed-price post its duration (by tier) and budget from the
+    category's budget distribution truncated to the tier; the experience level by category.
+    A no-budget post keeps a latent value (the fixed-price draw), used only for its earnings.
+    """
+    n = cat.size
+    proj = taxonomy.hourly_projection()
+    cut = float(taxonomy.DEFAULT_VALUE_CUTS[0])
+    u_type, u_nb = r_attr.random(n), r_attr.random(n)
+    no_budget = u_nb < cal.no_budget[cat]
+    hourly = ~no_budget & (u_type < cal.hourly_by_tier[cat, tier])
+    fixed = ~no_budget & ~hourly
+    btype = np.where(no_budget, "no_budget", np.where(hourly, "hourly", "fixed_budget"))
+    duration = np.full(n, "", dtype=object)
+    engagement = np.full(n, "", dtype=object)
+    for t in (0, 1):
+        m = hourly & (tier == t)
+        cells = np.asarray(cal.hourly_cells[t], dtype=object)
+        k = r_attr.choice(len(cells), int(m.sum()), p=cal.hourly_cells_p[t])
+        de = [c.split("\t") for c in cells]
+        duration[m] = np.asarray([d for d, _ in de], dtype=object)[k]
+        engagement[m] = np.asarray([e for _, e in de], dtype=object)[k]
+        m = (fixed | no_budget) & (tier == t)
+        durs = np.asarray(cal.fixed_dur[t], dtype=object)
+        duration[m] = durs[r_attr.choice(len(durs), int(m.sum()), p=cal.fixed_dur_p[t])]
+    m = no_budget
+    nbc = [c.split("\t") for c in cal.nb_cells]
+    k = r_attr.choice(len(nbc), int(m.sum()), p=cal.nb_cells_p)
+    duration[m] = np.asarray([d for d, _ in nbc], dtype=object)[k]
+    engagement[m] = np.asarray([e for _, e in nbc], dtype=object)[k]
+    # Experience level by category.
+    u_exp = r_attr.random(n)
+    cum = np.cumsum(cal.experience_p, axis=1)
+    cum = cum / cum[:, -1:]
+    exp_ix = (u_exp[:, None] > cum[cat]).sum(axis=1)
+    experience = np.asarray(cal.experience, dtype=object)[np.minimum(exp_ix, 2)]
+
+    # Fixed budgets (and latent values of no-budget posts): truncated to the tier.
+    u_val = r_value.random(n)
+    value = np.empty(n)
+    fx = ~hourly
+    # Right-closed tiers: a budget of exactly the cut is low (the quantile functions are
+    # strictly increasing by 1e-9 steps, so cut + 1e-6 lies above every tie at the cut).
+    edge = cut + 1e-6
+    lo = np.where(tier == 0, 0.0, edge)
+    hi = np.where(tier == 0, edge, np.inf)
+    value[fx] = _by_category(cal.fixed_q, cal.probs, cat[fx], lo[fx], hi[fx], u_val[fx])
+    value[fx] = np.round(value[fx], 2)
+    # Hourly: rate truncated so that rate x hours x weeks falls in the tier.
+    hours = np.array([proj["hours_per_week"].get(e, proj["default_hours_per_week"])
+                      for e in engagement[hourly]])
+    weeks = np.array([proj["weeks"][d] for d in duration[hourly]])
+    hw = hours * weeks
+    t_h = tier[hourly]
+    r_bound = cut / hw
+    rate = _by_category(cal.rate_q, cal.probs, cat[hourly], np.where(t_h == 0, 0.0, r_bound),
+                        np.where(t_h == 0, r_bound, np.inf), u_val[hourly])
+    rate = np.round(rate * 2) / 2  # rates are posted in half dollars
+    low_max = np.floor(r_bound * 100) / 100
+    rate = np.where(t_h == 0, np.minimum(rate, low_max), np.maximum(rate, low_max + 0.01))
+    rate = np.maximum(rate, 1.0)
+    hourly_rate = np.full(n, np.nan)
+    hourly_rate[hourly] = rate
+    value[hourly] = np.round(rate * hw, 2)
+    # A value exactly at the cut belongs to the low tier (right-closed).
+    value = np.where(tier == 0, np.minimum(value, cut), np.maximum(value, cut + 0.01))
+    return {"budget_type": btype, "duration": duration, "engagement": engagement,
+            "experience_level": experience, "hourly_rate_usd": hourly_rate,
+            "contract_value_usd": value}
+
+
 # ----------------------------------------------------------------------------- text
 
 
-_GENERIC_TITLES = (
-    "{skill} expert needed", "Need help with {skill}", "{skill} for {project}",
-    "Looking for a {sub} specialist", "Long-term {skill} freelancer for {project}",
-    "{sub}: {skill} project", "Experienced {skill} professional wanted",
-    "Quick {skill} task for {project}",
-)
 _PROJECTS = ("small business", "startup", "ecommerce store", "nonprofit", "online course",
              "mobile app", "podcast", "real estate agency", "SaaS product", "law firm",
              "restaurant", "fitness brand", "consulting firm", "travel blog", "dental clinic")
@@ -581,10 +916,123 @@ _RPA_SKILLS = ("UiPath", "robotic process automation", "RPA", "Blue Prism", "Aut
                "Power Automate Desktop")
 
 
-def _fill(templates: tuple[str, ...], idx: np.ndarray, skill: list[str], sub: list[str],
-          project: list[str]) -> list[str]:
-    return [templates[i].format(skill=s, sub=b, project=p)
-            for i, s, b, p in zip(idx.tolist(), skill, sub, project, strict=True)]
+#: Titles written per subcategory and simulation (posts draw from them).
+_TITLE_POOL = 400
+#: Probability that the next word comes from the subcategory's own bigrams (else the category's).
+_SUB_WEIGHT = 0.8
+_MAX_WORDS = 16
+
+
+@dataclass(frozen=True)
+class _Bigrams:
+    """One bigram table as CSR rows keyed ``row + cumulative probability`` (sorted)."""
+
+    row_of: np.ndarray  # (groups, vocabulary) row index or -1
+    keys: np.ndarray    # row + cumulative probability, increasing
+    succ: np.ndarray    # successor word of each entry
+
+
+@dataclass(frozen=True)
+class _TitleModel:
+    words: np.ndarray   # display forms (object)
+    sub: _Bigrams       # rows: (subcategory, word)
+    cat: _Bigrams       # rows: (category, word)
+
+
+def _bigrams(tables: list[list[list[int]]], n_words: int) -> _Bigrams:
+    row_of = np.full((len(tables), n_words), -1, dtype=np.int64)
+    keys: list[np.ndarray] = []
+    succ: list[np.ndarray] = []
+    r = 0
+    for g, tab in enumerate(tables):
+        if not tab:
+            continue
+        a = np.asarray(tab, dtype=np.int64)
+        order = np.lexsort((a[:, 1], a[:, 0]))
+        a = a[order]
+        prev, start = np.unique(a[:, 0], return_index=True)
+        bounds = np.append(start, len(a))
+        for j, w in enumerate(prev.tolist()):
+            seg = a[bounds[j]:bounds[j + 1]]
+            cum = np.cumsum(seg[:, 2]) / seg[:, 2].sum()
+            row_of[g, w] = r
+            keys.append(r + cum)
+            succ.append(seg[:, 1])
+            r += 1
+    return _Bigrams(row_of, np.concatenate(keys) if keys else np.zeros(0),
+                    np.concatenate(succ) if succ else np.zeros(0, dtype=np.int64))
+
+
+@functools.cache
+def _title_model() -> _TitleModel:
+    text = resources.files("laborai").joinpath("_pkgdata/title_vocabulary.json").read_text("utf-8")
+    raw = json.loads(text)
+    subs = taxonomy.subcategories()
+    cats = taxonomy.category_names()
+    n_words = len(raw["words"])
+    sub_tabs = [raw["subcategories"].get(f"{r.category}\t{r.subcategory}", [])
+                for r in subs.itertuples()]
+    cat_tabs = [raw["categories"].get(c, []) for c in cats]
+    return _TitleModel(np.asarray(raw["words"], dtype=object), _bigrams(sub_tabs, n_words),
+                       _bigrams(cat_tabs, n_words))
+
+
+_NO_SPACE_BEFORE = (",", ":")
+_SEPARATORS = frozenset(("-", ":", "|", ",", "&", "/"))
+
+
+def _title_pool(rng: np.random.Generator, subs: pd.DataFrame, cats: list[str],
+                size: int) -> np.ndarray:
+    """``size`` titles per subcategory (in taxonomy order) from the bigram model.
+
+    Every chain starts at the start symbol; each next word comes from the subcategory's bigrams
+    with probability :data:`_SUB_WEIGHT` (when the current word has any there) and otherwise
+    from the category's; a chain ends at the end symbol, at a word without successors or after
+    :data:`_MAX_WORDS` words. All chains run together (one vectorised step per word).
+    """
+    model = _title_model()
+    cat_of = subs["category"].map({c: i for i, c in enumerate(cats)}).to_numpy()
+    n_sub = len(subs)
+    g_sub = np.repeat(np.arange(n_sub), size)
+    g_cat = cat_of[g_sub]
+    m = g_sub.size
+    state = np.zeros(m, dtype=np.int64)  # word 0 is the start symbol, 1 the end symbol
+    out = np.full((m, _MAX_WORDS), -1, dtype=np.int64)
+    alive = np.ones(m, dtype=bool)
+    for step in range(_MAX_WORDS):
+        ix = np.flatnonzero(alive)
+        if ix.size == 0:
+            break
+        u_src, u = rng.random(ix.size), rng.random(ix.size)
+        r_sub = model.sub.row_of[g_sub[ix], state[ix]]
+        r_cat = model.cat.row_of[g_cat[ix], state[ix]]
+        use_sub = (r_sub >= 0) & ((u_src < _SUB_WEIGHT) | (r_cat < 0))
+        nxt = np.full(ix.size, 1, dtype=np.int64)
+        for tab, rows, sel in ((model.sub, r_sub, use_sub), (model.cat, r_cat,
+                                                              ~use_sub & (r_cat >= 0))):
+            if sel.any():
+                pos = np.searchsorted(tab.keys, rows[sel] + u[sel], side="right")
+                nxt[sel] = tab.succ[np.minimum(pos, tab.succ.size - 1)]
+        done = nxt == 1
+        out[ix[~done], step] = nxt[~done]
+        state[ix] = nxt
+        alive[ix[done]] = False
+    words = model.words
+    titles = np.empty(m, dtype=object)
+    for i, row in enumerate(out.tolist()):
+        toks: list[str] = []
+        for w in row:
+            if w >= 0 and not (words[w] in _SEPARATORS and toks and toks[-1] in _SEPARATORS):
+                toks.append(words[w])
+        while toks and toks[-1] in _SEPARATORS:
+            toks.pop()
+        while toks and toks[0] in _SEPARATORS:
+            toks.pop(0)
+        t = " ".join(toks)
+        for p in _NO_SPACE_BEFORE:
+            t = t.replace(" " + p, p)
+        titles[i] = (t[:1].upper() + t[1:]) if t else str(subs["subcategory"].iat[g_sub[i]])
+    return titles
 
 
 # ----------------------------------------------------------------------------- simulator
@@ -740,12 +1188,14 @@ def simulate_marketplace(
         raise OptionError(f"text must be True or False; got {text!r}.")
     eff = _effects_table(effects)
     dates = taxonomy.event_dates(events)
-    # Eleven independent streams; the first ten are those of earlier versions (SeedSequence
-    # children do not depend on how many are spawned), the eleventh draws the tier shocks.
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(11)]
+    # Twelve independent streams; the first eleven are those of earlier versions (SeedSequence
+    # children do not depend on how many are spawned), the twelfth draws the posts' budget
+    # types, durations, weekly hours, experience levels and rates.
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(12)]
     (r_struct, r_noise, r_count, r_value, r_label, r_text, r_hire, r_dates, r_earn, r_free,
-     r_tier) = streams
+     r_tier, r_attr) = streams
 
+    cal = _calib()
     subs = taxonomy.subcategories()
     cats = taxonomy.category_names()
     cat_idx = subs["category"].map({c: i for i, c in enumerate(cats)}).to_numpy()
@@ -756,14 +1206,10 @@ def simulate_marketplace(
     n_month = int(month_id.max()) + 1
     years = (days - t0).days.to_numpy() / 365.25
 
-    # Subcategory base shares within categories, high-value shares.
-    within = np.empty(n_sub)
-    for c in range(n_cat):
-        m = cat_idx == c
-        within[m] = r_struct.dirichlet(np.full(m.sum(), 4.0))
-    share = np.array([_CATEGORY_SHARE[cats[c]] for c in cat_idx]) * within
-    p_high = np.clip(np.array([_HIGH_SHARE[cats[c]] for c in cat_idx])
-                     + r_struct.normal(0, 0.03, n_sub), 0.03, 0.8)
+    # Subcategory base shares (the snapshot's, net of the default effects) and high-value
+    # shares (the category's latent share plus a small subcategory deviation).
+    share = cal.base_share[cat_idx] * cal.within
+    p_high = np.clip(cal.p_high[cat_idx] + r_struct.normal(0, 0.03, n_sub), 0.03, 0.95)
     trend = r_struct.normal(0, sds["trend_sd"], n_sub)
     for c in range(n_cat):
         m = cat_idx == c
@@ -856,28 +1302,18 @@ def simulate_marketplace(
     n = cell.size
     p_cat = cat_idx[p_sub]
 
-    # Projected contract value: category log-normal truncated to the tier.
-    mu = np.log(np.array([_VALUE_MEDIAN[c] for c in cats]))[p_cat]
-    sig = 1.1
-    cut = np.log(taxonomy.DEFAULT_VALUE_CUTS[0])
-    f_cut = special.ndtr((cut - mu) / sig)
-    f_min = special.ndtr((np.log(5.0) - mu) / sig)
-    u = r_value.random(n)
-    lo_ = np.where(p_tier == 0, f_min, f_cut)
-    hi_ = np.where(p_tier == 0, f_cut, 1.0)
-    q = np.clip(lo_ + u * (hi_ - lo_), 1e-12, 1 - 1e-12)
-    value = np.exp(mu + sig * special.ndtri(q))
-    value = np.round(value, 2)
-    value = np.where(p_tier == 0, np.minimum(value, 1000.0), np.maximum(value, 1000.01))
-    hourly = r_value.random(n) < np.array([_HOURLY_SHARE[c] for c in cats])[p_cat]
-    country = np.asarray(_COUNTRIES)[r_value.choice(len(_COUNTRIES), n, p=_COUNTRY_P / _COUNTRY_P.sum())]
+    # Budget type, duration, weekly hours, rate and projected contract value (see _posted).
+    att = _posted(cal, r_value, r_attr, p_cat, p_tier)
+    value = att["contract_value_usd"]
+    country = np.asarray(cal.countries, dtype=object)[
+        r_value.choice(len(cal.countries), n, p=cal.countries_p)]
 
     # Technology labels: AI (rising after ChatGPT), cloud, RPA; mutually exclusive.
     chat = dates["chatgpt"]
     post_chat = days[p_day] >= chat
     ai_pre = np.array([_AI_PRE[c] for c in cats])
-    ratio = np.array([_AI_HIGH_RATIO[c] for c in cats])
-    ph = np.array([_HIGH_SHARE[c] for c in cats])
+    ph = cal.p_high
+    ratio = _ai_high_ratio(cats, cal.snapshot_high)
     p_ai_low = ai_pre / (ph * ratio + (1 - ph))
     p_ai = p_ai_low[p_cat] * np.where(p_tier == 1, ratio[p_cat], 1.0)
     p_ai = np.minimum(p_ai * np.where(post_chat, np.array([_AI_MULT[c] for c in cats])[p_cat], 1.0), 0.9)
@@ -917,8 +1353,12 @@ def simulate_marketplace(
         "subcategory": subs["subcategory"].to_numpy()[p_sub][order],
         "title": np.asarray(title, dtype=object)[order],
         "skills": np.asarray(skills, dtype=object)[order],
-        "budget_type": np.where(hourly, "hourly", "fixed")[order],
-        "contract_value_usd": value[order],
+        "budget_type": att["budget_type"][order],
+        "contract_value_usd": np.where(att["budget_type"] == "no_budget", np.nan, value)[order],
+        "hourly_rate_usd": att["hourly_rate_usd"][order],
+        "engagement": att["engagement"][order],
+        "duration": att["duration"][order],
+        "experience_level": att["experience_level"][order],
         "client_country": country[order],
         "is_ai": is_ai[order],
         "is_cloud": is_cloud[order],
@@ -926,15 +1366,16 @@ def simulate_marketplace(
         "skill_family": skill_family[order],
     })
     for col in ("post_id", "category", "subcategory", "title", "skills", "budget_type",
-                "client_country", "skill_family"):
+                "engagement", "duration", "experience_level", "client_country", "skill_family"):
         posts[col] = posts[col].astype("str")
 
     earn_viol = None
     if "log_earnings_per_contract" in pre_trend_outcomes and float(pre_trend) != 0.0:
         earn_viol = (viol, t0, {cats.index(c): d0 for c, d0 in pt_events.items()},
                      float(pre_trend), str(pre_trend_shape), int(pre_trend_window))
-    contracts = _make_contracts(posts, p_tier[order], p_cat[order], earn_step, earn_date,
-                                hire_rate, r_hire, r_dates, r_earn, r_free, n_cat, earn_viol)
+    contracts = _make_contracts(posts, value[order], p_tier[order], p_cat[order], earn_step,
+                                earn_date, hire_rate, r_hire, r_dates, r_earn, r_free, n_cat,
+                                earn_viol)
 
     truth = eff.assign(
         start_date=[start_dates[k] for k in zip(eff["category"], eff["value_tier"], eff["outcome"],
@@ -964,19 +1405,20 @@ def _make_text(
     ai_ix: np.ndarray, fam_draw: np.ndarray, fam_names: list[str], fam: dict[str, Any],
 ) -> tuple[list[str], list[str]]:
     n = p_sub.size
-    sub_names = subs["subcategory"].tolist()
     sub_skills = subs["skills"].tolist()
     n_sk = np.array([len(s) for s in sub_skills])
-    # Two subcategory skills per post (may coincide), a project and a template.
+    # Two subcategory skills per post (may coincide) and a project (for the AI titles).
     k1 = (rng.random(n) * n_sk[p_sub]).astype(int)
     k2 = (rng.random(n) * n_sk[p_sub]).astype(int)
     proj = rng.integers(0, len(_PROJECTS), n)
-    tmpl = rng.integers(0, len(_GENERIC_TITLES), n)
     s1 = [sub_skills[s][k] for s, k in zip(p_sub.tolist(), k1.tolist(), strict=True)]
     s2 = [sub_skills[s][k] for s, k in zip(p_sub.tolist(), k2.tolist(), strict=True)]
-    sub_l = [sub_names[s] for s in p_sub.tolist()]
     proj_l = [_PROJECTS[i] for i in proj.tolist()]
-    title = [t[:1].upper() + t[1:] for t in _fill(_GENERIC_TITLES, tmpl, s1, sub_l, proj_l)]
+    # Titles: drawn from a pool of titles per subcategory written by the bigram model of the
+    # real titles' words (laborai/_pkgdata/title_vocabulary.json).
+    pool = _title_pool(rng, subs, cats, _TITLE_POOL)
+    pick = (rng.random(n) * _TITLE_POOL).astype(np.int64)
+    title = pool[p_sub * _TITLE_POOL + pick].tolist()
     skills = [a if a == b else f"{a}; {b}" for a, b in zip(s1, s2, strict=True)]
 
     # Keyword traps in non-technology posts (about 4% of them where the category has traps).
@@ -1024,7 +1466,8 @@ def _ids(prefix: str, k: np.ndarray, width: int) -> np.ndarray:
 
 
 def _make_contracts(
-    posts: pd.DataFrame, tier: np.ndarray, cat: np.ndarray, earn_step: np.ndarray,
+    posts: pd.DataFrame, value: np.ndarray, tier: np.ndarray, cat: np.ndarray,
+    earn_step: np.ndarray,
     earn_date: np.ndarray, hire_rate: float, r_hire: np.random.Generator,
     r_dates: np.random.Generator, r_earn: np.random.Generator, r_free: np.random.Generator,
     n_cat: int, earn_viol: tuple[Any, ...] | None = None,
@@ -1055,7 +1498,9 @@ def _make_contracts(
             step = step + np.where(sel, _violation(s_month - _month_index([d0], t0)[0], size,
                                                    shape, window), 0.0)
     sd = 0.35
-    earn = posts["contract_value_usd"].to_numpy()[post_ix] * np.exp(
+    # Earnings follow the post's value, also where the post showed no budget (the value the
+    # client had in mind).
+    earn = value[post_ix] * np.exp(
         r_earn.normal(-0.5 * sd * sd, sd, m) + step)
     pool = np.maximum(200, np.bincount(c, minlength=n_cat) // 6)
     fidx = (pool[c] * r_free.random(m) ** 2).astype(int)
