@@ -61,10 +61,18 @@ def test_one_treated_cluster_gets_placebo_instead_of_an_error() -> None:
     assert np.isfinite(res.tidy()["std_error"]).all()
 
 
-def test_four_treated_clusters_keep_the_wild_bootstrap() -> None:
-    res = event_study(clustered(treated=(0, 1, 2, 3)), yname="y", idname="unit", tname="t",
-                      event_date="event", cluster="cluster", window=(-3, 3), n_boot=199)
+def test_wild_bootstrap_when_treated_outnumber_controls_or_timing_is_staggered() -> None:
+    many = clustered(treated=tuple(range(7)))        # 7 treated, 5 control clusters
+    res = event_study(many, yname="y", idname="unit", tname="t", event_date="event",
+                      cluster="cluster", window=(-3, 3), n_boot=199)
     assert res.vcov_type == "wild"
+    res = event_study(clustered(treated=(0, 1, 2, 3), stagger=True), yname="y", idname="unit",
+                      tname="t", event_date="event", cluster="cluster", window=(-3, 3),
+                      n_boot=199)
+    assert res.vcov_type == "wild"
+    res = event_study(clustered(treated=(0, 1, 2, 3)), yname="y", idname="unit", tname="t",
+                      event_date="event", cluster="cluster", window=(-3, 3))
+    assert res.vcov_type == "placebo" and res.df_resid == 7.0
 
 
 def test_placebo_refuses_designs_it_does_not_cover() -> None:

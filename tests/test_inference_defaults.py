@@ -211,3 +211,22 @@ def test_j_one_treated_cluster_default_is_placebo(panel: pd.DataFrame) -> None:
     with pytest.warns(SmallSampleWarning, match=r"only 1 of 12 clusters.*ri_test"):
         twfe(d, yname="log_n_posts", dname="d", idname="unit", tname="period",
              cluster="category", vcov="wild", n_boot=99)
+
+
+def test_pooled_effect_uses_placebo_like_twfe_with_one_event_date(low: pd.DataFrame) -> None:
+    """by=() with one adoption date: the same placebo inference as twfe (equal estimate and SE);
+    with staggered dates (image generators and ChatGPT) placebo does not apply: wild bootstrap."""
+    ev = low["event"].astype("object").where(low["exposed"], None)
+    one = low[ev.isna() | (ev == "chatgpt")].reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LaborAIWarning)
+        e = la.estimate_effects(one, outcomes=["log_n_posts"], by=())
+        t = twfe(one, yname="log_n_posts", dname="treated_post", idname="unit", tname="period",
+                 cluster="category")
+        w = la.estimate_effects(low, outcomes=["log_n_posts"], by=(), n_boot=199)
+    row = e.tidy().iloc[0]
+    assert row["inference"] == "placebo" and t.vcov_type == "placebo"
+    assert np.isclose(row["estimate"], t.coef[0], rtol=1e-10)
+    assert np.isclose(row["std_error"], t.tidy()["std_error"].iloc[0], rtol=1e-10)
+    assert row["df"] == t.df_resid
+    assert w.tidy()["inference"].iloc[0] == "wild"

@@ -319,8 +319,10 @@ def ddd_panel(seed: int = 11) -> pd.DataFrame:
 @pytest.mark.parametrize("high_time_fe", [False, True])
 def test_ddd_parity(high_time_fe):
     df = ddd_panel()
-    r = ddd(df, yname="y", idname="unit", tname="t", exposed="exposed", post="post",
-            high="high", cluster="cat", weights="w", high_time_fe=high_time_fe)
+    with pytest.warns(SmallSampleWarning, match="CRV1 with 8 clusters"):
+        r = ddd(df, yname="y", idname="unit", tname="t", exposed="exposed", post="post",
+                high="high", cluster="cat", weights="w", high_time_fe=high_time_fe,
+                vcov="cluster")
     df2 = df.assign(ep=df.exposed * df.post, hp=df.high * df.post,
                     ehp=df.exposed * df.post * df.high, ht=df.t.astype(str) + "_" + df.high.astype(str))
     fml = ("y ~ ep + ehp | unit + ht" if high_time_fe else "y ~ ep + hp + ehp | unit + t")

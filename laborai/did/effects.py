@@ -40,11 +40,19 @@ from laborai.did.twfe import (
     _common_checks,
     _event_positions,
     _fit_core,
+    _regression_placebo_choice,
+    _regression_placebo_fit,
     _require_columns,
     _sup_t_crit,
     _warn_fit_drops,
 )
-from laborai.errors import DataValidationError, EstimationError, OptionError, SmallSampleWarning
+from laborai.errors import (
+    DataValidationError,
+    EstimationError,
+    LaborAIWarning,
+    OptionError,
+    SmallSampleWarning,
+)
 
 __all__ = ["EffectsResult", "estimate_effects"]
 
@@ -364,50 +372,6 @@ def estimate_effects(
         )
     n_tr_cl = {g: int(panel.loc[members[g], cl[0]].nunique()) for g in groups}
     single = [g for g in groups if n_tr_cl[g] == 1] if len(cl) == 1 else []
-    method = vcov
-    if vcov == "auto":
-        if single and len(single) == len(groups):
-            method = "placebo"
-        elif single:
-            raise EstimationError(
-                f"estimate_effects: {len(single)} group(s) have their treatment in one "
-                f"{cl[0]!r} cluster and {len(groups) - len(single)} in several; no one "
-                "inference method fits both. Estimate them in separate calls (e.g. by=() for "
-                "the pooled effect)."
-            )
-        elif design == "did" and all(s["family"] == "ols" for s in specs) and len(cl) == 1:
-            method = "wild"
-        else:
-            method = "cluster"
-    if method in ("cluster", "wild") and single:
-        raise OptionError(
-            f"estimate_effects: vcov={vcov!r} cannot measure the error of an effect whose "
-            f"treatment lies in one cluster; {len(single)} group(s) do here (e.g. "
-            f"{label[single[0]]!r} lies in one {cl[0]!r} cluster; its CRV1 scores are fitted "
-            "to zero). Use vcov='auto' or 'placebo' (placebo inference from the control "
-            "clusters), or pool the groups with by=()."
-        )
-    if method == "placebo" and len(cl) != 1:
-        raise OptionError("vcov='placebo' needs one cluster column; got "
-                          f"cluster={cluster!r}.")
-    if method == "placebo" and not single:
-        raise OptionError(
-            "vcov='placebo' is for groups whose treatment lies in one cluster; these groups "
-            f"span several {cl[0]!r} clusters. Use vcov='auto' (wild cluster bootstrap)."
-        )
-    if method == "hetero":
-        warnings.warn(
-            "estimate_effects: vcov='hetero' ignores the correlation of outcomes within "
-            f"{cl[0]!r} and over time; its tests over-reject on this kind of panel. Use "
-            "vcov='auto'.", SmallSampleWarning, stacklevel=2)
-    if method == "cluster" and len(cl) == 1 and n_clusters < 50:
-        warnings.warn(
-            f"estimate_effects: CRV1 with {n_clusters} clusters over-rejects; "
-            + ("for OLS outcomes of design 'did' use vcov='auto' (wild cluster bootstrap)."
-               if design == "did" else "prefer placebo inference with by=('category', "
-               "'value_tier') or laborai.did.ri_test for pooled effects."),
-            SmallSampleWarning, stacklevel=2)
-
     regs: dict[str, np.ndarray] = {}
     meta: list[tuple[tuple[Any, ...], int | None]] = []
     lo, hi = int(window[0]), int(window[1])
@@ -435,6 +399,70 @@ def estimate_effects(
                 if col.any():
                     regs[f"{label[g]}:event_time::{k}"] = col
                     meta.append((g, k))
+    method = vcov
+    # pooled effect (by=()) with its treatment in several clusters: placebo inference on the
+    # whole regression (as twfe/event_study do), decided on the estimation frame below
+    pooled_placebo = (not single and not by and len(cl) == 1 and n_clusters < 50
+                      and all(s["family"] == "ols" for s in specs)
+                      and vcov in ("auto", "placebo"))
+    plan_frame: pd.DataFrame | None = None
+    if pooled_placebo:
+        s0 = specs[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LaborAIWarning)
+            plan_frame, _ = _build_frame(panel, where="estimate_effects", yname=s0["y"],
+                                         regressors=regs, fe=[panel[unit], panel[time]],
+                                         cluster=cl, weights=s0["weights"], family="ols")
+        choice, _plan = _regression_placebo_choice(
+            vcov, family="ols", frame=plan_frame,
+            treat_cols=[f"_x{j}" for j in range(len(regs))],
+            key=plan_frame["_fe1"].to_numpy(), where="estimate_effects")
+        pooled_placebo = choice == "placebo"
+        if pooled_placebo:
+            method = "placebo"
+    if vcov == "auto" and not pooled_placebo:
+        if single and len(single) == len(groups):
+            method = "placebo"
+        elif single:
+            raise EstimationError(
+                f"estimate_effects: {len(single)} group(s) have their treatment in one "
+                f"{cl[0]!r} cluster and {len(groups) - len(single)} in several; no one "
+                "inference method fits both. Estimate them in separate calls (e.g. by=() for "
+                "the pooled effect)."
+            )
+        elif design == "did" and all(s["family"] == "ols" for s in specs) and len(cl) == 1:
+            method = "wild"
+        else:
+            method = "cluster"
+    if method in ("cluster", "wild") and single:
+        raise OptionError(
+            f"estimate_effects: vcov={vcov!r} cannot measure the error of an effect whose "
+            f"treatment lies in one cluster; {len(single)} group(s) do here (e.g. "
+            f"{label[single[0]]!r} lies in one {cl[0]!r} cluster; its CRV1 scores are fitted "
+            "to zero). Use vcov='auto' or 'placebo' (placebo inference from the control "
+            "clusters), or pool the groups with by=()."
+        )
+    if method == "placebo" and len(cl) != 1:
+        raise OptionError("vcov='placebo' needs one cluster column; got "
+                          f"cluster={cluster!r}.")
+    if method == "placebo" and not single and not pooled_placebo:
+        raise OptionError(
+            "vcov='placebo' is for groups whose treatment lies in one cluster; these groups "
+            f"span several {cl[0]!r} clusters. Use vcov='auto' (wild cluster bootstrap)."
+        )
+    if method == "hetero":
+        warnings.warn(
+            "estimate_effects: vcov='hetero' ignores the correlation of outcomes within "
+            f"{cl[0]!r} and over time; its tests over-reject on this kind of panel. Use "
+            "vcov='auto'.", SmallSampleWarning, stacklevel=2)
+    if method == "cluster" and len(cl) == 1 and n_clusters < 50:
+        warnings.warn(
+            f"estimate_effects: CRV1 with {n_clusters} clusters over-rejects; "
+            + ("for OLS outcomes of design 'did' use vcov='auto' (wild cluster bootstrap)."
+               if design == "did" else "prefer placebo inference with by=('category', "
+               "'value_tier') or laborai.did.ri_test for pooled effects."),
+            SmallSampleWarning, stacklevel=2)
+
     fit_vcov = "cluster" if method == "placebo" else method
 
     rows: list[pd.DataFrame] = []
@@ -448,6 +476,16 @@ def estimate_effects(
         fit = _fit_core(frame, n_x=len(regs), family=s["family"], vcov=fit_vcov, alpha=alpha,
                         n_boot=n_boot, boot_weights=boot_weights, seed=seed)
         _warn_fit_drops(fit, "estimate_effects")
+        n_ctrl_pooled = None
+        if pooled_placebo:
+            tcols = [f"_x{j}" for j in range(len(regs))]
+            _c, plan = _regression_placebo_choice(
+                "placebo", family="ols", frame=frame, treat_cols=tcols,
+                key=frame["_fe1"].to_numpy(), where="estimate_effects")
+            if plan is not None:
+                fit, info = _regression_placebo_fit(fit, frame, tcols, len(regs), plan, alpha,
+                                                    "estimate_effects")
+                n_ctrl_pooled = info["n_control_clusters"]
         nobs[s["name"]] = fit.nobs
         ndrop[s["name"]] = int((~keep).sum()) + fit.n_dropped_fit
         idx = {n: i for i, n in enumerate(fit.names)}
@@ -474,7 +512,7 @@ def estimate_effects(
         ets_all = np.array([meta[j][1] or 0 for j in kept], dtype=int)
         df_t = fit.df_t
         df_rows: np.ndarray | None = None
-        if method == "placebo":
+        if method == "placebo" and not pooled_placebo:
             sizecol = _size_column(size, s, panel)
             V_all, df_rows, n_ctrl = _placebo_cov(
                 panel, s, by=by, cl=cl[0], unit=unit, groups=groups, members=members,
@@ -491,6 +529,8 @@ def estimate_effects(
             df_t = float(np.min(df_rows)) if len(df_rows) else None
         else:
             tab["df"] = np.nan if df_t is None else df_t
+            if n_ctrl_pooled is not None:
+                tab["n_control_clusters"] = n_ctrl_pooled
         tab["inference"] = method
         if design == "event_study":
             ets = ets_all
