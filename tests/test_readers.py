@@ -13,6 +13,9 @@ import pytest
 
 import laborai as la
 
+# Most tests here reject one row of six on purpose; the warning itself is tested below.
+pytestmark = pytest.mark.filterwarnings("ignore::laborai.data.readers.QuarantineWarning")
+
 
 def _writing_sub() -> str:
     """A real subcategory of Writing in whichever taxonomy is installed."""
