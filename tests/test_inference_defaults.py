@@ -230,3 +230,11 @@ def test_pooled_effect_uses_placebo_like_twfe_with_one_event_date(low: pd.DataFr
     assert np.isclose(row["std_error"], t.tidy()["std_error"].iloc[0], rtol=1e-10)
     assert row["df"] == t.df_resid
     assert w.tidy()["inference"].iloc[0] == "wild"
+
+
+def test_pooled_event_study_crv1_warns_when_its_covariance_is_singular(low: pd.DataFrame) -> None:
+    """24 event-time coefficients from 12 clusters: CRV1 has rank <= 11; the sup-t band must
+    say so instead of drawing from a singular matrix silently."""
+    with pytest.warns(SmallSampleWarning, match="is singular"):
+        la.estimate_effects(low, outcomes=["log_n_posts"], by=(), design="event_study",
+                            window=(-12, 12), vcov="cluster")

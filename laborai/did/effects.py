@@ -547,7 +547,15 @@ def estimate_effects(
                 if not sel.any():
                     continue
                 dfg = float(np.min(dfk[sel])) if np.isfinite(dfk[sel]).all() else None
-                crit = _sup_t_crit(V_all[np.ix_(sel, sel)], alpha, dfg, 20_000, seed + gi)
+                Vg = V_all[np.ix_(sel, sel)]
+                ev_g = np.linalg.eigvalsh((Vg + Vg.T) / 2.0)
+                if int(np.sum(ev_g > _RANK_RTOL * max(float(ev_g.max()), 0.0))) < int(sel.sum()):
+                    warnings.warn(
+                        f"estimate_effects: the covariance of group {label[g]!r}'s "
+                        f"{int(sel.sum())} event-time coefficients ({method}) is singular; the "
+                        "sup-t band draws on its estimable directions only. Use vcov='auto' or "
+                        "a shorter window.", SmallSampleWarning, stacklevel=2)
+                crit = _sup_t_crit(Vg, alpha, dfg, 20_000, seed + gi)
                 band = wald_table(b_all[sel], se[sel], alpha=alpha, df=dfg, crit=crit)
                 tab.loc[sel, ["conf_low", "conf_high"]] = band[["conf_low", "conf_high"]].to_numpy()
             # equality of the post-event paths across groups
