@@ -78,6 +78,7 @@ _MIN_DATE, _MAX_DATE = "1677-09-22", "2262-04-10"
 _N_SHOW = 5
 
 IncompleteContracts = Literal["raise", "count"]
+ContractTiers = Literal["post", "earnings"]
 
 
 def _is_numeric(sql_type: str) -> bool:
@@ -339,6 +340,7 @@ def build_panel(
     flags: Sequence[str] | None = None,
     units: Units = "observed",
     incomplete_contracts: IncompleteContracts = "raise",
+    contract_tiers: ContractTiers = "post",
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> pd.DataFrame:
     """Aggregate job posts (and contracts) to a balanced unit x period panel.
@@ -381,6 +383,12 @@ def build_panel(
         earnings stay in ``n_contracts`` and the panel gains the column
         ``n_contracts_with_earnings``, on which ``earnings_per_contract`` is computed (their
         number is in ``panel.attrs["accounting"]["contracts_missing_earnings"]``).
+    contract_tiers : {"post", "earnings"}, default "post"
+        Value tier of a contract (with ``"value_tier"`` in ``by``). ``"post"``: its post's
+        tier, from the post's projected ``contract_value_usd``. ``"earnings"``: the tier of
+        the contract's realised ``earnings_usd`` under the same cuts (a contract without
+        earnings is ``unknown``); posts keep their projected tiers, so a unit's contracts are
+        then not those of its posts.
     con : duckdb.DuckDBPyConnection, optional
         Connection to run on (needed when relations and DataFrames are mixed). Its settings
         (``TimeZone``, ``threads``) are not changed and do not change the panel.
@@ -398,7 +406,8 @@ def build_panel(
         whatever DuckDB's thread count or the order of the rows.
 
         ``panel.attrs`` records the settings (``freq``, ``by``, ``value_cuts``,
-        ``tier_labels``, ``unknown_tier``, ``incomplete_contracts``), ``taxonomy_version`` and
+        ``tier_labels``, ``unknown_tier``, ``incomplete_contracts``, ``contract_tiers``),
+        ``taxonomy_version`` and
         ``accounting``: ``posts_read``, ``posts_in_panel``, ``posts_outside_range``,
         ``posts_unknown_value`` and, with contracts, ``contracts_read``,
         ``contracts_in_panel``, ``contracts_outside_periods``,
@@ -430,6 +439,7 @@ def build_panel(
     check_option("freq", freq, ("month", "week", "quarter", "year"))
     check_option("units", units, ("observed", "taxonomy"))
     check_option("incomplete_contracts", incomplete_contracts, ("raise", "count"))
+    check_option("contract_tiers", contract_tiers, ("post", "earnings"))
     by = tuple(by)
     if not by:
         raise OptionError("by must name at least one column; got an empty sequence.")
@@ -453,7 +463,7 @@ def build_panel(
     eng = _Engine(con, [job_posts] + ([contracts] if contracts is not None else []))
     try:
         return _build(eng, job_posts, contracts, freq, by, cuts, labels, start, end, flags, units,
-                      incomplete_contracts)
+                      incomplete_contracts, contract_tiers)
     finally:
         eng.close()
 
@@ -648,7 +658,7 @@ def _check_contracts(eng: _Engine, ctypes: dict[str, str], where: str, date_sql:
 def _build(
     eng: _Engine, job_posts: Any, contracts: Any | None, freq: str, by: tuple[str, ...],
     cuts: list[float], labels: list[str], start: Any, end: Any, flags: Sequence[str] | None,
-    units: str, incomplete: str,
+    units: str, incomplete: str, contract_tiers: str = "post",
 ) -> pd.DataFrame:
     wp = _describe_input("job posts", job_posts)
     wc = _describe_input("contracts", contracts)
@@ -736,7 +746,8 @@ def _build(
         cdate_c = _date_sql("c.start_date", ctypes["start_date"], wc, "start_date")
         ctrunc = f"CAST(date_trunc({_literal(freq)}, {cdate_c}) AS DATE)"
         earn = _no_nan("c.earnings_usd", ctypes["earnings_usd"])
-        pvalue = _no_nan("p.contract_value_usd", value_type)
+        pvalue = (earn if contract_tiers == "earnings"
+                  else _no_nan("p.contract_value_usd", value_type))
         cagg = eng.df(
             f"SELECT p.post_id IS NULL AS __orphan, {_unit_sql(by, cuts, labels, pvalue, 'p.')}, "
             f"{ctrunc} AS period, count(*) AS n_contracts, count({earn}) AS "
@@ -830,6 +841,7 @@ def _build(
         "tier_labels": list(labels),
         "unknown_tier": UNKNOWN_TIER,
         "incomplete_contracts": incomplete,
+        "contract_tiers": contract_tiers,
         "taxonomy_version": _taxonomy_version(),
         "accounting": {
             "posts_read": n_posts_read,

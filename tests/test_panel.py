@@ -430,3 +430,32 @@ def test_hostile_inputs_end_in_laborai_errors() -> None:
         la.build_panel(posts, start="2030-01-01")
     with pytest.raises(la.DataValidationError, match=r"rule 'posts_in_range'.*no rows"):
         la.build_panel(posts.iloc[:0])
+
+
+def test_contract_tiers_from_realised_earnings() -> None:
+    """Tiers of contracts from their realised earnings (issue 12, item 3)."""
+    posts, contracts = tiny()
+    contracts.loc[0, "earnings_usd"] = 1200.0  # x: post a is low (value 100), paid 1,200
+    by_post = la.build_panel(posts, contracts)
+    by_earn = la.build_panel(posts, contracts, contract_tiers="earnings")
+    jan = pd.Timestamp("2022-01-01")
+
+    def cell(p: pd.DataFrame, unit: str, col: str) -> float:
+        return float(p.loc[(p["unit"] == unit) & (p["period"] == jan), col].iloc[0])
+
+    assert cell(by_post, "Writing | low", "n_contracts") == 1
+    assert cell(by_earn, "Writing | low", "n_contracts") == 0
+    assert cell(by_earn, "Writing | high", "n_contracts") == 1
+    assert cell(by_earn, "Writing | high", "earnings_total") == 1200.0
+    # posts keep their projected tiers
+    assert by_earn["unit"].tolist() == by_post["unit"].tolist()
+    assert by_earn["n_posts"].tolist() == by_post["n_posts"].tolist()
+    pd.testing.assert_series_equal(by_post.groupby("category")["n_contracts"].sum(),
+                                   by_earn.groupby("category")["n_contracts"].sum())
+    assert by_earn.attrs["contract_tiers"] == "earnings"
+    missing = contracts.copy()
+    missing.loc[2, "earnings_usd"] = np.nan
+    p = la.build_panel(posts, missing, contract_tiers="earnings", incomplete_contracts="count")
+    assert p.loc[p["value_tier"] == "unknown", "n_contracts"].sum() == 1
+    with pytest.raises(la.OptionError, match="contract_tiers must be one of 'post', 'earnings'"):
+        la.build_panel(posts, contracts, contract_tiers="paid")  # type: ignore[arg-type]
