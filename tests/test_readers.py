@@ -599,3 +599,12 @@ def test_contracts_read_real_style_values(tmp_path: Path) -> None:
     assert res.rejected[["row", "rule"]].values.tolist() == [[2, "date_in_range"],
                                                             [3, "currency_usd"],
                                                             [4, "money_valid"]]
+
+
+def test_read_result_records_its_settings(tmp_path: Path) -> None:
+    res = la.read_job_posts(_csv(tmp_path, good_posts(), sep=";"), on_invalid="quarantine",
+                            value_assumptions={"weeks": {"More than 6 months": 52}})
+    s = res.settings
+    assert s["delimiter"] == ";" and s["encoding"] == "utf-8" and s["mapping"] == ""
+    assert s["value_assumptions"]["weeks"]["More than 6 months"] == 52
+    assert s["taxonomy_version"] == la.taxonomy.version()

@@ -147,6 +147,9 @@ class ReadResult:
         Physical lines of a CSV file, header and blank lines included (None for other sources).
     mapping : str
         ``"<name> v<version>"`` of the column mapping used ("" for none).
+    settings : mapping
+        The settings of the read: mapping, date_range, date_format, decimal, the delimiter used
+        (detected or stated), encoding, warn_share, value assumptions and taxonomy version.
     """
 
     data: pd.DataFrame
@@ -156,6 +159,7 @@ class ReadResult:
     rules: Mapping[str, int] = field(default_factory=dict)
     n_lines: int | None = None
     mapping: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         yield self.data
@@ -639,6 +643,7 @@ class _Loaded:
     source: str
     n_lines: int | None = None
     lines: np.ndarray | None = None  # physical start line of each record (CSV)
+    delimiter: str | None = None
 
 
 def _read_bytes(path: Path, name: str) -> tuple[bytes, str]:
@@ -822,7 +827,7 @@ def _parse_csv(text: str, delimiter: str | None, name: str) -> _Loaded:
             f"{len(df)} rows of {df.shape[1]} columns; check quoting and blank or "
             "white-space-only lines.")
     df.columns = header
-    return _Loaded(df, name, n_lines, np.asarray(starts, dtype=np.int64))
+    return _Loaded(df, name, n_lines, np.asarray(starts, dtype=np.int64), delim)
 
 
 def _merged_field(rec: list[str], delim: str, threshold: int) -> int:
@@ -1282,7 +1287,7 @@ def _show(v: Any) -> str:
 
 def _finish(raw: pd.DataFrame, out: pd.DataFrame, failures: _Failures, loaded: _Loaded,
             on_invalid: OnInvalid, specs: tuple[ColumnSpec, ...], colmap: Mapping[str, str],
-            mapping_label: str) -> pd.DataFrame | ReadResult:
+            settings: dict[str, Any]) -> pd.DataFrame | ReadResult:
     source = loaded.source
     bad = failures.any_mask()
     if bad.any() and on_invalid == "raise":
@@ -1317,7 +1322,8 @@ def _finish(raw: pd.DataFrame, out: pd.DataFrame, failures: _Failures, loaded: _
     original.columns = [f"value_{c}" for c in original.columns]
     rejected = pd.concat([rejected, original], axis=1)
     return ReadResult(data=kept, rejected=rejected, n_read=len(raw), source=source, rules=counts,
-                      n_lines=loaded.n_lines, mapping=mapping_label)
+                      n_lines=loaded.n_lines, mapping=str(settings["mapping"]),
+                      settings=settings)
 
 
 def _warn_quarantine(res: ReadResult, warn_share: float, tiers_all: pd.Series | None,
@@ -1383,7 +1389,7 @@ def _read(kind: Literal["job_posts", "contracts"], source: Any, *, mapping: Any,
           on_invalid: OnInvalid, date_range: tuple[str, str], date_format: Any,
           decimal: Literal[".", ","] | None, delimiter: str | None, encoding: str,
           con: Any | None) -> tuple[_Loaded, pd.DataFrame, pd.DataFrame, _Failures,
-                                    ColumnMapping, dict[str, str]]:
+                                    ColumnMapping, dict[str, str], dict[str, Any]]:
     specs = JOB_POST_COLUMNS if kind == "job_posts" else CONTRACT_COLUMNS
     check_option("on_invalid", on_invalid, ("raise", "quarantine"))
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
@@ -1422,7 +1428,12 @@ def _read(kind: Literal["job_posts", "contracts"], source: Any, *, mapping: Any,
             out[spec.name] = _check_money(col, spec, f, dec)
         elif spec.kind == "country":
             out[spec.name] = _check_country(col, spec, f, tr)
-    return loaded, raw, out, f, m, colmap
+    settings: dict[str, Any] = {
+        "mapping": m.label if (m.columns or m.values or m.transforms) else "",
+        "date_range": tuple(date_range), "date_format": fmt_of or None, "decimal": dec,
+        "delimiter": loaded.delimiter, "encoding": encoding if loaded.delimiter else None,
+    }
+    return loaded, raw, out, f, m, colmap, settings
 
 
 def _check_range(date_range: tuple[str, str]) -> None:
@@ -1578,7 +1589,7 @@ def read_job_posts(
     assumptions = _resolve_assumptions(value_assumptions)
     if not (isinstance(warn_share, (int, float)) and 0 <= warn_share <= 1):
         raise OptionError(f"warn_share must be a number between 0 and 1; got {warn_share!r}.")
-    loaded, raw, out, f, m, colmap = _read(
+    loaded, raw, out, f, m, colmap, settings = _read(
         "job_posts", source, mapping=mapping, on_invalid=on_invalid, date_range=date_range,
         date_format=date_format, decimal=decimal, delimiter=delimiter, encoding=encoding, con=con)
     values = dict(m.values)
@@ -1590,8 +1601,10 @@ def read_job_posts(
     _check_unique(raw, out["post_id"], "post_id", f)
     tiers_all = _tiers(out["contract_value_usd"])
     out = _canonical_order(out, JOB_POST_COLUMNS)
-    res = _finish(raw, out, f, loaded, on_invalid, JOB_POST_COLUMNS, colmap,
-                  m.label if (m.columns or m.values or m.transforms) else "")
+    settings.update(warn_share=float(warn_share), taxonomy_version=_taxonomy_version(),
+                    value_assumptions={"hours_per_week": dict(assumptions.hours_per_week),
+                                       "weeks": dict(assumptions.weeks)})
+    res = _finish(raw, out, f, loaded, on_invalid, JOB_POST_COLUMNS, colmap, settings)
     if isinstance(res, ReadResult):
         _warn_quarantine(res, float(warn_share), tiers_all,
                          _tiers(res.data["contract_value_usd"]))
@@ -1660,7 +1673,7 @@ def read_contracts(
     """
     if not (isinstance(warn_share, (int, float)) and 0 <= warn_share <= 1):
         raise OptionError(f"warn_share must be a number between 0 and 1; got {warn_share!r}.")
-    loaded, raw, out, f, m, colmap = _read(
+    loaded, raw, out, f, m, colmap, settings = _read(
         "contracts", source, mapping=mapping, on_invalid=on_invalid, date_range=date_range,
         date_format=date_format, decimal=decimal, delimiter=delimiter, encoding=encoding, con=con)
     both = out["start_date"].notna() & out["end_date"].notna()
@@ -1671,11 +1684,16 @@ def read_contracts(
         present = out["post_id"].notna() & (out["post_id"] != "")
         f.add("post_exists", "post_id", present & ~out["post_id"].isin(known))
     out = _canonical_order(out, CONTRACT_COLUMNS)
-    res = _finish(raw, out, f, loaded, on_invalid, CONTRACT_COLUMNS, colmap,
-                  m.label if (m.columns or m.values or m.transforms) else "")
+    settings.update(warn_share=float(warn_share))
+    res = _finish(raw, out, f, loaded, on_invalid, CONTRACT_COLUMNS, colmap, settings)
     if isinstance(res, ReadResult):
         _warn_quarantine(res, float(warn_share), None, None)
     return res
+
+
+def _taxonomy_version() -> str:
+    get = getattr(taxonomy, "version", None)
+    return str(get()) if get is not None else ""
 
 
 def _canonical_order(df: pd.DataFrame, specs: tuple[ColumnSpec, ...]) -> pd.DataFrame:
