@@ -311,7 +311,7 @@ def _resolve_mapping(mapping: str | ColumnMapping | Mapping[str, str] | None,
         raise OptionError("mapping must be a ready mapping's name (see "
                           "laborai.data.readers.available_mappings()), a ColumnMapping or a dict "
                           f"of export column -> canonical column; got {type(mapping).__name__}.")
-    canonical = {s.name for s in specs}
+    canonical = {s.name for s in specs if s.kind != "derived"}
     targets = list(m.columns.values())
     unknown = [t for t in targets if t not in canonical]
     if unknown:
@@ -1413,7 +1413,7 @@ def _read(kind: Literal["job_posts", "contracts"], source: Any, *, mapping: Any,
         if spec.name not in renamed.columns or spec.kind == "derived":
             continue
         col = renamed[[spec.name]].copy()
-        if spec.name in m.values and spec.kind != "date":
+        if spec.name in m.values:
             col[spec.name] = _recode(col[spec.name], m.values[spec.name])
         tr = m.transforms.get(spec.name)
         if spec.kind == "id":
