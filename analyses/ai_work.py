@@ -164,7 +164,16 @@ out.figure(fig, "technology_concentration", data=conc,
            source=mk.source)
 
 # %%
-hv = indicators.high_value_share(flagged, "flag_ai")
+# The high-value share is measured on posts with a value: a fixed budget, or an hourly rate
+# projected over the posted weekly hours and duration (laborai.taxonomy.hourly_projection).
+# Posts without a budget (the `unknown` value tier) are left out, explicitly, and counted.
+valued = flagged[flagged["contract_value_usd"].notna()]
+n_ai_unvalued = int((flagged["flag_ai"] & flagged["contract_value_usd"].isna()).sum())
+out.text(f"High-value shares are measured on posts with a posted budget or an hourly rate "
+         f"(projected contract value); {n_ai_unvalued:,} AI-flagged posts without a budget "
+         f"({n_ai_unvalued / max(int(flagged['flag_ai'].sum()), 1):.0%} of them) are in the "
+         "unknown value tier and left out of these shares.", section="methods")
+hv = indicators.high_value_share(valued, "flag_ai")
 hv_last = hv[hv["period"] == periods[-1]].copy()
 hv_all = float(hv_last.loc[hv_last["category"] == indicators.ALL_CATEGORIES, "share"].iloc[0])
 with la.plot.house_style():
@@ -223,7 +232,7 @@ out.summary(f"AI work: the share of job posts that are AI-related {growth_text} 
 
 # %%
 if mk.simulated:
-    cal = indicators.calibration(flagged)
+    cal = indicators.calibration(valued)  # posts with a value (see the high-value share)
     show = cal[["indicator", "published", "measured", "tolerance", "within"]]
     out.table("calibration", show, section="methods", float_format="{:.3f}",
               caption=f"The simulated marketplace against the published figures it is calibrated "

@@ -64,7 +64,10 @@ acc = pd.DataFrame({
 assert (acc["rows read"] == acc["kept"] + acc["rejected"]).all()
 out.table("data_accounting", acc, caption=f"Rows read, kept and rejected by laborai's validating "
           f"readers ({mk.source}). The panel has {panel['unit'].nunique()} category x tier units "
-          f"and {panel['period'].nunique()} months.", float_format="{:,.0f}", section="methods")
+          f"and {panel['period'].nunique()} months; {mk.n_posts_unknown_tier:,} posts without a "
+          f"budget ({mk.n_posts_unknown_tier / max(len(mk.posts), 1):.0%}) form the unknown "
+          "value tier and are left out of every estimate by tier.", float_format="{:,.0f}",
+          section="methods")
 
 # %% [markdown]
 # ## Trends: exposed vs other categories, by tier

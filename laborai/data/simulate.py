@@ -71,23 +71,27 @@ BUDGET_TYPES: tuple[str, ...] = taxonomy.BUDGET_TYPES
 #: Window of the real snapshot that the simulated marketplace reproduces (its posts' dates).
 CALIBRATION_WINDOW: tuple[str, str] = ("2022-12-23", "2023-01-06")
 #: Published share of AI posts that are high-value in 2022-23 (all categories, Translation).
-_AI_HIGH_TARGET = {"Translation": 0.86}
-_AI_HIGH_TARGET_OTHER = 0.565  # pooled with Translation's 0.86 this gives about 0.58
+#: Targets of the solved ratio, set a little below the published 86% and 58% so that the
+#: measured shares land on them (tier shocks and the pre-ChatGPT months of 2022 move them up).
+_AI_HIGH_TARGET = {"Translation": 0.84}
+_AI_HIGH_TARGET_OTHER = 0.55
 
-# Share of posts that are AI-related before generative AI and the multiplier after ChatGPT.
+# Share of posts that are AI-related before generative AI and the multiplier after ChatGPT
+# (with the RPA shares below, tuned so that the ground-truth indicators reproduce the published
+# figures of laborai.indicators.PUBLISHED_TARGETS on the calibrated category mix).
 _AI_PRE = {
     "Accounting & Consulting": 0.005, "Admin Support": 0.006, "Customer Service": 0.006,
-    "Data Science & Analytics": 0.20, "Design & Creative": 0.008,
+    "Data Science & Analytics": 0.32, "Design & Creative": 0.008,
     "Engineering & Architecture": 0.010, "IT & Networking": 0.030, "Legal": 0.005,
     "Sales & Marketing": 0.008, "Translation": 0.006, "Web, Mobile & Software Dev": 0.035,
     "Writing": 0.006,
 }
 _AI_MULT = {
-    "Accounting & Consulting": 4.0, "Admin Support": 4.5, "Customer Service": 5.0,
-    "Data Science & Analytics": 1.4, "Design & Creative": 4.5,
-    "Engineering & Architecture": 3.0, "IT & Networking": 2.5, "Legal": 4.0,
-    "Sales & Marketing": 4.5, "Translation": 34.0, "Web, Mobile & Software Dev": 1.4,
-    "Writing": 5.5,
+    "Accounting & Consulting": 3.5, "Admin Support": 4.0, "Customer Service": 4.4,
+    "Data Science & Analytics": 1.4, "Design & Creative": 4.0,
+    "Engineering & Architecture": 2.6, "IT & Networking": 2.2, "Legal": 3.5,
+    "Sales & Marketing": 4.0, "Translation": 38.0, "Web, Mobile & Software Dev": 1.4,
+    "Writing": 4.6,
 }
 # Cloud computing and RPA posts: share of posts by category (constant over time).
 _CLOUD = {
@@ -101,7 +105,7 @@ _RPA = {
     "Accounting & Consulting": 0.0015, "Admin Support": 0.0015, "Customer Service": 0.0008,
     "Data Science & Analytics": 0.003, "Design & Creative": 0.00005,
     "Engineering & Architecture": 0.0008, "IT & Networking": 0.003, "Legal": 0.0001,
-    "Sales & Marketing": 0.0004, "Translation": 0.00005, "Web, Mobile & Software Dev": 0.0070,
+    "Sales & Marketing": 0.0004, "Translation": 0.00005, "Web, Mobile & Software Dev": 0.0035,
     "Writing": 0.0001,
 }
 

@@ -11,7 +11,7 @@ import pandas as pd
 from laborai.data import read_contracts, read_job_posts, simulate_marketplace
 from laborai.errors import DataFileNotFoundError
 from laborai.exposure import add_event_dates
-from laborai.panel import build_panel
+from laborai.panel import UNKNOWN_TIER, build_panel
 
 __all__ = ["DEFAULT_N_POSTS", "DEFAULT_SEED", "MarketplaceInputs", "load_marketplace"]
 
@@ -33,7 +33,13 @@ class MarketplaceInputs:
         Rows read (kept + rejected).
     panel : pandas.DataFrame
         Category x value tier x month panel with event dates (:func:`laborai.build_panel`,
-        :func:`laborai.exposure.add_event_dates`).
+        :func:`laborai.exposure.add_event_dates`) of the **valued tiers** (``low``/``high``):
+        the causal analyses estimate effects by value tier, so the ``unknown`` tier (posts
+        without a budget) is left out here, explicitly, and counted in ``n_posts_unknown_tier``.
+    panel_unknown : pandas.DataFrame
+        The rows of the ``unknown`` value tier (same columns; empty when every post has a value).
+    n_posts_unknown_tier : int
+        Posts in the ``unknown`` tier (no budget, or an hourly post without a projected value).
     source : str
         Source line for figures ("Simulated marketplace, seed N" or "User data (folder)").
     truth : pandas.DataFrame or None
@@ -54,6 +60,8 @@ class MarketplaceInputs:
     truth: pd.DataFrame | None
     simulated: bool
     inputs: str
+    panel_unknown: pd.DataFrame | None = None
+    n_posts_unknown_tier: int = 0
 
     def __repr__(self) -> str:
         return (f"MarketplaceInputs({self.source!r}, posts={len(self.posts):,}, "
@@ -115,6 +123,10 @@ def load_marketplace(*, seed: int = DEFAULT_SEED, n_posts: int = DEFAULT_N_POSTS
     cons_r = read_contracts(src_cons, job_posts=posts_r.data, on_invalid="quarantine")
     rejected = pd.concat([posts_r.rejected.assign(table="job_posts"),
                           cons_r.rejected.assign(table="contracts")], ignore_index=True)
-    panel = add_event_dates(build_panel(posts_r.data, cons_r.data))
+    full = add_event_dates(build_panel(posts_r.data, cons_r.data))
+    unknown = (full["value_tier"] == UNKNOWN_TIER).to_numpy()
+    panel = full[~unknown].reset_index(drop=True)
+    panel_unknown = full[unknown].reset_index(drop=True)
+    n_unknown = int(panel_unknown["n_posts"].sum())
     return MarketplaceInputs(posts_r.data, cons_r.data, rejected, posts_r.n_read, cons_r.n_read,
-                             panel, source, truth, simulated, inputs)
+                             panel, source, truth, simulated, inputs, panel_unknown, n_unknown)
