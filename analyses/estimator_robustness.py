@@ -99,11 +99,23 @@ with warnings.catch_warnings():
     # few treated units per cohort: att_gt's small-sample warnings are expected here (the text
     # discusses inference with 12 units)
     warnings.simplefilter("ignore", la.errors.SmallSampleWarning)
+    sdid_se: dict[str, str] = {}
     for y in OUTCOMES:
+        # Synthetic DiD's placebo standard errors need more never-treated than treated units;
+        # in a small marketplace the smallest categories (Legal, Customer Service: about 1% of
+        # posts each) can lose their low tier to an empty month above, so fall back to the
+        # bootstrap explicitly (and say so) when too few controls are left.
+        treated_units = panels[y].loc[panels[y]["event_date"].notna(), "unit"].nunique()
+        never_units = panels[y].loc[panels[y]["event_date"].isna(), "unit"].nunique()
+        sdid_se[y] = "placebo" if never_units > treated_units else "bootstrap"
+        # HonestDiD needs a full-rank event-study covariance: with G clusters at most G - 2
+        # event times, so the window (-5, 5) of 12 categories narrows when units were dropped.
+        half = max(1, min(5, (panels[y]["unit"].nunique() - 2) // 2))
         results[y] = la.did.compare_estimators(
             panels[y], yname=y, idname="unit", tname="period", event_date="event_date",
             true_effect="true_effect" if mk.truth is not None else None, seed=seed,
-            sensitivity=(y == "log_n_posts"))
+            sensitivity=(y == "log_n_posts"), sdid_se=sdid_se[y],  # type: ignore[arg-type]
+            honest_window=(-half, half))
     if mk.truth is not None:
         # Scenario: the same marketplace, but effects grow by RAMP each month after adoption.
         ramp_panel = panels["log_n_posts"].copy()
@@ -199,7 +211,11 @@ out.figure(fig, "estimates_by_estimator", data=drawn_df,
            caption="Overall effect of generative AI on low-value job posts and earnings per "
                    "contract by estimator, with each estimator's own 95% interval (TWFE, its "
                    "event study and Sun–Abraham: cluster-robust by category, t reference; "
-                   "Callaway–Sant'Anna: influence-function; synthetic DiD: placebo)."
+                   "Callaway–Sant'Anna: influence-function; synthetic DiD: "
+                   + ("placebo" if set(sdid_se.values()) == {"placebo"} else
+                      "placebo, bootstrap where fewer never-treated than treated units are "
+                      "left (" + ", ".join(y for y, v in sdid_se.items() if v == "bootstrap")
+                      + ")") + ")."
                    + (" The dashed line is the simulation's true average effect on the treated "
                       "category-months; the right panel adds effects that grow each month after "
                       "adoption to the same data." if simulated_truth else ""),

@@ -24,6 +24,7 @@ marketplace with the same statistics (``tests/test_calibration.py``).
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -80,7 +81,7 @@ def load_snapshot(data_dir: Path) -> pd.DataFrame:
 
 
 def _tokens(title: str) -> list[str]:
-    return _TOKEN.findall(title.replace("’", "'"))
+    return _TOKEN.findall(html.unescape(title).replace("’", "'"))
 
 
 def _plain_titles(d: pd.DataFrame) -> pd.Series:
@@ -113,10 +114,10 @@ def title_vocabulary(d: pd.DataFrame) -> dict[str, Any]:
     ix = {w: i for i, w in enumerate(vocab)}
     sub_c: dict[tuple[str, str], Counter[tuple[int, int]]] = defaultdict(Counter)
     cat_c: dict[str, Counter[tuple[int, int]]] = defaultdict(Counter)
-    lengths: Counter[int] = Counter()
+    lengths: dict[str, Counter[int]] = defaultdict(Counter)
     for cat, sub, low, _ in docs:
         seq = ["<s>", *low, "</s>"]
-        lengths[len(low)] += 1
+        lengths[cat][len(low)] += 1
         for a, b in zip(seq[:-1], seq[1:], strict=True):
             if a in ix and b in ix and big_docs[(a, b)] >= MIN_DOCS:
                 sub_c[(cat, sub)][(ix[a], ix[b])] += 1
@@ -132,6 +133,7 @@ def title_vocabulary(d: pd.DataFrame) -> dict[str, Any]:
         "words": display,
         "categories": {c: pack(v) for c, v in sorted(cat_c.items())},
         "subcategories": {f"{c}\t{s}": pack(v) for (c, s), v in sorted(sub_c.items())},
+        "lengths": {c: {str(k): n for k, n in sorted(v.items())} for c, v in sorted(lengths.items())},
     }
 
 

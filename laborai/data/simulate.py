@@ -692,7 +692,8 @@ def calibration_table(job_posts: pd.DataFrame,
         x = d.loc[bt == kind, col].to_numpy(dtype=float)
         q_real = np.interp(_QUANTILES, probs, ov[stat.replace("_quantile", "_quantiles")])
         for p, r in zip(_QUANTILES, q_real, strict=True):
-            rows.append((stat, ALL, f"{p:.2f}", float(r), float(np.quantile(x, p)), 0.35, "log"))
+            sim = float(np.quantile(x, p)) if x.size else float("nan")
+            rows.append((stat, ALL, f"{p:.2f}", float(r), sim, 0.35, "log"))
     for b, shares in ov["duration_by_budget_type"].items():
         for k, x in shares.items():
             rows.append(("duration", ALL, f"{b}: {k}", x,
@@ -929,11 +930,16 @@ _MAX_WORDS = 16
 
 @dataclass(frozen=True)
 class _Bigrams:
-    """One bigram table as CSR rows keyed ``row + cumulative probability`` (sorted)."""
+    """One bigram table as CSR rows keyed ``row + cumulative probability`` (sorted).
+
+    Within a row the successors are sorted by word id, so the end symbol (id 1) comes first
+    when present: ``p_end[row]`` is its probability (0 when absent).
+    """
 
     row_of: np.ndarray  # (groups, vocabulary) row index or -1
     keys: np.ndarray    # row + cumulative probability, increasing
     succ: np.ndarray    # successor word of each entry
+    p_end: np.ndarray   # (rows,) probability of the end symbol
 
 
 @dataclass(frozen=True)
@@ -941,12 +947,15 @@ class _TitleModel:
     words: np.ndarray   # display forms (object)
     sub: _Bigrams       # rows: (subcategory, word)
     cat: _Bigrams       # rows: (category, word)
+    all: _Bigrams       # one row per word: every category's bigrams together
+    length_q: np.ndarray  # (category, 101) quantile function of the number of words
 
 
 def _bigrams(tables: list[list[list[int]]], n_words: int) -> _Bigrams:
     row_of = np.full((len(tables), n_words), -1, dtype=np.int64)
     keys: list[np.ndarray] = []
     succ: list[np.ndarray] = []
+    p_end: list[float] = []
     r = 0
     for g, tab in enumerate(tables):
         if not tab:
@@ -962,9 +971,11 @@ def _bigrams(tables: list[list[list[int]]], n_words: int) -> _Bigrams:
             row_of[g, w] = r
             keys.append(r + cum)
             succ.append(seg[:, 1])
+            p_end.append(float(cum[0]) if seg[0, 1] == 1 else 0.0)
             r += 1
     return _Bigrams(row_of, np.concatenate(keys) if keys else np.zeros(0),
-                    np.concatenate(succ) if succ else np.zeros(0, dtype=np.int64))
+                    np.concatenate(succ) if succ else np.zeros(0, dtype=np.int64),
+                    np.asarray(p_end, dtype=float))
 
 
 @functools.cache
@@ -977,8 +988,22 @@ def _title_model() -> _TitleModel:
     sub_tabs = [raw["subcategories"].get(f"{r.category}\t{r.subcategory}", [])
                 for r in subs.itertuples()]
     cat_tabs = [raw["categories"].get(c, []) for c in cats]
+    pooled: dict[tuple[int, int], int] = {}
+    for tab in cat_tabs:
+        for a, b, n in tab:
+            pooled[(a, b)] = pooled.get((a, b), 0) + n
+    all_tab = [[a, b, n] for (a, b), n in pooled.items()]
+    probs = np.linspace(0.0, 1.0, 101)
+    length_q = []
+    for c in cats:
+        h = raw["lengths"].get(c, {"1": 1})
+        k = np.array(sorted(int(x) for x in h))
+        w = np.array([h[str(x)] for x in k], dtype=float)
+        cdf = np.cumsum(w) / w.sum()
+        length_q.append(k[np.minimum(np.searchsorted(cdf, probs, side="left"), k.size - 1)])
     return _TitleModel(np.asarray(raw["words"], dtype=object), _bigrams(sub_tabs, n_words),
-                       _bigrams(cat_tabs, n_words))
+                       _bigrams(cat_tabs, n_words), _bigrams([all_tab], n_words),
+                       np.asarray(length_q, dtype=np.int64))
 
 
 _NO_SPACE_BEFORE = (",", ":")
@@ -989,9 +1014,13 @@ def _title_pool(rng: np.random.Generator, subs: pd.DataFrame, cats: list[str],
                 size: int) -> np.ndarray:
     """``size`` titles per subcategory (in taxonomy order) from the bigram model.
 
-    Every chain starts at the start symbol; each next word comes from the subcategory's bigrams
-    with probability :data:`_SUB_WEIGHT` (when the current word has any there) and otherwise
-    from the category's; a chain ends at the end symbol, at a word without successors or after
+    Each chain draws a target number of words from the real length distribution of its
+    category, starts at the start symbol and draws each next word from the subcategory's
+    bigrams with probability :data:`_SUB_WEIGHT` (when the current word has any there) and
+    otherwise from the category's, backing off to every category's bigrams pooled when neither
+    knows the current word. Before the target length the end symbol is skipped (the draw is
+    renormalised over the other successors); from the target on, a chain ends as soon as the
+    end symbol may follow. A chain also ends at a word without successors or after
     :data:`_MAX_WORDS` words. All chains run together (one vectorised step per word).
     """
     model = _title_model()
@@ -1000,6 +1029,7 @@ def _title_pool(rng: np.random.Generator, subs: pd.DataFrame, cats: list[str],
     g_sub = np.repeat(np.arange(n_sub), size)
     g_cat = cat_of[g_sub]
     m = g_sub.size
+    target = model.length_q[g_cat, (rng.random(m) * 100.999).astype(np.int64)]
     state = np.zeros(m, dtype=np.int64)  # word 0 is the start symbol, 1 the end symbol
     out = np.full((m, _MAX_WORDS), -1, dtype=np.int64)
     alive = np.ones(m, dtype=bool)
@@ -1010,13 +1040,25 @@ def _title_pool(rng: np.random.Generator, subs: pd.DataFrame, cats: list[str],
         u_src, u = rng.random(ix.size), rng.random(ix.size)
         r_sub = model.sub.row_of[g_sub[ix], state[ix]]
         r_cat = model.cat.row_of[g_cat[ix], state[ix]]
+        r_all = model.all.row_of[0, state[ix]]
         use_sub = (r_sub >= 0) & ((u_src < _SUB_WEIGHT) | (r_cat < 0))
+        use_cat = ~use_sub & (r_cat >= 0)
+        use_all = ~use_sub & ~use_cat & (r_all >= 0)
         nxt = np.full(ix.size, 1, dtype=np.int64)
-        for tab, rows, sel in ((model.sub, r_sub, use_sub), (model.cat, r_cat,
-                                                              ~use_sub & (r_cat >= 0))):
-            if sel.any():
-                pos = np.searchsorted(tab.keys, rows[sel] + u[sel], side="right")
-                nxt[sel] = tab.succ[np.minimum(pos, tab.succ.size - 1)]
+        short = step < target[ix]
+        for tab, rows, sel in ((model.sub, r_sub, use_sub), (model.cat, r_cat, use_cat),
+                               (model.all, r_all, use_all)):
+            if not sel.any():
+                continue
+            rw = rows[sel]
+            pe = tab.p_end[rw]
+            sh = short[sel]
+            # before the target length: skip the end symbol when another word can follow;
+            # from the target length on: end whenever the end symbol may follow
+            uu = np.where(sh & (pe < 1.0), pe + u[sel] * (1.0 - pe), u[sel])
+            pos = np.searchsorted(tab.keys, rw + uu, side="right")
+            pick = tab.succ[np.minimum(pos, tab.succ.size - 1)]
+            nxt[sel] = np.where(~sh & (pe > 0.0), 1, pick)
         done = nxt == 1
         out[ix[~done], step] = nxt[~done]
         state[ix] = nxt
