@@ -4,8 +4,9 @@ Public names are imported from one module per estimator family.
 """
 
 from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, wald_table
+from laborai.did._store import load
 
-__all__ = ["TIDY_COLUMNS", "Provenance", "ResultMixin", "wald_table"]
+__all__ = ["TIDY_COLUMNS", "Provenance", "ResultMixin", "load", "wald_table"]
 
 # --- core regression DiD (twfe, event_study, ddd, etable, inference) ---
 from laborai.did.effects import EffectsResult, estimate_effects

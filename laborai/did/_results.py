@@ -10,17 +10,21 @@ Markdown and LaTeX views so that every estimator family formats results the same
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from laborai._hashing import frame_hash
+from laborai.did._store import FrozenMapping, deep_freeze
+
+_R = TypeVar("_R", bound="ResultMixin")
 
 __all__ = [
     "TIDY_COLUMNS",
@@ -43,7 +47,7 @@ TIDY_COLUMNS: tuple[str, ...] = (
 
 
 def _freeze(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(mapping))
+    return deep_freeze(dict(mapping))  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,10 @@ class Provenance:
     seed: int | None = None
     version: str = ""
     input_hash: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.settings, FrozenMapping):
+            object.__setattr__(self, "settings", deep_freeze(dict(self.settings)))
 
     def as_dict(self) -> dict[str, Any]:
         """Return a plain dictionary (settings copied), e.g. for JSON manifests."""
@@ -202,6 +210,65 @@ class ResultMixin:
     """
 
     _title: str = "Estimation results"
+
+    # ---- read-only all the way down, picklable, saveable
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            object.__setattr__(self, f.name, deep_freeze(object.__getattribute__(self, f.name)))
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if isinstance(value, (pd.DataFrame, pd.Series)):
+            return value.copy(deep=False)  # copy-on-write: changing it never changes the result
+        return value
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for k, v in state.items():
+            object.__setattr__(self, k, deep_freeze(v))
+
+    def save(self, path: str | Path) -> Path:
+        """Save the result to ``path`` in laborai's safe archive format (no pickle).
+
+        The format (a ZIP of JSON, ``.npy`` and Parquet members) is described in
+        ``laborai.did._store``; read it back with :meth:`load` or :func:`laborai.did.load`.
+        Returns the path written.
+        """
+        from laborai.did._store import save
+
+        return save(self, path)
+
+    @classmethod
+    def load(cls: type[_R], path: str | Path) -> _R:
+        """Load a result of this class saved with :meth:`save` (refuses other classes)."""
+        from laborai.did._store import load
+
+        return load(path, expected=cls)  # type: ignore[no-any-return]
+
+    # ---- accessors derived from tidy()
+    def _tidy_index(self) -> pd.DataFrame:
+        t = self.tidy()
+        keys = [c for c in ("outcome", "term") if c in t.columns]
+        if not keys:
+            return t
+        t = t.set_index(keys[0] if len(keys) == 1 else keys)
+        return t
+
+    @property
+    def params(self) -> pd.Series:
+        """Estimates by term (from ``tidy()``)."""
+        t = self._tidy_index()
+        return t["estimate"].rename("estimate")
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """Standard errors by term (from ``tidy()``)."""
+        t = self._tidy_index()
+        return t["std_error"].rename("std_error")
+
+    def conf_int(self) -> pd.DataFrame:
+        """Confidence bounds by term (from ``tidy()``): ``conf_low, conf_high``."""
+        t = self._tidy_index()
+        return t[["conf_low", "conf_high"]]
 
     def tidy(self) -> pd.DataFrame:  # pragma: no cover - abstract
         """Return the tidy results table (see module docstring for the columns)."""

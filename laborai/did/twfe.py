@@ -516,11 +516,6 @@ class TWFEResult(ResultMixin):
         """
         return self.table.copy()
 
-    @property
-    def params(self) -> pd.Series:
-        """Coefficients as a Series indexed by term."""
-        return pd.Series(self.coef, index=list(self.terms), name="estimate")
-
     def with_vcov(
         self,
         vcov: VcovType,
