@@ -275,18 +275,24 @@ def test_wilson_interval_hand_computed():
 
 def test_model_beats_keywords_at_equal_recall(ai_model, ai_sets, market):
     _, test = ai_sets
+    # Since the simulator's plain titles are calibrated on real titles (issue 12) its AI traps
+    # are rarer and the keyword query is already ~99% precise against the truth; the model
+    # must still be at least as precise at equal recall, and strictly more against the truth.
     for labels in ("label", "label_true"):
         cmp = C.compare_with_keywords(ai_model, test, labels).set_index("method")
         kw, eq = cmp.loc["keyword"], cmp.loc["model_equal_recall"]
         assert eq["recall"] >= kw["recall"]
-        assert eq["precision"] > kw["precision"] + 0.02, cmp
+        assert eq["precision"] >= kw["precision"], cmp
+        if labels == "label_true":
+            assert eq["precision"] > kw["precision"] or kw["precision"] == 1.0, cmp
     # cloud: the query also finds "cloud infrastructure" hosting work that is not cloud computing
     lab = C.labelled_posts(market.job_posts, "cloud", seed=3)
     train, test = C.split_labelled(lab, seed=3)
     model = C.train(train, "label", "cloud", seed=7, n_estimators=100)
     cmp = C.compare_with_keywords(model, test, "label_true").set_index("method")
     assert cmp.loc["model_equal_recall", "recall"] >= cmp.loc["keyword", "recall"]
-    assert cmp.loc["model_equal_recall", "precision"] > cmp.loc["keyword", "precision"] + 0.05
+    assert cmp.loc["model_equal_recall", "precision"] > cmp.loc["keyword", "precision"]
+    assert cmp.loc["model_equal_recall", "precision"] >= 0.98
 
 
 def test_training_is_deterministic_and_does_not_mutate(ai_sets):
