@@ -15,8 +15,8 @@ second run writes the same bytes (``tests/test_classify_real.py`` checks it).
 ``labelled_posts``, ``train``, ``predict``), so it also runs against an older laborai checkout
 (``PYTHONPATH=<checkout>``) to measure the transfer before and after the simulator changes.
 
-Everything is single-threaded (``n_jobs=1``). Timings on the 2-core machine: the default run
-takes about 3 minutes (5 x 5-fold CV: ~45 s; simulator transfer: ~10 s).
+Everything is single-threaded (``n_jobs=1``). Timings on the 2-core machine: about 1.5
+minutes with ``--guide-gate`` (each 5 x 5-fold CV ~40 s; simulator transfer ~10 s).
 """
 
 from __future__ import annotations
