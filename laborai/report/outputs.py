@@ -27,7 +27,7 @@ Section = Literal["descriptive", "causal", "real_data", "methods"]
 SECTIONS: dict[str, str] = {
     "descriptive": "How much of the work is AI work",
     "causal": "The causal effect of generative AI on the marketplace",
-    "real_data": "Real data: Indeed job postings by occupational exposure",
+    "real_data": "Real data: Upwork job posts and Indeed job postings",
     "methods": "Methods and data",
 }
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
