@@ -126,7 +126,8 @@ with warnings.catch_warnings():
         ramp_panel["true_effect"] += extra
         results["growing"] = la.did.compare_estimators(
             ramp_panel, yname="log_n_posts", idname="unit", tname="period",
-            event_date="event_date", true_effect="true_effect", seed=seed, sensitivity=False)
+            event_date="event_date", true_effect="true_effect", seed=seed, sensitivity=False,
+            sdid_se=sdid_se["log_n_posts"])  # type: ignore[arg-type]
 
 posts = results["log_n_posts"]
 tab = posts.tidy()

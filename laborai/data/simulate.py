@@ -9,6 +9,13 @@ switch on at the event dates (:func:`design_effects` builds few-treated-cluster 
 be checked against them. Everything is drawn from ``numpy.random.default_rng`` streams spawned
 from one seed: the same seed gives identical tables.
 
+The marketplace uses the real taxonomy (Upwork's 12 categories and 203 subcategories,
+:func:`laborai.taxonomy.version`) and is calibrated to the real Upwork snapshot of early
+January 2023: category and subcategory shares, high-value shares, the shares of fixed-price,
+hourly and no-budget posts, fixed budgets, hourly rates, durations, weekly hours, experience
+levels, client countries (ISO alpha-2) and the title vocabulary of each subcategory (derived
+statistics only; :func:`calibration_table` compares the two side by side, ``docs/simulator.md``).
+
 The data are **simulated**; every figure or table made from them says so
 (:attr:`Marketplace.source_line`).
 """
@@ -382,9 +389,13 @@ class Marketplace:
     Attributes
     ----------
     job_posts : pandas.DataFrame
-        Canonical job posts (see ``docs/data/schema.md``) plus ground-truth columns
-        ``is_ai``, ``is_cloud``, ``is_rpa`` (bool) and ``skill_family`` (the gen-AI skill
-        family of an AI-related post, empty otherwise).
+        Canonical job posts (see ``docs/data/schema.md``): ``budget_type``
+        (``fixed_budget``, ``hourly``, ``no_budget``), ``contract_value_usd`` (the fixed budget,
+        the projected rate x weekly hours x weeks of an hourly post, missing without a budget),
+        ``hourly_rate_usd`` (hourly posts), ``engagement`` (weekly hours; missing for fixed
+        price), ``duration``, ``experience_level`` and ``client_country`` in Upwork's labels,
+        plus ground-truth columns ``is_ai``, ``is_cloud``, ``is_rpa`` (bool) and
+        ``skill_family`` (the gen-AI skill family of an AI-related post, empty otherwise).
     contracts : pandas.DataFrame
         Canonical contracts.
     truth : pandas.DataFrame
@@ -778,6 +789,18 @@ def _by_category(q: np.ndarray, probs: np.ndarray, cat: np.ndarray, lo: np.ndarr
     return out
 
 
+#: Upwork's duration and engagement labels (the order of the codes drawn by _posted).
+_DURATIONS: tuple[str, ...] = ("Less than 1 month", "1 to 3 months", "3 to 6 months",
+                               "More than 6 months")
+_ENGAGEMENTS: tuple[str, ...] = ("Less than 30 hrs/week", "30+ hrs/week",
+                                 "Hours to be determined", "not_sure")
+
+
+def _str_take(labels: Sequence[str], codes: np.ndarray) -> Any:
+    """A string column from category codes (``-1``: missing), without per-row conversions."""
+    return pd.array(list(labels), dtype="str").take(np.asarray(codes), allow_fill=True)
+
+
 def _posted(cal: _Calib, r_value: np.random.Generator, r_attr: np.random.Generator,
             cat: np.ndarray, tier: np.ndarray) -> dict[str, np.ndarray]:
     """The terms of each post, consistent with its (latent) value tier.
@@ -797,30 +820,37 @@ def _posted(cal: _Calib, r_value: np.random.Generator, r_attr: np.random.Generat
     no_budget = u_nb < cal.no_budget[cat]
     hourly = ~no_budget & (u_type < cal.hourly_by_tier[cat, tier])
     fixed = ~no_budget & ~hourly
-    btype = np.where(no_budget, "no_budget", np.where(hourly, "hourly", "fixed_budget"))
-    duration = np.full(n, "", dtype=object)
-    engagement = np.full(n, "", dtype=object)
+    btype = np.where(no_budget, 2, np.where(hourly, 1, 0))  # codes of BUDGET_TYPES
+    # Durations and engagements as codes into _DURATIONS / _ENGAGEMENTS (-1: missing).
+    dur_ix = {d: i for i, d in enumerate(_DURATIONS)}
+    eng_ix = {e: i for i, e in enumerate(_ENGAGEMENTS)}
+
+    def cells(keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        de = [k.split("\t") for k in keys]
+        return (np.array([dur_ix[d] for d, _ in de]),
+                np.array([eng_ix.get(e, -1) for _, e in de]))
+
+    duration = np.full(n, -1, dtype=np.int64)
+    engagement = np.full(n, -1, dtype=np.int64)
     for t in (0, 1):
         m = hourly & (tier == t)
-        cells = np.asarray(cal.hourly_cells[t], dtype=object)
-        k = r_attr.choice(len(cells), int(m.sum()), p=cal.hourly_cells_p[t])
-        de = [c.split("\t") for c in cells]
-        duration[m] = np.asarray([d for d, _ in de], dtype=object)[k]
-        engagement[m] = np.asarray([e for _, e in de], dtype=object)[k]
+        d_c, e_c = cells(cal.hourly_cells[t])
+        k = r_attr.choice(len(d_c), int(m.sum()), p=cal.hourly_cells_p[t])
+        duration[m] = d_c[k]
+        engagement[m] = e_c[k]
         m = (fixed | no_budget) & (tier == t)
-        durs = np.asarray(cal.fixed_dur[t], dtype=object)
-        duration[m] = durs[r_attr.choice(len(durs), int(m.sum()), p=cal.fixed_dur_p[t])]
+        d_f = np.array([dur_ix[d] for d in cal.fixed_dur[t]])
+        duration[m] = d_f[r_attr.choice(len(d_f), int(m.sum()), p=cal.fixed_dur_p[t])]
     m = no_budget
-    nbc = [c.split("\t") for c in cal.nb_cells]
-    k = r_attr.choice(len(nbc), int(m.sum()), p=cal.nb_cells_p)
-    duration[m] = np.asarray([d for d, _ in nbc], dtype=object)[k]
-    engagement[m] = np.asarray([e for _, e in nbc], dtype=object)[k]
-    # Experience level by category.
+    d_c, e_c = cells(cal.nb_cells)
+    k = r_attr.choice(len(d_c), int(m.sum()), p=cal.nb_cells_p)
+    duration[m] = d_c[k]
+    engagement[m] = e_c[k]
+    # Experience level by category (codes into cal.experience).
     u_exp = r_attr.random(n)
     cum = np.cumsum(cal.experience_p, axis=1)
     cum = cum / cum[:, -1:]
-    exp_ix = (u_exp[:, None] > cum[cat]).sum(axis=1)
-    experience = np.asarray(cal.experience, dtype=object)[np.minimum(exp_ix, 2)]
+    experience = np.minimum((u_exp[:, None] > cum[cat]).sum(axis=1), len(cal.experience) - 1)
 
     # Fixed budgets (and latent values of no-budget posts): truncated to the tier.
     u_val = r_value.random(n)
@@ -834,10 +864,11 @@ def _posted(cal: _Calib, r_value: np.random.Generator, r_attr: np.random.Generat
     value[fx] = _by_category(cal.fixed_q, cal.probs, cat[fx], lo[fx], hi[fx], u_val[fx])
     value[fx] = np.round(value[fx], 2)
     # Hourly: rate truncated so that rate x hours x weeks falls in the tier.
-    hours = np.array([proj["hours_per_week"].get(e, proj["default_hours_per_week"])
-                      for e in engagement[hourly]])
-    weeks = np.array([proj["weeks"][d] for d in duration[hourly]])
-    hw = hours * weeks
+    hours_of = np.array([proj["hours_per_week"].get(e, proj["default_hours_per_week"])
+                         for e in _ENGAGEMENTS] + [proj["hours_per_week"].get(
+                             "", proj["default_hours_per_week"])])
+    weeks_of = np.array([proj["weeks"][d] for d in _DURATIONS])
+    hw = hours_of[engagement[hourly]] * weeks_of[duration[hourly]]  # code -1: not stated
     t_h = tier[hourly]
     r_bound = cut / hw
     rate = _by_category(cal.rate_q, cal.probs, cat[hourly], np.where(t_h == 0, 0.0, r_bound),
@@ -1190,9 +1221,18 @@ def simulate_marketplace(
     shifts by exactly the true effect. Each post is hired with a probability that depends on
     its tier; earnings per contract are the projected value times log-normal noise times
     ``exp(effect)`` from the contract's start date, so the log of mean earnings per contract
-    shifts by exactly the true effect. Titles and skills are text drawn from subcategory
-    vocabularies, with AI-, cloud- and RPA-related posts and keyword traps (Adobe Illustrator
-    "AI" files, "email", "Thai"), and ground-truth labels.
+    shifts by exactly the true effect.
+
+    The tiers are latent: given its tier a post shows no budget with its category's real
+    no-budget share (then ``contract_value_usd`` is missing and the panel puts it in the
+    ``unknown`` tier; its earnings still follow a latent value), otherwise it is hourly with
+    the real share of hourly posts of its category and tier, and its budget, or its rate,
+    weekly hours and duration, are drawn from the real distributions truncated to the tier.
+    The ``unknown`` tier is a constant share of both tiers, so the log effects on the low and
+    high tiers are unchanged. Titles come from a bigram model of the real titles' words by
+    subcategory; skills from the taxonomy; AI-, cloud- and RPA-related posts get their own
+    titles, with keyword traps (Adobe Illustrator "AI" files, "email", "Thai") and
+    ground-truth labels.
 
     Examples
     --------
@@ -1351,8 +1391,7 @@ def simulate_marketplace(
     # Budget type, duration, weekly hours, rate and projected contract value (see _posted).
     att = _posted(cal, r_value, r_attr, p_cat, p_tier)
     value = att["contract_value_usd"]
-    country = np.asarray(cal.countries, dtype=object)[
-        r_value.choice(len(cal.countries), n, p=cal.countries_p)]
+    country = r_value.choice(len(cal.countries), n, p=cal.countries_p)
 
     # Technology labels: AI (rising after ChatGPT), cloud, RPA; mutually exclusive.
     chat = dates["chatgpt"]
@@ -1381,8 +1420,8 @@ def simulate_marketplace(
         r_label.choice(len(fam_names), ai_ix.size, p=w_post / w_post.sum()),
         r_label.choice(len(fam_names), ai_ix.size, p=w_pre / w_pre.sum()),
     )
-    skill_family = np.full(n, "", dtype=object)
-    skill_family[ai_ix] = np.asarray(fam_names, dtype=object)[fam_draw]
+    skill_family = np.zeros(n, dtype=np.int64)  # codes into ("", *fam_names)
+    skill_family[ai_ix] = fam_draw + 1
 
     if text:
         title, skills = _make_text(r_text, subs, cats, p_sub, p_cat, is_ai, is_cloud, is_rpa,
@@ -1395,24 +1434,23 @@ def simulate_marketplace(
     posts = pd.DataFrame({
         "post_id": _ids("P", np.arange(n), 8),
         "posted_date": posted[order].astype("datetime64[ns]"),
-        "category": np.asarray(cats, dtype=object)[p_cat][order],
-        "subcategory": subs["subcategory"].to_numpy()[p_sub][order],
+        "category": _str_take(cats, p_cat[order]),
+        "subcategory": _str_take(subs["subcategory"].tolist(), p_sub[order]),
         "title": np.asarray(title, dtype=object)[order],
         "skills": np.asarray(skills, dtype=object)[order],
-        "budget_type": att["budget_type"][order],
-        "contract_value_usd": np.where(att["budget_type"] == "no_budget", np.nan, value)[order],
+        "budget_type": _str_take(BUDGET_TYPES, att["budget_type"][order]),
+        "contract_value_usd": np.where(att["budget_type"] == 2, np.nan, value)[order],
         "hourly_rate_usd": att["hourly_rate_usd"][order],
-        "engagement": att["engagement"][order],
-        "duration": att["duration"][order],
-        "experience_level": att["experience_level"][order],
-        "client_country": country[order],
+        "engagement": _str_take(_ENGAGEMENTS, att["engagement"][order]),
+        "duration": _str_take(_DURATIONS, att["duration"][order]),
+        "experience_level": _str_take(cal.experience, att["experience_level"][order]),
+        "client_country": _str_take(cal.countries, country[order]),
         "is_ai": is_ai[order],
         "is_cloud": is_cloud[order],
         "is_rpa": is_rpa[order],
-        "skill_family": skill_family[order],
+        "skill_family": _str_take(("", *fam_names), skill_family[order]),
     })
-    for col in ("post_id", "category", "subcategory", "title", "skills", "budget_type",
-                "engagement", "duration", "experience_level", "client_country", "skill_family"):
+    for col in ("post_id", "title", "skills"):
         posts[col] = posts[col].astype("str")
 
     earn_viol = None
@@ -1440,6 +1478,8 @@ def simulate_marketplace(
         "pre_trend_outcomes": [str(o) for o in pre_trend_outcomes],
         "pre_trend_events": {c: str(d.date()) for c, d in pt_events.items()},
         "text": bool(text),
+        "taxonomy_version": taxonomy.version(),
+        "calibration": str(_calibration_raw()["source"]),
     }
     return Marketplace(job_posts=posts, contracts=contracts, truth=truth, seed=int(seed),
                        params=params)
