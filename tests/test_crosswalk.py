@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from _shared import DATA_DIR, isolate_data_env
 
+import laborai as la
 import laborai.datasets as ds
 from laborai.datasets.exposure import _group_exposure
 from laborai.errors import DataValidationError, OptionError
@@ -205,3 +206,21 @@ def test_exposure_ranking_is_plausible() -> None:
     out = ds.sector_exposure("gpt4_beta").set_index("sector")["exposure"]
     assert out["Software Development"] > 0.6 > 0.2 > out["Food Preparation & Service"]
     assert out["Mathematics"] > out["Construction"]
+
+
+def test_subcategory_notes_name_real_upwork_subcategories() -> None:
+    """Where a note names the Upwork subcategories it stands for, they exist in the taxonomy."""
+    xwalk = ds.marketplace_onet_crosswalk()
+    subs = la.taxonomy.subcategories()
+    named = 0
+    for row in xwalk.itertuples():
+        m = re.search(r"Upwork: ([^)]+)\)", row.notes)
+        if not m:
+            continue
+        for name in m.group(1).split(", "):
+            name = name.replace(" and CMS Development", "").strip()
+            base = name.replace(" Development", "")
+            have = subs["subcategory"].str.contains(base, regex=False)
+            assert have.any(), (row.category, name)
+            named += 1
+    assert named >= 15
