@@ -113,7 +113,7 @@ NULL_DESIGNS: dict[str, tuple[str, ...]] = {
 }
 HEADLINE_NULL = "3 of 12 (headline)"
 SCENARIOS = ("homogeneous", "heterogeneous", "no_effect")
-N_POSTS = 100_000
+N_POSTS = 400_000  # calibrated category mix: the smallest low-tier cells (Legal) stay non-empty
 METHODS = ("crv1", "wild", "ri_coef", "ri_t")
 METHOD_LABEL = {
     "crv1": "(a) CRV1 by category, t(11)",

@@ -18,7 +18,8 @@ CHATGPT_DEC = {"chatgpt": "2022-12-01"}  # align ChatGPT with a month start: no 
 
 
 def _panel(m: la.data.Marketplace, events: dict[str, str] | None = None) -> pd.DataFrame:
-    return la.exposure.add_event_dates(la.build_panel(m.job_posts, m.contracts), overrides=events)
+    p = la.exposure.add_event_dates(la.build_panel(m.job_posts, m.contracts), overrides=events)
+    return p[p["value_tier"] != la.panel.UNKNOWN_TIER].reset_index(drop=True)  # value tiers
 
 
 def _quiet(fn, *args, **kwargs):  # type: ignore[no-untyped-def]

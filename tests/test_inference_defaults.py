@@ -30,6 +30,7 @@ def panel() -> pd.DataFrame:
     """Null marketplace, category x tier x month panel with event dates (do not mutate)."""
     m = la.simulate_marketplace(seed=7, n_posts=30_000, effects="none", text=False)
     p = la.exposure.add_event_dates(la.build_panel(m.job_posts, m.contracts))
+    p = p[p["value_tier"] != la.panel.UNKNOWN_TIER].reset_index(drop=True)  # value tiers only
     p["high"] = (p["value_tier"] == "high").astype(int)
     p["exposed01"] = p["exposed"].astype(int)
     p["post01"] = p["post"].astype(int)

@@ -183,6 +183,7 @@ def estimate_effects(
     size: str | None = "auto",
     seed: int | None = 0,
     timing: Literal["first_full", "containing"] = "first_full",
+    unknown_tier: Literal["exclude", "include"] = "exclude",
 ) -> EffectsResult:
     """Effects of the generative-AI event on each outcome for every treated group.
 
@@ -207,6 +208,12 @@ def estimate_effects(
         ``weights``), e.g. ``{"name": "job_posts_ppml", "y": "n_posts", "family": "poisson"}``.
     by : sequence of str, default ('category', 'value_tier')
         Unit-level columns defining the groups; ``()`` pools all treated units.
+    unknown_tier : {'exclude', 'include'}, default 'exclude'
+        What to do with units of the ``'unknown'`` value tier (posts without a contract value,
+        ``la.panel.UNKNOWN_TIER``) when the panel has a ``value_tier`` column: they are not a
+        value tier, so by default they are left out of the estimation, with a warning giving
+        the number of rows and posts, and recorded in ``provenance.settings['excluded']``;
+        ``'include'`` estimates them as any other group.
     design : {'did', 'event_study'}, default 'did'
         Static effects or event-time paths.
     event_col : str, default 'event_date'
@@ -320,8 +327,25 @@ def estimate_effects(
     check_option("design", design, ("did", "event_study"))
     check_option("control", control, ("never_treated",))
     check_option("vcov", vcov, ("auto", "placebo", "cluster", "hetero", "wild"))
+    check_option("unknown_tier", unknown_tier, ("exclude", "include"))
     seed = resolve_seed(seed)
     by = tuple(by or ())
+    excluded: dict[str, int] = {}
+    panel_in = panel
+    if unknown_tier == "exclude" and "value_tier" in panel.columns:
+        from laborai.panel import UNKNOWN_TIER
+
+        unk = (panel["value_tier"] == UNKNOWN_TIER).to_numpy()
+        if unk.any():
+            n_posts = (int(panel.loc[unk, "n_posts"].sum()) if "n_posts" in panel.columns
+                       else -1)
+            excluded = {"rows": int(unk.sum()), "posts": n_posts}
+            warnings.warn(
+                f"estimate_effects: {int(unk.sum())} row(s) of the {UNKNOWN_TIER!r} value tier "
+                + (f"({n_posts:,} posts without a contract value) " if n_posts >= 0 else "")
+                + "are not a value tier and are left out; pass unknown_tier='include' to "
+                "estimate them as a group.", LaborAIWarning, stacklevel=2)
+            panel = panel.loc[~unk]
     specs = _normalise_outcomes(outcomes, weights)
     for s in specs:
         _common_checks(s["family"], "cluster" if vcov == "placebo" else vcov, alpha, n_boot,
@@ -591,11 +615,12 @@ def estimate_effects(
                 "cluster": cluster if not isinstance(cluster, tuple) else list(cluster),
                 "vcov": vcov, "vcov_used": method, "alpha": alpha, "window": list(window),
                 "ref": ref, "n_boot": n_boot, "boot_weights": boot_weights, "size": size,
-                "seed": seed, "timing": timing}
+                "seed": seed, "timing": timing, "unknown_tier": unknown_tier,
+                "excluded": excluded}
     return EffectsResult(
         table=table, equality_tests=eq, nobs=nobs, n_dropped=ndrop, design=design, by=by,
         vcov_type=method, alpha=alpha,
-        provenance=make_provenance("estimate_effects", panel, settings, seed),
+        provenance=make_provenance("estimate_effects", panel_in, settings, seed),
     )
 
 
