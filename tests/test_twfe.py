@@ -381,6 +381,54 @@ def test_etable_views(castle):
     tex = etable([r, rw], format="latex", digits=4)
     assert "0.0755$^{**}$" in tex and r"\toprule" in tex
     with pytest.raises(OptionError, match="format must be one of"):
-        etable([r], format="html")  # type: ignore[arg-type]
+        etable([r], format="xlsx")  # type: ignore[arg-type]
     with pytest.raises(OptionError, match="at least one result"):
         etable([])
+
+
+def test_etable_rows_for_a_paper(castle):
+    from laborai.did import etable
+
+    r = twfe(castle, yname="l_homicide", dname="post", idname="sid", tname="year")
+    m = pf.feols("l_homicide ~ post | sid + year", data=castle, vcov={"CRV1": "sid"})
+    tab = etable({"A": r}, rename={"post": "Castle doctrine x post"})
+    assert "Castle doctrine x post" in tab.index
+    assert tab.loc["Dependent variable", "A"] == "l_homicide"
+    assert tab.loc["Fixed effects", "A"] == "sid, year"
+    assert tab.loc["R2", "A"] == f"{m._r2:.3f}" and tab.loc["R2 (within)", "A"] == f"{m._r2_within:.3f}"
+    with pytest.raises(OptionError, match=r"term\(s\) \['nope'\] are in none"):
+        etable([r], terms=["post", "nope"])
+    html = etable([r], format="html")
+    assert html.startswith('<table class="laborai-etable">') and "<th>Observations</th>" in html
+
+
+def test_etable_one_column_per_outcome_and_headline_row():
+    import laborai as la
+    from laborai.did import etable
+
+    mk = la.simulate_marketplace(seed=5, n_posts=300_000, text=False)
+    p = la.exposure.add_event_dates(la.build_panel(mk.job_posts, mk.contracts))
+    p = p[p["value_tier"] != la.panel.UNKNOWN_TIER]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e = la.estimate_effects(p, outcomes=["log_n_posts", "log_earnings_per_contract"])
+    tab = etable({"E": e})
+    assert list(tab.columns) == ["E: log_n_posts", "E: log_earnings_per_contract"]
+    assert tab.loc["Observations"].tolist() == [f"{e.nobs['log_n_posts']:,}",
+                                               f"{e.nobs['log_earnings_per_contract']:,}"]
+    # the headline effects of different estimators share one row
+    low = p[p["value_tier"] == "low"].copy()
+    ev = low["event"].astype("object").where(low["exposed"], None)
+    low = low[ev.isna() | (ev == "chatgpt")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = twfe(low, yname="log_n_posts", dname="treated_post", idname="unit", tname="period",
+                 cluster="category")
+        s = la.did.sdid(low, yname="log_n_posts", idname="unit", tname="period",
+                        treated="treated_post", n_reps=20)
+    h = etable({"TWFE": t, "SDID": s}, headline=True)
+    assert h.index[0] == "ATT"
+    assert h.loc["ATT", "TWFE"].rstrip("*") == f"{t.coef[0]:.3f}"
+    assert h.loc["ATT", "SDID"].rstrip("*") == f"{s.estimate:.3f}"
+    with pytest.raises(OptionError, match="no single headline effect"):
+        etable([e], headline=True)

@@ -93,6 +93,8 @@ class _Fit:
     dropped: tuple[str, ...]  # requested regressors dropped as collinear
     n_dropped_fit: int  # rows dropped inside pyfixest (separation / singletons)
     boot: Mapping[str, Any] | None
+    r2: float = math.nan  # OLS R-squared and within R-squared (NaN for Poisson)
+    r2_within: float = math.nan
 
 
 def _cluster_cols(cluster: str | Sequence[str] | None, idname: str) -> tuple[str, ...]:
@@ -333,8 +335,11 @@ def _fit_core(
                 row["p_value"], row["conf_low"], row["conf_high"]]
         boot = {"n_boot": nb, "enumerated": enum, "boot_weights": boot_weights, "seed": seed,
                 "terms": tuple(names[c] for c in cols)}
+    r2 = float(getattr(m, "_r2", math.nan)) if family == "ols" else math.nan
+    r2w = float(getattr(m, "_r2_within", math.nan)) if family == "ols" else math.nan
     return _Fit(names=names, coef=coef, vcov=V, table=table, nobs=nobs, n_clusters=n_cl,
-                df_t=df_t, dropped=dropped, n_dropped_fit=len(frame) - nobs, boot=boot)
+                df_t=df_t, dropped=dropped, n_dropped_fit=len(frame) - nobs, boot=boot,
+                r2=r2, r2_within=r2w)
 
 
 
@@ -485,6 +490,8 @@ class TWFEResult(ResultMixin):
         Wild bootstrap settings (draws, enumeration) when ``vcov_type == 'wild'``.
     provenance : Provenance
         Estimator name, settings, seed, package version and input hash.
+    r2, r2_within : float
+        R-squared and within R-squared of the OLS fit (pyfixest's; NaN for Poisson).
     """
 
     terms: tuple[str, ...]
@@ -504,6 +511,8 @@ class TWFEResult(ResultMixin):
     _estimator: str = field(default="twfe", repr=False)
     _data: pd.DataFrame | None = field(default=None, repr=False)
     _kwargs: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    r2: float = math.nan
+    r2_within: float = math.nan
     _title = "Two-way fixed-effects regression"
 
     def tidy(self) -> pd.DataFrame:
@@ -662,6 +671,8 @@ def _make_twfe_result(
         _estimator=estimator,
         _data=data.copy(),
         _kwargs=dict(kwargs),
+        r2=fit.r2,
+        r2_within=fit.r2_within,
     )
 
 
@@ -1123,6 +1134,8 @@ class EventStudyResult(ResultMixin):
     provenance: Provenance
     _data: pd.DataFrame | None = field(default=None, repr=False)
     _kwargs: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    r2: float = math.nan
+    r2_within: float = math.nan
     _title = "Event study"
 
     def tidy(self) -> pd.DataFrame:
@@ -1734,5 +1747,5 @@ def event_study(
         n_dropped=int((~keep).sum()) + fit.n_dropped_fit, family=family, vcov_type=method,
         alpha=alpha, dropped_event_times=tuple(sorted(set(dropped_et))),
         provenance=make_provenance(where, data, settings, seed),
-        _data=data.copy(), _kwargs=kwargs,
+        _data=data.copy(), _kwargs=kwargs, r2=fit.r2, r2_within=fit.r2_within,
     )
