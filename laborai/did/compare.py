@@ -497,19 +497,15 @@ def _prepare(
 
 
 def _reissue(caught: list[warnings.WarningMessage], control_group: str) -> None:
-    """Re-issue att_gt's warnings, folding its per-ATT(g,t) small-sample warnings into one."""
-    small = [c for c in caught if issubclass(c.category, SmallSampleWarning)]
+    """Re-issue att_gt's warnings, naming the comparison group of its small-sample ones."""
     for c in caught:
-        if not issubclass(c.category, SmallSampleWarning):
+        if issubclass(c.category, SmallSampleWarning):
+            # att_gt already folds its per-ATT(g,t) warnings into one line per kind
+            warnings.warn(f"Callaway-Sant'Anna ({control_group} controls): "
+                          + str(c.message).removeprefix("att_gt: "), SmallSampleWarning,
+                          stacklevel=3)
+        else:
             warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
-    if small:
-        warnings.warn(
-            f"Callaway-Sant'Anna ({control_group} controls): {len(small)} ATT(g,t) use fewer "
-            f"than 5 treated or comparison units (e.g. {str(small[0].message)!r}); their "
-            "analytic standard errors may be unreliable.",
-            SmallSampleWarning,
-            stacklevel=3,
-        )
 
 
 def _lincom_row(coef: np.ndarray, vcov: np.ndarray, weights: np.ndarray, alpha: float,

@@ -1711,6 +1711,38 @@ def _datetime_periods(data: Any, *, tname: str, gname: str,
 # ---------------------------------------------------------------------------------------------
 
 
+
+@contextlib.contextmanager
+def _summarised_cell_warnings() -> Iterator[None]:
+    """Collect the per-cell small-sample warnings of one ``att_gt`` call into one warning each.
+
+    One ``att_gt`` call on 12 categories x 54 months used to emit about 106 warnings, one per
+    ATT(g,t); the user gets one line per kind, with the count and the first cells.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    small, nan, other = [], [], []
+    for w in caught:
+        msg = str(w.message)
+        if issubclass(w.category, SmallSampleWarning) and msg.endswith(
+                "inference may be unreliable."):
+            small.append(msg.replace("; inference may be unreliable.", ""))
+        elif issubclass(w.category, SmallSampleWarning) and msg.endswith("not estimated (NaN)."):
+            nan.append(msg.replace("; it is not estimated (NaN).", ""))
+        else:
+            other.append(w)
+    for w in other:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if nan:
+        warnings.warn(f"att_gt: {len(nan)} ATT(g,t) cannot be estimated (NaN), e.g. "
+                      + "; ".join(nan[:3]) + ".", SmallSampleWarning, stacklevel=4)
+    if small:
+        warnings.warn(f"att_gt: {len(small)} ATT(g,t) rest on fewer than 5 treated or "
+                      "comparison units (inference on them may be unreliable), e.g. "
+                      + "; ".join(small[:3]) + ".", SmallSampleWarning, stacklevel=4)
+
+
 def att_gt(
     data: pd.DataFrame,
     *,
@@ -1923,7 +1955,7 @@ def att_gt(
         allow_unbalanced_panel=bool(allow_unbalanced_panel),
         period_values=period_values,
     )
-    with _single_thread_blas():
+    with _single_thread_blas(), _summarised_cell_warnings():
         if isinstance(prepared, _Long):
             group, time, att, inf = _compute_att_gt_long(
                 prepared,

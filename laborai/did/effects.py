@@ -176,7 +176,7 @@ def estimate_effects(
     cluster: str | Sequence[str] | None = "category",
     vcov: Literal["auto", "placebo", "cluster", "hetero", "wild"] = "auto",
     alpha: float = 0.05,
-    window: tuple[int, int] = (-12, 12),
+    window: tuple[int, int] | None = None,
     ref: int = -1,
     n_boot: int = 9999,
     boot_weights: Literal["rademacher", "webb"] = "rademacher",
@@ -242,7 +242,11 @@ def estimate_effects(
     alpha : float, default 0.05
         One minus the confidence level.
     window, ref
-        Event-study window and reference event time (``design='event_study'``).
+        Event-study window and reference event time (``design='event_study'``). Default
+        window ``(-L, L)`` with ``L = min(12, (J - 1) // 2)`` for ``J`` control clusters (no
+        treated unit): each group's path then has fewer coefficients than there are placebo
+        (or cluster) draws, so its covariance is not singular (12 categories with 5 exposed:
+        ``(-3, 3)``).
     n_boot, boot_weights
         Wild bootstrap draws / sup-t draws.
     size : str or None, default 'auto'
@@ -398,6 +402,11 @@ def estimate_effects(
     single = [g for g in groups if n_tr_cl[g] == 1] if len(cl) == 1 else []
     regs: dict[str, np.ndarray] = {}
     meta: list[tuple[tuple[Any, ...], int | None]] = []
+    if window is None:
+        cl_all = panel[cl[0]].to_numpy()
+        j_ctrl = int(np.unique(cl_all).size - np.unique(cl_all[treated]).size)
+        L = max(1, min(12, (j_ctrl - 1) // 2))
+        window = (-L, L)
     lo, hi = int(window[0]), int(window[1])
     if design == "did":
         post = treated & (pos >= np.nan_to_num(epos))

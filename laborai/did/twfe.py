@@ -215,26 +215,31 @@ def _build_frame(
 
     Returns the frame and the boolean mask of kept rows of ``data``.
     """
-    frame = pd.DataFrame(index=data.index)
-    frame["_y"] = _numeric(data[yname], yname, where)
+    cols: dict[str, Any] = {"_y": _numeric(data[yname], yname, where)}
     for i, (name, values) in enumerate(regressors.items()):
         if isinstance(values, pd.Series):
-            frame[f"_x{i}"] = _numeric(values, name, where)
+            cols[f"_x{i}"] = _numeric(values, name, where)
         else:
-            frame[f"_x{i}"] = np.asarray(values, dtype=float)
+            cols[f"_x{i}"] = np.asarray(values, dtype=float)
     for i, values in enumerate(fe):
-        frame[f"_fe{i}"] = values.to_numpy() if isinstance(values, pd.Series) else values
+        cols[f"_fe{i}"] = values.to_numpy() if isinstance(values, pd.Series) else values
     for i, c in enumerate(cluster):
-        frame[f"_cl{i}"] = data[c].to_numpy()
+        cols[f"_cl{i}"] = data[c].to_numpy()
     if weights is not None:
-        frame["_w"] = _numeric(data[weights], weights, where)
+        cols["_w"] = _numeric(data[weights], weights, where)
+    frame = pd.DataFrame(cols, index=data.index)  # built at once: no fragmented frame
     keep = ~frame.isna().any(axis=1).to_numpy()
     n_drop = int((~keep).sum())
     if n_drop:
-        cols = [c for c in frame.columns if frame[c].isna().any()]
+        user = {"_y": yname, "_w": weights or "",
+                **{f"_x{i}": n for i, n in enumerate(regressors)},
+                **{f"_cl{i}": c for i, c in enumerate(cluster)},
+                **{f"_fe{i}": ("unit", "period")[i] if i < 2 else f"fixed effect {i}"
+                   for i in range(len(fe))}}
+        bad = [user.get(c, c) for c in frame.columns if frame[c].isna().any()]
         warnings.warn(
-            f"{where}: dropped {n_drop} of {len(frame)} row(s) with missing values in the "
-            f"estimation columns ({cols}); the count is recorded in result.n_dropped.",
+            f"{where}: dropped {n_drop} of {len(frame)} row(s) with missing values in "
+            f"{bad}; the count is recorded in result.n_dropped.",
             LaborAIWarning,
             stacklevel=3,
         )
