@@ -16,7 +16,9 @@ __all__ = [
     "LaborAIError",
     "LaborAIWarning",
     "OptionError",
+    "QuarantineWarning",
     "SmallSampleWarning",
+    "SourceTypeError",
 ]
 
 
@@ -54,3 +56,11 @@ class SmallSampleWarning(LaborAIWarning):
 
 class ConvergenceWarning(LaborAIWarning):
     """An iterative routine stopped before meeting its tolerance."""
+
+
+class SourceTypeError(LaborAIError, TypeError):
+    """The source is none of the kinds a reader accepts (path, DataFrame, DuckDB relation, ...)."""
+
+
+class QuarantineWarning(LaborAIWarning):
+    """Quarantine rejected more than a small share of the rows, or emptied a whole value tier."""

@@ -51,9 +51,9 @@ from laborai.data.schema import (
 from laborai.errors import (
     DataFileNotFoundError,
     DataValidationError,
-    LaborAIError,
-    LaborAIWarning,
     OptionError,
+    QuarantineWarning,
+    SourceTypeError,
 )
 
 __all__ = [
@@ -83,12 +83,6 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 _DELIMITERS = (",", ";", "\t", "|")
 
 
-class QuarantineWarning(LaborAIWarning):
-    """Quarantine rejected more than a small share of the rows, or emptied a whole value tier."""
-
-
-class SourceTypeError(LaborAIError, TypeError):
-    """The source is none of the kinds a reader accepts (path, DataFrame, DuckDB relation, ...)."""
 
 
 RULE_TEXT: dict[str, str] = {
