@@ -396,7 +396,7 @@ def m_sun_abraham(d: Design) -> list[dict[str, Any]]:
 
 
 def m_sdid(d: Design) -> list[dict[str, Any]]:
-    res = la.did.sdid(d.low, yname=OUTCOME, idname="unit", tname="period", treated="treated_post")
+    res = la.did.sdid(d.low, yname=OUTCOME, idname="unit", tname="period", dname="treated_post")
     return [rec("att", d.tau_low, _rows(res.tidy())[0])]
 
 

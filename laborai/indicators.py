@@ -529,8 +529,10 @@ def high_value_share(posts: pd.DataFrame, flag: str = "flag_ai", threshold: floa
     Returns
     -------
     pandas.DataFrame
-        ``period, category, n_flagged, n_high, share, suppressed``; one row per period x
-        category plus ``"All categories"``.
+        ``period, category, n_flagged, n_high, share, suppressed, n_flagged_no_value``; one row
+        per period x category plus ``"All categories"``. ``n_flagged`` counts the flagged posts
+        with a contract value (the share's denominator); ``n_flagged_no_value`` the flagged
+        posts without one (no budget: the ``unknown`` tier), left out and counted.
 
     Raises
     ------
@@ -541,27 +543,33 @@ def high_value_share(posts: pd.DataFrame, flag: str = "flag_ai", threshold: floa
 
     Notes
     -----
-    ``share = n_high / n_flagged``. Published: 58% of AI posts were high-value in 2022-23, 86%
-    in Translation. Suppressed when ``n_flagged`` or ``n_high`` is below ``min_cell``.
+    ``share = n_high / n_flagged``, on the posts that have a value (fixed budgets and
+    projected hourly values): the basis of the published figures, which are shares of posts
+    by the post's contract value -- 58% of AI posts were high-value in 2022-23, 86% in
+    Translation. Suppressed when ``n_flagged`` or ``n_high`` is below ``min_cell``.
     """
     f = _flag(posts, flag)
     _need(posts, ["contract_value_usd"], "high_value_share")
     v = posts["contract_value_usd"].to_numpy(dtype=float)
-    if np.isnan(v[f]).any():
-        raise DataValidationError(f"posts: column 'contract_value_usd' has "
-                                  f"{int(np.isnan(v[f]).sum())} missing values among flagged "
-                                  "posts; the high-value share needs every value.")
+    has_value = ~np.isnan(v)
     lab = _spans(posts, spans)
     cats = _categories(posts)
-    use = f & (lab != None)  # noqa: E711
+    in_span = f & (lab != None)  # noqa: E711
+    use = in_span & has_value
+    nov = in_span & ~has_value
     keys = pd.DataFrame({"period": lab[use],
                          "category": posts["category"].astype(str).to_numpy(dtype=object)[use]})
     grid = pd.MultiIndex.from_product([list(spans), cats], names=["period", "category"])
     out = pd.DataFrame({
         "n_flagged": _counts(keys).reindex(grid, fill_value=0),
         "n_high": _counts(keys, (v[use] > threshold).astype(np.int64)).reindex(grid, fill_value=0),
+        "n_flagged_no_value": _counts(pd.DataFrame({
+            "period": lab[nov],
+            "category": posts["category"].astype(str).to_numpy(dtype=object)[nov]}))
+        .reindex(grid, fill_value=0),
     }).reset_index()
-    tot = out.groupby("period", sort=False)[["n_flagged", "n_high"]].sum().reset_index()
+    tot = out.groupby("period", sort=False)[["n_flagged", "n_high", "n_flagged_no_value"]].sum() \
+        .reset_index()
     tot.insert(1, "category", ALL_CATEGORIES)
     out = pd.concat([out, tot], ignore_index=True)
     out["n_flagged"] = out["n_flagged"].astype(float)
@@ -572,8 +580,9 @@ def high_value_share(posts: pd.DataFrame, flag: str = "flag_ai", threshold: floa
     out.loc[out["n_flagged"] < min_cell, "n_flagged"] = np.nan
     order = {p: i for i, p in enumerate(spans)}
     out = out.sort_values("period", key=lambda s: s.map(order), kind="stable")
-    return out[["period", "category", "n_flagged", "n_high", "share", "suppressed"]].reset_index(
-        drop=True)
+    out["n_flagged_no_value"] = out["n_flagged_no_value"].astype(np.int64)
+    return out[["period", "category", "n_flagged", "n_high", "share", "suppressed",
+                "n_flagged_no_value"]].reset_index(drop=True)
 
 
 def skill_family_demand(posts: pd.DataFrame, flag: str | None = "flag_ai",

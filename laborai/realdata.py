@@ -970,7 +970,7 @@ def exposure_event_study(
            .agg(y=(yname, "mean"), dose=(dose, "first")).reset_index())
     lo, hi = int(agg["event_time"].min()), int(agg["event_time"].max())
     win = (lo, hi) if window is None else window
-    res = event_study(agg, yname="y", idname="sector", tname="event_time", treatment="dose",
+    res = event_study(agg, yname="y", idname="sector", tname="event_time", dname="dose",
                       event_date=0, window=win, ref=-1, cluster="sector", alpha=alpha,
                       n_boot=n_draws, seed=seed)
     return ExposureEventStudyResult(

@@ -118,7 +118,7 @@ def test_rows_equal_direct_calls(market: tuple[pd.DataFrame, pd.DataFrame],
     assert _row(res, "sun_abraham")["std_error"] == pytest.approx(
         math.sqrt(wt @ sa.vcov @ wt), abs=1e-13)
 
-    s = la.did.sdid(d, tname="tt", treated="treated_post", n_reps=20, seed=3, staggered=True,
+    s = la.did.sdid(d, tname="tt", dname="treated_post", n_reps=20, seed=3, staggered=True,
                     **kw)
     assert _row(res, "sdid")["estimate"] == s.estimate
     assert _row(res, "sdid")["std_error"] == s.std_error

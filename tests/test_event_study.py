@@ -68,7 +68,7 @@ def hand_dummies(df: pd.DataFrame, lo: int, hi: int, ref: int, dose: str | None 
 def test_ehec_parity_pyfixest(ehec):
     # analytic CRV1 explicitly (the default with 43 clusters is the wild bootstrap)
     with pytest.warns(SmallSampleWarning, match="CRV1 with 43 clusters"):
-        r = event_study(ehec, yname="dins", idname="stfips", tname="year", treatment="D",
+        r = event_study(ehec, yname="dins", idname="stfips", tname="year", dname="D",
                         event_date=2014, window=(-6, 1), ref=-1, cluster="stfips", seed=1,
                         vcov="cluster")
     assert r.vcov_type == "cluster"
@@ -94,7 +94,7 @@ def test_ehec_parity_pyfixest(ehec):
 
 
 def test_ehec_parity_linearmodels_weighted(ehec):
-    r = event_study(ehec, yname="dins", idname="stfips", tname="year", treatment="D",
+    r = event_study(ehec, yname="dins", idname="stfips", tname="year", dname="D",
                     event_date=2014, window=(-6, 1), weights="W", seed=1)
     d = ehec.copy()
     cols = []
@@ -116,7 +116,7 @@ def test_binned_endpoints_match_hand_built(dose):
     df = staggered()
     lo, hi = -3, 2
     with pytest.warns(SmallSampleWarning, match="CRV1 with 10 clusters"):
-        r = event_study(df, yname="y", idname="unit", tname="t", treatment=dose,
+        r = event_study(df, yname="y", idname="unit", tname="t", dname=dose,
                         event_date="event", window=(lo, hi), ref=-1, cluster="cl", seed=0,
                         vcov="cluster")
     hand, names = hand_dummies(df, lo, hi, -1, dose)
@@ -144,9 +144,9 @@ def test_datetime_periods_equal_integer_periods():
     np.testing.assert_allclose(a.vcov, b.vcov, atol=1e-14)
     assert a.crit_sup_t == b.crit_sup_t
     # a scalar common date between grid points maps to the next period
-    c = event_study(dt, yname="y", idname="unit", tname="t", treatment="treated",
+    c = event_study(dt, yname="y", idname="unit", tname="t", dname="treated",
                     event_date=pd.Timestamp("2021-06-15"), window=(-3, 3), seed=1)
-    d = event_study(df, yname="y", idname="unit", tname="t", treatment="treated",
+    d = event_study(df, yname="y", idname="unit", tname="t", dname="treated",
                     event_date=6, window=(-3, 3), seed=1)
     np.testing.assert_allclose(c.coef, d.coef, atol=1e-12)
 
@@ -255,11 +255,11 @@ def test_errors():
     bad.loc[0, "event"] = 5.0
     with pytest.raises(DataValidationError, match="must be constant within unit"):
         event_study(bad, yname="y", idname="unit", tname="t", event_date="event")
-    with pytest.raises(OptionError, match="scalar event_date pass treatment"):
+    with pytest.raises(OptionError, match="scalar event_date pass dname"):
         event_study(df, yname="y", idname="unit", tname="t", event_date=5)
     with pytest.raises(DataValidationError, match=r"\['nope'\] not found"):
         event_study(df, yname="y", idname="unit", tname="t", event_date="event",
-                    treatment="nope")
+                    dname="nope")
     with pytest.raises(OptionError, match="family must be one of 'ols', 'poisson'; got 'logit'"):
         event_study(df, yname="y", idname="unit", tname="t", event_date="event",
                     family="logit")  # type: ignore[arg-type]

@@ -393,7 +393,7 @@ def test_end_to_end_with_laborai_event_study(medicaid, rm_result, sd_result):
     d["D"] = (d["yexp2"] == 2014).astype(int)
     # analytic CRV1 as in the R reference (the default with 43 clusters is the wild bootstrap)
     with pytest.warns(la.SmallSampleWarning, match="CRV1 with 43 clusters"):
-        es = la.did.event_study(d, yname="dins", idname="stfips", tname="year", treatment="D",
+        es = la.did.event_study(d, yname="dins", idname="stfips", tname="year", dname="D",
                                 event_date=2014, window=(-6, 1), ref=-1, cluster="stfips",
                                 n_boot=1000, seed=1, vcov="cluster")
     assert list(es.event_times) == [-6, -5, -4, -3, -2, 0, 1]

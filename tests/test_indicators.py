@@ -163,6 +163,14 @@ def test_high_value_share_hand_computed():
     assert tr["suppressed"] and np.isnan(tr["n_flagged"])
     lower = I.high_value_share(tiny(), threshold=200.0, min_cell=0)
     assert cell(lower, period="2022-23", category=I.ALL_CATEGORIES)["share"] == 1.0
+    # flagged posts without a value (no budget) leave the denominator and are counted
+    t = tiny()
+    wr = (t["category"] == "Writing") & (t["posted_date"].dt.year >= 2022) & t["flag_ai"]
+    t.loc[t.index[wr][:4], "contract_value_usd"] = np.nan
+    nv = I.high_value_share(t, min_cell=0)
+    w = cell(nv, period="2022-23", category="Writing")
+    assert w["n_flagged_no_value"] == 4 and w["n_flagged"] == 16
+    assert cell(nv, period="2022-23", category=I.ALL_CATEGORIES)["n_flagged_no_value"] == 4
 
 
 def test_skill_family_demand_hand_computed():

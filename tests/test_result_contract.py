@@ -89,7 +89,7 @@ CASES: dict[str, tuple[Callable[[], pd.DataFrame], Callable[[pd.DataFrame], Any]
     "sun_abraham": (stag, lambda d: la.did.sun_abraham(d, yname="y", idname="unit", tname="t",
                                                        gname="g")),
     "sdid": (common, lambda d: la.did.sdid(d, yname="y", idname="unit", tname="t",
-                                           treated="d", n_reps=20)),
+                                           dname="d", n_reps=20)),
     "bacon": (stag, lambda d: la.did.bacon(d, yname="y", dname="d", idname="unit", tname="t")),
     "honest": (common, lambda d: la.did.honest(_es(d), grid=[0.5, 1.0])),
     "wild": (common, lambda d: la.did.wild_cluster_bootstrap(

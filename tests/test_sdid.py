@@ -27,7 +27,7 @@ def prop99() -> pd.DataFrame:
     return pd.read_csv(path, sep=";")
 
 
-KW: dict[str, Any] = {"yname": "PacksPerCapita", "idname": "State", "tname": "Year", "treated": "treated"}
+KW: dict[str, Any] = {"yname": "PacksPerCapita", "idname": "State", "tname": "Year", "dname": "treated"}
 
 
 def _sim(seed: int = 0, n_tr: int = 3, n_co: int = 20, t_pre: int = 10, t_post: int = 4,
@@ -48,7 +48,7 @@ def _sim(seed: int = 0, n_tr: int = 3, n_co: int = 20, t_pre: int = 10, t_post: 
     return pd.DataFrame(rows, columns=["unit", "year", "d", "y"])
 
 
-SIM: dict[str, Any] = {"yname": "y", "idname": "unit", "tname": "year", "treated": "d"}
+SIM: dict[str, Any] = {"yname": "y", "idname": "unit", "tname": "year", "dname": "d"}
 
 
 # ------------------------------------------------------------------ reference numbers
@@ -229,7 +229,7 @@ def test_errors(prop99: pd.DataFrame) -> None:
         sdid(df.assign(d=0), **SIM)
     with pytest.raises(DataValidationError, match=r"must be balanced"):
         sdid(df.iloc[:-1], **SIM)
-    with pytest.raises(DataValidationError, match=r"treated='D' is not a column"):
-        sdid(df, **{**SIM, "treated": "D"})
+    with pytest.raises(DataValidationError, match=r"dname='D' is not a column"):
+        sdid(df, **{**SIM, "dname": "D"})
     with pytest.raises(DataValidationError, match=r"0/1 indicator.*\[3\]"):
         sdid(df.assign(d=df["d"] * 3), **SIM)

@@ -19,7 +19,7 @@ from laborai.errors import DataValidationError, EstimationError, OptionError
 
 REF_SDID = -15.604  # Arkhangelsky et al. (2021) Table 1, California Proposition 99
 
-SIM: dict[str, Any] = {"yname": "y", "idname": "unit", "tname": "year", "treated": "d"}
+SIM: dict[str, Any] = {"yname": "y", "idname": "unit", "tname": "year", "dname": "d"}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def _staggered(seed: int = 0, cohorts: tuple[tuple[int, int, float], ...] = ((4,
 
 
 def test_single_cohort_reduces_to_block_design_prop99(prop99: pd.DataFrame) -> None:
-    kw = {"yname": "PacksPerCapita", "idname": "State", "tname": "Year", "treated": "treated"}
+    kw = {"yname": "PacksPerCapita", "idname": "State", "tname": "Year", "dname": "treated"}
     block = sdid(prop99, **kw, se="placebo", n_reps=4, seed=9)
     stag = sdid(prop99, **kw, se="placebo", n_reps=4, seed=9, staggered=True)
     assert stag.estimate == block.estimate

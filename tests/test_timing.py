@@ -134,7 +134,7 @@ def test_same_event_same_event_time_everywhere(event: str, timing: str, month: s
     s1 = sdid(df, yname="y", idname="unit", tname="period", event_date="event_date",
               timing=timing, staggered=True, se=None)
     s2 = sdid(df.assign(d=d.to_numpy()), yname="y", idname="unit", tname="period",
-              treated="d", staggered=True, se=None)
+              dname="d", staggered=True, se=None)
     assert s1.estimate == s2.estimate
     assert pd.Timestamp(month) in set(s1.cohorts["group"])
     # compare_estimators: the cohort table
@@ -249,7 +249,7 @@ def test_pandas_period_and_duplicates_raise(estimator: str) -> None:
         "att_gt": lambda df: att_gt(df, yname="y", tname="period", idname="unit", gname="g_int"),
         "sun_abraham": lambda df: sun_abraham(df, yname="y", idname="unit", tname="period",
                                               gname="g_int"),
-        "sdid": lambda df: sdid(df, yname="y", idname="unit", tname="period", treated="d",
+        "sdid": lambda df: sdid(df, yname="y", idname="unit", tname="period", dname="d",
                                 staggered=True, se=None),
         "bacon": lambda df: bacon(df, yname="y", dname="d", idname="unit", tname="period"),
         "compare": lambda df: la.did.compare_estimators(
@@ -291,7 +291,7 @@ def test_seeds_default_recorded_and_reproducible() -> None:
     assert ag.settings["seed"] == 0
     np.testing.assert_array_equal(ag.std_error, a2.aggregate("dynamic").std_error)
 
-    kw = {"yname": "y", "idname": "unit", "tname": "period", "treated": "d",
+    kw = {"yname": "y", "idname": "unit", "tname": "period", "dname": "d",
           "staggered": True, "se": "bootstrap", "n_reps": 10}
     s1, s2, s3 = sdid(c, **kw), sdid(c, **kw), sdid(c, **kw, seed=None)
     assert s1.seed == 0 and s1.provenance.seed == 0

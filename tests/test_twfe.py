@@ -425,7 +425,7 @@ def test_etable_one_column_per_outcome_and_headline_row():
         t = twfe(low, yname="log_n_posts", dname="treated_post", idname="unit", tname="period",
                  cluster="category")
         s = la.did.sdid(low, yname="log_n_posts", idname="unit", tname="period",
-                        treated="treated_post", n_reps=20)
+                        dname="treated_post", n_reps=20)
     h = etable({"TWFE": t, "SDID": s}, headline=True)
     assert h.index[0] == "ATT"
     assert h.loc["ATT", "TWFE"].rstrip("*") == f"{t.coef[0]:.3f}"

@@ -840,7 +840,7 @@ def compare_estimators(
         aggregation="event times weighted by treated unit-periods", target="att", df=r_sa.df)
 
     # 5. synthetic DiD, staggered: one SDID per cohort against the never treated, aggregated
-    r_sd = sdid(w, yname=yname, idname=idname, tname="_period", treated="_treated",
+    r_sd = sdid(w, yname=yname, idname=idname, tname="_period", dname="_treated",
                 se=sdid_se, n_reps=n_reps, seed=int(seed), alpha=a, staggered=True)
     results["sdid"] = r_sd
     T = len(grid)

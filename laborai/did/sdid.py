@@ -527,7 +527,7 @@ def _prepare_panel(
     a column index (-1 for never-treated units), the sorted unit labels and the sorted periods.
     """
     check_frame_columns(data, {"yname": yname, "idname": idname, "tname": tname,
-                               "treated": treated},
+                               "dname": treated},
                         caller="sdid", hint="Drop or impute them explicitly (the estimator needs a "
                         "balanced panel)")
     if not pd.api.types.is_numeric_dtype(data[yname]):
@@ -633,7 +633,7 @@ def sdid(
     yname: str,
     idname: str,
     tname: str,
-    treated: str | None = None,
+    dname: str | None = None,
     method: Method = "sdid",
     se: SEMethod | None = "placebo",
     n_reps: int = 200,
@@ -655,12 +655,12 @@ def sdid(
         Unit identifier column.
     tname : str
         Time column (sortable: numbers or datetimes; pandas ``Period`` values are refused).
-    treated : str, optional
+    dname : str, optional
         0/1 (or bool) column equal to 1 for treated units in treated periods. All treated units
         must adopt in the same period and stay treated (unless ``staggered=True``). Give this
         or ``event_date``.
     event_date : str, optional
-        Instead of ``treated``: each unit's event date (NaT / NaN: never treated); a unit is
+        Instead of ``dname``: each unit's event date (NaT / NaN: never treated); a unit is
         treated from its first treated period under ``timing`` (``docs/estimators/timing.md``).
     timing : {"first_full", "containing"}, default "first_full"
         With ``event_date``: treated from the first period starting on or after the date, or
@@ -790,7 +790,7 @@ def sdid(
     ...         for i in range(12) for t in range(10)]
     >>> df = pd.DataFrame(rows, columns=["unit", "t", "d", "y"])
     >>> df["y"] += 2.0 * df["d"]
-    >>> res = sdid(df, yname="y", idname="unit", tname="t", treated="d", se=None)
+    >>> res = sdid(df, yname="y", idname="unit", tname="t", dname="d", se=None)
     >>> res.n_treated, res.n_pre
     (2, 8)
     """
@@ -806,14 +806,14 @@ def sdid(
         raise OptionError(f"staggered must be True or False; got {staggered!r}.")
     check_option("timing", timing, TIMINGS)
     seed = resolve_seed(seed)
-    if (treated is None) == (event_date is None):
+    if (dname is None) == (event_date is None):
         raise OptionError(
-            "pass exactly one of treated (a 0/1 column) and event_date (a date column); got "
-            f"treated={treated!r}, event_date={event_date!r}."
+            "pass exactly one of dname (a 0/1 column) and event_date (a date column); got "
+            f"dname={dname!r}, event_date={event_date!r}."
         )
     if isinstance(data, pd.DataFrame) and tname in data.columns:
         check_time_column(data, tname, where="sdid")
-    work, treated_col = data, str(treated)
+    work, treated_col = data, str(dname)
     if event_date is not None:
         work, treated_col = with_treatment_column(data, idname=idname, tname=tname,
                                                   event_date=event_date, timing=timing,
@@ -882,7 +882,7 @@ def sdid(
         {"time": times, "treated": treated_path, "synthetic": synth,
          "synthetic_shifted": synth + shift}
     )
-    settings = {"yname": yname, "idname": idname, "tname": tname, "treated": treated,
+    settings = {"yname": yname, "idname": idname, "tname": tname, "dname": dname,
                 "method": method, "se": se, "n_reps": n_reps, "alpha": alpha, **extra,
                 **{k: v for k, v in SOLVER_DEFAULTS.items()}}
     return SDIDResult(
@@ -995,7 +995,7 @@ def _sdid_staggered(
         "weight": size / size.sum(),
         "noise_level": noise,
     })
-    settings = {"yname": yname, "idname": idname, "tname": tname, "treated": treated,
+    settings = {"yname": yname, "idname": idname, "tname": tname, "dname": treated,
                 "method": method, "se": se, "n_reps": n_reps, "alpha": alpha,
                 "staggered": True, **(extra or {}),
                 **{k: v for k, v in SOLVER_DEFAULTS.items()}}

@@ -1448,7 +1448,7 @@ def event_study(
     yname: str,
     idname: str,
     tname: str,
-    treatment: str | None = None,
+    dname: str | None = None,
     event_date: Any,
     window: tuple[int, int] | None = None,
     ref: int = -1,
@@ -1476,7 +1476,7 @@ def event_study(
     yname, idname, tname : str
         Outcome, unit and period columns. Periods may be integers or datetimes; event time is
         the difference in positions on the sorted grid of distinct periods in ``data``.
-    treatment : str, optional
+    dname : str, optional
         Unit-level column: 0/1 treated-unit indicator, or a continuous dose (the event-time
         dummies are multiplied by it). Default: 1 for every unit with an event date.
     event_date : str or scalar
@@ -1590,25 +1590,25 @@ def event_study(
     controls = list(controls or [])
     ev_is_col = isinstance(event_date, str) and event_date in data.columns
     cols = [yname, idname, tname, *cl, *controls] + ([weights] if weights else []) \
-        + ([treatment] if treatment else []) + ([event_date] if ev_is_col else [])
+        + ([dname] if dname else []) + ([event_date] if ev_is_col else [])
     _require_columns(data, cols, where)
-    if treatment is None and not ev_is_col:
+    if dname is None and not ev_is_col:
         raise OptionError(
-            "event_study: with a scalar event_date pass treatment=<column> marking treated "
-            "units (or a dose); got treatment=None."
+            "event_study: with a scalar event_date pass dname=<column> marking treated "
+            "units (or a dose); got dname=None."
         )
     pos, epos = _event_positions(data, idname, tname, event_date, where, timing)
-    if treatment is not None:
-        dose = _numeric(data[treatment], treatment, where)
+    if dname is not None:
+        dose = _numeric(data[dname], dname, where)
         if np.isnan(dose).any():
             raise DataValidationError(
-                f"{where}: treatment column {treatment!r} has {int(np.isnan(dose).sum())} "
+                f"{where}: treatment column {dname!r} has {int(np.isnan(dose).sum())} "
                 "missing value(s); use 0 for untreated units."
             )
         nun = pd.Series(dose, index=data.index).groupby(data[idname], sort=False).nunique()
         if (nun > 1).any():
             raise DataValidationError(
-                f"{where}: treatment column {treatment!r} must be constant within unit "
+                f"{where}: treatment column {dname!r} must be constant within unit "
                 f"{idname!r}; {int((nun > 1).sum())} unit(s) vary "
                 f"(first: {list(nun.index[nun > 1][:5])})."
             )
@@ -1635,7 +1635,7 @@ def event_study(
     if not regs:
         raise EstimationError(
             f"{where}: no treated observation falls in the window [{lo}, {hi}]; nothing to "
-            "estimate. Check event_date and treatment."
+            "estimate. Check event_date and dname."
         )
     n_et = len(regs)
     for c in controls:
@@ -1737,7 +1737,7 @@ def event_study(
         n_cl = fit.n_clusters if isinstance(fit.n_clusters, int) else None
         pre = _wald_joint_checked(b[leads], V[np.ix_(leads, leads)], fit.df_t, n_cl, where)
     pre["leads"] = tuple(int(k) for k in ets[leads])
-    kwargs = dict(yname=yname, idname=idname, tname=tname, treatment=treatment,
+    kwargs = dict(yname=yname, idname=idname, tname=tname, dname=dname,
                   event_date=event_date, window=(lo, hi), ref=int(ref), cluster=cluster,
                   weights=weights, family=family, controls=tuple(controls), vcov=method,
                   alpha=alpha, n_boot=n_boot, seed=seed, timing=timing)
