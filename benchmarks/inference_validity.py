@@ -60,9 +60,9 @@ Designs and true targets (computed from ``m.truth``)
     ``did_high`` = mean true high-tier effect, ``ddd`` = their difference (equal weights by the
     same balanced, common-adoption argument).
     *HonestDiD* (``honest``, defaults: relative magnitudes, ``Mbar`` in 0.5, 1, 1.5, 2, target
-    the first post period): on ``event_study(..., window=HONEST_WINDOW)`` of the pooled design
-    (the default window of 13 post periods exceeds honest's enumeration limit); target: the
-    first post-period effect (the mean low-tier effect).
+    the first post period): on ``event_study`` of the pooled design with its default window
+    and inference (placebo: the window is fitted to the control clusters so that ``sigma`` is
+    full rank); target: the first post-period effect (the mean low-tier effect).
 
 Methods and what is validated (5% level; reject when ``p_value <= 0.05``; an interval covers
 when ``conf_low <= truth <= conf_high``)
@@ -142,7 +142,6 @@ CHATGPT_DATE = "2022-12-01"
 EVENTS = {"chatgpt": CHATGPT_DATE}
 FEW_TREATED = ("Translation", "Writing")
 PRETREND_SLOPE = 0.005  # log points per month of differential trend (pretrend scenario)
-HONEST_WINDOW = (-6, 3)
 ALPHA = 0.05
 N_POSTS = 100_000
 SIZE_BAND = (0.03, 0.075)
@@ -413,7 +412,7 @@ def m_ri(d: Design) -> list[dict[str, Any]]:
 
 
 def m_honest(d: Design) -> list[dict[str, Any]]:
-    es = _event_study(d, window=HONEST_WINDOW)
+    es = _event_study(d)
     res = la.did.honest(es)
     out = []
     for r in _rows(res.tidy()):

@@ -81,11 +81,23 @@ def test_b_event_study_window_and_pretest_fit_12_clusters(low: pd.DataFrame) -> 
         warnings.filterwarnings("ignore", message=".*dropped", category=LaborAIWarning)
         warnings.simplefilter("error", SmallSampleWarning)
         es = event_study(low, **kw)  # type: ignore[arg-type]
-    assert es.window == (-5, 5)
-    assert len(es.event_times) <= 11
+    # 12 clusters, 7 without a treated unit: (-3, 3); staggered dates: the wild bootstrap
+    assert es.window == (-3, 3)
+    assert len(es.event_times) <= 6
     assert es.vcov_type == "wild"
     assert "wild bootstrap" in es.pretrend["distribution"]
     assert 0.0 <= es.pretrend["p_value"] <= 1.0
+    # one adoption date: placebo inference, and its covariance has full rank in that window
+    ev = low["event"].astype("object").where(low["exposed"], None)
+    one = low[ev.isna() | (ev == "chatgpt")].reset_index(drop=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ep = event_study(one, **kw)  # type: ignore[arg-type]
+    assert ep.vcov_type == "placebo" and ep.window == (-3, 3)
+    J = ep.pretrend["n_control_clusters"]
+    assert np.linalg.matrix_rank(ep.vcov) <= min(len(ep.event_times), J)
+    singular = [w for w in caught if "placebo covariance has rank" in str(w.message)]
+    assert bool(singular) == (J - 1 < len(ep.event_times))  # a singular one is never silent
     # 24 analytic coefficients from 12 clusters: the singular covariance is never silent
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*dropped", category=LaborAIWarning)

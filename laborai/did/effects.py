@@ -44,6 +44,7 @@ from laborai.did.twfe import (
     _regression_placebo_fit,
     _require_columns,
     _sup_t_crit,
+    _sup_t_crit_placebo,
     _warn_fit_drops,
 )
 from laborai.errors import (
@@ -588,7 +589,9 @@ def estimate_effects(
                         f"{int(sel.sum())} event-time coefficients ({method}) is singular; the "
                         "sup-t band draws on its estimable directions only. Use vcov='auto' or "
                         "a shorter window.", SmallSampleWarning, stacklevel=2)
-                crit = _sup_t_crit(Vg, alpha, dfg, 20_000, seed + gi)
+                crit = (_sup_t_crit_placebo(Vg, alpha, int(dfg) + 1, 20_000, seed + gi)
+                        if method == "placebo" and dfg is not None
+                        else _sup_t_crit(Vg, alpha, dfg, 20_000, seed + gi))
                 band = wald_table(b_all[sel], se[sel], alpha=alpha, df=dfg, crit=crit)
                 tab.loc[sel, ["conf_low", "conf_high"]] = band[["conf_low", "conf_high"]].to_numpy()
             # equality of the post-event paths across groups

@@ -1295,6 +1295,34 @@ def _event_placebo_cov(frame: pd.DataFrame, treated: np.ndarray, etp: np.ndarray
     return V, J, n_tr, w2
 
 
+def _sup_t_crit_placebo(V: np.ndarray, alpha: float, n_placebo: int, n_draws: int,
+                        seed: int | None) -> float:
+    """Sup-t critical value for placebo standard errors estimated from ``n_placebo`` clusters.
+
+    Each coefficient has its own placebo standard error, so ``max_k |t_k|`` is not the maximum
+    of a multivariate t (one common denominator), whose quantile is too small. Under the
+    placebo model (normal, exchangeable cluster errors with correlation ``R``) the statistic
+    is exactly ``max_k |Z_k| / sqrt(W_kk / nu)`` with ``Z ~ N(0, R)`` and ``W`` a Wishart
+    matrix of ``nu = n_placebo - 1`` degrees of freedom with scale ``R``; this draws it.
+    """
+    sd = np.sqrt(np.diag(V))
+    R = V / np.outer(sd, sd)
+    ev, evec = np.linalg.eigh((R + R.T) / 2.0)
+    L = evec * np.sqrt(np.clip(ev, 0.0, None))
+    nu = max(int(n_placebo) - 1, 1)
+    rng = np.random.default_rng(seed)
+    K = R.shape[0]
+    out = np.empty(n_draws)
+    step = 5000
+    for a in range(0, n_draws, step):
+        m = min(step, n_draws - a)
+        Z = rng.standard_normal((m, K)) @ L.T
+        G = rng.standard_normal((m, nu, K)) @ L.T
+        s = np.sqrt(np.mean(G**2, axis=1))
+        out[a:a + m] = np.max(np.abs(Z) / s, axis=1)
+    return float(np.quantile(out, 1.0 - alpha))
+
+
 def _sup_t_crit(V: np.ndarray, alpha: float, df: float | None, n_draws: int,
                 seed: int | None) -> float:
     """Sup-t critical value from a seeded multivariate normal (or t) draw."""
@@ -1485,8 +1513,11 @@ def event_study(
         period under ``timing`` (see ``docs/estimators/timing.md``).
     window : (int, int), optional
         Lowest and highest event time; event times outside are pooled into these end bins.
-        Default: ``(-L, L)`` with ``L = min(12, (G - 1) // 2)`` for ``G`` clusters, so that
-        the coefficients do not outnumber the clusters (12 categories: ``(-5, 5)``).
+        Default: ``(-L, L)`` with ``L = min(12, (n - 1) // 2)``, ``n`` the smaller of the
+        number of clusters ``G`` and of control clusters ``J`` (clusters without a treated
+        unit; ``G`` when ``J < 3``), so that the coefficients do not outnumber what the
+        clusters can estimate: CRV1 has rank at most ``G - 1`` and the placebo covariance at
+        most ``J - 1`` (12 categories with 5 exposed: ``(-3, 3)``).
     ref : int, default -1
         Omitted (reference) event time; must lie in the window.
     cluster, weights, family, controls
@@ -1500,7 +1531,9 @@ def event_study(
         control clusters' data; the spread of these placebo event studies gives the covariance
         ``(J - 1)/J^2 (sum_g w_g^2 + 1/J) sum_j p_j p_j'`` (``J`` control clusters, ``w_g`` the
         treated clusters' shares of treated rows), pointwise t(J - 1) inference, a sup-t band
-        from the multivariate t(J - 1), and a Hotelling F pre-test (Conley & Taber 2011). ``'wild'``: CRV1 standard errors with wild cluster bootstrap
+        whose critical value is drawn from the exact null distribution of the maximum placebo
+        t statistic (normal numerators, Wishart(J - 1) denominators, one per coefficient), and
+        a Hotelling F pre-test (Conley & Taber 2011). ``'wild'``: CRV1 standard errors with wild cluster bootstrap
         inference -- the pre-trend test by the restricted bootstrap (WCR) of the sum of
         squared lead t statistics, pointwise p-values and bands and the sup-t band by the
         unrestricted bootstrap-t (WCU), all from one set of Rademacher draws (every ``2**G``
@@ -1577,16 +1610,10 @@ def event_study(
     check_time_column(data, tname, where=where)
     check_unique_unit_period(data, idname, tname)
     G_min = min(int(data[c].nunique()) for c in cl)
-    if window is None:
-        L = max(1, min(12, (G_min - 1) // 2)) if vcov != "hetero" else 12
-        window = (-L, L)
-    if (not isinstance(window, (tuple, list)) or len(window) != 2
-            or not all(isinstance(w, (int, np.integer)) for w in window)
-            or window[0] >= window[1]):
+    if window is not None and (not isinstance(window, (tuple, list)) or len(window) != 2
+                               or not all(isinstance(w, (int, np.integer)) for w in window)
+                               or window[0] >= window[1]):
         raise OptionError(f"window must be a pair of integers (lo, hi) with lo < hi; got {window!r}.")
-    lo, hi = int(window[0]), int(window[1])
-    if not isinstance(ref, (int, np.integer)) or not lo <= ref <= hi:
-        raise OptionError(f"ref must be an integer inside window [{lo}, {hi}]; got {ref!r}.")
     controls = list(controls or [])
     ev_is_col = isinstance(event_date, str) and event_date in data.columns
     cols = [yname, idname, tname, *cl, *controls] + ([weights] if weights else []) \
@@ -1615,6 +1642,19 @@ def event_study(
     else:
         dose = np.ones(len(data))
     has_event = ~np.isnan(epos)
+    if window is None:
+        # as many coefficients as the clusters can estimate: at most G - 1 (CRV1, wild) and,
+        # for placebo inference, fewer than the J control clusters (rank of the placebo
+        # covariance) -- 12 categories with 4-5 exposed: (-3, 3); 2 exposed: (-4, 4)
+        cl0 = data[cl[0]].to_numpy()
+        tr_rows = has_event & (dose != 0)
+        j_ctrl = int(np.unique(cl0).size - np.unique(cl0[tr_rows]).size)
+        n_eff = min(G_min, j_ctrl) if j_ctrl >= 3 else G_min
+        L = max(1, min(12, (n_eff - 1) // 2)) if vcov != "hetero" else 12
+        window = (-L, L)
+    lo, hi = int(window[0]), int(window[1])
+    if not isinstance(ref, (int, np.integer)) or not lo <= ref <= hi:
+        raise OptionError(f"ref must be an integer inside window [{lo}, {hi}]; got {ref!r}.")
     et = np.clip(pos - np.nan_to_num(epos), lo, hi)
     if not np.any(has_event & (et == ref) & (dose != 0)):
         raise EstimationError(
@@ -1681,9 +1721,15 @@ def event_study(
         V, J, n_tr, _ = _event_placebo_cov(frame, trow, etp, ets, n_et=n_et, n_x=len(regs),
                                            where=where)
         df_out = float(J - 1)
+        if J - 1 < len(b):
+            warnings.warn(
+                f"{where}: {len(b)} event-time coefficients and only {J} control clusters with a "
+                f"placebo estimate of each; their placebo covariance has rank at most {J - 1} "
+                "(HonestDiD refuses it). Use a shorter window.", SmallSampleWarning,
+                stacklevel=2)
         se = np.sqrt(np.diag(V))
         crit_pt = float(stats.t.ppf(1 - alpha / 2, df_out))
-        crit_sup = max(_sup_t_crit(V, alpha, df_out, max(n_boot, 100_000), seed), crit_pt)
+        crit_sup = max(_sup_t_crit_placebo(V, alpha, J, max(n_boot, 100_000), seed), crit_pt)
         table = wald_table(b, se, alpha=alpha, df=df_out, crit=crit_sup)
         table.insert(0, "term", [f"event_time::{k}" for k in ets])
         table["event_time"] = ets
