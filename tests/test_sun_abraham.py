@@ -194,7 +194,7 @@ def test_recovers_true_iw_effects() -> None:
 
 def test_last_cohort_control_and_drop_record() -> None:
     df = _sim(seed=2)
-    r = sun_abraham(df, **SIM, control="last_cohort")
+    r = sun_abraham(df, **SIM, control_group="last_cohort")
     assert r.control_cohort == 8
     n_after = int((df["t"] >= 8).sum())
     n_never = int(((df["g"] == 0) & (df["t"] < 8)).sum())
@@ -279,9 +279,9 @@ def test_feeds_honestdid(res: SunAbrahamResult) -> None:
 
 
 def test_errors(mpdta: pd.DataFrame) -> None:
-    with pytest.raises(OptionError, match=r"control must be one of 'never_treated', "
+    with pytest.raises(OptionError, match=r"control_group must be one of 'never_treated', "
                                           r"'last_cohort'; got 'not_yet_treated'"):
-        sun_abraham(mpdta, **MP, control="not_yet_treated")  # type: ignore[arg-type]
+        sun_abraham(mpdta, **MP, control_group="not_yet_treated")  # type: ignore[arg-type]
     with pytest.raises(DataValidationError, match=r"gname='G' is not a column"):
         sun_abraham(mpdta, **{**MP, "gname": "G"})
     treated_only = mpdta[mpdta["first.treat"] > 0]

@@ -218,7 +218,7 @@ def test_sun_abraham_datetime_equals_integer() -> None:
     assert set(r_dt.cohort_effects["cohort"]) == {pd.Timestamp("2022-08-01"),
                                                   pd.Timestamp("2022-12-01")}
     last = sun_abraham(c, yname="y", idname="unit", tname="period", gname="gname",
-                       control="last_cohort")
+                       control_group="last_cohort")
     assert last.control_cohort == pd.Timestamp("2022-12-01")
     assert "last_cohort (2022-12)" in last.summary()
 

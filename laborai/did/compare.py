@@ -830,7 +830,7 @@ def compare_estimators(
 
     # 4. Sun-Abraham
     r_sa = sun_abraham(w, yname=yname, idname=idname, tname="_period", gname="_cohort",
-                       control="never_treated", cluster=cluster, alpha=a)
+                       control_group="never_treated", cluster=cluster, alpha=a)
     results["sun_abraham"] = r_sa
     sa_post = r_sa.event_times >= 0
     sa_n = _treated_counts(w, r_sa.event_times, e_lo, e_hi)

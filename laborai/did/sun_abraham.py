@@ -231,7 +231,7 @@ def sun_abraham(
     idname: str,
     tname: str,
     gname: str,
-    control: Control = "never_treated",
+    control_group: Control = "never_treated",
     window: tuple[int, int] | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
@@ -258,7 +258,7 @@ def sun_abraham(
         periods: dates (NaT = never treated, e.g. from :func:`laborai.exposure.cohorts`; a
         date between period starts counts from the first period starting on or after it) or
         integer 0-based positions on the period grid like ``build_panel``'s ``t`` (0 = never).
-    control : {"never_treated", "last_cohort"}, default "never_treated"
+    control_group : {"never_treated", "last_cohort"}, default "never_treated"
         Control cohort: the never-treated units, or the last-treated cohort (then periods
         from that cohort's adoption on, and never-treated units, are outside the regression).
     window : tuple of int, optional
@@ -286,9 +286,9 @@ def sun_abraham(
         Missing columns or values, non-integer periods or cohorts, cohorts varying within a
         unit, duplicate rows, or a cohort without an observation at the reference period.
     OptionError
-        ``control`` outside the allowed values.
+        ``control_group`` outside the allowed values.
     EstimationError
-        No never-treated units for ``control="never_treated"``, no treated cohort besides the
+        No never-treated units for ``control_group="never_treated"``, no treated cohort besides the
         control cohort, or no estimable event time in ``window``.
 
     Notes
@@ -349,7 +349,7 @@ def sun_abraham(
     """
     import pyfixest as pf
 
-    check_option("control", control, _CONTROLS)
+    check_option("control_group", control_group, _CONTROLS)
     cluster_col = idname if cluster is None else cluster
     cols = {"yname": yname, "idname": idname, "tname": tname, "gname": gname,
             "cluster": cluster_col}
@@ -387,7 +387,7 @@ def sun_abraham(
                 f"window must be a pair of integers (lo, hi) with lo <= hi; got {window!r}."
             )
     settings = {"yname": yname, "idname": idname, "tname": tname, "gname": gname,
-                "control": control, "window": window, "cluster": cluster_col, "alpha": alpha,
+                "control_group": control_group, "window": window, "cluster": cluster_col, "alpha": alpha,
                 "weight_variance": weight_variance}
 
     never = _never_mask(data[gname]).to_numpy()
@@ -402,18 +402,18 @@ def sun_abraham(
     dropped["always_treated"] = int(always.sum())
     keep &= ~always
     treated_cohorts = np.unique(g[keep & ~never])
-    if control == "never_treated":
+    if control_group == "never_treated":
         if not never.any():
             raise EstimationError(
-                f"control='never_treated' needs never-treated units (gname {gname!r} equal to "
-                "0, NaN or inf); there are none. Use control='last_cohort'."
+                f"control_group='never_treated' needs never-treated units (gname {gname!r} equal to "
+                "0, NaN or inf); there are none. Use control_group='last_cohort'."
             )
         control_cohort: Any = "never_treated"
         is_control = never
     else:
         if treated_cohorts.size < 2:
             raise EstimationError(
-                "control='last_cohort' needs at least two treated cohorts; got "
+                "control_group='last_cohort' needs at least two treated cohorts; got "
                 f"{treated_cohorts.tolist()}."
             )
         last = int(treated_cohorts.max())
@@ -543,7 +543,7 @@ def sun_abraham(
         vcov=vcov,
         ref=ref,
         cohort_effects=cohort_effects,
-        control=control,
+        control=control_group,
         control_cohort=control_cohort,
         nobs=int(len(df)),
         n_clusters=n_clusters,
