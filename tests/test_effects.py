@@ -285,5 +285,5 @@ def test_errors():
         estimate_effects(panel, outcomes=["nope"])
     with pytest.raises(DataValidationError, match="needs units with NaT"):
         estimate_effects(panel.assign(event_date=pd.Timestamp("2021-06-01")), outcomes=["n_posts"])
-    with pytest.raises(OptionError, match="control must be one of 'never_treated'"):
-        estimate_effects(panel, outcomes=["n_posts"], control="not_yet")  # type: ignore[arg-type]
+    with pytest.raises(OptionError, match="control_group must be one of 'never_treated'"):
+        estimate_effects(panel, outcomes=["n_posts"], control_group="not_yet")  # type: ignore[arg-type]

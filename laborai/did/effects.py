@@ -169,10 +169,10 @@ def estimate_effects(
     outcomes: Sequence[str | Mapping[str, Any]] | str | Mapping[str, Any],
     by: Sequence[str] = ("category", "value_tier"),
     design: Literal["did", "event_study"] = "did",
-    event_col: str = "event_date",
-    unit: str = "unit",
-    time: str = "period",
-    control: Literal["never_treated"] = "never_treated",
+    event_date: str = "event_date",
+    idname: str = "unit",
+    tname: str = "period",
+    control_group: Literal["never_treated"] = "never_treated",
     weights: str | None = None,
     cluster: str | Sequence[str] | None = "category",
     vcov: Literal["auto", "placebo", "cluster", "hetero", "wild"] = "auto",
@@ -217,11 +217,11 @@ def estimate_effects(
         ``'include'`` estimates them as any other group.
     design : {'did', 'event_study'}, default 'did'
         Static effects or event-time paths.
-    event_col : str, default 'event_date'
-        Each unit's event date (constant within unit; NaT/NaN for never-treated units).
-    unit, time : str
+    event_date : str, default 'event_date'
+        Column with each unit's event date (constant within unit; NaT/NaN for never-treated units).
+    idname, tname : str, default 'unit', 'period'
         Unit and period columns (fixed effects).
-    control : {'never_treated'}, default 'never_treated'
+    control_group : {'never_treated'}, default 'never_treated'
         Units without an event date are the comparison group (treated groups' pre-event
         periods also enter, as in any TWFE regression).
     weights : str, optional
@@ -330,7 +330,8 @@ def estimate_effects(
     groups and heteroskedasticity. *Review of Economics and Statistics* 101(3), 452-467.
     """
     check_option("design", design, ("did", "event_study"))
-    check_option("control", control, ("never_treated",))
+    check_option("control_group", control_group, ("never_treated",))
+    unit, time, event_col, control = idname, tname, event_date, control_group
     check_option("vcov", vcov, ("auto", "placebo", "cluster", "hetero", "wild"))
     check_option("unknown_tier", unknown_tier, ("exclude", "include"))
     seed = resolve_seed(seed)
@@ -376,7 +377,7 @@ def estimate_effects(
     if treated.all():
         raise DataValidationError(
             f"estimate_effects: every unit has an event date in {event_col!r}; "
-            "control='never_treated' needs units with NaT/NaN event dates."
+            "control_group='never_treated' needs units with NaT/NaN event dates."
         )
     if not treated.any():
         raise EstimationError(f"estimate_effects: no unit has an event date in {event_col!r}.")
@@ -622,8 +623,8 @@ def estimate_effects(
     table = table[front + [c for c in table.columns if c not in front]]
     eq = pd.DataFrame(tests)[["outcome", "statistic", "df1", "df2", "p_value", "distribution",
                               "wald", "n_groups"]]
-    settings = {"outcomes": specs, "by": list(by), "design": design, "event_col": event_col,
-                "unit": unit, "time": time, "control": control, "weights": weights,
+    settings = {"outcomes": specs, "by": list(by), "design": design, "event_date": event_col,
+                "idname": unit, "tname": time, "control_group": control, "weights": weights,
                 "cluster": cluster if not isinstance(cluster, tuple) else list(cluster),
                 "vcov": vcov, "vcov_used": method, "alpha": alpha, "window": list(window),
                 "ref": ref, "n_boot": n_boot, "boot_weights": boot_weights, "size": size,

@@ -110,7 +110,7 @@ def _fixed_effects(r: Any) -> str:
             return f"{i}, {t} x tier"
         return f"{i}, {t}"
     if cls == "EffectsResult":
-        return f"{_setting(r, 'unit')}, {_setting(r, 'time')}"
+        return f"{_setting(r, 'idname')}, {_setting(r, 'tname')}"
     return ""
 
 
