@@ -271,7 +271,7 @@ def test_error_messages():
     df = sim_panel()
     with pytest.raises(OptionError, match=r"family must be one of 'ols', 'poisson'; got 'logit'\."):
         twfe(df, yname="y", dname="d", idname="unit", tname="t", family="logit")  # type: ignore[arg-type]
-    with pytest.raises(OptionError, match=r"vcov must be one of 'auto', 'cluster', 'hetero', 'wild', 'placebo'; got 'ri'"):
+    with pytest.raises(OptionError, match=r"vcov must be one of 'auto', 'cluster', 'hetero', 'iid', 'wild', 'placebo'; got 'ri'"):
         twfe(df, yname="y", dname="d", idname="unit", tname="t", vcov="ri")  # type: ignore[arg-type]
     with pytest.raises(DataValidationError, match=r"column\(s\) \['nope'\] not found"):
         twfe(df, yname="nope", dname="d", idname="unit", tname="t")
@@ -432,3 +432,23 @@ def test_etable_one_column_per_outcome_and_headline_row():
     assert h.loc["ATT", "SDID"].rstrip("*") == f"{s.estimate:.3f}"
     with pytest.raises(OptionError, match="no single headline effect"):
         etable([e], headline=True)
+
+
+def test_pyfixest_vcov_spellings_are_accepted(castle):
+    """vcov="HC1", "iid" and {"CRV1": col} mean what they mean in pyfixest."""
+    kw = dict(yname="l_homicide", dname="post", idname="sid", tname="year")
+    h = twfe(castle, vcov="HC1", **kw)  # type: ignore[arg-type]
+    assert h.vcov_type == "hetero"
+    m = pf.feols("l_homicide ~ post | sid + year", data=castle, vcov="hetero")
+    np.testing.assert_allclose(h.tidy()["std_error"].iloc[0], m.se().iloc[0], rtol=1e-10)
+    i = twfe(castle, vcov="iid", **kw)  # type: ignore[arg-type]
+    mi = pf.feols("l_homicide ~ post | sid + year", data=castle, vcov="iid")
+    np.testing.assert_allclose(i.tidy()["std_error"].iloc[0], mi.se().iloc[0], rtol=1e-10)
+    with pytest.warns(SmallSampleWarning):
+        c = twfe(castle.assign(region=castle["sid"] % 7), vcov={"CRV1": "region"}, **kw)  # type: ignore[arg-type]
+    mc = pf.feols("l_homicide ~ post | sid + year", data=castle.assign(region=castle["sid"] % 7),
+                  vcov={"CRV1": "region"})
+    assert c.vcov_type == "cluster" and c.n_clusters == 7
+    np.testing.assert_allclose(c.tidy()["std_error"].iloc[0], mc.se().iloc[0], rtol=1e-10)
+    with pytest.raises(OptionError, match="'HC3' is not available"):
+        twfe(castle, vcov="HC3", **kw)  # type: ignore[arg-type]

@@ -46,6 +46,7 @@ from laborai.did.twfe import (
     _sup_t_crit,
     _sup_t_crit_placebo,
     _warn_fit_drops,
+    normalise_vcov,
 )
 from laborai.errors import (
     DataValidationError,
@@ -332,6 +333,7 @@ def estimate_effects(
     check_option("design", design, ("did", "event_study"))
     check_option("control_group", control_group, ("never_treated",))
     unit, time, event_col, control = idname, tname, event_date, control_group
+    vcov, cluster = normalise_vcov(vcov, cluster)  # type: ignore[assignment]
     check_option("vcov", vcov, ("auto", "placebo", "cluster", "hetero", "wild"))
     check_option("unknown_tier", unknown_tier, ("exclude", "include"))
     seed = resolve_seed(seed)

@@ -16,7 +16,7 @@ from laborai.errors import OptionError
 
 __all__ = ["etable", "headline"]
 
-_INFERENCE = {"cluster": "CRV1", "hetero": "HC1", "wild": "WCR bootstrap",
+_INFERENCE = {"cluster": "CRV1", "hetero": "HC1", "iid": "iid", "wild": "WCR bootstrap",
               "placebo": "placebo (Conley-Taber)"}
 
 

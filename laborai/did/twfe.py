@@ -58,11 +58,11 @@ __all__ = [
 ]
 
 Family = Literal["ols", "poisson"]
-VcovType = Literal["auto", "cluster", "hetero", "wild", "placebo"]
+VcovType = Literal["auto", "cluster", "hetero", "iid", "wild", "placebo"]
 BootWeights = Literal["rademacher", "webb"]
 
 _FAMILIES = ("ols", "poisson")
-_VCOVS = ("auto", "cluster", "hetero", "wild", "placebo")
+_VCOVS = ("auto", "cluster", "hetero", "iid", "wild", "placebo")
 #: below this many clusters CRV1 is not trusted by default (MacKinnon & Webb 2017, 2018)
 FEW_CLUSTERS = 50
 #: ``vcov='auto'`` in ``twfe``, ``ddd`` and ``event_study`` uses placebo (Conley-Taber)
@@ -95,6 +95,43 @@ class _Fit:
     boot: Mapping[str, Any] | None
     r2: float = math.nan  # OLS R-squared and within R-squared (NaN for Poisson)
     r2_within: float = math.nan
+
+
+
+def normalise_vcov(vcov: Any, cluster: Any) -> tuple[str, Any]:
+    """Accept pyfixest's spellings of the inference: ``"HC1"``, ``"iid"``, ``"CRV1"`` and
+    ``{"CRV1": "col"}`` / ``{"CRV1": "a+b"}``, besides laborai's names.
+
+    Returns laborai's ``vcov`` name and the cluster column(s) (the dict form sets them).
+
+    Raises
+    ------
+    OptionError
+        For a spelling laborai does not implement (e.g. ``"HC3"``, ``"CRV3"``), naming the
+        ones it does.
+    """
+    if isinstance(vcov, Mapping):
+        if len(vcov) != 1:
+            raise OptionError(f"vcov as a mapping must have one key, 'CRV1'; got {dict(vcov)!r}.")
+        (k, v), = vcov.items()
+        if str(k).upper() != "CRV1":
+            raise OptionError(f"vcov={dict(vcov)!r}: only CRV1 cluster-robust inference is "
+                              "available as a mapping ({'CRV1': 'column'}).")
+        cols = tuple(c.strip() for c in str(v).split("+") if c.strip())
+        if cluster is not None and tuple([cluster] if isinstance(cluster, str)
+                                         else cluster) != cols:
+            raise OptionError(f"vcov={dict(vcov)!r} names cluster(s) {list(cols)} but "
+                              f"cluster={cluster!r}; give the cluster once.")
+        return "cluster", (cols[0] if len(cols) == 1 else cols)
+    if isinstance(vcov, str):
+        low = vcov.strip().lower()
+        alias = {"hc1": "hetero", "crv1": "cluster", "iid": "iid"}
+        if low in alias:
+            return alias[low], cluster
+        if low in ("hc2", "hc3", "crv3"):
+            raise OptionError(f"vcov={vcov!r} is not available; use 'HC1' ('hetero'), 'iid', "
+                              "'CRV1' ('cluster'), 'wild', 'placebo' or 'auto'.")
+    return vcov, cluster
 
 
 def _cluster_cols(cluster: str | Sequence[str] | None, idname: str) -> tuple[str, ...]:
@@ -147,7 +184,7 @@ def _resolve_vcov(vcov: str, *, family: str, frame: pd.DataFrame, treat_cols: Se
     it varies in only two clusters or when CRV1 is asked for with few clusters.
     """
     cls = sorted(c for c in frame.columns if c.startswith("_cl"))
-    if vcov == "hetero" or not cls:
+    if vcov in ("hetero", "iid") or not cls:
         return vcov
     G = [int(frame[c].nunique()) for c in cls]
     if min(G) < 2:
@@ -283,7 +320,7 @@ def _fit_core(
     cls = sorted(c for c in frame.columns if c.startswith("_cl"))
     weights = "_w" if "_w" in frame.columns else None
     fml = "_y ~ " + " + ".join(xs) + (" | " + " + ".join(fes) if fes else "")
-    vc: Any = "hetero" if vcov == "hetero" else {"CRV1": "+".join(cls)}
+    vc: Any = (vcov if vcov in ("hetero", "iid") else {"CRV1": "+".join(cls)})
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*dropped due to multicollinearity.*")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -311,7 +348,7 @@ def _fit_core(
     df_t: float | None = float(m._df_t) if family == "ols" else None
     table = wald_table(coef, np.sqrt(np.diag(V)), alpha=alpha, df=df_t)
     n_cl: int | tuple[int, ...] | None
-    if vcov == "hetero":
+    if vcov in ("hetero", "iid"):
         n_cl = None
     else:
         G = [int(frame[c].nunique()) for c in cls]
@@ -583,6 +620,8 @@ class TWFEResult(ResultMixin):
     def _inference_label(self) -> str:
         if self.vcov_type == "hetero":
             return "HC1 (heteroskedasticity-robust)"
+        if self.vcov_type == "iid":
+            return "iid (classical)"
         if self.vcov_type == "placebo":
             return (f"placebo (Conley-Taber) over the control clusters for the treatment "
                     f"terms, t({self.df_resid:g})")
@@ -668,7 +707,7 @@ def _make_twfe_result(
         n_dropped=n_dropped + fit.n_dropped_fit,
         family=kwargs["family"],
         vcov_type=kwargs["vcov"],
-        cluster=cluster if kwargs["vcov"] != "hetero" else (),
+        cluster=cluster if kwargs["vcov"] not in ("hetero", "iid") else (),
         alpha=kwargs["alpha"],
         boot=fit.boot,
         provenance=make_provenance(estimator, data, settings,
@@ -809,6 +848,7 @@ def twfe(
     >>> res.terms
     ('d',)
     """
+    vcov, cluster = normalise_vcov(vcov, cluster)  # type: ignore[assignment]
     _common_checks(family, vcov, alpha, n_boot, boot_weights)
     cl = _cluster_cols(cluster, idname)
     controls = list(controls or [])
@@ -954,6 +994,7 @@ def ddd(
     Olden, A. & Moen, J. (2022). The triple difference estimator. *Econometrics Journal* 25(3),
     531-553.
     """
+    vcov, cluster = normalise_vcov(vcov, cluster)  # type: ignore[assignment]
     _common_checks(family, vcov, alpha, n_boot, boot_weights)
     cl = _cluster_cols(cluster, idname)
     controls = list(controls or [])
@@ -1170,7 +1211,8 @@ class EventStudyResult(ResultMixin):
     def _header(self) -> list[tuple[str, str]]:
         pt = self.pretrend
         lines = [("Family", self.family), ("Observations", str(self.nobs)),
-                 ("Inference", {"hetero": "HC1", "cluster": "CRV1 cluster-robust",
+                 ("Inference", {"hetero": "HC1", "iid": "iid (classical)",
+                                "cluster": "CRV1 cluster-robust",
                                 "wild": "wild cluster bootstrap (CRV1 standard errors)",
                                 "placebo": "placebo (Conley-Taber) over the control clusters, "
                                            f"t({self.df_resid:g})"}
@@ -1601,7 +1643,8 @@ def event_study(
     Sun, L. & Abraham, S. (2021). Estimating dynamic treatment effects in event studies with
     heterogeneous treatment effects. *Journal of Econometrics* 225(2), 175-199.
     """
-    check_option("vcov", vcov, ("auto", "wild", "placebo", "cluster", "hetero"))
+    vcov, cluster = normalise_vcov(vcov, cluster)  # type: ignore[assignment]
+    check_option("vcov", vcov, ("auto", "wild", "placebo", "cluster", "hetero", "iid"))
     _common_checks(family, "wild" if vcov == "placebo" else vcov, alpha, n_boot, "rademacher")
     seed = resolve_seed(seed)
     where = "event_study"
