@@ -360,17 +360,14 @@ def m_ddd(d: Design) -> list[dict[str, Any]]:
 
 
 def m_att_gt(d: Design) -> list[dict[str, Any]]:
-    from scipy import stats
-
     res = la.did.att_gt(d.low, yname=OUTCOME, tname="t", idname="unit", gname="gname")
     simple = res.aggregate("simple")
     out = [rec("simple", d.tau_low, _rows(simple.tidy())[0])]
     dyn = res.aggregate("dynamic")
-    est, se = _f(dyn.overall_estimate), _f(dyn.overall_std_error)
-    z = stats.norm.ppf(1 - ALPHA / 2)
-    out.append(rec("dynamic", d.tau_low, term="overall", estimate=est, std_error=se,
-                   p_value=2 * stats.norm.sf(abs(est / se)), conf_low=est - z * se,
-                   conf_high=est + z * se))
+    # the overall row of the dynamic aggregation, with the result's own p-value and interval
+    # (t(J - 1) under placebo inference, normal under the analytic one)
+    tab = dyn.tidy()
+    out.append(rec("dynamic", d.tau_low, _rows(tab[tab["term"] == "overall"])[0]))
     for r in _rows(dyn.tidy()):
         if "event_time" in r and not pd.isna(r["event_time"]):
             post = int(r["event_time"]) >= 0

@@ -17,6 +17,7 @@ no code of the R package was used.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -1091,6 +1092,7 @@ class ATTgtResult(ResultMixin):
     n_incomplete_units: int = 0
     period_values: np.ndarray | None = None
     seed: int = 0
+    placebo: np.ndarray | None = None  # (J, n_gt) scaled placebo ATT(g,t): vcov = P'P
 
     _title = "Callaway & Sant'Anna (2021) group-time average treatment effects"
 
@@ -1137,7 +1139,9 @@ class ATTgtResult(ResultMixin):
         lines += [
             (
                 "Standard errors",
-                "multiplier bootstrap" if s["bstrap"] else "analytic (influence function)",
+                (f"placebo (Conley-Taber) over the control clusters, t({s['placebo_df']:g})"
+                 if s.get("placebo_df") is not None else
+                 "multiplier bootstrap" if s["bstrap"] else "analytic (influence function)"),
             ),
         ]
         if s["cband"]:
@@ -1164,7 +1168,8 @@ class ATTgtResult(ResultMixin):
             ``point_conf_low/point_conf_high`` the pointwise intervals.
         """
         alpha = self.settings["alpha"]
-        tab = wald_table(self.estimate, self.std_error, alpha=alpha, crit=self.crit_val)
+        df = self.settings.get("placebo_df")
+        tab = wald_table(self.estimate, self.std_error, alpha=alpha, crit=self.crit_val, df=df)
         tab.insert(
             0,
             "term",
@@ -1175,7 +1180,7 @@ class ATTgtResult(ResultMixin):
         tab["time"] = _period_column(self.time, self.period_values)
         tab["event_time"] = _design_column(self.event_time)
         if self.settings["cband"]:
-            pw = wald_table(self.estimate, self.std_error, alpha=alpha)
+            pw = wald_table(self.estimate, self.std_error, alpha=alpha, df=df)
             tab["point_conf_low"] = pw["conf_low"].to_numpy()
             tab["point_conf_high"] = pw["conf_high"].to_numpy()
         return tab
@@ -1392,7 +1397,10 @@ class AggregateResult(ResultMixin):
         lines = [
             ("Aggregation", self.type),
             ("Overall", f"{self.overall_estimate:.4f} (SE {self.overall_std_error:.4f})"),
-            ("Standard errors", "multiplier bootstrap" if s["bstrap"] else "analytic"),
+            ("Standard errors",
+             (f"placebo (Conley-Taber) over the control clusters, t({s['placebo_df']:g})"
+              if s.get("placebo_df") is not None else
+              "multiplier bootstrap" if s["bstrap"] else "analytic")),
         ]
         if s["cband"]:
             lines.append(("Uniform band critical value", f"{self.crit_val:.4f}"))
@@ -1413,8 +1421,9 @@ class AggregateResult(ResultMixin):
         alpha = self.settings["alpha"]
         name = self._design_name
         label = {"dynamic": "e", "group": "g", "calendar": "t"}.get(self.type, "")
-        elem = wald_table(self.estimate, self.std_error, alpha=alpha, crit=self.crit_val)
-        over = wald_table([self.overall_estimate], [self.overall_std_error], alpha=alpha)
+        df = self.settings.get("placebo_df")
+        elem = wald_table(self.estimate, self.std_error, alpha=alpha, crit=self.crit_val, df=df)
+        over = wald_table([self.overall_estimate], [self.overall_std_error], alpha=alpha, df=df)
         tab = pd.concat([elem, over], ignore_index=True)
         dated = self.period_values if self.type in ("group", "calendar") else None
         terms = [f"ATT({label}={_period_text(v, dated)})" for v in self.element] + ["overall"]
@@ -1425,7 +1434,7 @@ class AggregateResult(ResultMixin):
             pw = wald_table(
                 np.append(self.estimate, self.overall_estimate),
                 np.append(self.std_error, self.overall_std_error),
-                alpha=alpha,
+                alpha=alpha, df=df,
             )
             tab["point_conf_low"] = pw["conf_low"].to_numpy()
             tab["point_conf_high"] = pw["conf_high"].to_numpy()
@@ -1632,6 +1641,25 @@ def _aggregate(
             _, crit = multiplier_bootstrap(
                 elem_inf[:, eok], n_boot=n_boot, rng=rng, alpha=alpha, cluster=res.unit_cluster
             )
+    placebo_df = res.settings.get("placebo_df")
+    if res.placebo is not None and placebo_df is not None:
+        # the same aggregation applied to each (scaled) placebo ATT(g,t) vector
+        rows = []
+        for p in res.placebo:
+            sub = dataclasses.replace(res, estimate=np.asarray(p, dtype=float), placebo=None)
+            a = _aggregate(sub, type_, min_e=min_e, max_e=max_e, balance_e=balance_e,
+                           bstrap=False, cband=False, n_boot=n_boot, seed=seed, alpha=alpha)
+            rows.append(np.append(np.asarray(a.estimate, dtype=float), a.overall_estimate))
+        Pa = np.array(rows)
+        Va = Pa.T @ Pa
+        sd = np.sqrt(np.diag(Va))
+        elem_se, overall_se = sd[:-1], float(sd[-1])
+        crit = float(stats.t.ppf(1 - alpha / 2, placebo_df))
+        if cband and len(elem_se) > 1:
+            from laborai.did.twfe import _sup_t_crit_placebo
+
+            crit = max(_sup_t_crit_placebo(Va[:-1, :-1], alpha, int(placebo_df) + 1, 100_000,
+                                           seed), crit)
     settings = {
         "type": type_,
         "min_e": min_e,
@@ -1642,6 +1670,7 @@ def _aggregate(
         "n_boot": n_boot,
         "seed": seed,
         "alpha": alpha,
+        "placebo_df": placebo_df if res.placebo is not None else None,
     }
     for arr in (elements, elem_est, elem_se, elem_inf, overall_if):
         arr.setflags(write=False)
@@ -1712,8 +1741,92 @@ def _datetime_periods(data: Any, *, tname: str, gname: str,
 
 
 
+def _never(values: pd.Series) -> np.ndarray:
+    """Never-treated markers of a cohort column: 0, NaN, inf or NaT."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.isna().to_numpy()
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    return np.isnan(v) | (v == 0) | np.isinf(v)
+
+
+def _att_gt_placebo_plan(data: pd.DataFrame, *, vcov: str, gname: str, idname: str | None,
+                         cluster: str | None, control_group: str, xformla: str | None,
+                         panel: bool, bstrap: bool, n_cohorts: int) -> dict[str, Any] | None:
+    """Whether placebo inference applies to this ``att_gt`` call (``None``: it does not).
+
+    It needs one treated cohort, never-treated comparisons, no covariates, panel data, at
+    least 3 control clusters (clusters: ``cluster`` or the units), no more treated than
+    control clusters, every unit of a treated cluster treated, and fewer than 50 clusters;
+    ``vcov='auto'`` also keeps the multiplier bootstrap when ``bstrap=True``.
+    """
+    why = None
+    if vcov == "analytic" or (vcov == "auto" and bstrap):
+        return None
+    cl_col = cluster or idname
+    if n_cohorts != 1:
+        why = "needs one treated cohort (staggered cohorts: use the analytic default)"
+    elif control_group != "never_treated" or xformla is not None or not panel or cl_col is None:
+        why = "needs control_group='never_treated', no covariates and panel data"
+    else:
+        never = _never(data[gname])
+        cl = data[cl_col].to_numpy()
+        tcl = np.unique(cl[~never])
+        ccl = np.unique(cl[never])
+        mixed = np.intersect1d(tcl, ccl)
+        G = np.unique(cl).size
+        if mixed.size:
+            why = "needs every unit of a treated cluster to be treated"
+        elif ccl.size < 3:
+            why = "needs at least 3 control clusters"
+        elif vcov == "auto" and not (G < 50 and tcl.size <= ccl.size):
+            return None
+        else:
+            g_star = data.loc[~never, gname].iloc[0]
+            return {"cl_col": cl_col, "controls": ccl, "treated": tcl, "g_star": g_star,
+                    "never": never}
+    if vcov == "placebo":
+        raise OptionError(f"att_gt: vcov='placebo' {why}.")
+    return None
+
+
+def _att_gt_placebo(data: pd.DataFrame, plan: Mapping[str, Any], kw: Mapping[str, Any],
+                    group: np.ndarray, time: np.ndarray) -> tuple[np.ndarray, int, float]:
+    """Placebo ATT(g,t): each control cluster in turn given the treated cohort, on the
+    control clusters' data (Conley & Taber 2011; see ``laborai.did._placebo``)."""
+    cl = data[plan["cl_col"]].to_numpy()
+    ctrl_rows = np.isin(cl, plan["controls"])
+    base = data.loc[ctrl_rows]
+    cl_c = cl[ctrl_rows]
+    rows = []
+    for j in plan["controls"]:
+        d = base.copy()
+        col = d[kw["gname"]].astype(object).where(cl_c != j, plan["g_star"])
+        d[kw["gname"]] = col.astype(data[kw["gname"]].dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = att_gt(d, **kw, xformla=None, panel=True, bstrap=False, cband=False,
+                       vcov="analytic")
+        if len(r.estimate) == len(group) and np.array_equal(r.group, group) \
+                and np.array_equal(r.time, time) and np.all(np.isfinite(r.estimate)):
+            rows.append(np.asarray(r.estimate, dtype=float))
+    J = len(rows)
+    if J < 3:
+        raise EstimationError(f"att_gt: only {J} control cluster(s) give a placebo estimate of "
+                              "every ATT(g,t); placebo inference needs at least 3.")
+    w_col = kw.get("weights")
+    units = data.loc[~plan["never"]]
+    idn = kw["idname"]
+    if w_col:
+        per_unit = units.groupby(idn)[w_col].first()
+        per_cl = per_unit.groupby(units.groupby(idn)[plan["cl_col"]].first()).sum()
+    else:
+        per_cl = units.groupby(plan["cl_col"])[idn].nunique()
+    w = per_cl.to_numpy(dtype=float) / float(per_cl.sum())
+    return np.array(rows), J, float(np.sum(w**2))
+
+
 @contextlib.contextmanager
-def _summarised_cell_warnings() -> Iterator[None]:
+def _summarised_cell_warnings(placebo: bool = False) -> Iterator[None]:
     """Collect the per-cell small-sample warnings of one ``att_gt`` call into one warning each.
 
     One ``att_gt`` call on 12 categories x 54 months used to emit about 106 warnings, one per
@@ -1738,6 +1851,12 @@ def _summarised_cell_warnings() -> Iterator[None]:
         warnings.warn(f"att_gt: {len(nan)} ATT(g,t) cannot be estimated (NaN), e.g. "
                       + "; ".join(nan[:3]) + ".", SmallSampleWarning, stacklevel=4)
     if small:
+        if placebo:
+            warnings.warn(f"att_gt: {len(small)} ATT(g,t) rest on fewer than 5 treated or "
+                          "comparison units, e.g. " + "; ".join(small[:3]) + "; their "
+                          "standard errors come from placebo inference over the control "
+                          "clusters.", SmallSampleWarning, stacklevel=4)
+            return
         warnings.warn(f"att_gt: {len(small)} ATT(g,t) rest on fewer than 5 treated or "
                       "comparison units, e.g. " + "; ".join(small[:3]) + ". Their analytic "
                       "standard errors are too small there (on the simulated marketplace with 4 "
@@ -1768,6 +1887,7 @@ def att_gt(
     cband: bool = False,
     n_boot: int = 999,
     seed: int | None = 0,
+    vcov: Literal["auto", "analytic", "placebo"] = "auto",
 ) -> ATTgtResult:
     """Group-time average treatment effects of Callaway & Sant'Anna (2021).
 
@@ -1959,7 +2079,14 @@ def att_gt(
         allow_unbalanced_panel=bool(allow_unbalanced_panel),
         period_values=period_values,
     )
-    with _single_thread_blas(), _summarised_cell_warnings():
+    check_option("vcov", vcov, ("auto", "analytic", "placebo"))
+    placebo_df: float | None = None
+    placebo_P: np.ndarray | None = None
+    plan = _att_gt_placebo_plan(
+        data, vcov=vcov, gname=gname, idname=idname, cluster=cluster,
+        control_group=control_group, xformla=xformla, panel=bool(panel), bstrap=bool(bstrap),
+        n_cohorts=int(np.unique(prepared.g[prepared.g > 0]).size))
+    with _single_thread_blas(), _summarised_cell_warnings(placebo=plan is not None):
         if isinstance(prepared, _Long):
             group, time, att, inf = _compute_att_gt_long(
                 prepared,
@@ -1981,7 +2108,7 @@ def att_gt(
             structure, n_obs, n_incomplete = "balanced_panel", prepared.y.size, 0
     n = inf.shape[0]
     s = _cluster_sums(np.nan_to_num(inf), prepared.cluster)
-    vcov = s.T @ s / n**2
+    vcov_mat = s.T @ s / n**2
     se_an = _analytic_se(inf, prepared.cluster)
     se = se_an
     crit = float(stats.norm.ppf(1 - alpha / 2))
@@ -1995,6 +2122,24 @@ def att_gt(
         se[ok] = bse
         if cband:
             crit = bcrit
+    if plan is not None:
+        kw = dict(yname=yname, tname=tname, idname=idname, gname=gname,
+                  allow_unbalanced_panel=allow_unbalanced_panel, control_group=control_group,
+                  est_method=est_method, base_period=base_period, anticipation=anticipation,
+                  weights=weights, cluster=cluster, alpha=alpha)
+        P, J, w2 = _att_gt_placebo(data, plan, kw, group, time)
+        c = (J - 1.0) / J**2 * (w2 + 1.0 / J)
+        placebo_P = P * math.sqrt(c)
+        vcov_mat = placebo_P.T @ placebo_P
+        inference = "placebo"
+        se = np.sqrt(np.diag(vcov_mat))
+        placebo_df = float(J - 1)
+        from laborai.did.twfe import _sup_t_crit_placebo
+
+        crit = (_sup_t_crit_placebo(vcov_mat, alpha, J, 100_000, seed) if cband
+                else float(stats.t.ppf(1 - alpha / 2, placebo_df)))
+    else:
+        inference = "bootstrap" if bstrap else "analytic"
     settings = {
         "yname": yname,
         "tname": tname,
@@ -2014,9 +2159,12 @@ def att_gt(
         "cband": bool(cband),
         "n_boot": int(n_boot),
         "seed": seed,
+        "vcov": vcov,
+        "inference": inference,
+        "placebo_df": placebo_df,
     }
     prov = make_provenance("att_gt", data, settings, seed=seed)
-    arrays: list[np.ndarray] = [group, time, att, se, se_an, inf, vcov, prepared.g, prepared.w,
+    arrays: list[np.ndarray] = [group, time, att, se, se_an, inf, vcov_mat, prepared.g, prepared.w,
                                 prepared.periods]
     if period_values is not None:
         arrays.append(period_values)
@@ -2029,7 +2177,7 @@ def att_gt(
         std_error=se,
         analytic_std_error=se_an,
         influence=inf,
-        vcov=vcov,
+        vcov=vcov_mat,
         crit_val=crit,
         unit_group=prepared.g,
         unit_weight=prepared.w,
@@ -2044,5 +2192,6 @@ def att_gt(
         n_incomplete_units=int(n_incomplete),
         period_values=period_values,
         seed=seed,
+        placebo=placebo_P,
     )
 
