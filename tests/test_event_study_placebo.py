@@ -134,3 +134,22 @@ def test_att_gt_placebo_default_matches_hand_formula_and_aggregates() -> None:
     assert att_gt(st, **kw).settings["inference"] == "analytic"
     with pytest.raises(OptionError, match="one treated cohort"):
         att_gt(st, **kw, vcov="placebo")
+
+
+def test_sun_abraham_placebo_default_with_one_cohort() -> None:
+    from laborai.did import sun_abraham
+
+    df = clustered(treated=(0, 1))
+    df["g"] = np.where(df["event"].notna(), df["event"].fillna(0), 0).astype(int)
+    kw = dict(yname="y", idname="unit", tname="t", gname="g", cluster="cluster")
+    r = sun_abraham(df, **kw)
+    assert r.placebo_df == 9.0 and r.df == 9.0
+    ctrl = df[df["g"] == 0]
+    P = np.array([sun_abraham(ctrl.assign(g=np.where(ctrl["cluster"] == j, 8, 0)), **kw,
+                              vcov="cluster").coef for j in sorted(ctrl["cluster"].unique())])
+    J = len(P)
+    V = (J - 1) / J**2 * (0.5**2 + 0.5**2 + 1 / J) * P.T @ P
+    np.testing.assert_allclose(r.vcov, V, rtol=1e-9, atol=1e-14)
+    c = sun_abraham(df, **kw, vcov="cluster")
+    np.testing.assert_allclose(c.coef, r.coef)
+    assert c.placebo_df is None and c.df == 11.0

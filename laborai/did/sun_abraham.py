@@ -26,7 +26,7 @@ from laborai._validation import (
     check_unique_unit_period,
 )
 from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
-from laborai.errors import DataValidationError, EstimationError
+from laborai.errors import DataValidationError, EstimationError, LaborAIError, OptionError
 
 __all__ = ["SunAbrahamResult", "sun_abraham"]
 
@@ -92,6 +92,7 @@ class SunAbrahamResult(ResultMixin):
     not_estimable: tuple[tuple[Any, int], ...] = ()
     _table: pd.DataFrame = field(default_factory=pd.DataFrame)
     period_values: np.ndarray | None = None
+    placebo_df: float | None = None  # set under placebo inference (t(J - 1))
 
     _title = "Sun-Abraham interaction-weighted event study"
 
@@ -105,8 +106,10 @@ class SunAbrahamResult(ResultMixin):
 
     @property
     def df(self) -> float:
-        """Degrees of freedom of the t reference distribution (clusters minus one)."""
-        return float(self.n_clusters - 1)
+        """Degrees of freedom of the t reference distribution: clusters minus one (CRV1), or
+        control clusters minus one (placebo inference)."""
+        return float(self.placebo_df) if self.placebo_df is not None \
+            else float(self.n_clusters - 1)
 
     def tidy(self) -> pd.DataFrame:
         """IW estimates by event time.
@@ -236,6 +239,7 @@ def sun_abraham(
     cluster: str | None = None,
     alpha: float = 0.05,
     weight_variance: bool = True,
+    vcov: Literal["auto", "cluster", "placebo"] = "auto",
 ) -> SunAbrahamResult:
     """Sun and Abraham (2021) interaction-weighted event-study estimator.
 
@@ -350,6 +354,8 @@ def sun_abraham(
     import pyfixest as pf
 
     check_option("control_group", control_group, _CONTROLS)
+    check_option("vcov", vcov, ("auto", "cluster", "placebo"))
+    vcov_choice = str(vcov)
     cluster_col = idname if cluster is None else cluster
     cols = {"yname": yname, "idname": idname, "tname": tname, "gname": gname,
             "cluster": cluster_col}
@@ -493,7 +499,7 @@ def sun_abraham(
         m = cell_l == ell
         W[j, m] = n_obs_cell[m] / n_obs_cell[m].sum()
     coef = W @ delta
-    vcov = W @ Vd @ W.T
+    V_iw = W @ Vd @ W.T
     if weight_variance:
         cl_codes, cl_index = np.unique(df["_cl"].to_numpy(), return_inverse=True)
         psi = np.zeros((cl_codes.size, ells.size))
@@ -503,11 +509,11 @@ def sun_abraham(
             for c in m:
                 rows = df[est_cells[c][1]].to_numpy() == 1.0
                 np.add.at(psi[:, j], cl_index[rows], (delta[c] - coef[j]) / B)
-        vcov = vcov + psi.T @ psi
-    vcov = (vcov + vcov.T) / 2.0
+        V_iw = V_iw + psi.T @ psi
+    V_iw = (V_iw + V_iw.T) / 2.0
 
     n_clusters = int(df["_cl"].nunique())
-    se = np.sqrt(np.diag(vcov))
+    se = np.sqrt(np.diag(V_iw))
     dof = n_clusters - 1
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = coef / se
@@ -537,10 +543,10 @@ def sun_abraham(
         "weight": wcell,
         "n_obs": n_obs_cell,
     }).sort_values(["cohort", "event_time"], kind="stable").reset_index(drop=True)
-    return SunAbrahamResult(
+    res = SunAbrahamResult(
         event_times=ells.astype(int),
         coef=coef,
-        vcov=vcov,
+        vcov=V_iw,
         ref=ref,
         cohort_effects=cohort_effects,
         control=control_group,
@@ -556,4 +562,81 @@ def sun_abraham(
         _table=table,
         period_values=period_values,
     )
+    if vcov_choice == "cluster":
+        return res
+    return _sa_placebo(res, original, vcov=vcov_choice, yname=yname, idname=idname, tname=tname,
+                       gname=gname, cluster_col=cluster_col, control_group=control_group,
+                       window=window, cluster=cluster, alpha=alpha,
+                       weight_variance=weight_variance)
+
+
+def _sa_placebo(res: SunAbrahamResult, data: pd.DataFrame, *, vcov: str, yname: str,
+                idname: str, tname: str, gname: str, cluster_col: str, control_group: str,
+                window: tuple[int, int] | None, cluster: str | None, alpha: float,
+                weight_variance: bool) -> SunAbrahamResult:
+    """Placebo (Conley-Taber) inference for a single treated cohort with few clusters.
+
+    Each control cluster in turn is given the treated cohort on the control clusters' data;
+    with ``J`` placebo event-time paths ``p_j`` and ``w_g`` the treated clusters' shares of
+    treated units, ``V = (J - 1)/J^2 (sum w_g^2 + 1/J) sum p_j p_j'`` and the reference is
+    ``t(J - 1)`` (as in ``event_study``). ``vcov='auto'`` uses it below 50 clusters when the
+    treated clusters do not outnumber the control clusters; otherwise CRV1 stays.
+    """
+    import dataclasses as _dc
+    import warnings as _w
+
+    from laborai.did._results import wald_table
+    from laborai.did.cs import _never
+
+    never = _never(data[gname])
+    cl = data[cluster_col].to_numpy()
+    tcl, ccl = np.unique(cl[~never]), np.unique(cl[never])
+    n_coh = pd.Series(data.loc[~never, gname]).nunique()
+    why = None
+    if control_group != "never_treated" or n_coh != 1:
+        why = "needs one treated cohort and control_group='never_treated'"
+    elif np.intersect1d(tcl, ccl).size:
+        why = "needs every unit of a treated cluster to be treated"
+    elif ccl.size < 3:
+        why = "needs at least 3 control clusters"
+    elif vcov == "auto" and not (np.unique(cl).size < 50 and tcl.size <= ccl.size):
+        return res
+    if why is not None:
+        if vcov == "placebo":
+            raise OptionError(f"sun_abraham: vcov='placebo' {why}.")
+        return res
+    g_star = data.loc[~never, gname].iloc[0]
+    base = data.loc[never]
+    cl_c = cl[never]
+    rows = []
+    for j in ccl:
+        d = base.copy()
+        d[gname] = d[gname].astype(object).where(cl_c != j, g_star).astype(data[gname].dtype)
+        with _w.catch_warnings():
+            _w.simplefilter("ignore")
+            try:
+                r = sun_abraham(d, yname=yname, idname=idname, tname=tname, gname=gname,
+                                control_group="never_treated", window=window, cluster=cluster,
+                                alpha=alpha, weight_variance=weight_variance, vcov="cluster")
+            except LaborAIError:
+                continue
+        if np.array_equal(r.event_times, res.event_times):
+            rows.append(np.asarray(r.coef, dtype=float))
+    J = len(rows)
+    if J < 3:
+        if vcov == "placebo":
+            raise EstimationError(f"sun_abraham: only {J} control cluster(s) give a placebo "
+                                  "path; placebo inference needs at least 3.")
+        return res
+    units = data.loc[~never]
+    per_cl = units.groupby(cluster_col)[idname].nunique()
+    w = per_cl.to_numpy(dtype=float) / float(per_cl.sum())
+    P = np.array(rows)
+    V = (J - 1.0) / J**2 * (float(np.sum(w**2)) + 1.0 / J) * (P.T @ P)
+    se = np.sqrt(np.diag(V))
+    old = res.tidy()
+    wt = wald_table(res.coef, se, alpha=alpha, df=float(J - 1))
+    for c in ("std_error", "statistic", "p_value", "conf_low", "conf_high"):
+        old[c] = wt[c].to_numpy()
+    return _dc.replace(res, vcov=V, _table=old, placebo_df=float(J - 1))
 
