@@ -21,16 +21,8 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.1.0"
 
-from laborai import classify, datasets, did, exposure, indicators, plot, realdata, taxonomy
-from laborai.data import (
-    Marketplace,
-    ReadResult,
-    read_contracts,
-    read_job_posts,
-    read_marketplace,
-    simulate_marketplace,
-)
-from laborai.did.effects import estimate_effects
+from typing import TYPE_CHECKING, Any
+
 from laborai.errors import (
     ConvergenceWarning,
     DataFileNotFoundError,
@@ -41,7 +33,45 @@ from laborai.errors import (
     OptionError,
     SmallSampleWarning,
 )
-from laborai.panel import build_panel
+
+if TYPE_CHECKING:  # what the lazy attributes below resolve to
+    from laborai import classify, datasets, did, exposure, indicators, plot, realdata, taxonomy
+    from laborai.data import (
+        Marketplace,
+        ReadResult,
+        read_contracts,
+        read_job_posts,
+        read_marketplace,
+        simulate_marketplace,
+    )
+    from laborai.did.effects import estimate_effects
+    from laborai.panel import build_panel
+
+# Lazy top-level names (PEP 562): ``import laborai`` and ``laborai --version`` do not import
+# pandas, scipy, DuckDB or pyfixest until a function needs them.
+_SUBMODULES = ("classify", "data", "datasets", "did", "exposure", "indicators", "panel", "plot",
+               "realdata", "report", "taxonomy")
+_NAMES = {
+    "Marketplace": "laborai.data", "ReadResult": "laborai.data",
+    "read_contracts": "laborai.data", "read_job_posts": "laborai.data",
+    "read_marketplace": "laborai.data", "simulate_marketplace": "laborai.data",
+    "estimate_effects": "laborai.did.effects", "build_panel": "laborai.panel",
+}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"laborai.{name}")
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    raise AttributeError(f"module 'laborai' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ConvergenceWarning",
