@@ -8,8 +8,8 @@ Examples
 >>> import laborai as la
 >>> m = la.simulate_marketplace(seed=1, n_posts=5_000)
 >>> panel = la.build_panel(m.job_posts, m.contracts)
->>> sorted(panel["value_tier"].unique())
-['high', 'low']
+>>> sorted(panel["value_tier"].unique())  # posts without a budget: the 'unknown' tier
+['high', 'low', 'unknown']
 """
 
 from __future__ import annotations
