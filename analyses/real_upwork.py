@@ -40,7 +40,10 @@ out.citation("Upwork job posts, public search export of 1 and 3 January 2023, Gi
 SOURCE = "Upwork job posts, 23 Dec 2022 - 6 Jan 2023 (public search export, Canerakcasu/data)"
 CUT = 1000.0                    # the default tier cut: low <= $1,000 < high
 assert la.taxonomy.value_tier([CUT, CUT + 0.01]).tolist() == ["low", "high"]
-PUBLISHED = {"all": 0.58, "Translation": 0.86}
+_TARGETS = {k: v for k, _, v, _ in la.indicators.PUBLISHED_TARGETS}
+PUBLISHED = {"all": _TARGETS["high_value_share_2022_23"],
+             "Translation": _TARGETS["translation_high_value_2022_23"]}
+PUB_ALL, PUB_TR = f"{100 * PUBLISHED['all']:.0f}%", f"{100 * PUBLISHED['Translation']:.0f}%"
 
 # %%
 raw = la.datasets.upwork_snapshot(deduplicate=False)
@@ -187,7 +190,8 @@ hv = hv.astype({"AI posts over $1,000": float, "all posts over $1,000": float})
 hv.loc[hv["AI posts"] < la.plot.MIN_CELL, "AI posts over $1,000"] = np.nan
 out.table("upwork_high_value_share", hv, float_format="{:.2f}",
           caption="Share of AI posts whose contract value exceeds $1,000 in the real snapshot, "
-                  "beside the published figures (58% of AI posts high-value in 2022-23, 86% in "
+                  f"beside the published figures ({PUB_ALL} of AI posts high-value in 2022-23, "
+                  f"{PUB_TR} in "
                   "Translation). Same basis as the published figures and laborai's indicator "
                   "(indicators.high_value_share): job posts, tiered by the post's contract "
                   "value; posts without a budget are left out of the denominator and counted. "
@@ -201,13 +205,13 @@ tr_txt = (f"{100 * tr['AI posts over $1,000']:.0f}% of {int(tr['AI posts'])}"
           f"too few to show ({int(tr['AI posts'])} AI posts)")
 out.text(f"Of the {int(a['AI posts'])} AI posts with a value, "
          f"{100 * a['AI posts over $1,000']:.0f}% exceed $1,000 (all posts: "
-         f"{100 * a['all posts over $1,000']:.0f}%), against the published 58% for 2022-23; in "
-         f"Translation, {tr_txt}, against 86%. Caveats: one week at the turn of the year, not a "
+         f"{100 * a['all posts over $1,000']:.0f}%), against the published {PUB_ALL} for "
+         f"2022-23; in Translation, {tr_txt}, against {PUB_TR}. Caveats: one week at the turn of the year, not a "
          "year; posted budgets and projected hourly values, not paid contracts; the projection "
          "assumes the hours and weeks in la.taxonomy.hourly_projection() for Upwork's engagement "
          "and duration labels; and the classifier's errors (docs/classifier.md) carry into "
          "the counts.")
 out.summary(f"Real Upwork posts (first week of 2023): {100 * overall:.1f}% are AI work by the "
             f"title model; {100 * a['AI posts over $1,000']:.0f}% of AI posts with a value "
-            "exceed $1,000 (published for 2022-23: 58%).")
+            f"exceed $1,000 (published for 2022-23: {PUB_ALL}).")
 out.close()

@@ -495,6 +495,36 @@ def _first_values(eng: _Engine, view: str, col: str, cond: str, where: str) -> l
     return out["v"].tolist()
 
 
+def _check_text_dates(eng: _Engine, view: str, col: str, noun: str, reader: str,
+                      where: str) -> None:
+    """Refuse text dates that are not ISO 8601 (a VARCHAR ``col`` of ``view``)."""
+    cond = _bad_text_dates(col)
+    n_bad = int(eng.df(f"SELECT count(*) AS n FROM {view} WHERE {cond}", where,
+                       "iso_date")["n"].iloc[0])
+    if n_bad:
+        first = _first_values(eng, view, col, cond, where)
+        raise DataValidationError(
+            f"{where}: column {col!r}: rule 'iso_date': {n_bad} {noun}(s) have text that is not "
+            f"an ISO 8601 date or timestamp; first values: {_show(first)}. Parse the dates with "
+            f"la.{reader}."
+        )
+
+
+def _duplicated_ids(eng: _Engine, view: str, col: str, where: str,
+                    rule: str) -> tuple[int, int, list[Any]]:
+    """Number of ids of ``col`` that appear more than once, their rows, and the first ids."""
+    dup = eng.df(
+        f"SELECT count(*) AS n_ids, coalesce(sum(n), 0) AS n_rows FROM (SELECT {col}, count(*) "
+        f"AS n FROM {view} WHERE {col} IS NOT NULL GROUP BY {col} HAVING count(*) > 1)",
+        where, rule)
+    n_ids, n_rows = int(dup["n_ids"].iloc[0]), int(dup["n_rows"].iloc[0])
+    first = eng.df(
+        f"SELECT CAST({col} AS VARCHAR) AS v FROM {view} WHERE {col} IS NOT NULL GROUP BY {col} "
+        f"HAVING count(*) > 1 ORDER BY v LIMIT {_N_SHOW}", where, rule)["v"].tolist() \
+        if n_ids else []
+    return n_ids, n_rows, first
+
+
 def _check_posts(eng: _Engine, types: dict[str, str], where: str, date_sql: str,
                  flags: Sequence[str]) -> int:
     """Validate the posts' types and ids in DuckDB; return the number of posts read."""
@@ -508,16 +538,7 @@ def _check_posts(eng: _Engine, types: dict[str, str], where: str, date_sql: str,
             f"{'; '.join(bad_types)}. Read the file with la.read_job_posts, which parses them."
         )
     if types["posted_date"].upper() == "VARCHAR":
-        cond = _bad_text_dates("posted_date")
-        n_bad = int(eng.df(f"SELECT count(*) AS n FROM {_VIEW_POSTS} WHERE {cond}", where,
-                           "iso_date")["n"].iloc[0])
-        if n_bad:
-            first = _first_values(eng, _VIEW_POSTS, "posted_date", cond, where)
-            raise DataValidationError(
-                f"{where}: column 'posted_date': rule 'iso_date': {n_bad} post(s) have text that "
-                f"is not an ISO 8601 date or timestamp; first values: {_show(first)}. Parse the "
-                "dates with la.read_job_posts."
-            )
+        _check_text_dates(eng, _VIEW_POSTS, "posted_date", "post", "read_job_posts", where)
     val = "contract_value_usd" in types
     inf_cond = _is_inf("contract_value_usd", types["contract_value_usd"]) if val else "false"
     money_cond = _bad_money("contract_value_usd", types["contract_value_usd"]) if val else "false"
@@ -558,16 +579,9 @@ def _check_posts(eng: _Engine, types: dict[str, str], where: str, date_sql: str,
             "la.read_job_posts."
         )
     if int(chk["n_extra"].iloc[0]):
-        dup = eng.df(
-            f"SELECT count(*) AS n_ids, coalesce(sum(n), 0) AS n_rows FROM (SELECT post_id, "
-            f"count(*) AS n FROM {_VIEW_POSTS} WHERE post_id IS NOT NULL GROUP BY post_id "
-            f"HAVING count(*) > 1)", where, "unique_post_id")
-        n_ids, n_rows = int(dup["n_ids"].iloc[0]), int(dup["n_rows"].iloc[0])
+        n_ids, n_rows, first = _duplicated_ids(eng, _VIEW_POSTS, "post_id", where,
+                                               "unique_post_id")
         if n_ids:
-            first = eng.df(
-                f"SELECT CAST(post_id AS VARCHAR) AS v FROM {_VIEW_POSTS} WHERE post_id IS NOT "
-                f"NULL GROUP BY post_id HAVING count(*) > 1 ORDER BY v LIMIT {_N_SHOW}",
-                where, "unique_post_id")["v"].tolist()
             raise DataValidationError(
                 f"{where}: column 'post_id': rule 'unique_post_id': {n_ids} post id(s) appear "
                 f"more than once ({n_rows} rows); first duplicated ids: {_show(first)}. Each post "
@@ -586,16 +600,8 @@ def _check_contracts(eng: _Engine, ctypes: dict[str, str], where: str, date_sql:
             f"type {ctypes['earnings_usd']}. Read the file with la.read_contracts."
         )
     if ctypes["start_date"].upper() == "VARCHAR":
-        cond = _bad_text_dates("start_date")
-        n_bad = int(eng.df(f"SELECT count(*) AS n FROM {_VIEW_CONTRACTS} WHERE {cond}", where,
-                           "iso_date")["n"].iloc[0])
-        if n_bad:
-            first = _first_values(eng, _VIEW_CONTRACTS, "start_date", cond, where)
-            raise DataValidationError(
-                f"{where}: column 'start_date': rule 'iso_date': {n_bad} contract(s) have text "
-                f"that is not an ISO 8601 date or timestamp; first values: {_show(first)}. Parse "
-                "the dates with la.read_contracts."
-            )
+        _check_text_dates(eng, _VIEW_CONTRACTS, "start_date", "contract", "read_contracts",
+                          where)
     id_col = "contract_id" if "contract_id" in ctypes else "post_id"
     conds = {
         "missing_start": "start_date IS NULL",
@@ -637,16 +643,9 @@ def _check_contracts(eng: _Engine, ctypes: dict[str, str], where: str, date_sql:
                 f"first {id_col}s: {_show(first)}. {fix}"
             )
     if int(chk["n_extra"].iloc[0]):
-        dup = eng.df(
-            f"SELECT count(*) AS n_ids FROM (SELECT contract_id FROM {_VIEW_CONTRACTS} WHERE "
-            f"contract_id IS NOT NULL GROUP BY contract_id HAVING count(*) > 1)", where,
-            "unique_contract_id")
-        n_ids = int(dup["n_ids"].iloc[0])
+        n_ids, _, first = _duplicated_ids(eng, _VIEW_CONTRACTS, "contract_id", where,
+                                          "unique_contract_id")
         if n_ids:
-            first = eng.df(
-                f"SELECT CAST(contract_id AS VARCHAR) AS v FROM {_VIEW_CONTRACTS} WHERE "
-                f"contract_id IS NOT NULL GROUP BY contract_id HAVING count(*) > 1 ORDER BY v "
-                f"LIMIT {_N_SHOW}", where, "unique_contract_id")["v"].tolist()
             raise DataValidationError(
                 f"{where}: column 'contract_id': rule 'unique_contract_id': {n_ids} contract "
                 f"id(s) appear more than once; first duplicated ids: {_show(first)}. Drop the "

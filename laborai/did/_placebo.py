@@ -115,6 +115,15 @@ def placebo_cov(P: np.ndarray, same_cluster: np.ndarray) -> tuple[np.ndarray, np
     return V, Jk - 1.0
 
 
+def pooled_scale(J: int, sum_w2: float) -> float:
+    """The factor ``(J - 1) / J^2 * (sum_g w_g^2 + 1 / J)`` of :func:`pooled_placebo_cov`.
+
+    ``sum_j p_j p_j'`` of ``J`` placebo estimates times it is the placebo covariance of an
+    estimate whose treated clusters carry weights ``w_g``.
+    """
+    return (J - 1.0) / J**2 * (sum_w2 + 1.0 / J)
+
+
 def pooled_placebo_cov(
     y: np.ndarray,
     weights: np.ndarray | None,
@@ -144,7 +153,6 @@ def pooled_placebo_cov(
     """
     tcl, n_rows = np.unique(clusters[treated], return_counts=True)
     ctrl = ~np.isin(clusters, tcl)
-    J = int(np.unique(clusters[ctrl]).size)
     fe_c = np.column_stack([np.unique(f, return_inverse=True)[1] for f in fe[ctrl].T])
     P = placebo_estimates(y[ctrl], None if weights is None else weights[ctrl], fe_c,
                           designs)[:, :n_coef]
@@ -153,6 +161,5 @@ def pooled_placebo_cov(
     J = int(ok.sum())
     w = n_rows / n_rows.sum()
     w2 = float(np.sum(w**2))
-    V = (J - 1.0) / J**2 * (w2 + 1.0 / J) * (P.T @ P) if J >= 2 else np.full((n_coef, n_coef),
-                                                                               np.nan)
+    V = pooled_scale(J, w2) * (P.T @ P) if J >= 2 else np.full((n_coef, n_coef), np.nan)
     return V, J, int(tcl.size), w2

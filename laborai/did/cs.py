@@ -1741,13 +1741,6 @@ def _datetime_periods(data: Any, *, tname: str, gname: str,
 
 
 
-def _never(values: pd.Series) -> np.ndarray:
-    """Never-treated markers of a cohort column: 0, NaN, inf or NaT."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values.isna().to_numpy()
-    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    return np.isnan(v) | (v == 0) | np.isinf(v)
-
 
 def _att_gt_placebo_plan(data: pd.DataFrame, *, vcov: str, gname: str, idname: str | None,
                          cluster: str | None, control_group: str, xformla: str | None,
@@ -1768,7 +1761,9 @@ def _att_gt_placebo_plan(data: pd.DataFrame, *, vcov: str, gname: str, idname: s
     elif control_group != "never_treated" or xformla is not None or not panel or cl_col is None:
         why = "needs control_group='never_treated', no covariates and panel data"
     else:
-        never = _never(data[gname])
+        from laborai.did.sun_abraham import _never_mask
+
+        never = _never_mask(data[gname]).to_numpy()
         cl = data[cl_col].to_numpy()
         tcl = np.unique(cl[~never])
         ccl = np.unique(cl[never])
@@ -1859,9 +1854,8 @@ def _summarised_cell_warnings(placebo: bool = False) -> Iterator[None]:
             return
         warnings.warn(f"att_gt: {len(small)} ATT(g,t) rest on fewer than 5 treated or "
                       "comparison units, e.g. " + "; ".join(small[:3]) + ". Their analytic "
-                      "standard errors are too small there (on the simulated marketplace with 4 "
-                      "treated categories of 11 the default rejects a true null 11% of the time "
-                      "at 5%; docs/validation.md); for one adoption date use "
+                      "standard errors are too small there (measured size on the simulated "
+                      "marketplace: docs/validation.md); for one adoption date use "
                       "la.did.event_study or la.did.twfe, whose default placebo inference holds "
                       "its size.", SmallSampleWarning, stacklevel=4)
 
@@ -2128,8 +2122,9 @@ def att_gt(
                   est_method=est_method, base_period=base_period, anticipation=anticipation,
                   weights=weights, cluster=cluster, alpha=alpha)
         P, J, w2 = _att_gt_placebo(data, plan, kw, group, time)
-        c = (J - 1.0) / J**2 * (w2 + 1.0 / J)
-        placebo_P = P * math.sqrt(c)
+        from laborai.did._placebo import pooled_scale
+
+        placebo_P = P * math.sqrt(pooled_scale(J, w2))
         vcov_mat = placebo_P.T @ placebo_P
         inference = "placebo"
         se = np.sqrt(np.diag(vcov_mat))

@@ -585,10 +585,9 @@ def _sa_placebo(res: SunAbrahamResult, data: pd.DataFrame, *, vcov: str, yname: 
     import dataclasses as _dc
     import warnings as _w
 
+    from laborai.did._placebo import pooled_scale
     from laborai.did._results import wald_table
-    from laborai.did.cs import _never
-
-    never = _never(data[gname])
+    never = _never_mask(data[gname]).to_numpy()
     cl = data[cluster_col].to_numpy()
     tcl, ccl = np.unique(cl[~never]), np.unique(cl[never])
     n_coh = pd.Series(data.loc[~never, gname]).nunique()
@@ -632,7 +631,7 @@ def _sa_placebo(res: SunAbrahamResult, data: pd.DataFrame, *, vcov: str, yname: 
     per_cl = units.groupby(cluster_col)[idname].nunique()
     w = per_cl.to_numpy(dtype=float) / float(per_cl.sum())
     P = np.array(rows)
-    V = (J - 1.0) / J**2 * (float(np.sum(w**2)) + 1.0 / J) * (P.T @ P)
+    V = pooled_scale(J, float(np.sum(w**2))) * (P.T @ P)
     se = np.sqrt(np.diag(V))
     old = res.tidy()
     wt = wald_table(res.coef, se, alpha=alpha, df=float(J - 1))
