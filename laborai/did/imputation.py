@@ -785,18 +785,23 @@ def did_imputation(
         cell = pd.factorize(K1, sort=True)[0].astype(np.int64)
     n_cell = int(cell.max()) + 1
     cl1 = p.cl[tr]
-    s_v = _csum(cell, n_cell, W1)
-    s_vt = _csum(cell, n_cell, W1 * tau[:, None])
+    # taubar_c minimises sum_clusters (sum_{it in cell c, cluster} v_it (tau_it - taubar_c))^2:
+    # with V, T the cluster's sums of v and v*tau in the cell, taubar = sum V T / sum V^2
+    # (v^2-weighted when a cluster has one observation per cell); leave_out drops the own cluster.
+    cc, _ = _factor(pd.DataFrame({"c": cell, "k": cl1}), ("c", "k"))
+    n_cc = int(cc.max()) + 1
+    cc_cell = np.zeros(n_cc, dtype=np.int64)
+    cc_cell[cc] = cell
+    Vc = _csum(cc, n_cc, W1)
+    Tc = _csum(cc, n_cc, W1 * tau[:, None])
+    num = _csum(cc_cell, n_cell, Vc * Tc)
+    den = _csum(cc_cell, n_cell, Vc * Vc)
     with np.errstate(invalid="ignore", divide="ignore"):
-        taubar = s_vt[cell] / s_v[cell]
+        taubar = num[cell] / den[cell]
         if leave_out:
-            cc, _ = _factor(pd.DataFrame({"c": cell, "k": cl1}), ("c", "k"))
-            n_cc = int(cc.max()) + 1
-            o_v = _csum(cc, n_cc, W1)[cc]
-            o_vt = _csum(cc, n_cc, W1 * tau[:, None])[cc]
-            den = s_v[cell] - o_v
-            lo = (s_vt[cell] - o_vt) / den
-            taubar = np.where(np.abs(den) > 1e-14 * np.abs(s_v[cell]), lo, taubar)
+            den_lo = den[cell] - (Vc * Vc)[cc]
+            lo = (num[cell] - (Vc * Tc)[cc]) / den_lo
+            taubar = np.where(den_lo > 1e-14 * den[cell], lo, taubar)
     taubar = np.nan_to_num(taubar)
     eps1 = tau[:, None] - taubar
     scores = np.zeros((p.n_cl, k))
