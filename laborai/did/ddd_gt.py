@@ -994,15 +994,18 @@ def ddd_gt(
     >>> import laborai as la
     >>> from laborai.did.ddd_gt import ddd_gt
     >>> rng = np.random.default_rng(0)
-    >>> units = pd.DataFrame({"id": range(400), "g": rng.choice([0, 3, 4], 400),
-    ...                       "elig": rng.integers(0, 2, 400)})
+    >>> units = pd.DataFrame({"id": range(600), "g": rng.choice([0, 3, 4], 600),
+    ...                       "elig": rng.integers(0, 2, 600)})
     >>> df = units.merge(pd.DataFrame({"t": [1, 2, 3, 4]}), how="cross")
     >>> treated = (df.g > 0) & (df.t >= df.g) & (df.elig == 1)
-    >>> df["y"] = rng.normal(size=len(df)) + 0.5 * df.t * (df.g > 0) + 1.0 * treated
+    >>> trend = 0.5 * df.t * (df.g > 0) + 0.3 * df.t * df.elig  # cohort and partition trends
+    >>> df["y"] = rng.normal(scale=0.3, size=len(df)) + trend + 1.0 * treated
     >>> res = ddd_gt(df, yname="y", tname="t", idname="id", gname="g", pname="elig")
     >>> agg = res.aggregate("simple")
-    >>> bool(abs(agg.overall_estimate - 1.0) < 0.3)
+    >>> bool(abs(agg.overall_estimate - 1.0) < 3 * agg.overall_std_error)
     True
+    >>> res.tidy()[["term", "estimate"]].shape
+    (6, 2)
     """
     check_option("control_group", control_group, _CONTROL_GROUPS)
     check_option("est_method", est_method, _EST_METHODS)
