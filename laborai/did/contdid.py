@@ -293,10 +293,12 @@ def _cell(p: _Prep, g: int, t: int, *, base: int, ctrl: np.ndarray, knots: np.nd
     if_m0 = np.zeros(n)
     if_m0[ctrl] = n * wc * (dy[ctrl] - m0) / W0
     dt = p.d[tr]
-    X = np.column_stack([np.ones(n1), _bspline_basis(dt, knots, lo, hi, degree)])
-    k = X.shape[1]
-    A = (X * wt[:, None]).T @ X
-    if n1 < k or np.linalg.matrix_rank(A) < k:
+    k = 2 + degree + len(knots) - 1
+    outside = bool(len(knots)) and (knots.min() <= lo or knots.max() >= hi)
+    X = np.zeros((0, k)) if outside else np.column_stack(
+        [np.ones(n1), _bspline_basis(dt, knots, lo, hi, degree)])
+    A = (X * wt[:len(X), None]).T @ X
+    if outside or n1 < k or np.linalg.matrix_rank(A) < k:
         raise EstimationError(
             f"cohort {p.periods[g - 1]:g}, period {p.periods[t - 1]:g}: the B-spline in the dose "
             f"has {k} coefficients but the {n1} dosed unit(s) identify fewer (too few units or "
