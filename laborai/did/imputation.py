@@ -303,7 +303,7 @@ def _check_common(data: Any, *, yname: str, idname: str, tname: str, gname: str 
         if not np.all(np.isfinite(v)):
             raise DataValidationError(f"column {col!r} ({role}) has "
                                       f"{int((~np.isfinite(v)).sum())} non-finite values.")
-    for cols, slope in fe_terms:
+    for _cols, slope in fe_terms:
         if slope is not None:
             s = data[slope]
             if not pd.api.types.is_numeric_dtype(s) or not np.all(np.isfinite(s.to_numpy(float))):
@@ -367,16 +367,6 @@ def _cluster_codes(data: pd.DataFrame, cluster: str | None, idname: str) -> tupl
 def _csum(codes: np.ndarray, n: int, M: np.ndarray) -> np.ndarray:
     """Sums of the rows of ``M`` (N, k) by ``codes``."""
     return np.asarray(_indicator(codes, n).T @ M)
-
-
-def _check_nested(data: pd.DataFrame, idname: str, cluster: str | None) -> None:
-    if cluster is None or cluster == idname:
-        return
-    per = data.groupby(idname, sort=False)[cluster].nunique()
-    if (per > 1).any():
-        raise DataValidationError(
-            f"cluster column {cluster!r} must be constant within each unit ({idname!r}); "
-            f"{int((per > 1).sum())} units are in several clusters.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -677,7 +667,7 @@ def did_imputation(
     weights : str, optional
         Observation weights: first-stage WLS weights and the weights of the averages.
     cluster : str, optional
-        Cluster column (default ``idname``); units must be nested in clusters.
+        Cluster column (default ``idname``).
     alpha : float, default 0.05
         One minus the confidence level.
 
@@ -722,14 +712,13 @@ def did_imputation(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> import laborai as la
     >>> rng = np.random.default_rng(0)
     >>> d = pd.DataFrame([(i, t, (0, 4, 6)[i % 3]) for i in range(30) for t in range(1, 9)],
     ...                  columns=["unit", "t", "g"])
     >>> d["y"] = d["unit"] * 0.1 + d["t"] * 0.2 + ((d["g"] > 0) & (d["t"] >= d["g"])) * 1.0
     >>> d["y"] += rng.normal(0, 0.01, len(d))
-    >>> res = la.did.imputation.did_imputation(d, yname="y", idname="unit", tname="t",
-    ...                                        gname="g", horizons=2)
+    >>> from laborai.did.imputation import did_imputation
+    >>> res = did_imputation(d, yname="y", idname="unit", tname="t", gname="g", horizons=2)
     >>> round(res.att, 2), res.event_times.tolist()
     (1.0, [0, 1, 2])
     """
@@ -972,13 +961,13 @@ def did2s(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> import laborai as la
     >>> rng = np.random.default_rng(0)
     >>> d = pd.DataFrame([(i, t, (0, 4, 6)[i % 3]) for i in range(30) for t in range(1, 9)],
     ...                  columns=["unit", "t", "g"])
     >>> d["y"] = d["unit"] * 0.1 + d["t"] * 0.2 + ((d["g"] > 0) & (d["t"] >= d["g"])) * 1.0
     >>> d["y"] += rng.normal(0, 0.01, len(d))
-    >>> res = la.did.imputation.did2s(d, yname="y", idname="unit", tname="t", gname="g")
+    >>> from laborai.did.imputation import did2s
+    >>> res = did2s(d, yname="y", idname="unit", tname="t", gname="g")
     >>> round(res.att, 2)
     1.0
     """
