@@ -60,6 +60,7 @@ _N_SCRAMBLE = 16
 _MIN_EXP = 10
 _MAX_EXP = 16
 _TOL = 2e-6
+_MEAN_TOL = 5e-5  # standard error of the mean after pre-testing, relative to the largest s.e.
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 
@@ -551,7 +552,8 @@ def _integer_times(times: Any, what: str) -> np.ndarray:
 
 
 def _prepare(result: Any, betahat: Any, sigma: Any, event_times: Any, ref: Any,
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, str, str, tuple[int, ...]]:
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, str, str, tuple[int, ...],
+                        np.ndarray]:
     if result is not None:
         given = [n for n, v in (("betahat", betahat), ("sigma", sigma),
                                 ("event_times", event_times)) if v is not None]
@@ -597,18 +599,19 @@ def _prepare(result: Any, betahat: Any, sigma: Any, event_times: Any, ref: Any,
             f"{int((~np.isfinite(b)).sum())} non-finite coefficient(s) and "
             f"{int((~np.isfinite(s)).sum())} non-finite covariance entr(ies).")
     dropped: tuple[int, ...] = ()
+    index = np.arange(k)  # position in the input of each coefficient kept
     if r in times:
         j = int(np.flatnonzero(times == r)[0])
         if result is not None and b[j] == 0 and not np.any(s[j] != 0) and not np.any(s[:, j]):
             keep = times != r
-            times, b, s = times[keep], b[keep], s[np.ix_(keep, keep)]
+            times, b, s, index = times[keep], b[keep], s[np.ix_(keep, keep)], index[keep]
             dropped = (r,)
         else:
             raise DataValidationError(
                 f"event_times include the reference period ref={r}; leave it out (its "
                 "coefficient is normalised to zero), or pass the right ref.")
     order = np.argsort(times, kind="stable")
-    times, b, s = times[order], b[order], s[np.ix_(order, order)]
+    times, b, s, index = times[order], b[order], s[np.ix_(order, order)], index[order]
     scale = float(np.abs(s).max()) or 1.0
     if not np.allclose(s, s.T, rtol=0, atol=1e-10 * scale):
         raise DataValidationError(
@@ -637,7 +640,7 @@ def _prepare(result: Any, betahat: Any, sigma: Any, event_times: Any, ref: Any,
             f"(smallest / largest eigenvalue {evp.min() / evp.max():.2g}); the pre-test's "
             "power is not defined. Re-estimate with fewer pre-periods or pass a full-rank "
             "sigma.")
-    return times, b, s, r, vsrc, src, dropped
+    return times, b, s, r, vsrc, src, dropped, index
 
 
 def _check_number(name: str, v: Any, low: float, high: float, *, open_low: bool = True) -> float:
@@ -687,8 +690,9 @@ def pretrends_power(
         Power that defines ``slope_for_power``; also the trend examined when neither ``delta``
         nor ``slope`` is given. Must exceed the size of the pre-test.
     delta : array-like, optional
-        A hypothesised trend, one value per event time of the coefficients (e.g. a quadratic
-        ``0.024 * (t + 1) ** 2``); zero at ``ref`` by construction.
+        A hypothesised trend, one value per coefficient in the order of ``event_times`` (of
+        ``result.event_times``), e.g. a quadratic ``0.024 * (t + 1) ** 2``; zero at ``ref`` by
+        construction.
     slope : float, optional
         Slope of a hypothesised linear trend ``delta_t = slope * (t - ref)``.
     alpha : float, default 0.05
@@ -793,7 +797,8 @@ def pretrends_power(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise OptionError(f"seed must be a non-negative integer; got {seed!r}.")
     seed = int(seed)
-    times, b, s, r, vsrc, src, dropped = _prepare(result, betahat, sigma, event_times, ref)
+    times, b, s, r, vsrc, src, dropped, index = _prepare(result, betahat, sigma, event_times,
+                                                         ref)
     pre = times < r
     h = (times - r).astype(float)  # a linear trend of slope 1
     if slope is not None:
@@ -803,11 +808,7 @@ def pretrends_power(
             raise DataValidationError(
                 f"delta must hold one value per event time ({len(times)}: "
                 f"{times.tolist()[:10]}); got shape {np.shape(delta)}.")
-        dv = np.array(delta, dtype=float, copy=True)
-        if dropped:  # given in the result's order, which carried the reference period
-            raw = _integer_times(_read_result(result)[0], "event_times")
-            dv = dv[raw != r]
-            dv = dv[np.argsort(raw[raw != r], kind="stable")]
+        dv = np.array(delta, dtype=float, copy=True)[index]  # same order as the coefficients
         if not np.isfinite(dv).all():
             raise DataValidationError("delta must be finite; found NaN or infinite values.")
     sp = s[np.ix_(pre, pre)]
@@ -840,7 +841,7 @@ def pretrends_power(
         slope_v = math.nan
     dp = dv[pre]
     box = _box(-box_hi - dp, box_hi - dp, sp, seed=seed, want_mean=True,
-               mean_tol=_TOL * 10 * float(se_pre.max()))
+               mean_tol=_MEAN_TOL * float(se_pre.max()))
     errors.append(box.prob_se)
     if box.prob_se > _TOL:
         warnings.warn(
@@ -889,8 +890,12 @@ def _solve_slope(pass_box: Any, hp: np.ndarray, target: float, upper: float) -> 
     refined with the point count that the adaptive rule needs at the coarse root, with the same
     points at every slope (so the integral is a smooth function of the slope).
     """
+    memo: dict[tuple[float, int], float] = {}
+
     def g(x: float, exp: int) -> float:
-        return 1.0 - float(pass_box(x * hp, exp).prob) - target
+        if (x, exp) not in memo:
+            memo[(x, exp)] = 1.0 - float(pass_box(x * hp, exp).prob) - target
+        return memo[(x, exp)]
 
     hi = upper
     for _ in range(60):
