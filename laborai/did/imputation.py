@@ -98,12 +98,20 @@ def _parse_fe(fe: Sequence[str] | None, idname: str, tname: str) -> tuple[tuple[
 
 
 def _factor(data: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray, int]:
-    if len(cols) == 1:
-        codes, uniq = pd.factorize(data[cols[0]], sort=True)
-        return codes.astype(np.int64), len(uniq)
-    idx = pd.MultiIndex.from_frame(data[list(cols)])
-    codes, uniq = pd.factorize(idx, sort=True)
-    return codes.astype(np.int64), len(uniq)
+    """Integer codes (sorted levels) of one column or of the combinations of several."""
+    return _combine([pd.factorize(data[c], sort=True)[0] for c in cols])
+
+
+def _combine(codes_list: Sequence[np.ndarray]) -> tuple[np.ndarray, int]:
+    """Codes of the combinations of several integer code arrays (mixed radix, then dense)."""
+    key = np.zeros(len(codes_list[0]), dtype=np.int64)
+    for c in codes_list:
+        c = np.asarray(c, dtype=np.int64)
+        key = key * (int(c.max(initial=0)) + 1) + c
+    if len(codes_list) == 1:  # factorize codes are already dense
+        return key, int(key.max(initial=-1)) + 1
+    uniq, inv = np.unique(key, return_inverse=True)
+    return inv.astype(np.int64), int(uniq.size)
 
 
 def _indicator(codes: np.ndarray, n_levels: int, values: np.ndarray | None = None) -> sp.csr_matrix:
@@ -533,6 +541,7 @@ class _Prep:
     cl: np.ndarray
     n_cl: int
     n_not_imputable: int
+    keep: np.ndarray  # rows of the input used (boolean)
 
 
 def _prepare(data: pd.DataFrame, *, yname: str, treated: np.ndarray,
@@ -545,6 +554,7 @@ def _prepare(data: pd.DataFrame, *, yname: str, treated: np.ndarray,
         raise DataValidationError(f"{caller}: no untreated observation (D = 0) to fit the first "
                                   "stage on.")
     ok = _imputable(design, untreated)
+    keep = ok.copy()
     n_bad = int((~ok).sum())
     if n_bad:
         warnings.warn(
@@ -566,7 +576,7 @@ def _prepare(data: pd.DataFrame, *, yname: str, treated: np.ndarray,
     e = y - yhat
     cl, n_cl = _cluster_codes(data, cluster, idname)
     return _Prep(data=data, y=y, w=w, treated=treated, design=design, fs=fs, e=e, cl=cl,
-                 n_cl=n_cl, n_not_imputable=n_bad)
+                 n_cl=n_cl, n_not_imputable=n_bad, keep=keep)
 
 
 def _weights_frame(p: _Prep, idname: str, tname: str, names: Sequence[str],
@@ -740,8 +750,8 @@ def did_imputation(
     p = _prepare(data, yname=yname, treated=treated_all, fe_terms=fe_terms, xformla=xformla,
                  weights=weights, cluster=cluster, idname=idname, caller="did_imputation")
     d = p.data
-    g = _cohorts(d, gname, idname, tname)
-    t = d[tname].to_numpy(dtype=float)
+    g = g_all[p.keep]
+    t = t_all[p.keep]
     K = np.where(g > 0, t - g, np.nan)
     tr = p.treated
     w1 = p.w[tr]
@@ -767,7 +777,7 @@ def did_imputation(
 
     # auxiliary effect averages and the conservative variance
     if avg_effects_by == "cohort_period":
-        cell, _ = _factor(pd.DataFrame({"g": g[tr], "t": t[tr]}), ("g", "t"))
+        cell, _ = _combine([pd.factorize(g[tr], sort=True)[0], pd.factorize(t[tr], sort=True)[0]])
     elif avg_effects_by == "cohort":
         cell = pd.factorize(g[tr], sort=True)[0].astype(np.int64)
     else:
@@ -777,7 +787,7 @@ def did_imputation(
     # taubar_c minimises sum_clusters (sum_{it in cell c, cluster} v_it (tau_it - taubar_c))^2:
     # with V, T the cluster's sums of v and v*tau in the cell, taubar = sum V T / sum V^2
     # (v^2-weighted when a cluster has one observation per cell); leave_out drops the own cluster.
-    cc, _ = _factor(pd.DataFrame({"c": cell, "k": cl1}), ("c", "k"))
+    cc, _ = _combine([cell, cl1])
     n_cc = int(cc.max()) + 1
     cc_cell = np.zeros(n_cc, dtype=np.int64)
     cc_cell[cc] = cell
@@ -1006,8 +1016,8 @@ def did2s(
         kinds = ["overall"]
         rel_times = np.zeros(0, dtype=np.int64)
     else:
-        g = _cohorts(d, str(gname), idname, tname)
-        t = d[tname].to_numpy(dtype=float)
+        g = g_all[p.keep]
+        t = t_all[p.keep]
         ever = g > 0
         rel = np.where(ever, t - g, 0).astype(np.int64)
         rel_times = np.unique(rel[ever])
