@@ -13,8 +13,8 @@ covariate-specific DDD parallel trends where the "difference of two DiDs" does n
 
 With ``control_group="not_yet_treated"`` each not-yet-treated cohort (and the never-treated
 units) gives its own DDD estimate of ATT(g,t); the estimates are combined with the weights
-that minimise the variance (the GMM combination of the paper, section 5), not by pooling the
-comparison cohorts, which the paper shows can be biased.
+that minimise the variance (the GMM combination of the paper), not by pooling the comparison
+cohorts, which the paper shows can be biased.
 
 The numbers reproduce R's ``triplediff`` (0.2.4) on the reference cases in
 ``reference/triplediff`` (see ``docs/estimators/ddd_gt.md``). This module is an independent
@@ -973,7 +973,7 @@ def ddd_gt(
     ``g`` without treatment equals that of the comparison cohort, conditional on the
     covariates), no anticipation and overlap. With covariates it is computed as
     ``DiD(A, B) + DiD(A, C) - DiD(A, D)``, each a two-group DiD with its own propensity score
-    and outcome model fitted on the two subgroups (paper, section 4), whose influence
+    and outcome model fitted on the two subgroups (the paper's estimators), whose influence
     functions add up to the DDD's. With several comparison cohorts ``c_1..c_k`` the
     estimates ``ATT_c(g,t)`` are combined as ``w' ATT_c`` with
     ``w = Omega^{-1} 1 / (1' Omega^{-1} 1)``, ``Omega`` the covariance of their influence
