@@ -55,7 +55,8 @@ __all__ = ["PretrendsPowerResult", "pretrends_power"]
 R_THRESHOLD = 1.96
 
 # Integration settings: 16 independent scramblings of a Sobol' sequence of 2^m points,
-# m = 10, 11, ... until the standard error across scramblings is at most _TOL (or m = _MAX_EXP).
+# m = 10, ... (doubling as the error requires) until the standard error across scramblings is
+# at most _TOL, or m = _MAX_EXP.
 _N_SCRAMBLE = 16
 _MIN_EXP = 10
 _MAX_EXP = 16
@@ -140,12 +141,8 @@ def _interval(al: Any, be: Any) -> tuple[Any, Any, Any]:
     uniform range that maps to ``[al, be]`` (reflected, ``z = -Phi^{-1}(u)``, where
     ``al > 0``)."""
     flip = np.asarray(al > 0)
-    lower, upper = np.asarray(special.ndtr(al)), np.asarray(special.ndtr(be))
-    if flip.any():
-        if flip.ndim:
-            lower[flip], upper[flip] = special.ndtr(-be[flip]), special.ndtr(-al[flip])
-        else:
-            lower, upper = np.asarray(special.ndtr(-be)), np.asarray(special.ndtr(-al))
+    lower = special.ndtr(np.where(flip, -be, al))
+    upper = special.ndtr(np.where(flip, -al, be))
     return upper - lower, lower, flip
 
 
@@ -198,9 +195,15 @@ def _box(lo: np.ndarray, hi: np.ndarray, cov: np.ndarray, *, seed: int, want_mea
     if exp is not None:
         return _box_at(a, b, chol, perm, exp, seed, want_mean)
     out = _box_at(a, b, chol, perm, _MIN_EXP, seed, want_mean)
-    while out.exp and out.exp < _MAX_EXP and (
-            out.prob_se > _TOL or (want_mean and mean_tol is not None and out.mean_se > mean_tol)):
-        out = _box_at(a, b, chol, perm, out.exp + 1, seed, want_mean)
+    while out.exp and out.exp < _MAX_EXP:
+        ratio = out.prob_se / _TOL
+        if want_mean and mean_tol is not None:
+            ratio = max(ratio, out.mean_se / mean_tol)
+        if not ratio > 1.0:
+            break
+        # the error falls about like 1/N: jump to the size that should be enough
+        step = max(1, math.ceil(math.log2(ratio)))
+        out = _box_at(a, b, chol, perm, min(out.exp + step, _MAX_EXP), seed, want_mean)
     return out
 
 
@@ -886,9 +889,9 @@ def pretrends_power(
 def _solve_slope(pass_box: Any, hp: np.ndarray, target: float, upper: float) -> float:
     """Slope gamma with ``1 - P(pass | gamma * hp) = target`` (the power increases in gamma).
 
-    A coarse root with ``2^10`` points per scrambling gives the bracket; the root is then
-    refined with the point count that the adaptive rule needs at the coarse root, with the same
-    points at every slope (so the integral is a smooth function of the slope).
+    A coarse root with ``2^8`` points per scrambling is refined by secant steps with the point
+    count that the adaptive rule needs at the coarse root, the same points at every slope (so
+    the integral is a smooth function of the slope); Brent's method is the fallback.
     """
     memo: dict[tuple[float, int], float] = {}
 
@@ -899,14 +902,28 @@ def _solve_slope(pass_box: Any, hp: np.ndarray, target: float, upper: float) -> 
 
     hi = upper
     for _ in range(60):
-        if g(hi, _MIN_EXP) > 0:
+        if g(hi, _MIN_EXP - 2) > 0:
             break
         hi *= 2.0
     else:  # pragma: no cover - the power tends to 1 as the slope grows
         raise EstimationError("slope_for_power: no slope reaches the target power.")
-    x0 = float(optimize.brentq(g, 0.0, hi, args=(_MIN_EXP,), xtol=1e-12, rtol=1e-6))
-    exp = pass_box(x0 * hp, None).exp or _MIN_EXP
-    lo_b, hi_b = 0.98 * x0, 1.02 * x0
+    x0 = float(optimize.brentq(g, 0.0, hi, args=(_MIN_EXP - 2,), xtol=1e-12, rtol=1e-6))
+    fine = pass_box(x0 * hp, None)
+    exp = fine.exp or _MIN_EXP
+    memo[(x0, exp)] = 1.0 - float(fine.prob) - target
+    # secant steps from the coarse root on the fine (smooth, monotone) integral
+    xa, xb = x0, x0 * (1.0 + 1e-3)
+    ga, gb = g(xa, exp), g(xb, exp)
+    for _ in range(12):
+        if gb == ga:
+            break
+        xa, xb, ga = xb, xb - gb * (xb - xa) / (gb - ga), gb
+        if not 0.0 < xb < hi:
+            break
+        gb = g(xb, exp)
+        if abs(gb) <= 1e-3 * _TOL or abs(xb - xa) <= 1e-9 * abs(xb):
+            return float(xb)
+    lo_b, hi_b = 0.98 * x0, 1.02 * x0  # fallback: Brent's method on a bracket
     if g(lo_b, exp) * g(hi_b, exp) > 0:
         lo_b, hi_b = 0.0, hi
     return float(optimize.brentq(g, lo_b, hi_b, args=(exp,), xtol=1e-14, rtol=1e-12))
