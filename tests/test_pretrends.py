@@ -393,6 +393,8 @@ def test_duck_typed_result_such_as_imputation() -> None:
                                delta=0.02 * (t + 1))
     assert with_ref.dropped_event_times == (-1,)
     assert with_ref.power == res.power
+    with pytest.raises(OptionError, match="differs from the result's reference period"):
+        pretrends_power(obj, ref=0)
     with pytest.raises(OptionError, match="lacks coef, vcov"):
         pretrends_power(SimpleNamespace(event_times=t, ref=-1))
 

@@ -565,7 +565,12 @@ def _prepare(result: Any, betahat: Any, sigma: Any, event_times: Any, ref: Any,
                 "pass either result or betahat/sigma/event_times, not both; got result and "
                 f"{', '.join(given)}."
             )
-        event_times, betahat, sigma, ref, vsrc, src = _read_result(result)
+        event_times, betahat, sigma, res_ref, vsrc, src = _read_result(result)
+        if ref != -1 and ref != res_ref:
+            raise OptionError(
+                f"ref={ref!r} differs from the result's reference period {res_ref!r}; the "
+                "reference period of a result is taken from the result (leave ref out).")
+        ref = res_ref
     else:
         missing = [n for n, v in (("betahat", betahat), ("sigma", sigma),
                                   ("event_times", event_times)) if v is None]
@@ -688,7 +693,8 @@ def pretrends_power(
         Event time of each coefficient (R's ``tVec``); any order, gaps allowed.
     ref : int, default -1
         Reference period (R's ``referencePeriod``); coefficients with ``event_times < ref`` are
-        the pre-periods. Taken from ``result`` when one is given.
+        the pre-periods. Taken from ``result`` when one is given (another value is an
+        error).
     target_power : float, default 0.5
         Power that defines ``slope_for_power``; also the trend examined when neither ``delta``
         nor ``slope`` is given. Must exceed the size of the pre-test.
