@@ -244,8 +244,8 @@ class Design:
         full = la.exposure.add_event_dates(base, assignment_for(scenario), overrides=EVENTS)
         self.full = full
         ev = full["event"].astype("object").where(full["exposed"], None)
-        keep = ev.isna() | (ev == "chatgpt")
-        both = full.loc[keep].copy()
+        keep = (ev.isna() | (ev == "chatgpt")) & full["value_tier"].isin(["low", "high"])
+        both = full.loc[keep].copy()  # the posts without a contract value form no tier
         post_time = (both["period"] >= pd.Timestamp(CHATGPT_DATE)).astype("int64")
         both["post_time"] = post_time
         both["exposed_i"] = both["exposed"].astype("int64")

@@ -42,22 +42,73 @@ def placebo_estimates(
     the (n, K) design of pseudo-treated cluster ``j``. Returns a (J, K) array (NaN where a
     column is identically zero after demeaning).
     """
+    return _placebo_fits(y, weights, fe, regs_by_cluster, None)[0]
+
+
+def _placebo_fits(
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    fe: np.ndarray,
+    regs_by_cluster: list[np.ndarray],
+    inv_size: np.ndarray | None,
+    combos: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Placebo coefficients and, with ``inv_size``, their sampling-variance proxies.
+
+    With row weights ``A = W X~ (X~' W X~)^-1`` of a regression (``X~`` the design after
+    the fixed effects are partialled out), the coefficient is ``A' y`` and, for row errors of
+    variance proportional to ``1 / size``, its variance is proportional to
+    ``v = sum_i A_ik^2 / size_i``. Returns the (J, K) estimates and the (J, K) ``v`` (None
+    without ``inv_size``); with ``combos`` (M, K) the ``v`` of the combinations
+    ``combos @ coef`` instead, (J, M).
+    """
     yt = _demean(y, fe, weights)
     w = np.ones(y.shape[0]) if weights is None else weights
-    out = np.full((len(regs_by_cluster), regs_by_cluster[0].shape[1] if regs_by_cluster else 0),
-                  np.nan)
+    k = regs_by_cluster[0].shape[1] if regs_by_cluster else 0
+    out = np.full((len(regs_by_cluster), k), np.nan)
+    m = k if combos is None else combos.shape[0]
+    var = None if inv_size is None else np.full((len(regs_by_cluster), m), np.nan)
     for j, X in enumerate(regs_by_cluster):
-        Xt = _demean(X, fe, weights)
-        if Xt.ndim == 1:
-            Xt = Xt[:, None]
-        XtW = Xt.T * w
-        A = XtW @ Xt
-        keep = np.diag(A) > 1e-12 * max(float(np.max(np.diag(A))), 1e-300)
-        if not keep.any():
-            continue
-        b = np.linalg.lstsq(A[np.ix_(keep, keep)], XtW[keep] @ yt, rcond=None)[0]
-        out[j, keep] = b
-    return out
+        b, v = _fit_one(yt, _demean(X, fe, weights), w, inv_size, combos)
+        out[j] = b
+        if var is not None and v is not None:
+            var[j] = v
+    return out, var
+
+
+def _fit_one(yt: np.ndarray, Xt: np.ndarray, w: np.ndarray, inv_size: np.ndarray | None,
+             combos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    if Xt.ndim == 1:
+        Xt = Xt[:, None]
+    b = np.full(Xt.shape[1], np.nan)
+    m = Xt.shape[1] if combos is None else combos.shape[0]
+    v = None if inv_size is None else np.full(m, np.nan)
+    XtW = Xt.T * w
+    A = XtW @ Xt
+    keep = np.diag(A) > 1e-12 * max(float(np.max(np.diag(A))), 1e-300)
+    if not keep.any():
+        return b, v
+    Ak = A[np.ix_(keep, keep)]
+    b[keep] = np.linalg.lstsq(Ak, XtW[keep] @ yt, rcond=None)[0]
+    if v is not None and inv_size is not None:
+        rows = np.linalg.lstsq(Ak, XtW[keep], rcond=None)[0]      # (k, n) = A'
+        if combos is None:
+            v[keep] = (rows**2) @ inv_size
+        else:
+            full = np.zeros((Xt.shape[1], rows.shape[1]))
+            full[keep] = rows
+            v[:] = ((combos @ full) ** 2) @ inv_size
+    return b, v
+
+
+def sampling_var(X: np.ndarray, weights: np.ndarray | None, fe: np.ndarray,
+                 inv_size: np.ndarray, combos: np.ndarray | None = None) -> np.ndarray:
+    """Sampling-variance proxy ``sum_i A_ik^2 / size_i`` of each coefficient of ``X | fe``
+    (of each row of ``combos @ coef`` with ``combos``)."""
+    w = np.ones(X.shape[0]) if weights is None else weights
+    _, v = _fit_one(np.zeros(X.shape[0]), _demean(X, fe, weights), w, inv_size, combos)
+    assert v is not None
+    return v
 
 
 def _nnls_var_model(p2: np.ndarray, v: np.ndarray) -> tuple[float, float]:
@@ -72,6 +123,37 @@ def _nnls_var_model(p2: np.ndarray, v: np.ndarray) -> tuple[float, float]:
         cands.append((0.0, float(np.sum(v * p2) / np.sum(v * v))))
     best = min(cands, key=lambda ab: float(np.sum((p2 - ab[0] - ab[1] * v) ** 2)))
     return best
+
+
+def _wnnls_var_model(p2: np.ndarray, v: np.ndarray, n_iter: int = 20) -> tuple[float, float]:
+    """Fit ``E[p2] = a + b v`` (a, b >= 0) by iterated weighted least squares.
+
+    ``p2`` are squared normal placebos, so ``Var(p2) = 2 (a + b v)^2``: each step weights the
+    squares by ``1 / fit^2`` (the efficient weights of the previous fit) and solves the
+    two-parameter non-negative problem by enumeration. Unweighted least squares lets the
+    noisiest (largest) placebos decide the fit. With ``a = 0`` the fixed point is
+    ``b = mean(p2 / v)``, the pooled variance of the standardised placebos.
+    """
+    a, b = _nnls_var_model(p2, v)
+    for _ in range(n_iter):
+        fit = a + b * v
+        if not np.all(fit > 0):
+            break
+        w = 1.0 / fit**2
+        cands = []
+        X = np.column_stack([np.ones_like(v), v]) * np.sqrt(w)[:, None]
+        coef = np.linalg.lstsq(X, p2 * np.sqrt(w), rcond=None)[0]
+        if coef[0] >= 0 and coef[1] >= 0:
+            cands.append((float(coef[0]), float(coef[1])))
+        cands.append((float(np.sum(w * p2) / np.sum(w)), 0.0))
+        if np.sum(w * v * v) > 0:
+            cands.append((0.0, float(np.sum(w * v * p2) / np.sum(w * v * v))))
+        new = min(cands, key=lambda ab: float(np.sum(w * (p2 - ab[0] - ab[1] * v) ** 2)))
+        if abs(new[0] - a) + abs(new[1] - b) * float(np.max(v)) <= 1e-12 * (a + b * np.max(v)):
+            a, b = new
+            break
+        a, b = new
+    return a, b
 
 
 def rescale(p: np.ndarray, v: np.ndarray | None, v_target: float | None) -> np.ndarray:
@@ -132,6 +214,10 @@ def pooled_placebo_cov(
     treated: np.ndarray,
     designs: list[np.ndarray],
     n_coef: int,
+    *,
+    inv_size: np.ndarray | None = None,
+    design_full: np.ndarray | None = None,
+    basis: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int, int, float]:
     """Placebo covariance of a pooled estimate whose treatment lies in few clusters.
 
@@ -148,18 +234,59 @@ def pooled_placebo_cov(
         V = (J - 1) / J^2 * (sum_g w_g^2 + 1 / J) * sum_j p_j p_j',   t(J - 1)
 
     (for one treated cluster this is the per-group formula of the module docstring).
+
+    **Cells of different size** (Ferman & Pinto 2019). With ``inv_size`` (n,), the inverse
+    cell sizes, and ``design_full`` (n, K), the real design on the whole sample, each
+    coefficient's sampling-variance proxy ``v`` (:func:`sampling_var`) is computed for every
+    placebo (``v_j``) and for the real estimate (``v_g``). The placebo second moments are
+    modelled as ``E[p_j^2] = a + b v_j`` (non-negative least squares) and each placebo is
+    rescaled by ``sqrt((a + b v*) / (a + b v_j))`` with ``v* = v_g / ((J - 1) / J *
+    (sum_g w_g^2 + 1 / J))``, the proxy a placebo would need for the formula above to give
+    the real estimate's sampling variance. Homoskedastic cluster shocks (the ``a`` part) keep
+    the exact formula; the size-driven part (``b``) is moved to the treated cells' size. With
+    ``b = 0`` nothing changes. ``basis`` (n_coef, n_coef, invertible) names the
+    combinations whose placebos are rescaled, each with its own size model (``ddd``: the
+    low- and high-tier DiDs, whose cells differ in size); the covariance is mapped back to the
+    coefficients.
+
     Returns ``V`` (n_coef, n_coef), ``J``, the number of treated clusters and
     ``sum_g w_g^2``.
     """
     tcl, n_rows = np.unique(clusters[treated], return_counts=True)
     ctrl = ~np.isin(clusters, tcl)
     fe_c = np.column_stack([np.unique(f, return_inverse=True)[1] for f in fe[ctrl].T])
-    P = placebo_estimates(y[ctrl], None if weights is None else weights[ctrl], fe_c,
-                          designs)[:, :n_coef]
+    correct = inv_size is not None and design_full is not None
+    K = designs[0].shape[1] if designs else n_coef
+    T = np.eye(n_coef) if basis is None else np.asarray(basis, dtype=float)
+    combos = np.zeros((n_coef, K))
+    combos[:, :n_coef] = T
+    P, vj = _placebo_fits(y[ctrl], None if weights is None else weights[ctrl], fe_c, designs,
+                          inv_size[ctrl] if correct and inv_size is not None else None,
+                          combos if correct else None)
+    P = P[:, :n_coef]
     ok = np.isfinite(P).all(axis=1)
+    if vj is not None:
+        ok &= np.isfinite(vj).all(axis=1)
     P = P[ok]
     J = int(ok.sum())
     w = n_rows / n_rows.sum()
     w2 = float(np.sum(w**2))
-    V = pooled_scale(J, w2) * (P.T @ P) if J >= 2 else np.full((n_coef, n_coef), np.nan)
+    if J < 2:
+        return np.full((n_coef, n_coef), np.nan), J, int(tcl.size), w2
+    if vj is not None and design_full is not None and inv_size is not None and J >= 3:
+        fe_all = np.column_stack([np.unique(f, return_inverse=True)[1] for f in fe.T])
+        vg = sampling_var(design_full, weights, fe_all, inv_size, combos)
+        v_star = vg / ((J - 1.0) / J * (w2 + 1.0 / J))
+        vj = vj[ok]
+        PT = P @ T.T
+        for k in range(n_coef):
+            if not math.isfinite(float(v_star[k])):
+                continue
+            a, b = _wnnls_var_model(PT[:, k] ** 2, vj[:, k])
+            fit = a + b * vj[:, k]
+            tgt = a + b * float(v_star[k])
+            if np.all(fit > 0) and tgt > 0:
+                PT[:, k] = PT[:, k] * np.sqrt(tgt / fit)
+        P = PT @ np.linalg.inv(T).T
+    V = pooled_scale(J, w2) * (P.T @ P)
     return V, J, int(tcl.size), w2

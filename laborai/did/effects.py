@@ -40,6 +40,7 @@ from laborai.did.twfe import (
     _common_checks,
     _event_positions,
     _fit_core,
+    _inv_size,
     _regression_placebo_choice,
     _regression_placebo_fit,
     _require_columns,
@@ -520,6 +521,8 @@ def estimate_effects(
                 "placebo", family="ols", frame=frame, treat_cols=tcols,
                 key=frame["_fe1"].to_numpy(), where="estimate_effects")
             if plan is not None:
+                plan["inv_size"], _col = _inv_size(panel, _size_column(size, s, panel), None,
+                                                   keep, "estimate_effects")
                 fit, info = _regression_placebo_fit(fit, frame, tcols, len(regs), plan, alpha,
                                                     "estimate_effects")
                 n_ctrl_pooled = info["n_control_clusters"]

@@ -436,6 +436,34 @@ def _regression_placebo_choice(vcov: str, *, family: str, frame: pd.DataFrame,
     return None, None
 
 
+def _inv_size(data: pd.DataFrame, size: str | None, weights: str | None, keep: np.ndarray,
+              where: str) -> tuple[np.ndarray | None, str | None]:
+    """Inverse cell sizes of the kept rows for the placebo size correction (Ferman-Pinto).
+
+    ``size='auto'``: the weights column if there is one, else ``n_posts`` when the data have
+    it, else no correction. Sizes below 1 count as 1. Returns ``(1 / size, column)``.
+    """
+    if size is None:
+        return None, None
+    if size == "auto":
+        col = weights if weights else ("n_posts" if "n_posts" in data.columns else None)
+        if col is None:
+            return None, None
+    else:
+        if not isinstance(size, str) or size not in data.columns:
+            raise OptionError(f"{where}: size={size!r} is not a column of the data; pass a "
+                              "cell-size column (e.g. 'n_posts'), 'auto' or None.")
+        col = size
+    v = pd.to_numeric(data[col], errors="coerce").to_numpy(dtype=float)[keep]
+    bad = ~np.isfinite(v)
+    if bad.any():
+        raise DataValidationError(
+            f"{where}: size column {col!r} has {int(bad.sum())} missing or non-numeric "
+            "value(s) in the estimation rows; the placebo size correction needs every cell's "
+            "size (pass size=None to assume equal error variances).")
+    return 1.0 / np.maximum(v, 1.0), col
+
+
 def _regression_placebo_fit(fit: _Fit, frame: pd.DataFrame, treat_cols: Sequence[str],
                             n_x: int, plan: Mapping[str, Any], alpha: float, where: str
                             ) -> tuple[_Fit, dict[str, Any]]:
@@ -458,9 +486,12 @@ def _regression_placebo_fit(fit: _Fit, frame: pd.DataFrame, treat_cols: Sequence
         X = np.column_stack([pseudo * t for t in tmpl])
         designs.append(np.column_stack([X, others]) if others.shape[1] else X)
     w = frame["_w"].to_numpy() if "_w" in frame.columns else None
-    Vp, J, n_tr, w2 = pooled_placebo_cov(frame["_y"].to_numpy(), w,
-                                         frame[["_fe0", "_fe1"]].to_numpy(), cl, tunit,
-                                         designs, len(treat_cols))
+    inv_size = plan.get("inv_size")
+    Vp, J, n_tr, w2 = pooled_placebo_cov(
+        frame["_y"].to_numpy(), w, frame[["_fe0", "_fe1"]].to_numpy(), cl, tunit, designs,
+        len(treat_cols), inv_size=inv_size,
+        design_full=None if inv_size is None else frame[[*treat_cols, *rest]].to_numpy(),
+        basis=plan.get("basis"))
     if J < 3 or not np.all(np.isfinite(Vp)):
         raise EstimationError(
             f"{where}: only {J} control cluster(s) give a placebo estimate; placebo inference "
@@ -741,6 +772,7 @@ def twfe(
     n_boot: int = 9999,
     boot_weights: BootWeights = "rademacher",
     seed: int | None = 0,
+    size: str | None = "auto",
 ) -> TWFEResult:
     """Two-way fixed-effects difference-in-differences regression.
 
@@ -789,6 +821,14 @@ def twfe(
         Wild bootstrap weight distribution.
     seed : int, optional
         Seed of the wild bootstrap.
+    size : str or None, default 'auto'
+        Cell-size column for placebo inference with cells of different size (Ferman & Pinto
+        2019): each coefficient's sampling variance is modelled as ``a + b v`` with ``v`` its
+        ``sum_i A_i^2 / size_i`` (``A`` the regression's row weights), fitted on the placebo
+        estimates, and the placebos are rescaled to the treated clusters' ``v`` (see
+        :func:`laborai.did._placebo.pooled_placebo_cov`). ``'auto'``: the ``weights`` column if
+        given, else ``n_posts`` when the data have it (laborai panels), else none; ``None``:
+        equal error variances. Sizes below 1 count as 1. Used only by ``vcov='placebo'``.
 
     Returns
     -------
@@ -876,7 +916,10 @@ def twfe(
                     vcov="cluster" if method == "placebo" else method, alpha=alpha,
                     n_boot=n_boot, boot_weights=boot_weights, seed=seed)
     if method == "placebo" and plan is not None and "_x0" not in fit.dropped:
+        plan["inv_size"], size = _inv_size(data, size, weights, keep, where)
         fit, _info = _regression_placebo_fit(fit, frame, ["_x0"], len(regs), plan, alpha, where)
+    else:
+        size = None
     if "_x0" in fit.dropped:
         raise EstimationError(
             f"twfe: treatment {dname!r} is collinear with the unit and period fixed effects "
@@ -886,7 +929,7 @@ def twfe(
     kwargs = dict(yname=yname, dname=dname, idname=idname, tname=tname, cluster=cluster,
                   weights=weights, family=family, controls=tuple(controls), vcov=vcov,
                   alpha=alpha, n_boot=n_boot, boot_weights=boot_weights, seed=seed,
-                  vcov_requested=requested)
+                  vcov_requested=requested, size=size)
     names = {f"_x{i}": n for i, n in enumerate(regs)}
     return _make_twfe_result(fit, internal_to_term=names, estimator="twfe", data=data,
                              kwargs=kwargs, n_dropped=int((~keep).sum()), cluster=cl, seed=seed)
@@ -933,6 +976,7 @@ def ddd(
     n_boot: int = 9999,
     boot_weights: BootWeights = "rademacher",
     seed: int | None = 0,
+    size: str | None = "auto",
 ) -> TWFEResult:
     """Triple difference: exposed x post x high-value tier, with unit and period fixed effects.
 
@@ -957,7 +1001,7 @@ def ddd(
         0/1 column: the period is after the unit's category event (may differ across units).
     high : str
         0/1 column: the unit is in the high-value tier; constant within unit.
-    cluster, weights, family, controls, vcov, alpha, n_boot, boot_weights, seed
+    cluster, weights, family, controls, vcov, alpha, n_boot, boot_weights, seed, size
         As in :func:`twfe`.
     high_time_fe : bool, default False
         Replace period fixed effects by tier-specific period fixed effects.
@@ -1042,7 +1086,12 @@ def ddd(
                     vcov="cluster" if method == "placebo" else method, alpha=alpha,
                     n_boot=n_boot, boot_weights=boot_weights, seed=seed)
     if method == "placebo" and plan is not None and not set(tcols) & set(fit.dropped):
+        plan["inv_size"], size = _inv_size(data, size, weights, keep, where)
+        # size-correct the two tiers' DiDs (did_low = b1, did_high = b1 + b3), not b3 itself
+        plan["basis"] = np.array([[1.0, 0.0], [1.0, 1.0]])
         fit, _info = _regression_placebo_fit(fit, frame, tcols, len(regs), plan, alpha, where)
+    else:
+        size = None
     if inv["exposed:post:high"] in fit.dropped or inv["exposed:post"] in fit.dropped:
         raise EstimationError(
             "ddd: exposed x post (x high) is collinear with the fixed effects; check that "
@@ -1052,7 +1101,8 @@ def ddd(
     kwargs = dict(yname=yname, idname=idname, tname=tname, exposed=exposed, post=post,
                   high=high, cluster=cluster, weights=weights, family=family,
                   high_time_fe=high_time_fe, controls=tuple(controls), vcov=vcov, alpha=alpha,
-                  n_boot=n_boot, boot_weights=boot_weights, seed=seed, vcov_requested=requested)
+                  n_boot=n_boot, boot_weights=boot_weights, seed=seed, vcov_requested=requested,
+                  size=size)
     lincoms = {"exposed:post [high tier]": {inv["exposed:post"]: 1.0,
                                             inv["exposed:post:high"]: 1.0}}
     return _make_twfe_result(fit, internal_to_term=names, estimator="ddd", data=data,
@@ -1311,7 +1361,9 @@ def _few_treated_choice(vcov: str, *, family: str, frame: pd.DataFrame, treated:
 
 
 def _event_placebo_cov(frame: pd.DataFrame, treated: np.ndarray, etp: np.ndarray,
-                       ets: np.ndarray, *, n_et: int, n_x: int, where: str
+                       ets: np.ndarray, *, n_et: int, n_x: int, where: str,
+                       inv_size: np.ndarray | None = None,
+                       et_cols: Sequence[str] | None = None,
                        ) -> tuple[np.ndarray, int, int, float]:
     """Placebo covariance of the event-time coefficients ``ets`` (see ``_placebo``)."""
     from laborai.did._placebo import pooled_placebo_cov
@@ -1328,8 +1380,12 @@ def _event_placebo_cov(frame: pd.DataFrame, treated: np.ndarray, etp: np.ndarray
         designs.append(np.column_stack([X, others]) if others.shape[1] else X)
     w = frame["_w"].to_numpy() if "_w" in frame.columns else None
     fe = frame[["_fe0", "_fe1"]].to_numpy()
+    full = None
+    if inv_size is not None and et_cols is not None:
+        full = frame[[*et_cols, *[f"_x{i}" for i in range(n_et, n_x)]]].to_numpy()
     V, J, n_tr, w2 = pooled_placebo_cov(frame["_y"].to_numpy(), w, fe, cl, treated, designs,
-                                        len(ets))
+                                        len(ets), inv_size=None if full is None else inv_size,
+                                        design_full=full)
     if J < 3:
         raise EstimationError(
             f"{where}: only {J} control cluster(s) give a placebo estimate of every event-time "
@@ -1531,6 +1587,7 @@ def event_study(
     n_boot: int = 9999,
     seed: int | None = 0,
     timing: Literal["first_full", "containing"] = "first_full",
+    size: str | None = "auto",
 ) -> EventStudyResult:
     """Event-study regression with binned end points, pre-trend test and sup-t bands.
 
@@ -1591,6 +1648,9 @@ def event_study(
     timing : {'first_full', 'containing'}, default 'first_full'
         Which period is a unit's first treated period: the first that starts on or after its
         event date, or the one that contains it (``docs/estimators/timing.md``).
+    size : str or None, default 'auto'
+        Cell-size column of the placebo size correction (Ferman & Pinto 2019), as in
+        :func:`twfe`: ``'auto'`` uses ``weights`` if given, else ``n_posts`` when present.
 
     Returns
     -------
@@ -1761,8 +1821,10 @@ def event_study(
     if method == "placebo":
         e_star = float(np.unique(epos[keep][trow])[0])
         etp = np.clip(pos[keep] - e_star, lo, hi)
+        inv_size, size = _inv_size(data, size, weights, keep, where)
         V, J, n_tr, _ = _event_placebo_cov(frame, trow, etp, ets, n_et=n_et, n_x=len(regs),
-                                           where=where)
+                                           where=where, inv_size=inv_size,
+                                           et_cols=[kept[i] for i in order])
         df_out = float(J - 1)
         if J - 1 < len(b):
             warnings.warn(
@@ -1829,7 +1891,8 @@ def event_study(
     kwargs = dict(yname=yname, idname=idname, tname=tname, dname=dname,
                   event_date=event_date, window=(lo, hi), ref=int(ref), cluster=cluster,
                   weights=weights, family=family, controls=tuple(controls), vcov=method,
-                  alpha=alpha, n_boot=n_boot, seed=seed, timing=timing)
+                  alpha=alpha, n_boot=n_boot, seed=seed, timing=timing,
+                  size=size if method == "placebo" else None)
     settings = {k: (list(v) if isinstance(v, tuple) else
                     (str(v) if k == "event_date" and not isinstance(v, str) else v))
                 for k, v in kwargs.items()}
