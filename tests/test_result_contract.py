@@ -72,7 +72,31 @@ def marketplace() -> pd.DataFrame:
     return p[p["value_tier"].isin(["low", "high"])].reset_index(drop=True)
 
 
+def dosed(seed: int = 0) -> pd.DataFrame:
+    """Two cohorts (t = 3, 4) with a continuous dose, never-treated units with dose 0."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(90):
+        g = (0, 3, 4)[i % 3]
+        dose = float(rng.uniform(0.1, 1.0)) if g else 0.0
+        a = rng.normal()
+        for t in range(1, 6):
+            rows.append({"unit": i, "t": t, "g": g, "dose": dose,
+                         "y": a + 0.1 * t + (0.8 * dose if g and t >= g else 0.0)
+                         + rng.normal(scale=0.2)})
+    return pd.DataFrame(rows)
+
+
 CASES: dict[str, tuple[Callable[[], pd.DataFrame], Callable[[pd.DataFrame], Any]]] = {
+    "cont_did": (dosed, lambda d: la.did.cont_did(d, yname="y", tname="t", idname="unit",
+                                                  gname="g", dname="dose")),
+    "ddd_gt": (stag, lambda d: la.did.ddd_gt(d, yname="y", tname="t", idname="unit", gname="g",
+                                             pname="high")),
+    "did_imputation": (stag, lambda d: la.did.did_imputation(d, yname="y", idname="unit",
+                                                             tname="t", gname="g")),
+    "did2s": (stag, lambda d: la.did.did2s(d, yname="y", idname="unit", tname="t", gname="g",
+                                           second_stage="event_study")),
+    "pretrends_power": (common, lambda d: la.did.pretrends_power(_es(d))),
     "estimate_effects": (marketplace, lambda d: la.estimate_effects(d, outcomes=["log_n_posts"])),
     "compare_estimators": (stag, lambda d: la.did.compare_estimators(
         d.assign(event=d["g"].where(d["g"] > 0)), yname="y", idname="unit", tname="t",
@@ -155,7 +179,7 @@ def test_provenance_and_determinism(case: tuple[str, pd.DataFrame, Any, Any]) ->
     again = _quiet(lambda: fit(data))
     pd.testing.assert_frame_equal(again.tidy(), res.tidy())
     assert again.provenance == p
-    if name not in ("honest", "aggte", "wild", "ri_test"):  # these hash what they used
+    if name not in ("honest", "aggte", "wild", "ri_test", "pretrends_power"):  # these hash what they used
         assert p.input_hash == frame_hash(data)
 
 

@@ -61,3 +61,12 @@ __all__ += ["HonestResult", "honest"]
 from laborai.did.compare import ComparisonResult, compare_estimators, marketplace_true_effects
 
 __all__ += ["ComparisonResult", "compare_estimators", "marketplace_true_effects"]
+
+# --- the 2024-25 frontier: continuous dose, staggered DDD, imputation, pre-trend power ---
+from laborai.did.contdid import ContDIDResult, cont_did
+from laborai.did.ddd_gt import DDDgtResult, ddd_gt
+from laborai.did.imputation import ImputationResult, TwoStageResult, did2s, did_imputation
+from laborai.did.pretrends import PretrendsPowerResult, pretrends_power
+
+__all__ += ["ContDIDResult", "DDDgtResult", "ImputationResult", "PretrendsPowerResult",
+            "TwoStageResult", "cont_did", "ddd_gt", "did2s", "did_imputation", "pretrends_power"]
