@@ -11,14 +11,14 @@ moderndid (0.2) offers neither estimator, so it is not timed.
 
 Data: the reference panel of ``reference/imputation`` (180 units x 8 periods), R did2s's
 ``df_het`` (1,500 units x 31 years) and a simulated staggered panel (``--units`` x 20 periods,
-default 25,000 units = 500,000 rows; cohorts 6/10/14 and never treated, heterogeneous effects).
+default 5,000 units = 100,000 rows; cohorts 6/10/14 and never treated, heterogeneous effects).
 Each fit is timed as the minimum wall time of ``--repeat`` runs in one process (imports and
 data loading excluded). The script prints the times, the ratio peer / laborai (above 1 means
 laborai is faster) and the largest absolute differences of the numbers (overall ATT and SE,
 event-time estimates and SEs), and exits non-zero when the numbers disagree by more than 1e-6 (1e-4 for pyfixest, whose
 fixed-effect demeaning is iterative).
 
-Run: ``.venv/bin/python benchmarks/imputation_speed.py [--units 25000] [--repeat 3]``
+Run: ``.venv/bin/python benchmarks/imputation_speed.py [--units 5000] [--repeat 3]``
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def diffs(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--units", type=int, default=25_000)
+    ap.add_argument("--units", type=int, default=5_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--peer-worker", default=None)
     args = ap.parse_args()
