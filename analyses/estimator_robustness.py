@@ -16,9 +16,11 @@
 # science at the end of November 2022. With staggered adoption a two-way fixed-effects (TWFE)
 # regression can mislead. This analysis estimates the same overall effect on low-value
 # (≤ $1,000) job posts and on earnings per contract with TWFE, the TWFE event study,
-# Callaway–Sant'Anna, Sun–Abraham and synthetic DiD (`laborai.did.compare_estimators`). It then
-# shows why TWFE agrees or disagrees with the robust estimators (Goodman-Bacon decomposition)
-# and how robust the headline is to violations of parallel trends (HonestDiD).
+# Callaway–Sant'Anna, Sun–Abraham, the imputation estimator (Borusyak, Jaravel & Spiess),
+# two-stage DiD (Gardner) and synthetic DiD (`laborai.did.compare_estimators`). It then shows
+# why TWFE agrees or disagrees with the robust estimators (Goodman-Bacon decomposition), how
+# much the pre-trend tests could have detected (Roth 2022) and how robust the headline is to
+# violations of parallel trends (HonestDiD).
 
 # %% tags=["parameters"]
 seed = 2024                 # simulated marketplace seed
@@ -57,7 +59,10 @@ RAMP = -0.01
 OUTCOMES = {"log_n_posts": "job posts", "log_earnings_per_contract": "earnings per contract"}
 COUNTS = {"log_n_posts": "n_posts", "log_earnings_per_contract": "n_contracts"}
 FAMILY_COLOUR = {"twfe": "#D55E00", "twfe_event_study": "#E69F00", "cs": "#0072B2",
-                 "sun_abraham": "#009E73", "sdid": "#CC79A7"}
+                 "sun_abraham": "#009E73", "imputation": "#56B4E9", "sdid": "#CC79A7"}
+#: Event studies drawn in the event-study figure, with their horizontal offsets.
+EVENT_STUDIES = {"twfe_event_study": -0.27, "cs_dynamic_never_treated": -0.09,
+                 "sun_abraham": 0.09, "did_imputation": 0.27}
 BACON_COLOUR = {"Treated vs Untreated": "#0072B2", "Earlier vs Later Treated": "#009E73",
                 "Later vs Earlier Treated": "#D55E00", "Later vs Always Treated": "#CC79A7"}
 
@@ -75,7 +80,11 @@ def count_word(n: int) -> str:
 
 def colour(key: str) -> str:
     """Okabe-Ito colour of an estimator family."""
-    return FAMILY_COLOUR["cs" if key.startswith("cs_") else key]
+    if key.startswith("cs_"):
+        return FAMILY_COLOUR["cs"]
+    if key in ("did_imputation", "did2s"):  # one point estimate, two variance estimators
+        return FAMILY_COLOUR["imputation"]
+    return FAMILY_COLOUR[key]
 
 
 # %% [markdown]
@@ -212,7 +221,9 @@ out.figure(fig, "estimates_by_estimator", data=drawn_df,
            caption="Overall effect of generative AI on low-value job posts and earnings per "
                    "contract by estimator, with each estimator's own 95% interval (TWFE, its "
                    "event study and Sun–Abraham: cluster-robust by category, t reference; "
-                   "Callaway–Sant'Anna: influence-function; synthetic DiD: "
+                   "Callaway–Sant'Anna: influence-function; imputation: leave-out conservative, "
+                   "clustered by category; two-stage DiD: GMM-corrected for the first stage, "
+                   "clustered by category; synthetic DiD: "
                    + ("placebo" if set(sdid_se.values()) == {"placebo"} else
                       "placebo, bootstrap where fewer never-treated than treated units are "
                       "left (" + ", ".join(y for y, v in sdid_se.items() if v == "bootstrap")
@@ -222,7 +233,7 @@ out.figure(fig, "estimates_by_estimator", data=drawn_df,
                       "adoption to the same data." if simulated_truth else ""),
            alt="Dot-and-whisker charts, one row per estimator (TWFE, TWFE event study, "
                f"{count_word(n_cs)} Callaway-Sant'Anna variant{'' if n_cs == 1 else 's'}, "
-               "Sun-Abraham, synthetic DiD), showing the estimated "
+               "Sun-Abraham, imputation, two-stage DiD, synthetic DiD), showing the estimated "
                "percentage effect with its 95% confidence interval"
                + (" and a dashed vertical line at the true effect" if simulated_truth else "")
                + ", for low-value job posts, earnings per contract"
@@ -260,6 +271,38 @@ if simulated_truth:
                 f"{'above' if twfe_bias > 0 else 'below'} the true effect ({bias_se:.2f} of "
                 "TWFE's standard errors): part of the gap between TWFE and the robust "
                 "estimators is bias in TWFE's target, not sampling noise."))
+out.text(text)
+imp_row = tab[tab["estimator"] == "did_imputation"].iloc[0]
+two_row = tab[tab["estimator"] == "did2s"].iloc[0]
+out.number("imputation_posts_low", float(imp_row["estimate"]),
+           text=f"{pct(imp_row['estimate']):+.1f}%")
+width_ratio = float((imp_row["conf_high"] - imp_row["conf_low"])
+                    / (cs_row["conf_high"] - cs_row["conf_low"]))
+n_treated_units = int(cohorts["n_units"].sum())
+text = (f"The imputation estimator (Borusyak, Jaravel & Spiess 2024) fits category and month "
+        "effects on the untreated category-months only — the never-exposed categories and the "
+        "exposed ones before their event — and imputes what each exposed category would have "
+        f"posted without generative AI. It puts the effect at {pct(imp_row['estimate']):+.1f}% "
+        f"(95% CI {pct(imp_row['conf_low']):+.1f}% to {pct(imp_row['conf_high']):+.1f}%, an "
+        f"interval {width_ratio:.0%} as wide as Callaway–Sant'Anna's, from the leave-out "
+        "variance of its Appendix A.9); Gardner's (2022) two-stage "
+        "DiD gives the same point estimate by construction, with interval "
+        f"{pct(two_row['conf_low']):+.1f}% to {pct(two_row['conf_high']):+.1f}% from its "
+        "first-stage-corrected variance.")
+if simulated_truth:
+    imp_cover = [bool(r["conf_low"] <= r["truth"] <= r["conf_high"]) for r in (imp_row, two_row)]
+    text += (f" Against the true effect of {pct(truth):+.1f}% the imputation estimate is off by "
+             f"{(imp_row['estimate'] - truth) * 100:+.1f} log points ("
+             f"{abs(imp_row['estimate'] - truth) / imp_row['std_error']:.2f} standard errors); "
+             + ("both intervals contain it" if all(imp_cover) else
+                "neither interval contains it" if not any(imp_cover) else
+                "the " + ("imputation" if imp_cover[0] else "two-stage") + " interval contains "
+                "it, the " + ("two-stage" if imp_cover[0] else "imputation") + " one does not")
+             + f". With only {count_word(n_treated_units)} exposed categories, intervals from "
+             "clustered variances with a normal reference are approximate: the leave-out "
+             "variance used for the imputation estimator is the conservative choice for few "
+             "categories per adoption date, two-stage DiD's variance is not (the notes of "
+             "compare_estimators report their coverage on simulated marketplaces).")
 out.text(text)
 earn = results["log_earnings_per_contract"].tidy()
 earn_sig = int((earn["conf_high"] < 0).sum() + (earn["conf_low"] > 0).sum())
@@ -381,11 +424,11 @@ if "growing" in results:
            f"; the forbidden comparisons carry {g.forbidden_weight:.1%} of the weight."))
 
 # %% [markdown]
-# ## Event studies: TWFE, Callaway–Sant'Anna and Sun–Abraham
+# ## Event studies: TWFE, Callaway–Sant'Anna, Sun–Abraham and imputation
 
 # %%
 ev = posts.tidy_event_study()
-ev = ev[ev["estimator"].isin(["twfe_event_study", "cs_dynamic_never_treated", "sun_abraham"])]
+ev = ev[ev["estimator"].isin(list(EVENT_STUDIES))]
 ev = ev[(ev["event_time"] >= -12) & (ev["event_time"] <= 18)].copy()
 tr = panels["log_n_posts"]
 tr_rows = tr[tr["exposed"]].copy()
@@ -403,14 +446,15 @@ pre_q = float(stats.t.ppf(0.975, sa_res.df))
 pre_lo, pre_hi = pre_est - pre_q * pre_se, pre_est + pre_q * pre_se
 pre_gap = not (pre_lo <= 0.0 <= pre_hi)
 post_mean = {k: float(ev.loc[(ev["estimator"] == k) & (ev["event_time"] >= 0), "estimate"].mean())
-             for k in ("twfe_event_study", "cs_dynamic_never_treated", "sun_abraham")}
+             for k in EVENT_STUDIES}
 # month by month: is the largest gap between two event studies within the narrowest interval's
 # half-width (then every estimate lies inside every other estimator's symmetric 95% interval)?
 est_w = ev.pivot(index="event_time", columns="estimator", values="estimate")
 half_w = ev.assign(half=(ev["conf_high"] - ev["conf_low"]) / 2).pivot(
     index="event_time", columns="estimator", values="half")
 month_gap = est_w.max(axis=1) - est_w.min(axis=1)
-compared = month_gap.notna() & half_w.notna().all(axis=1)
+# months with at least two estimates (the imputation estimator has leads −1 to −4 only)
+compared = month_gap.notna() & (half_w.notna().sum(axis=1) >= 2)
 apart = compared & (month_gap > half_w.min(axis=1))
 same_path = not bool(apart.any())
 max_gap = float(month_gap[compared].max())
@@ -419,11 +463,10 @@ n_es = int(ev["estimator"].nunique())
 twfe_sa_gap = (est_w["twfe_event_study"] - est_w["sun_abraham"]).abs()
 twfe_sa_apart = int((compared & (twfe_sa_gap > half_w[["twfe_event_study", "sun_abraham"]]
                                  .min(axis=1))).sum())
-offsets = {"twfe_event_study": -0.22, "cs_dynamic_never_treated": 0.0, "sun_abraham": 0.22}
 with la.plot.house_style():
     fig, ax = plt.subplots(figsize=(9.0, 4.2))
     for key, d in ev.groupby("estimator", sort=False):
-        x = d["event_time"] + offsets[str(key)]
+        x = d["event_time"] + EVENT_STUDIES[str(key)]
         ax.vlines(x, pct(d["conf_low"]), pct(d["conf_high"]), color=colour(str(key)), lw=1.0,
                   alpha=0.8)
         ax.plot(x, pct(d["estimate"]), "o", ms=3.5, color=colour(str(key)),
@@ -449,11 +492,16 @@ out.figure(fig, "event_studies_compared", data=ev,
            caption="Event studies of low-value job posts around each category's generative-AI "
                    "event: TWFE event study (all leads and lags, never-exposed and not-yet-exposed "
                    "controls), Callaway–Sant'Anna dynamic aggregation (never-exposed controls, "
-                   "base period month −1) and Sun–Abraham interaction-weighted estimates, with "
-                   "pointwise 95% intervals; months −12 to 18 shown."
+                   "base period month −1), Sun–Abraham interaction-weighted estimates and the "
+                   "imputation estimator (mean imputed effect at each month since the event; its "
+                   "points before the event are Borusyak–Jaravel–Spiess pre-trend leads, months "
+                   "−1 to −4 measured against the earlier untreated months rather than against "
+                   "month −1), with pointwise 95% intervals; months −12 to 18 shown. Two-stage "
+                   "DiD's event study has the imputation estimator's points after the event and "
+                   "is not drawn."
                    + (" The dashed step is the true effect; it is small in month 0 because "
                       "ChatGPT arrived on 30 November." if simulated_truth else ""),
-           alt="Event-study chart with three overlaid series of monthly effects on low-value job "
+           alt="Event-study chart with four overlaid series of monthly effects on low-value job "
                "posts from 12 months before to 18 months after the generative-AI event, each with "
                "vertical confidence intervals"
                + ("; a dashed step line shows the true effect." if simulated_truth else "."),
@@ -468,7 +516,8 @@ out.text((f"The event studies agree month by month: the largest gap between two 
          f"(months −12 to −2) average {pct(pre_est):+.1f}% (95% CI {pct(pre_lo):+.1f}% to "
          f"{pct(pre_hi):+.1f}%), "
          + ("a gap that questions parallel trends" if pre_gap else "no sign of diverging trends")
-         + "; after the event the TWFE event study, Callaway–Sant'Anna and Sun–Abraham average "
+         + "; after the event the TWFE event study, Callaway–Sant'Anna, Sun–Abraham and the "
+         "imputation estimator average "
          + ", ".join(f"{pct(v):+.1f}%" for v in post_mean.values())
          + " over months 0 to 18. The TWFE event study is only contaminated by other periods' "
          "effects when dynamic effects differ between cohorts (Sun & Abraham 2021); "
@@ -477,6 +526,58 @@ out.text((f"The event studies agree month by month: the largest gap between two 
             f"here the TWFE event study and Sun–Abraham lie further apart than their intervals' "
             f"half-width in {twfe_sa_apart} months, a sign of such contamination (or of TWFE's "
             "not-yet-treated controls)."))
+
+# %% [markdown]
+# ## What could the pre-tests have detected? Pre-trend power (Roth 2022)
+
+# %%
+# A pre-test that passes is only reassuring if it would have caught a trend that matters. For
+# each event study whose leads are tested here: the slope of a linear differential trend
+# (zero in month -1) that the usual pre-test -- no lead individually significant at 5% --
+# detects with probability 0.5, and the bias such a trend leaves after passing the test.
+pw_rows = []
+pw_text = []
+h_lo, h_hi = posts.settings["honest_window"]
+sa_keep = (sa_res.event_times >= h_lo) & (sa_res.event_times <= h_hi)
+imp_res = posts.results["did_imputation"]
+for key, what, call in (
+        ("sun_abraham", f"Sun–Abraham, months {h_lo} to {h_hi}",
+         lambda: la.did.pretrends_power(betahat=sa_res.coef[sa_keep],
+                                        sigma=sa_res.vcov[np.ix_(sa_keep, sa_keep)],
+                                        event_times=sa_res.event_times[sa_keep], ref=-1)),
+        ("did_imputation", "imputation estimator, its pre-trend leads",
+         lambda: la.did.pretrends_power(imp_res))):
+    try:
+        pw = call()
+    except la.errors.LaborAIError as exc:  # e.g. a singular lead covariance in small user data
+        pw_text.append(f"For the {what} the power of the pre-test cannot be computed: {exc}")
+        continue
+    pw_rows.append({"event study": what, "pre-periods": pw.n_pre,
+                    "slope for 50% power (log points a month)": pw.slope_for_power,
+                    "power": pw.power,
+                    "mean bias after passing (log points)":
+                        float(pw.bias()["bias_after_pretest"].mean())})
+    pw_text.append(f"{what[0].upper()}{what[1:]}: {pw.sentence()}")
+    out.number(f"pretrend_slope_50_{key}", float(pw.slope_for_power),
+               text=f"{pw.slope_for_power * 100:.1f} log points a month")
+if pw_rows:
+    out.table("pretrend_power", pd.DataFrame(pw_rows),
+              caption="Power of the pre-tests (Roth 2022) of low-value job posts: the slope of a "
+                      "linear differential trend, zero in month −1, that the pre-test (no lead "
+                      "individually significant at 5%) detects with probability 0.5, and the "
+                      "average bias of the post-event estimates such a trend leaves when the "
+                      f"pre-test passes (over months 0 to {h_hi} for Sun–Abraham, every month "
+                      "after the event for the imputation estimator). Covariances: "
+                      "cluster-robust by category.",
+              float_format="{:.3f}")
+imp_p = imp_res.pretrend.get("p_value") if imp_res.pretrend else None
+out.text("Passing a pre-test is only reassuring if the test could have caught a trend that "
+         "matters (Roth 2022). "
+         + " ".join(pw_text)
+         + (f" The imputation estimator's own joint test of its leads gives p = {imp_p:.3f}."
+            if imp_p is not None else "")
+         + " A slope is in log points per month: 0.01 is a drift of about one percent a month "
+         "between exposed and never-exposed categories.")
 
 # %% [markdown]
 # ## How robust is the headline? HonestDiD

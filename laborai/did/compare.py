@@ -719,11 +719,12 @@ def compare_estimators(
       by least squares on the untreated unit-periods (never treated and not yet treated),
       ``tau_it = y_it - yhat_it(0)`` averaged over all treated unit-periods with equal weights:
       ATT. Leave-out conservative clustered standard errors (BJS Theorem 3 and Appendix A.9,
-      ``leave_out=True``): with few clusters per cohort the plain conservative variance
-      understates the sampling variance (in 40 simulated marketplaces with 12 category
-      clusters, 5 of them treated, and a constant effect its 95% intervals covered 87.5%, the
-      leave-out ones 92.5%, two-stage DiD's 90%). The event-time rows average ``tau_it`` at each
-      horizon.
+      ``leave_out=True``): with few clusters per cohort the plain conservative variance can
+      understate the sampling variance. In 40 simulated marketplaces with a constant effect
+      and 5 of 12 category clusters treated, the 95% intervals covered the truth in 87.5% /
+      92.5% of runs (both value tiers, 24 units / low tier, 12 units) with the plain variance,
+      92.5% / 97.5% with the leave-out one and 90% / 92.5% for two-stage DiD (TWFE with
+      t(11): 100% / 100%). The event-time rows average ``tau_it`` at each horizon.
     * ``did2s`` -- Gardner (2022) two-stage DiD: the same first stage, then the residuals
       regressed on ``D_it``. The coefficient equals ``did_imputation``'s ATT; the standard error
       is the GMM-corrected one of Butts & Gardner (2022). Its event-time rows come from the
