@@ -276,6 +276,26 @@ out.text("Before the event, the leads are jointly "
          + f" in the low-value tier (wild cluster bootstrap p = {pre_p['low']:.3g}) and "
          + ("indistinguishable from zero" if pre_p["high"] >= 0.05 else "different from zero")
          + f" in the high-value tier (p = {pre_p['high']:.3g}).")
+# How large a trend could that pre-test have caught (Roth 2022)? pretrends_power uses the event
+# study's cluster-robust covariance and the usual rule "no lead individually significant at 5%".
+power_text = []
+for tier, r in es.items():
+    try:
+        pw = la.did.pretrends_power(r)
+    except la.errors.LaborAIError as exc:  # e.g. placebo inference without a covariance matrix
+        power_text.append(f"For the {tier}-value tier the power of the pre-test cannot be "
+                          f"computed: {exc}")
+        continue
+    out.number(f"pretrend_slope_50_{tier}", float(pw.slope_for_power),
+               text=f"{pw.slope_for_power * 100:.1f} log points a month")
+    power_text.append(f"{'Low' if tier == 'low' else 'High'}-value tier: {pw.sentence()}")
+out.text("How large a trend could these pre-tests have caught (Roth 2022)? Using the event "
+         "studies' cluster-robust covariance and the rule that no lead may be individually "
+         "significant at 5% (the wild-bootstrap joint test above is a different, joint test; "
+         "the binned end point counts as its own month): "
+         + " ".join(power_text)
+         + " A slope is in log points per month: 0.01 is a drift of about one percent a month "
+         "between exposed and never-exposed categories.")
 
 # %%
 ddd_rows = []
