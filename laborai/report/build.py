@@ -41,7 +41,7 @@ from laborai.report.outputs import SECTIONS
 __all__ = ["AnalysisError", "ReportBuild", "build_report", "check_report", "find_analyses"]
 
 #: Order of analyses inside a section (others follow alphabetically).
-ORDER = ("ai_work", "marketplace_effects", "event_studies", "estimator_robustness",
+ORDER = ("ai_work", "marketplace_effects", "event_studies", "estimator_robustness", "frontier_designs",
          "real_upwork", "real_indeed_exposure")
 #: Environment every kernel runs with (determinism).
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "TZ": "UTC", "OMP_NUM_THREADS": "1",
