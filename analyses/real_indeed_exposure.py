@@ -31,6 +31,7 @@ results_dir = "build/results"   # where the analysis' JSON record goes
 
 # %%
 import textwrap
+import warnings
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -443,6 +444,21 @@ out.text(("The event study shows why the DiD estimates should not be read as the
          f"and {pct(post_e['estimate'].iloc[-1] * k):+.0f}% in "
          f"{post_e['first_month'].iloc[-1]:%b}-{post_e['last_month'].iloc[-1]:%b %Y} (sup-t "
          f"critical value {es.event_study.crit_sup_t:.2f}).")
+
+# How large a trend could that pre-test have caught (Roth 2022)? Power of the rule "no lead
+# individually significant at 5%" under the event study's own covariance.
+try:
+    with warnings.catch_warnings():  # an integration error of ~1e-5 (recorded on the result)
+        warnings.simplefilter("ignore", la.errors.ConvergenceWarning)
+        pw = la.did.pretrends_power(es.event_study)
+    out.number("real_pretrend_slope_50", float(pw.slope_for_power),
+               text=f"{pw.slope_for_power:.3f}")
+    out.text("How large a trend could this pre-test have caught (Roth 2022)? With the event "
+             "study's own covariance and the rule that no pre-ChatGPT quarter may be "
+             "individually significant at 5%: " + pw.sentence() + " The slope is in the units of "
+             "the dose coefficient per quarter.")
+except la.errors.LaborAIError as exc:
+    out.text(f"The power of this pre-test (Roth 2022) cannot be computed here: {exc}")
 
 # %% [markdown]
 # ## HonestDiD: how large a violation of parallel trends would explain the post-period gap?
