@@ -1,8 +1,10 @@
 """Microdata to panel: sufficient statistics by unit (category x value tier, ...) and period.
 
-DuckDB is the engine. Job posts and contracts may be pandas DataFrames, Parquet/CSV paths or
-globs, or DuckDB relations; the grouping runs inside DuckDB, so Parquet inputs are aggregated
-without loading the microdata into pandas, and only the small panel comes back.
+DuckDB is the default engine. Job posts and contracts may be pandas DataFrames, Parquet/CSV
+paths or globs, or DuckDB relations; the grouping runs inside DuckDB, so Parquet inputs are
+aggregated without loading the microdata into pandas, and only the small panel comes back.
+With ``engine="spark"`` the same SQL, transpiled to Spark SQL with sqlglot
+(:mod:`laborai._spark`), runs on a Spark session, and the panel is identical (docs/spark.md).
 
 Examples
 --------
@@ -20,7 +22,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import duckdb
 import numpy as np
@@ -35,6 +37,7 @@ __all__ = ["MONEY_SCALE", "UNKNOWN_TIER", "build_panel"]
 
 Freq = Literal["month", "week", "quarter", "year"]
 Units = Literal["observed", "taxonomy"]
+Engine = Literal["duckdb", "spark"]
 _VIEW_POSTS = "__laborai_posts"
 _VIEW_CONTRACTS = "__laborai_contracts"
 
@@ -90,6 +93,8 @@ def _describe_input(what: str, obj: Any) -> str:
         return f"{what} ({str(obj)!r})"
     if isinstance(obj, pd.DataFrame):
         return f"{what} (DataFrame)"
+    if type(obj).__module__.startswith("pyspark"):
+        return f"{what} (Spark DataFrame)"
     return f"{what} (DuckDB relation)"
 
 
@@ -111,6 +116,19 @@ def _translate(err: duckdb.Error, where: str, rule: str, hint: str) -> LaborAIEr
             f"{where}: rule 'column_type': a value cannot be converted ({msg}). {hint}"
         )
     return DataValidationError(f"{where}: rule {rule!r}: DuckDB failed ({msg}). {hint}")
+
+
+class _SQLEngine(Protocol):
+    """What :func:`_build` needs of an engine: DuckDB's (:class:`_Engine`) or Spark's
+    (:class:`laborai._spark.SparkEngine`, which transpiles the same DuckDB SQL)."""
+
+    def bind(self, name: str, obj: Any, where: str) -> None: ...
+
+    def describe(self, view: str, where: str) -> dict[str, str]: ...
+
+    def df(self, query: str, where: str, rule: str, hint: str = "") -> pd.DataFrame: ...
+
+    def close(self) -> None: ...
 
 
 class _Engine:
@@ -194,6 +212,11 @@ class _Engine:
         except duckdb.Error as err:
             raise _translate(err, where, rule, hint) from err
 
+    def describe(self, view: str, where: str) -> dict[str, str]:
+        """Column name -> DuckDB type name."""
+        desc = self.df(f"DESCRIBE SELECT * FROM {view}", where, "readable_file")
+        return dict(zip(desc["column_name"], desc["column_type"], strict=True))
+
     def df(self, query: str, where: str, rule: str, hint: str = "") -> pd.DataFrame:
         rel = self.sql(query, where, rule, hint)
         if rel is None:  # pragma: no cover - only SELECT/DESCRIBE go through df()
@@ -222,6 +245,11 @@ MONEY_SCALE = 6
 _FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"})
 
 
+#: How NaN and infinities print as text: DuckDB ``nan``/``inf``, Spark ``NaN``/``Infinity``.
+_NAN_TEXT = "('nan', '-nan')"
+_INF_TEXT = "('inf', '-inf', 'infinity', '-infinity')"
+
+
 def _no_nan(col: str, sql_type: str) -> str:
     """SQL for a money column with NaN as NULL: a NaN amount is a missing amount.
 
@@ -232,8 +260,8 @@ def _no_nan(col: str, sql_type: str) -> str:
     if sql_type.upper() not in _FLOAT_TYPES:
         return col
     x = f"CAST({col} AS DOUBLE)"
-    return (f"(CASE WHEN hash({x}) = hash('nan'::DOUBLE) AND CAST({x} AS VARCHAR) IN ('nan', "
-            f"'-nan') THEN NULL ELSE {col} END)")
+    return (f"(CASE WHEN hash({x}) = hash('nan'::DOUBLE) AND lower(CAST({x} AS VARCHAR)) IN "
+            f"{_NAN_TEXT} THEN NULL ELSE {col} END)")
 
 
 def _is_inf(col: str, sql_type: str) -> str:
@@ -242,7 +270,7 @@ def _is_inf(col: str, sql_type: str) -> str:
         return "false"
     x = f"CAST({col} AS DOUBLE)"
     return (f"(hash({x}) IN (hash('inf'::DOUBLE), hash('-inf'::DOUBLE)) AND "
-            f"CAST({x} AS VARCHAR) IN ('inf', '-inf'))")
+            f"lower(CAST({x} AS VARCHAR)) IN {_INF_TEXT})")
 
 
 def _exact_sum(expr: str) -> str:
@@ -342,6 +370,8 @@ def build_panel(
     incomplete_contracts: IncompleteContracts = "raise",
     contract_tiers: ContractTiers = "post",
     con: duckdb.DuckDBPyConnection | None = None,
+    engine: Engine = "duckdb",
+    spark: Any | None = None,
 ) -> pd.DataFrame:
     """Aggregate job posts (and contracts) to a balanced unit x period panel.
 
@@ -392,6 +422,16 @@ def build_panel(
     con : duckdb.DuckDBPyConnection, optional
         Connection to run on (needed when relations and DataFrames are mixed). Its settings
         (``TimeZone``, ``threads``) are not changed and do not change the panel.
+    engine : {"duckdb", "spark"}, default "duckdb"
+        Where the SQL runs. ``"spark"``: the same statements, transpiled from DuckDB's dialect
+        to Spark SQL (sqlglot), on ``spark``; the inputs may then also be Spark DataFrames
+        (not DuckDB relations). Every check and count above runs on Spark too, and the panel
+        is identical to DuckDB's (exact integer counts, DECIMAL money sums). Needs
+        ``pip install "laborai[spark]"`` and a Java 17+ runtime.
+    spark : pyspark.sql.SparkSession, optional
+        Session for ``engine="spark"``; default the session of a Spark DataFrame input, else a
+        local one started by :func:`laborai._spark.local_session` (``local[2]``, UI off). Its
+        ``spark.sql.session.timeZone`` is set to UTC while the panel is built, then restored.
 
     Returns
     -------
@@ -424,7 +464,8 @@ def build_panel(
         ISO 8601 or lie outside 1677-09-22..2262-04-10; if money amounts are infinite; if
         contracts refer to posts that are absent, lack a start date or earnings (with
         ``incomplete_contracts="raise"``) or repeat a ``contract_id``; or if DuckDB cannot
-        read or convert an input.
+        read or convert an input (with ``engine="spark"``: if Spark cannot, e.g. Parquet
+        timestamps in nanoseconds, which Spark refuses).
     DataFileNotFoundError
         If a path does not exist or DuckDB cannot open it.
     OptionError
@@ -460,7 +501,20 @@ def build_panel(
     if start_ts is not None and end_ts is not None and end_ts < start_ts:
         raise OptionError(f"end must not be before start; got start={start}, end={end}.")
 
-    eng = _Engine(con, [job_posts] + ([contracts] if contracts is not None else []))
+    inputs = [job_posts] + ([contracts] if contracts is not None else [])
+    check_option("engine", engine, ("duckdb", "spark"))
+    eng: _SQLEngine
+    if engine == "spark":
+        if con is not None:
+            raise OptionError("con= is a DuckDB connection; with engine='spark' pass the "
+                              "SparkSession as spark= (or leave it out to start a local one).")
+        from laborai._spark import SparkEngine
+
+        eng = SparkEngine(spark, inputs)
+    else:
+        if spark is not None:
+            raise OptionError("spark= is used only with engine='spark'; got engine='duckdb'.")
+        eng = _Engine(con, inputs)
     try:
         return _build(eng, job_posts, contracts, freq, by, cuts, labels, start, end, flags, units,
                       incomplete_contracts, contract_tiers)
@@ -489,13 +543,13 @@ def _show(values: Sequence[Any]) -> str:
     return ", ".join(repr(v) for v in values)
 
 
-def _first_values(eng: _Engine, view: str, col: str, cond: str, where: str) -> list[Any]:
+def _first_values(eng: _SQLEngine, view: str, col: str, cond: str, where: str) -> list[Any]:
     out = eng.df(f"SELECT DISTINCT CAST({_quote(col)} AS VARCHAR) AS v FROM {view} WHERE {cond} "
                  f"ORDER BY v NULLS FIRST LIMIT {_N_SHOW}", where, "first_values")
     return out["v"].tolist()
 
 
-def _check_text_dates(eng: _Engine, view: str, col: str, noun: str, reader: str,
+def _check_text_dates(eng: _SQLEngine, view: str, col: str, noun: str, reader: str,
                       where: str) -> None:
     """Refuse text dates that are not ISO 8601 (a VARCHAR ``col`` of ``view``)."""
     cond = _bad_text_dates(col)
@@ -510,7 +564,7 @@ def _check_text_dates(eng: _Engine, view: str, col: str, noun: str, reader: str,
         )
 
 
-def _duplicated_ids(eng: _Engine, view: str, col: str, where: str,
+def _duplicated_ids(eng: _SQLEngine, view: str, col: str, where: str,
                     rule: str) -> tuple[int, int, list[Any]]:
     """Number of ids of ``col`` that appear more than once, their rows, and the first ids."""
     dup = eng.df(
@@ -525,7 +579,7 @@ def _duplicated_ids(eng: _Engine, view: str, col: str, where: str,
     return n_ids, n_rows, first
 
 
-def _check_posts(eng: _Engine, types: dict[str, str], where: str, date_sql: str,
+def _check_posts(eng: _SQLEngine, types: dict[str, str], where: str, date_sql: str,
                  flags: Sequence[str]) -> int:
     """Validate the posts' types and ids in DuckDB; return the number of posts read."""
     bad_types = [f"{f!r} is {types[f]}" for f in flags
@@ -591,7 +645,7 @@ def _check_posts(eng: _Engine, types: dict[str, str], where: str, date_sql: str,
     return n_read
 
 
-def _check_contracts(eng: _Engine, ctypes: dict[str, str], where: str, date_sql: str,
+def _check_contracts(eng: _SQLEngine, ctypes: dict[str, str], where: str, date_sql: str,
                      mode: str) -> dict[str, int]:
     """Validate the contracts in DuckDB; return counts (read, missing start, missing earnings)."""
     if not _is_numeric(ctypes["earnings_usd"]):
@@ -655,7 +709,7 @@ def _check_contracts(eng: _Engine, ctypes: dict[str, str], where: str, date_sql:
 
 
 def _build(
-    eng: _Engine, job_posts: Any, contracts: Any | None, freq: str, by: tuple[str, ...],
+    eng: _SQLEngine, job_posts: Any, contracts: Any | None, freq: str, by: tuple[str, ...],
     cuts: list[float], labels: list[str], start: Any, end: Any, flags: Sequence[str] | None,
     units: str, incomplete: str, contract_tiers: str = "post",
 ) -> pd.DataFrame:
@@ -664,8 +718,7 @@ def _build(
     eng.bind(_VIEW_POSTS, job_posts, wp)
     if contracts is not None:
         eng.bind(_VIEW_CONTRACTS, contracts, wc)
-    desc = eng.df(f"DESCRIBE SELECT * FROM {_VIEW_POSTS}", wp, "readable_file")
-    types = dict(zip(desc["column_name"], desc["column_type"], strict=True))
+    types = eng.describe(_VIEW_POSTS, wp)
     need = [c for c in by if c != "value_tier"] + ["posted_date"]
     if "value_tier" in by:
         need.append("contract_value_usd")
@@ -684,8 +737,7 @@ def _build(
         )
     ctypes: dict[str, str] = {}
     if contracts is not None:
-        cdesc = eng.df(f"DESCRIBE SELECT * FROM {_VIEW_CONTRACTS}", wc, "readable_file")
-        ctypes = dict(zip(cdesc["column_name"], cdesc["column_type"], strict=True))
+        ctypes = eng.describe(_VIEW_CONTRACTS, wc)
         cmiss = [c for c in ("post_id", "start_date", "earnings_usd") if c not in ctypes]
         if cmiss:
             raise DataValidationError(
