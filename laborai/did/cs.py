@@ -1007,14 +1007,28 @@ class PretestResult:
     df : int
         Number of restrictions (pre-treatment ATT(g,t) with a finite standard error).
     p_value : float
-        Chi-square(df) upper tail probability (unrounded; R's ``did`` rounds to 5 digits).
+        Chi-square(df) upper tail probability (unrounded; R's ``did`` rounds to 5 digits), or
+        ``F(df, df2)`` under placebo inference.
+    distribution : {"chi2", "F"}
+        Reference distribution: ``"F"`` for the placebo pre-test (Hotelling).
+    df2 : float or None
+        Denominator degrees of freedom of the F test.
+    periods : tuple
+        The pre-treatment periods tested by the placebo pre-test (empty for the Wald test, which
+        uses every pre-treatment ATT(g,t)).
     """
 
     statistic: float
     df: int
     p_value: float
+    distribution: str = "chi2"
+    df2: float | None = None
+    periods: tuple[Any, ...] = ()
 
     def __repr__(self) -> str:
+        if self.distribution == "F":
+            return (f"PretestResult(F={self.statistic:.6f}, df=({self.df}, {self.df2:g}), "
+                    f"p_value={self.p_value:.6f}, placebo)")
         return f"PretestResult(W={self.statistic:.6f}, df={self.df}, p_value={self.p_value:.6f})"
 
 
@@ -1147,7 +1161,13 @@ class ATTgtResult(ResultMixin):
         if s["cband"]:
             lines.append(("Uniform band critical value", f"{self.crit_val:.4f}"))
         pt = self.pretest()
-        if pt is not None:
+        if pt is not None and pt.distribution == "F":
+            lines.append(
+                ("Pre-test of parallel trends (placebo, last "
+                 f"{pt.df} pre-periods)", f"F({pt.df}, {pt.df2:g}) = {pt.statistic:.4f}, "
+                 f"p = {pt.p_value:.4f}")
+            )
+        elif pt is not None:
             lines.append(
                 ("Pre-test of parallel trends", f"W = {pt.statistic:.4f}, df = {pt.df}, "
                  f"p = {pt.p_value:.4f}")
@@ -1199,7 +1219,16 @@ class ATTgtResult(ResultMixin):
         ``W = n * a' (n V)^{-1} a`` with ``a`` the pre-treatment ATT(g,t) (``g > t``) that have a
         finite standard error and ``V`` their analytic covariance; ``W ~ chi2(len(a))`` under
         parallel pre-trends (Callaway & Sant'Anna 2021, section 4.3).
+
+        Under placebo inference (one cohort, few clusters) the covariance comes from ``J``
+        placebo clusters and has rank at most ``J - 1``, so it cannot test every pre-treatment
+        cell. The test then covers the ``q = min(n_pre, max(1, (J - 1) // 2))`` pre-treatment
+        periods closest to the cohort's adoption (the rule of the event study's default
+        window) with Hotelling's correction: ``F = W (J - q) / (q (J - 1))`` on
+        ``F(q, J - q)``, exact for exchangeable normal cluster errors; ``periods`` names them.
         """
+        if self.placebo is not None and self.settings.get("placebo_df") is not None:
+            return self._placebo_pretest()
         se = self.analytic_std_error
         pre = np.flatnonzero((self.group > self.time) & np.isfinite(se))
         if len(pre) == 0:
@@ -1214,6 +1243,26 @@ class ATTgtResult(ResultMixin):
         return PretestResult(
             statistic=w_stat, df=len(pre), p_value=float(stats.chi2.sf(w_stat, len(pre)))
         )
+
+    def _placebo_pretest(self) -> PretestResult | None:
+        J = int(round(float(self.settings["placebo_df"]))) + 1
+        pre = np.flatnonzero((self.group > self.time) & np.isfinite(self.estimate))
+        if len(pre) == 0 or J < 3:
+            return None
+        q = min(len(pre), max(1, (J - 1) // 2))
+        pre = pre[np.argsort(self.time[pre], kind="stable")][-q:]
+        a = self.estimate[pre]
+        v = self.vcov[np.ix_(pre, pre)]
+        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(v))):
+            return None
+        if 1.0 / np.linalg.cond(v, p=1) <= np.finfo(float).eps:
+            return None
+        w_stat = float(a @ np.linalg.solve(v, a))
+        f_stat = w_stat * (J - q) / (q * (J - 1))
+        times = self.time[pre]
+        labels = tuple(_period_value(t, self.period_values) for t in times)
+        return PretestResult(statistic=f_stat, df=q, p_value=float(stats.f.sf(f_stat, q, J - q)),
+                             distribution="F", df2=float(J - q), periods=labels)
 
     def aggregate(
         self,
