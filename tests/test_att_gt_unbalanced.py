@@ -349,3 +349,25 @@ def test_docs_unbalanced_example_runs() -> None:
     # the output quoted on the page is the output of the code on the page
     assert repr((res.n_units, res.n_obs, res.data_structure)) in text
     assert namespace["rcs"].data_structure == "repeated_cross_section"
+
+
+def test_small_cell_warning_names_cells_by_their_dates() -> None:
+    """With datetime periods the summarised warning names ATT(g,t) as tidy() does (issue 14:
+    no position codes such as ATT(31,2))."""
+    import warnings as _w
+
+    import laborai as la
+    rng = np.random.default_rng(0)
+    months = pd.date_range("2021-01-01", periods=8, freq="MS")
+    rows = []
+    for i in range(12):
+        g = months[5] if i == 0 else pd.NaT        # one treated unit: every cell is small
+        for t in months:
+            rows.append({"unit": i, "t": t, "g": g, "y": rng.normal()})
+    df = pd.DataFrame(rows)
+    with _w.catch_warnings(record=True) as caught:
+        _w.simplefilter("always")
+        la.did.att_gt(df, yname="y", tname="t", idname="unit", gname="g", vcov="analytic")
+    text = " ".join(str(w.message) for w in caught)
+    assert "ATT(2021-06,2021-02)" in text, text
+    assert "ATT(6," not in text

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -1870,18 +1871,28 @@ def _att_gt_placebo(data: pd.DataFrame, plan: Mapping[str, Any], kw: Mapping[str
 
 
 @contextlib.contextmanager
-def _summarised_cell_warnings(placebo: bool = False) -> Iterator[None]:
+def _summarised_cell_warnings(placebo: bool = False,
+                              period_values: np.ndarray | None = None) -> Iterator[None]:
     """Collect the per-cell small-sample warnings of one ``att_gt`` call into one warning each.
 
     One ``att_gt`` call on 12 categories x 54 months used to emit about 106 warnings, one per
-    ATT(g,t); the user gets one line per kind, with the count and the first cells.
+    ATT(g,t); the user gets one line per kind, with the count and the first cells. With
+    datetime periods the cells are named by their dates, as in ``tidy()``.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
+
+    def dated(msg: str) -> str:
+        if period_values is None:
+            return msg
+        return re.sub(r"ATT\((\d+(?:\.\d+)?),\s*(\d+(?:\.\d+)?)\)",
+                      lambda mm: (f"ATT({_period_text(float(mm.group(1)), period_values)},"
+                                  f"{_period_text(float(mm.group(2)), period_values)})"), msg)
+
     small, nan, other = [], [], []
     for w in caught:
-        msg = str(w.message)
+        msg = dated(str(w.message))
         if issubclass(w.category, SmallSampleWarning) and msg.endswith(
                 "inference may be unreliable."):
             small.append(msg.replace("; inference may be unreliable.", ""))
@@ -2129,7 +2140,8 @@ def att_gt(
         data, vcov=vcov, gname=gname, idname=idname, cluster=cluster,
         control_group=control_group, xformla=xformla, panel=bool(panel), bstrap=bool(bstrap),
         n_cohorts=int(np.unique(prepared.g[prepared.g > 0]).size))
-    with _single_thread_blas(), _summarised_cell_warnings(placebo=plan is not None):
+    with _single_thread_blas(), _summarised_cell_warnings(placebo=plan is not None,
+                                                             period_values=period_values):
         if isinstance(prepared, _Long):
             group, time, att, inf = _compute_att_gt_long(
                 prepared,
