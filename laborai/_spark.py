@@ -95,7 +95,8 @@ def local_session(master: str = "local[2]", conf: dict[str, str] | None = None) 
     for k, v in {**LOCAL_CONF, **(conf or {})}.items():
         builder = builder.config(k, v)
     try:
-        return builder.getOrCreate()
+        with _quiet():
+            return builder.getOrCreate()
     except Exception as err:  # the JVM did not start: Java missing, too old or broken
         raise SparkUnavailableError(
             f"engine='spark': the local Spark session could not start ({_first_line(err)}). "
@@ -109,6 +110,7 @@ def _quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
                                 category=FutureWarning)
+        warnings.filterwarnings("ignore", message="The copy keyword is deprecated")
         yield
 
 
