@@ -103,6 +103,23 @@ def local_session(master: str = "local[2]", conf: dict[str, str] | None = None) 
             f"{JAVA_HINT}") from err
 
 
+def command_session(master: str | None = None) -> tuple[Any, bool]:
+    """The session of the ``laborai panel --engine spark`` command and whether it is new.
+
+    Under ``spark-submit`` (or the ``pyspark`` shell) the session that the launcher configured
+    (cluster master, executors) is used as it is; otherwise a local one (``master``, default
+    ``local[2]``) with the settings of :func:`local_session`.
+    """
+    sql = _pyspark()
+    active = sql.SparkSession.getActiveSession()
+    if active is not None:
+        return active, False
+    if master is None and "PYSPARK_GATEWAY_PORT" in os.environ:  # launched by spark-submit
+        with _quiet():
+            return sql.SparkSession.builder.appName("laborai panel").getOrCreate(), True
+    return local_session(master or "local[2]"), True
+
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence PySpark's notice that it does not yet fully support pandas 3 (the columns

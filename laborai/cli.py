@@ -38,6 +38,28 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--check", action="store_true",
                    help="rebuild into a temporary folder and fail with a diff if any figure, "
                         "table, manifest or the report differs from the existing build")
+    pn = sub.add_parser(
+        "panel",
+        help="build the unit x period panel from job posts and contracts (DuckDB or Spark)",
+        description="Aggregate job posts (and contracts) to the balanced unit x period panel "
+                    "of laborai.build_panel and write it as Parquet. With --engine spark the "
+                    "same SQL runs on Spark: a local session, or the cluster's session when the "
+                    "command runs under spark-submit (docs/spark.md).")
+    pn.add_argument("--posts", required=True,
+                    help="job posts: Parquet/CSV file, glob or directory of Parquet files")
+    pn.add_argument("--contracts", default=None, help="contracts (same kinds of path)")
+    pn.add_argument("--out", required=True, help="output Parquet file of the panel")
+    pn.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                    help="where the SQL runs (default: duckdb)")
+    pn.add_argument("--master", default=None,
+                    help="Spark master for --engine spark when not run by spark-submit "
+                         "(default: local[2])")
+    pn.add_argument("--freq", choices=("month", "week", "quarter", "year"), default="month")
+    pn.add_argument("--by", default="category,value_tier",
+                    help="comma-separated unit columns (default: category,value_tier)")
+    pn.add_argument("--start", default=None, help="first posting date (inclusive)")
+    pn.add_argument("--end", default=None, help="last posting date (inclusive)")
+    pn.add_argument("--incomplete-contracts", choices=("raise", "count"), default="raise")
     s = sub.add_parser("simulate", help="write a simulated marketplace to a folder as Parquet")
     s.add_argument("out", help="output folder")
     s.add_argument("--seed", type=int, default=0)
@@ -76,11 +98,48 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _panel(args: argparse.Namespace) -> int:
+    from laborai.errors import LaborAIError
+    from laborai.panel import build_panel
+
+    t0 = time.perf_counter()
+    spark, started = None, False
+    try:
+        if args.engine == "spark":
+            from laborai._spark import command_session
+
+            spark, started = command_session(args.master)
+        elif args.master is not None:
+            print("laborai panel: --master is used only with --engine spark.", file=sys.stderr)
+            return 2
+        panel = build_panel(args.posts, args.contracts, freq=args.freq,
+                            by=tuple(c.strip() for c in args.by.split(",") if c.strip()),
+                            start=args.start, end=args.end,
+                            incomplete_contracts=args.incomplete_contracts,
+                            engine=args.engine, spark=spark)
+    except LaborAIError as err:
+        print(f"laborai panel: {err}", file=sys.stderr)
+        return 1
+    finally:
+        if started and spark is not None:
+            spark.stop()
+    panel.to_parquet(args.out, index=False)
+    acc = panel.attrs["accounting"]
+    extra = (f", {acc['contracts_in_panel']:,} of {acc['contracts_read']:,} contracts"
+             if "contracts_read" in acc else "")
+    print(f"laborai panel ({args.engine}): {panel['unit'].nunique()} units x "
+          f"{panel['t'].nunique()} periods, {acc['posts_in_panel']:,} of {acc['posts_read']:,} "
+          f"posts{extra} -> {args.out} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``laborai`` console command."""
     args = _parser().parse_args(argv)
     if args.command == "report":
         return _report(args)
+    if args.command == "panel":
+        return _panel(args)
     if args.command == "simulate":
         from laborai.data import simulate_marketplace
 

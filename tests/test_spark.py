@@ -186,3 +186,28 @@ def test_missing_java_is_a_clear_error(tmp_path: Path) -> None:
                          timeout=120, check=True).stdout
     assert "JAVA_HOME" in out and "openjdk-17-jre-headless" in out
     assert issubclass(SparkUnavailableError, LaborAIError)
+
+
+def test_cli_panel_on_both_engines(spark: Any, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from laborai.cli import main
+
+    posts, contracts = tricky()
+    p = write(posts, tmp_path / "posts.parquet")
+    c = write(contracts, tmp_path / "contracts.parquet")
+    out = {}
+    for engine in ("duckdb", "spark"):
+        out[engine] = tmp_path / f"panel_{engine}.parquet"
+        rc = main(["panel", "--engine", engine, "--posts", p, "--contracts", c, "--out",
+                   str(out[engine]), "--freq", "week", "--incomplete-contracts", "count"])
+        assert rc == 0
+        assert f"laborai panel ({engine}):" in capsys.readouterr().out
+    a, b = pd.read_parquet(out["duckdb"]), pd.read_parquet(out["spark"])
+    pd.testing.assert_frame_equal(b, a, check_exact=True)
+    expected = la.build_panel(p, c, freq="week", incomplete_contracts="count")
+    pd.testing.assert_frame_equal(a, expected, check_exact=True, check_dtype=False)
+    assert spark.sparkContext._jsc is not None  # the test's session was reused, not stopped
+    # a LaborAIError is a message and exit code 1, not a traceback
+    rc = main(["panel", "--engine", "spark", "--posts", p, "--contracts", c, "--out",
+               str(tmp_path / "x.parquet")])
+    assert rc == 1 and "start_date_present" in capsys.readouterr().err
