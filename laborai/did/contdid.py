@@ -30,7 +30,13 @@ from scipy import stats
 from scipy.interpolate import BSpline
 
 from laborai._validation import check_option, resolve_seed
-from laborai.did._results import Provenance, ResultMixin, make_provenance, wald_table
+from laborai.did._results import (
+    Provenance,
+    ResultMixin,
+    make_provenance,
+    wald_table,
+    warn_few_clusters,
+)
 from laborai.did.cs import DroppedUnitsWarning
 from laborai.errors import DataValidationError, EstimationError, OptionError
 
@@ -965,6 +971,7 @@ def cont_did(
         "cband": bool(cband), "n_boot": int(n_boot), "seed": seed_used,
     }
     est_cells = [c for c in cells if not c.reference]
+    warn_few_clusters("cont_did", p.cluster, p.g > 0, cluster)
     return ContDIDResult(
         overall_att=overall_att,
         overall_att_se=float(se_F[0]),

@@ -38,7 +38,14 @@ from scipy import linalg, stats
 from laborai._timing import cohort_positions, is_datetime_like
 from laborai._validation import check_option, check_time_column, resolve_seed
 from laborai.did._cs_kernels import LogitFit, did2x2_panel, logit_irls, multiplier_bootstrap
-from laborai.did._results import Provenance, ResultMixin, _fmt, make_provenance, wald_table
+from laborai.did._results import (
+    Provenance,
+    ResultMixin,
+    _fmt,
+    make_provenance,
+    wald_table,
+    warn_few_clusters,
+)
 from laborai.did.cs import (
     AggregateResult,
     DroppedUnitsWarning,
@@ -1051,6 +1058,7 @@ def ddd_gt(
         "cband": bool(cband), "n_boot": int(n_boot), "seed": seed,
     }
     prov = make_provenance("ddd_gt", data, settings, seed=seed)
+    warn_few_clusters("ddd_gt", prep.cluster, prep.g > 0, cluster)
     return DDDgtResult(
         group=out["group"],
         time=out["time"],
