@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from laborai.errors import DataFileNotFoundError, DataValidationError, LaborAIError, OptionError
 
-__all__ = ["SparkUnavailableError", "local_session", "to_spark_sql"]
+__all__ = ["SparkUnavailableError", "flag_posts", "local_session", "to_spark_sql"]
 
 #: How to get a Java runtime, quoted by the errors below.
 JAVA_HINT = (
@@ -283,3 +283,55 @@ class SparkEngine:
                 self.spark.conf.set("spark.sql.session.timeZone", self._tz)
         except Exception:  # pragma: no cover - the session is gone
             pass
+
+
+def flag_posts(model: Any, posts: Any, column: str | None = None) -> Any:
+    """Flag job posts on Spark with a fitted classifier, partition by partition (mapInPandas).
+
+    Parameters
+    ----------
+    model : laborai.classify.Classifier
+        A fitted model (:func:`laborai.classify.train` or :func:`laborai.classify.load`). It is
+        shipped to the executors once per task with the function, so every executor needs
+        laborai and scikit-learn.
+    posts : pyspark.sql.DataFrame
+        Job posts with ``title`` and optional ``skills`` / ``description``.
+    column : str, optional
+        Name of the added boolean column; default ``is_<technology>`` (e.g. ``is_ai``), which
+        :func:`laborai.build_panel` counts as ``n_ai_posts`` by default.
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        ``posts`` with the flag column added (replaced if present), lazily: the flags are
+        computed when the frame is used, e.g. by ``build_panel(flagged, contracts,
+        engine="spark")``, which then counts them in its aggregation. ``build_panel`` scans
+        its input a few times (checks, then aggregates), so persist or write the flagged frame
+        first to classify each post once. The flags equal ``model.predict(posts_pandas)``
+        post for post.
+    """
+    _pyspark()
+    from pyspark.sql.types import BooleanType, StructField, StructType
+
+    if not hasattr(model, "predict") or not hasattr(model, "technology"):
+        raise OptionError(f"model must be a fitted laborai.classify.Classifier; got "
+                          f"{type(model).__name__}.")
+    if not is_spark_frame(posts):
+        raise OptionError(f"posts must be a Spark DataFrame; got {type(posts).__name__} (for "
+                          "pandas posts use model.predict).")
+    name = column or f"is_{model.technology}"
+    if "title" not in posts.columns:
+        raise DataValidationError(
+            f"posts: column 'title' is required to classify posts; got columns "
+            f"{list(posts.columns)[:12]}. Rename the job-title column to 'title'.")
+    text_cols = [c for c in ("title", "skills", "description") if c in posts.columns]
+    rest = posts.drop(name) if name in posts.columns else posts
+    schema = StructType([*rest.schema.fields, StructField(name, BooleanType(), False)])
+
+    def apply(batches: Any) -> Any:
+        for pdf in batches:
+            flags = model.predict(pdf[text_cols]).to_numpy(dtype=bool)
+            yield pdf.assign(**{name: flags})
+
+    with _quiet():
+        return rest.mapInPandas(apply, schema)

@@ -211,3 +211,30 @@ def test_cli_panel_on_both_engines(spark: Any, tmp_path: Path,
     rc = main(["panel", "--engine", "spark", "--posts", p, "--contracts", c, "--out",
                str(tmp_path / "x.parquet")])
     assert rc == 1 and "start_date_present" in capsys.readouterr().err
+
+
+def test_classifier_flags_on_spark_equal_the_local_path(spark: Any, tmp_path: Path) -> None:
+    from laborai import classify
+    from laborai._spark import flag_posts
+
+    m = la.simulate_marketplace(seed=5, n_posts=3_000)
+    with pytest.warns(la.errors.SmallSampleWarning):  # few related posts: small marketplace
+        lab = classify.labelled_posts(m.job_posts, "ai", n=400, seed=1)
+    model = classify.train(lab, "label", "ai", seed=0, n_estimators=10)
+    posts = m.job_posts.drop(columns=["is_cloud", "is_rpa"])
+    local = posts.assign(is_ai=model.predict(posts).to_numpy())
+    assert 0 < local["is_ai"].sum() < len(local)
+    sdf = spark.read.parquet(write(posts, tmp_path / "posts.parquet"))
+    flagged = flag_posts(model, sdf).persist()
+    try:
+        got = flagged.select("post_id", "is_ai").toPandas().set_index("post_id")["is_ai"]
+        want = local.set_index("post_id")["is_ai"]
+        pd.testing.assert_series_equal(got.loc[want.index], want, check_names=False)
+        c = write(m.contracts, tmp_path / "contracts.parquet")
+        pd.testing.assert_frame_equal(
+            la.build_panel(flagged, c, engine="spark", spark=spark),
+            la.build_panel(local, c), check_exact=True)
+    finally:
+        flagged.unpersist()
+    with pytest.raises(OptionError, match="Spark DataFrame"):
+        flag_posts(model, posts)
