@@ -10,6 +10,10 @@ Spark needs), then in the same process times
 checks that the two panels are identical (``assert_frame_equal``, exact) and prints the times,
 the Spark/DuckDB ratio and the peak resident memory of this process and of Spark's JVM.
 
+With ``--classify`` it also flags every post with a fitted AI classifier, locally
+(``model.predict`` on the pandas posts) and on Spark (:func:`laborai._spark.flag_posts`,
+``mapInPandas``), checks the flags are identical post for post and prints both times.
+
 Usage::
 
     python benchmarks/spark_panel.py [--posts 1000000] [--workdir build/bench_spark]
@@ -54,6 +58,8 @@ def main() -> int:
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--workdir", default="build/bench_spark")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs of each engine (best kept)")
+    ap.add_argument("--classify", action="store_true",
+                    help="also time the classifier on the posts, locally and on Spark")
     args = ap.parse_args()
 
     import pandas as pd
@@ -79,6 +85,9 @@ def main() -> int:
         t0 = time.perf_counter()
         b = la.build_panel(p, c, engine="spark", spark=spark)
         runs.append(time.perf_counter() - t0)
+    flag_times = None
+    if args.classify:
+        flag_times = time_flags(spark, p)
     jvm = jvm_peak_mb(spark)
     spark.stop()
 
@@ -99,7 +108,37 @@ def main() -> int:
     print(f"peak RSS: Python process {duck_peak:.0f} MB after DuckDB, "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB at the end; "
           f"Spark JVM {jvm:.0f} MB")
+    if flag_times is not None:
+        t_local, t_spark, n_flag = flag_times
+        print(f"classifier on {n:,} posts ({n_flag:,} flagged, identical post for post): "
+              f"pandas {t_local:.1f} s, Spark mapInPandas {t_spark:.1f} s "
+              f"({t_spark / t_local:.1f}x)")
     return 0
+
+
+def time_flags(spark: object, posts_path: str) -> tuple[float, float, int]:
+    """Local and Spark flagging times of the posts file, and the number flagged."""
+    import pandas as pd
+
+    import laborai as la
+    from laborai import classify
+    from laborai._spark import flag_posts
+
+    train_posts = la.simulate_marketplace(seed=99, n_posts=50_000).job_posts
+    lab = classify.labelled_posts(train_posts, "ai", seed=1)
+    model = classify.train(lab, "label", "ai", seed=0, n_estimators=50)
+    posts = pd.read_parquet(posts_path, columns=["post_id", "title", "skills"])
+    t0 = time.perf_counter()
+    local = model.predict(posts).to_numpy()
+    t_local = time.perf_counter() - t0
+    sdf = spark.read.parquet(posts_path).select("post_id", "title", "skills")  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
+    got = flag_posts(model, sdf).toPandas()
+    t_spark = time.perf_counter() - t0
+    want = pd.Series(local, index=posts["post_id"])
+    if not (got.set_index("post_id")["is_ai"].loc[want.index].to_numpy() == local).all():
+        raise AssertionError("Spark flags differ from the local flags")
+    return t_local, t_spark, int(local.sum())
 
 
 if __name__ == "__main__":

@@ -188,7 +188,9 @@ class _Engine:
             else:
                 raise TypeError(
                     f"job posts and contracts must be a pandas DataFrame, a Parquet/CSV path or a "
-                    f"DuckDB relation; got {type(obj).__name__}."
+                    f"DuckDB relation; got {type(obj).__name__}"
+                    + (" (a Spark DataFrame needs engine='spark')."
+                       if type(obj).__module__.startswith("pyspark") else ".")
                 )
         except duckdb.Error as err:
             raise _translate(err, where, "readable_file", hint) from err

@@ -159,6 +159,8 @@ def test_spark_specific_errors(spark: Any, tmp_path: Path) -> None:
         la.build_panel(posts, engine="polars")  # type: ignore[arg-type]
     with pytest.raises(OptionError, match="spark="):
         la.build_panel(posts, spark=spark)
+    with pytest.raises(TypeError, match="engine='spark'"):
+        la.build_panel(spark.range(1))
 
 
 def test_session_time_zone_restored_and_irrelevant(spark: Any) -> None:
