@@ -21,14 +21,27 @@ import laborai as la
 from laborai._spark import SparkUnavailableError, local_session, to_spark_sql
 from laborai.errors import DataFileNotFoundError, DataValidationError, LaborAIError, OptionError
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark, pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+              pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     session = local_session("local[2]", {"spark.driver.memory": "768m"})
     yield session
+    # stop the session and its JVM: the rest of the test run gets the memory back
+    from pyspark import SparkContext
+
+    gateway = session.sparkContext._gateway
     session.stop()
+    gateway.shutdown()
+    proc = getattr(gateway, "proc", None)
+    if proc is not None:
+        proc.stdin.close()  # PySpark's launcher exits the JVM when its stdin closes
+        proc.wait(timeout=60)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
 
 
 def write(df: pd.DataFrame, path: Path) -> str:
