@@ -61,10 +61,21 @@ def pct(x: float) -> float:
     return float(100 * (np.exp(x) - 1))
 
 
-def cells(m: la.Marketplace, assignment: dict[str, str | None] | None) -> pd.DataFrame:
-    """Category x tier x month cells of the valued tiers with event dates and cohorts."""
+DROPPED: dict[str, int] = {"dose": 0, "tier": 0}
+
+
+def cells(m: la.Marketplace, assignment: dict[str, str | None] | None,
+          design: str) -> pd.DataFrame:
+    """Category x tier x month cells of the valued tiers with event dates and cohorts.
+
+    cont_did and ddd_gt need balanced panels: a category with a month without posts in a tier
+    (no log outcome; only on small marketplaces) is dropped whole and counted in DROPPED.
+    """
     p = la.exposure.add_event_dates(la.build_panel(m.job_posts, m.contracts), assignment)
     p = p[p["value_tier"].isin(["low", "high"])].reset_index(drop=True)
+    empty = p.loc[p[OUTCOME].isna(), "category"].unique()
+    DROPPED[design] += len(empty)
+    p = p[~p["category"].isin(empty)].reset_index(drop=True)
     first = p.loc[p["treated_post"] == 1].groupby("unit")["t"].min()
     p["gname"] = p["unit"].map(first).fillna(0).astype(int)
     p["high"] = (p["value_tier"] == "high").astype(int)
@@ -92,12 +103,13 @@ effect = {c: LEVEL + SLOPE * (float(expo[c]) - D_REF) for c in treated}
 assign = {c: ("chatgpt" if c in treated else None) for c in la.taxonomy.category_names()}
 eff_table = design_effects(categories=treated, effect=effect, tiers=("low", "high"),
                            outcome=OUTCOME, event="chatgpt")
-truth_att = float(np.mean([effect[c] for c in treated]))  # every treated category: 2 cells
 truth_acrt = SLOPE
 rows = []
 for r in range(n_reps):
     m = la.simulate_marketplace(seed=seed + r, n_posts=n_posts, effects=eff_table, text=False)
-    p = cells(m, assign)
+    p = cells(m, assign, "dose")
+    kept = sorted(set(p["category"]) & set(treated))
+    truth_att = float(np.mean([effect[c] for c in kept]))  # each kept category: 2 cells
     p["dose"] = np.where(p["exposed"], p["category"].map(expo), 0.0)
     p["dose_post"] = p["dose"] * p["treated_post"]
     with warnings.catch_warnings():
@@ -120,7 +132,7 @@ for r in range(n_reps):
                  "covered": covers(x["conf_low"], x["conf_high"], truth_acrt)})
 dose = pd.DataFrame(rows)
 dsum = (dose.groupby(["estimator", "target"], sort=False)
-        .agg(truth=("truth", "first"), mean_estimate=("estimate", "mean"),
+        .agg(truth=("truth", "mean"), mean_estimate=("estimate", "mean"),
              sd_estimate=("estimate", "std"), mean_std_error=("std_error", "mean"),
              coverage=("covered", "mean"))
         .reset_index())
@@ -162,6 +174,7 @@ out.figure(fig, "dose_cgbs_vs_twfe", data=dose,
                 "dose coefficients sit below zero."),
            source=SOURCE)
 ds = dsum.set_index("estimator")
+truth_att = float(ds.loc["cont_did ATT^o", "truth"])
 tw_mean = float(ds.loc["TWFE dose x post", "mean_estimate"])
 cg_att, cg_acrt = (float(ds.loc[f"cont_did {k}", "mean_estimate"]) for k in ("ATT^o", "ACRT^o"))
 out.table("dose_summary", dsum[["estimator", "target", "truth", "mean_estimate", "bias",
@@ -216,11 +229,11 @@ out.summary(
 
 # %%
 rows = []
-truth_cohort: dict[str, float] = {}
-n_units: dict[str, int] = {}
 for r in range(n_reps):
+    truth_cohort: dict[str, float] = {}
+    n_units: dict[str, int] = {}
     m = la.simulate_marketplace(seed=seed + 100 + r, n_posts=n_posts, text=False)
-    p = cells(m, None)
+    p = cells(m, None, "tier")
     tr = (m.truth[m.truth["outcome"] == OUTCOME]
           .pivot_table(index="category", columns="value_tier", values="effect"))
     gap = tr["high"] - tr["low"]
@@ -256,7 +269,7 @@ for r in range(n_reps):
                  "truth": truth_all, "covered": covers(x["conf_low"], x["conf_high"], truth_all)})
 tier = pd.DataFrame(rows)
 tsum = (tier.groupby(["estimator", "target"], sort=False)
-        .agg(truth=("truth", "first"), mean_estimate=("estimate", "mean"),
+        .agg(truth=("truth", "mean"), mean_estimate=("estimate", "mean"),
              sd_estimate=("estimate", "std"), mean_std_error=("std_error", "mean"),
              coverage=("covered", "mean"))
         .reset_index())
@@ -335,6 +348,10 @@ out.summary(
     "one-regression ddd, which uses every pre-adoption month as its base.")
 
 # %%
+if DROPPED["dose"] or DROPPED["tier"]:
+    out.text(f"Balanced panels: {DROPPED['dose']} (dose design) and {DROPPED['tier']} (tier "
+             f"design) category-marketplaces with a month without posts in a tier were left "
+             f"out over the {n_reps} marketplaces of {n_posts:,} posts.")
 out.citation("Callaway, B., Goodman-Bacon, A. & Sant'Anna, P. H. C. (2024). "
              "Difference-in-differences with a continuous treatment. NBER Working Paper 32117.")
 out.citation("Ortiz-Villavicencio, M. & Sant'Anna, P. H. C. (2025). Better understanding "
