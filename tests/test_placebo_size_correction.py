@@ -53,9 +53,13 @@ def test_auto_uses_n_posts_or_weights_and_records_it() -> None:
     df = cells()
     assert _twfe(df, "auto").provenance.settings["size"] == "n_posts"
     w = la.did.twfe(df.assign(w=df["n_posts"]), yname="y", dname="d", idname="unit",
-                    tname="t", cluster="category", weights="w")
+                    tname="t", cluster="category", weights="w", size="auto")
     assert w.provenance.settings["size"] == "w"
     assert _twfe(df.drop(columns="n_posts"), "auto").provenance.settings["size"] is None
+    # off by default (docs/validation.md: it over-rejects where cluster shocks dominate)
+    default = la.did.twfe(df, yname="y", dname="d", idname="unit", tname="t",
+                          cluster="category")
+    assert default.provenance.settings["size"] is None
 
 
 def test_treated_cells_smaller_than_controls_get_a_larger_standard_error() -> None:

@@ -183,7 +183,7 @@ def estimate_effects(
     ref: int = -1,
     n_boot: int = 9999,
     boot_weights: Literal["rademacher", "webb"] = "rademacher",
-    size: str | None = "auto",
+    size: str | None = None,
     seed: int | None = 0,
     timing: Literal["first_full", "containing"] = "first_full",
     unknown_tier: Literal["exclude", "include"] = "exclude",
@@ -252,10 +252,14 @@ def estimate_effects(
         ``(-3, 3)``).
     n_boot, boot_weights
         Wild bootstrap draws / sup-t draws.
-    size : str or None, default 'auto'
+    size : str or None, default None
         Cell-size column for the heteroskedasticity correction of placebo inference
         (Ferman & Pinto 2019): ``'auto'`` uses the outcome's weights column if it has one,
-        else ``n_posts`` when the panel has it; ``None`` assumes equal error variances.
+        else ``n_posts`` when the panel has it; ``None`` (default) assumes equal error
+        variances. Off by default: on the simulated marketplace at 300,000 posts the
+        per-group placebo tests rejected a true null 9.2% of the time with the correction and
+        3.3% without it (category shocks, not cell sampling noise, dominate there;
+        ``docs/validation.md``).
     seed : int or None, default 0
         Seed of the bootstrap and sup-t draws (``None``: fresh entropy); recorded in the
         result's provenance.
