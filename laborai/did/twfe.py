@@ -1592,7 +1592,7 @@ def event_study(
     n_boot: int = 9999,
     seed: int | None = 0,
     timing: Literal["first_full", "containing"] = "first_full",
-    size: str | None = None,
+    size: str | None = "auto",
 ) -> EventStudyResult:
     """Event-study regression with binned end points, pre-trend test and sup-t bands.
 
@@ -1653,9 +1653,13 @@ def event_study(
     timing : {'first_full', 'containing'}, default 'first_full'
         Which period is a unit's first treated period: the first that starts on or after its
         event date, or the one that contains it (``docs/estimators/timing.md``).
-    size : str or None, default None
+    size : str or None, default 'auto'
         Cell-size column of the placebo size correction (Ferman & Pinto 2019), as in
-        :func:`twfe` (off by default; ``'auto'``: ``weights`` if given, else ``n_posts``).
+        :func:`twfe`: ``'auto'`` uses ``weights`` if given, else ``n_posts`` when present.
+        **On by default here** (off in :func:`twfe`): each event-time coefficient rests on
+        single months, whose sampling noise matters; on the calibrated simulator (300,000
+        posts, 200 null marketplaces) the corrected tests hold 4.0-5.5% with power 39%,
+        the uncorrected ones are conservative (1.0-2.5%, power 21%) (``docs/validation.md``).
 
     Returns
     -------
