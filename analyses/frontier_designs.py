@@ -45,8 +45,8 @@ from laborai.report import AnalysisOutputs
 out = AnalysisOutputs("frontier_designs",
                       title="An exposure dose and a staggered tier triple difference",
                       section="causal", figures_dir=figures_dir, results_dir=results_dir)
-SOURCE = (f"Simulated marketplaces (laborai simulator, {n_reps} draws of {n_posts:,} posts, "
-          f"seeds {seed}–{seed + n_reps - 1}); exposure: GPTs-are-GPTs β (Eloundou et al. 2024)")
+SOURCE = (f"Simulated marketplace, seed {seed} and the next {n_reps - 1} seeds ({n_reps} draws of "
+          f"{n_posts:,} posts); exposure: GPTs-are-GPTs β (Eloundou et al. 2024)")
 OUTCOME = "log_n_posts"
 #: The stylised dose design: categories with exposure β at least this are treated by ChatGPT.
 DOSE_CUTOFF = 0.70
@@ -232,7 +232,7 @@ rows = []
 for r in range(n_reps):
     truth_cohort: dict[str, float] = {}
     n_units: dict[str, int] = {}
-    m = la.simulate_marketplace(seed=seed + 100 + r, n_posts=n_posts, text=False)
+    m = la.simulate_marketplace(seed=seed + r, n_posts=n_posts, text=False)
     p = cells(m, None, "tier")
     tr = (m.truth[m.truth["outcome"] == OUTCOME]
           .pivot_table(index="category", columns="value_tier", values="effect"))
