@@ -341,11 +341,16 @@ out.text(
     f"image-generator cohort's interval (one treated cluster) covered its truth in "
     f"{100 * float(img['coverage']):.0f}% of the marketplaces; ddd's placebo inference is the "
     "valid test for a single adoption date (docs/validation.md).")
+gpt_mcse = float(gpt["sd_estimate"]) / np.sqrt(n_reps)
+close = abs(float(gpt["mean_estimate"]) - float(gpt["truth"])) <= 2 * gpt_mcse
 out.summary(
     f"The tier triple difference with staggered adoption: ddd_gt's cohort estimates (ChatGPT "
     f"cohort {float(gpt['mean_estimate']):+.3f}, truth {float(gpt['truth']):+.3f}, over "
-    f"{n_reps} simulated marketplaces) are unbiased but {noise:.1f} times noisier than the "
-    "one-regression ddd, which uses every pre-adoption month as its base.")
+    f"{n_reps} simulated marketplaces) are "
+    + ("within two Monte Carlo standard errors of the truth" if close else
+       f"{float(gpt['mean_estimate']) - float(gpt['truth']):+.3f} off the truth")
+    + f" but {noise:.1f} times noisier than the one-regression ddd, which uses every "
+    "pre-adoption month as its base.")
 
 # %%
 if DROPPED["dose"] or DROPPED["tier"]:
