@@ -290,6 +290,43 @@ def _checked_y_g_w(y: np.ndarray, g_raw: np.ndarray, w_raw: np.ndarray | None, y
     return g, w
 
 
+def _recode_cohorts(g: np.ndarray, periods: np.ndarray, anticipation: int, *, gname: str,
+                    who: str, period_values: np.ndarray | None, prefix: str = "",
+                    stacklevel: int = 4) -> tuple[np.ndarray, np.ndarray, int]:
+    """The two cohort rules of R's ``did``, each reported with a :class:`DroppedUnitsWarning`.
+
+    Units first treated after the last period are recoded as never treated (0); units treated
+    in the first period (plus ``anticipation``) have no pre-treatment period. Returns the
+    recoded cohorts, the mask of the latter units (for the caller to drop) and the number
+    recoded.
+    """
+    late = g > periods[-1]
+    n_recoded = int(late.sum())
+    if n_recoded:
+        warnings.warn(
+            f"{prefix}{n_recoded} {who} have {gname!r} after the last period "
+            f"({_period_text(periods[-1], period_values)}); they are treated as never treated "
+            "within the sample window (as R's did does).",
+            DroppedUnitsWarning,
+            stacklevel=stacklevel,
+        )
+        g = np.where(late, 0.0, g)
+    first = (g != 0) & (g <= periods[0] + anticipation)
+    n_first = int(first.sum())
+    if n_first:
+        warnings.warn(
+            f"{prefix}{'dropped' if prefix else 'Dropped'} {n_first} {who} that were already "
+            "treated in the first period "
+            f"({_period_text(periods[0], period_values)}"
+            + (f" plus {anticipation} anticipation period(s)" if anticipation else "")
+            + f"): their {gname!r} leaves no pre-treatment period to compare with. Groups: "
+            f"{[_period_text(v, period_values) for v in np.unique(g[first])]}.",
+            DroppedUnitsWarning,
+            stacklevel=stacklevel,
+        )
+    return g, first, n_recoded
+
+
 def _validate_and_pivot(
     data: pd.DataFrame,
     *,
@@ -453,31 +490,11 @@ def _validate_and_pivot(
         xm, x_names = _model_matrix(data, rhs)
         x = xm[order].reshape(n, n_t, xm.shape[1])
 
-    # units first treated after the last period are never treated within the sample window
-    late = g > periods[-1]
-    n_recoded = int(late.sum())
-    if n_recoded:
-        warnings.warn(
-            f"{n_recoded} unit(s) have {gname!r} after the last period ({_period_text(periods[-1], period_values)}); "
-            "they are treated as never treated within the sample window (as R's did does).",
-            DroppedUnitsWarning,
-            stacklevel=3,
-        )
-        g = np.where(late, 0.0, g)
-
-    # units treated in (or before) the first period have no pre-treatment period
-    first = (g != 0) & (g <= periods[0] + anticipation)
+    g, first, n_recoded = _recode_cohorts(g, periods, anticipation, gname=gname,
+                                          who=f"unit(s) ({idname!r})",
+                                          period_values=period_values, stacklevel=4)
     n_first = int(first.sum())
     if n_first:
-        warnings.warn(
-            f"Dropped {n_first} unit(s) ({idname!r}) that were already treated in the first "
-            f"period ({_period_text(periods[0], period_values)}"
-            + (f" plus {anticipation} anticipation period(s)" if anticipation else "")
-            + f"): their {gname!r} leaves no pre-treatment period to compare with. Groups: "
-            f"{[_period_text(v, period_values) for v in np.unique(g[first])]}.",
-            DroppedUnitsWarning,
-            stacklevel=3,
-        )
         keep = ~first
         ids, y, g, w = ids[keep], y[keep], g[keep], w[keep]
         x = None if x is None else x[keep]
@@ -588,30 +605,11 @@ def _build_long(
     n_obs_per_unit = np.bincount(unit, minlength=n)
     n_incomplete = int((n_obs_per_unit < len(periods)).sum()) if is_panel else 0
 
-    late = g > periods[-1]
-    n_recoded = int(late.sum())
-    if n_recoded:
-        warnings.warn(
-            f"{n_recoded} {who} have {gname!r} after the last period ({_period_text(periods[-1], period_values)}); "
-            "they are treated as never treated within the sample window (as R's did does).",
-            DroppedUnitsWarning,
-            stacklevel=4,
-        )
-        g = np.where(late, 0.0, g)
-
     keep_unit = np.ones(n, dtype=bool)
-    first = (g != 0) & (g <= periods[0] + anticipation)
+    g, first, n_recoded = _recode_cohorts(g, periods, anticipation, gname=gname, who=who,
+                                          period_values=period_values, stacklevel=5)
     n_first = int(first.sum())
     if n_first:
-        warnings.warn(
-            f"Dropped {n_first} {who} that were already treated in the first period "
-            f"({_period_text(periods[0], period_values)}"
-            + (f" plus {anticipation} anticipation period(s)" if anticipation else "")
-            + f"): their {gname!r} leaves no pre-treatment period to compare with. Groups: "
-            f"{[_period_text(v, period_values) for v in np.unique(g[first])]}.",
-            DroppedUnitsWarning,
-            stacklevel=4,
-        )
         keep_unit &= ~first
     keep_obs = keep_unit[unit]
 

@@ -61,6 +61,7 @@ from laborai.did.cs import (
     _num,
     _period_column,
     _period_text,
+    _recode_cohorts,
     _single_thread_blas,
 )
 from laborai.errors import (
@@ -297,29 +298,12 @@ def _prepare(
         xm, x_names = _model_matrix(data, rhs)
         x = xm[order].reshape(n, n_t, xm.shape[1])
 
-    late = g > periods[-1]
-    n_recoded = int(late.sum())
-    if n_recoded:
-        warnings.warn(
-            f"ddd_gt: {n_recoded} unit(s) have {gname!r} after the last period "
-            f"({_period_text(periods[-1], period_values)}); they are treated as never treated "
-            "within the sample window.",
-            DroppedUnitsWarning,
-            stacklevel=3,
-        )
-        g = np.where(late, 0.0, g)
-    first = (g != 0) & (g <= periods[0] + anticipation)
+    g, first, n_recoded = _recode_cohorts(g, periods, anticipation, gname=gname,
+                                          who=f"unit(s) ({idname!r})",
+                                          period_values=period_values, prefix="ddd_gt: ",
+                                          stacklevel=4)
     n_first = int(first.sum())
     if n_first:
-        warnings.warn(
-            f"ddd_gt: dropped {n_first} unit(s) ({idname!r}) already treated in the first "
-            f"period ({_period_text(periods[0], period_values)}"
-            + (f" plus {anticipation} anticipation period(s)" if anticipation else "")
-            + f"): their {gname!r} leaves no pre-treatment period. Cohorts: "
-            f"{[_period_text(v, period_values) for v in np.unique(g[first])]}.",
-            DroppedUnitsWarning,
-            stacklevel=3,
-        )
         keep = ~first
         ids, y, g, q, w = ids[keep], y[keep], g[keep], q[keep], w[keep]
         x = None if x is None else x[keep]
