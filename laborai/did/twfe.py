@@ -28,7 +28,6 @@ import pandas as pd
 from laborai._validation import (
     check_option,
     check_time_column,
-    check_unique_unit_period,
     resolve_seed,
 )
 from laborai.did._results import (
@@ -60,6 +59,8 @@ __all__ = [
 Family = Literal["ols", "poisson"]
 VcovType = Literal["auto", "cluster", "hetero", "iid", "wild", "placebo"]
 BootWeights = Literal["rademacher", "webb"]
+Backend = Literal["auto", "fast", "pyfixest"]
+_BACKENDS = ("auto", "fast", "pyfixest")
 
 _FAMILIES = ("ols", "poisson")
 _VCOVS = ("auto", "cluster", "hetero", "iid", "wild", "placebo")
@@ -95,6 +96,8 @@ class _Fit:
     boot: Mapping[str, Any] | None
     r2: float = math.nan  # OLS R-squared and within R-squared (NaN for Poisson)
     r2_within: float = math.nan
+    backend: str = "pyfixest"  # 'fastfe' (laborai.did._fastfe) or 'pyfixest'
+    fe_method: str = ""  # fast path: 'balanced', 'schur', 'iterative', 'oneway'
 
 
 
@@ -175,7 +178,7 @@ def _common_checks(family: str, vcov: str, alpha: float, n_boot: int, boot_weigh
 
 
 def _resolve_vcov(vcov: str, *, family: str, frame: pd.DataFrame, treat_cols: Sequence[str],
-                  where: str) -> str:
+                  where: str, treated: np.ndarray | None = None) -> str:
     """The inference actually used for ``vcov`` on this estimation frame (``'auto'`` resolved).
 
     ``'auto'``: the wild cluster restricted bootstrap for OLS with one-way clustering and
@@ -197,10 +200,13 @@ def _resolve_vcov(vcov: str, *, family: str, frame: pd.DataFrame, treat_cols: Se
     if vcov == "auto":
         method = "wild" if family == "ols" and len(cls) == 1 and G[0] < FEW_CLUSTERS else "cluster"
     if len(cls) == 1:
-        tr = np.zeros(len(frame), dtype=bool)
-        for c in treat_cols:
-            if c in frame.columns:
-                tr |= frame[c].to_numpy() != 0
+        if treated is not None:
+            tr = np.asarray(treated, dtype=bool)
+        else:
+            tr = np.zeros(len(frame), dtype=bool)
+            for c in treat_cols:
+                if c in frame.columns:
+                    tr |= frame[c].to_numpy() != 0
         k = int(frame.loc[tr, cls[0]].nunique())
         if k == 1:
             msg = (f"{where}: the treatment varies in only 1 of {G[0]} clusters; no "
@@ -237,6 +243,58 @@ def _numeric(s: pd.Series, col: str, where: str) -> np.ndarray:
         ) from exc
 
 
+def _codes(values: Any) -> np.ndarray:
+    """Sorted integer codes ``0..L-1`` of a column (``-1`` for missing values).
+
+    Equal to ``pandas.factorize(values, sort=True)[0]``; O(n) for integer columns with a
+    compact range (unit ids, periods), hash-based otherwise.
+    """
+    from laborai.did._fastfe import fast_codes
+
+    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if arr.dtype.kind in "iu":
+        c = fast_codes(arr)
+        if c is not None:
+            return c
+    codes, uniq = pd.factorize(values, sort=False)
+    if len(uniq) > 1:
+        try:
+            order = np.argsort(np.asarray(uniq), kind="stable")
+        except TypeError:  # unorderable mixture: let pandas decide as before
+            return np.asarray(pd.factorize(values, sort=True)[0], dtype=np.int64)
+        rank = np.empty(len(uniq), dtype=np.int64)
+        rank[order] = np.arange(len(uniq))
+        out = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+        return out.astype(np.int64, copy=False)
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _check_unique_codes(uc: np.ndarray, tc: np.ndarray, data: pd.DataFrame, idname: str,
+                        tname: str) -> None:
+    """``check_unique_unit_period`` on integer codes (same rule and message, O(n))."""
+    a = uc.astype(np.int64) + 1
+    b = tc.astype(np.int64) + 1
+    Lb = int(b.max()) + 1 if b.size else 1
+    key = a * Lb + b
+    span = (int(a.max()) + 1) * Lb if a.size else 0
+    if span <= 4 * key.size + 1_000_000:
+        cnt = np.bincount(key, minlength=span)
+        if key.size == 0 or int(cnt.max()) <= 1:
+            return
+        dup = cnt[key] > 1
+    else:
+        srt = np.sort(key)
+        if not np.any(srt[1:] == srt[:-1]):
+            return
+        dupkeys = srt[1:][srt[1:] == srt[:-1]]
+        dup = np.isin(key, dupkeys)
+    ex = data.loc[dup, [idname, tname]].head(3).to_numpy().tolist()
+    raise DataValidationError(
+        f"({idname!r}, {tname!r}) must identify rows uniquely; {int(dup.sum())} rows are "
+        f"duplicates, e.g. {ex}. Aggregate to one row per unit and period first."
+    )
+
+
 def _build_frame(
     data: pd.DataFrame,
     *,
@@ -250,53 +308,65 @@ def _build_frame(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Assemble the estimation frame with safe internal names; drop incomplete rows (warned).
 
-    Returns the frame and the boolean mask of kept rows of ``data``.
+    Fixed effects and clusters are stored as sorted integer codes. ``fe`` entries may be raw
+    columns or integer code arrays from :func:`_codes` (``-1`` = missing). Returns the frame
+    and the boolean mask of kept rows of ``data``.
     """
-    cols: dict[str, Any] = {"_y": _numeric(data[yname], yname, where)}
+    cols: dict[str, np.ndarray] = {"_y": _numeric(data[yname], yname, where)}
     for i, (name, values) in enumerate(regressors.items()):
         if isinstance(values, pd.Series):
             cols[f"_x{i}"] = _numeric(values, name, where)
         else:
             cols[f"_x{i}"] = np.asarray(values, dtype=float)
     for i, values in enumerate(fe):
-        cols[f"_fe{i}"] = values.to_numpy() if isinstance(values, pd.Series) else values
+        arr = values if isinstance(values, np.ndarray) and values.dtype.kind == "i" \
+            else _codes(values)
+        cols[f"_fe{i}"] = arr
     for i, c in enumerate(cluster):
-        cols[f"_cl{i}"] = data[c].to_numpy()
+        cols[f"_cl{i}"] = _codes(data[c])
     if weights is not None:
         cols["_w"] = _numeric(data[weights], weights, where)
-    frame = pd.DataFrame(cols, index=data.index)  # built at once: no fragmented frame
-    keep = ~frame.isna().any(axis=1).to_numpy()
-    n_drop = int((~keep).sum())
+    n = len(data)
+    miss = {c: (np.isnan(v) if v.dtype.kind == "f" else v < 0) for c, v in cols.items()}
+    bad_any = np.zeros(n, dtype=bool)
+    for m in miss.values():
+        bad_any |= m
+    keep = ~bad_any
+    n_drop = int(bad_any.sum())
     if n_drop:
         user = {"_y": yname, "_w": weights or "",
                 **{f"_x{i}": n for i, n in enumerate(regressors)},
                 **{f"_cl{i}": c for i, c in enumerate(cluster)},
                 **{f"_fe{i}": ("unit", "period")[i] if i < 2 else f"fixed effect {i}"
                    for i in range(len(fe))}}
-        bad = [user.get(c, c) for c in frame.columns if frame[c].isna().any()]
+        bad = [user.get(c, c) for c in cols if miss[c].any()]
         warnings.warn(
-            f"{where}: dropped {n_drop} of {len(frame)} row(s) with missing values in "
+            f"{where}: dropped {n_drop} of {n} row(s) with missing values in "
             f"{bad}; the count is recorded in result.n_dropped.",
             LaborAIWarning,
             stacklevel=3,
         )
-    frame = frame.loc[keep].reset_index(drop=True)
-    if len(frame) == 0:
+        cols = {c: v[keep] for c, v in cols.items()}
+        from laborai.did._fastfe import fast_codes
+
+        for c in cols:
+            if c.startswith(("_fe", "_cl")) and cols[c].size:
+                cols[c] = fast_codes(cols[c])  # type: ignore[assignment]
+    if n - n_drop == 0:
         raise EstimationError(f"{where}: no complete rows left to estimate on.")
-    if weights is not None and (frame["_w"] <= 0).any():
-        bad = frame.loc[frame["_w"] <= 0, "_w"].head(5).tolist()
+    frame = pd.DataFrame(cols)  # built at once: no fragmented frame
+    if weights is not None and (cols["_w"] <= 0).any():
+        wv = cols["_w"]
+        bad = wv[wv <= 0][:5].tolist()
         raise DataValidationError(
-            f"{where}: weights column {weights!r} has {int((frame['_w'] <= 0).sum())} "
+            f"{where}: weights column {weights!r} has {int((wv <= 0).sum())} "
             f"non-positive value(s) (first: {bad}); weights must be > 0. Drop those rows first."
         )
-    if family == "poisson" and (frame["_y"] < 0).any():
+    if family == "poisson" and (cols["_y"] < 0).any():
         raise DataValidationError(
             f"{where}: family='poisson' needs a non-negative outcome; column {yname!r} has "
-            f"{int((frame['_y'] < 0).sum())} negative value(s)."
+            f"{int((cols['_y'] < 0).sum())} negative value(s)."
         )
-    for c in frame.columns:
-        if c.startswith(("_fe", "_cl")):
-            frame[c] = pd.factorize(frame[c], sort=True)[0]
     return frame, keep
 
 
@@ -311,8 +381,23 @@ def _fit_core(
     boot_weights: str,
     seed: int | None,
     wild_cols: Sequence[int] | None = None,
+    backend: str = "auto",
+    block: Any = None,
+    dense_cols: Sequence[str] | None = None,
 ) -> _Fit:
-    """Run pyfixest on the internal frame and return estimates with the chosen inference."""
+    """Estimate on the internal frame and return estimates with the chosen inference.
+
+    ``backend``: ``'fast'`` (:mod:`laborai.did._fastfe`), ``'pyfixest'``, or ``'auto'`` (the
+    fast path whenever it applies: OLS/WLS; Poisson goes to pyfixest). ``block`` (fast path
+    only) is a :class:`laborai.did._fastfe.SparseBlock` of indicator regressors named
+    ``_x0 .. _x{K-1}`` placed before the frame's ``dense_cols`` (named ``_x{K} ...``).
+    """
+    if _use_fast(backend, family):
+        return _fit_core_fast(frame, n_x=n_x, vcov=vcov, alpha=alpha, n_boot=n_boot,
+                              boot_weights=boot_weights, seed=seed, wild_cols=wild_cols,
+                              block=block, dense_cols=dense_cols)
+    if block is not None:  # pragma: no cover - callers materialise dummies for pyfixest
+        raise EstimationError("internal: a sparse regressor block needs the fast backend.")
     import pyfixest as pf
 
     xs = [f"_x{i}" for i in range(n_x)]
@@ -381,7 +466,76 @@ def _fit_core(
     r2w = float(getattr(m, "_r2_within", math.nan)) if family == "ols" else math.nan
     return _Fit(names=names, coef=coef, vcov=V, table=table, nobs=nobs, n_clusters=n_cl,
                 df_t=df_t, dropped=dropped, n_dropped_fit=len(frame) - nobs, boot=boot,
-                r2=r2, r2_within=r2w)
+                r2=r2, r2_within=r2w, backend="pyfixest")
+
+
+def _use_fast(backend: str, family: str) -> bool:
+    """Whether the fast path runs: ``'auto'`` for OLS/WLS; ``'fast'`` refuses Poisson."""
+    check_option("backend", backend, _BACKENDS)
+    if backend == "pyfixest":
+        return False
+    if family != "ols":
+        if backend == "fast":
+            raise OptionError(
+                f"backend='fast' supports family='ols' (OLS/WLS) only; got family={family!r}. "
+                "Use backend='auto' or 'pyfixest' (Poisson models are fitted by pyfixest).")
+        return False
+    return True
+
+
+def _fit_core_fast(frame: pd.DataFrame, *, n_x: int, vcov: str, alpha: float, n_boot: int,
+                   boot_weights: str, seed: int | None, wild_cols: Sequence[int] | None,
+                   block: Any, dense_cols: Sequence[str] | None) -> _Fit:
+    """The fast path of :func:`_fit_core` (OLS/WLS; same outputs as pyfixest's)."""
+    from laborai.did._fastfe import fit_ols
+
+    K = 0 if block is None else int(block.K)
+    dcols = list(dense_cols) if dense_cols is not None else [f"_x{i}" for i in range(n_x)]
+    xs = [f"_x{i}" for i in range(K + len(dcols))]
+    fes = sorted(c for c in frame.columns if c.startswith("_fe"))
+    cls = sorted(c for c in frame.columns if c.startswith("_cl"))
+    w = frame["_w"].to_numpy(dtype=float) if "_w" in frame.columns else None
+    y = frame["_y"].to_numpy(dtype=float)
+    X = frame[dcols].to_numpy(dtype=float) if dcols else None
+    fe = (np.column_stack([frame[c].to_numpy() for c in fes]) if fes
+          else np.zeros((len(frame), 0), dtype=np.int64))
+    kind = "cluster" if vcov in ("cluster", "wild") else vcov
+    clc = (np.column_stack([frame[c].to_numpy() for c in cls]) if kind == "cluster" else None)
+    f = fit_ols(y, dense=X, fe=fe, clusters=clc, weights=w, vcov=kind, block=block)
+    names = tuple(xs[j] for j in f.kept)
+    dropped = tuple(xs[j] for j in f.dropped)
+    table = wald_table(f.coef, np.sqrt(np.diag(f.vcov)), alpha=alpha, df=f.df_t)
+    n_cl: int | tuple[int, ...] | None
+    if kind != "cluster":
+        n_cl = None
+    else:
+        G = list(f.n_clusters)
+        n_cl = G[0] if len(G) == 1 else tuple(G)
+    boot = None
+    if vcov == "wild":
+        if len(cls) != 1:
+            raise OptionError(
+                "vcov='wild' supports one-way clustering only; got cluster columns "
+                f"{len(cls)}. Pass a single cluster column."
+            )
+        if block is not None:  # pragma: no cover - event_study materialises for 'wild'
+            raise EstimationError("internal: vcov='wild' with a sparse block.")
+        Xk = frame[[dcols[xs.index(nm)] for nm in names]].to_numpy(dtype=float)
+        cols = list(range(len(names))) if wild_cols is None else [
+            names.index(xs[c]) for c in wild_cols if xs[c] in names]
+        rows, nb, enum = _wild_table(
+            y, Xk, cols, frame[cls[0]].to_numpy(), fe=fe if fes else None, weights=w,
+            n_boot=n_boot, boot_weights=boot_weights, seed=seed, alpha=alpha, ssc=f.ssc,
+        )
+        for c, row in zip(cols, rows, strict=True):
+            table.loc[c, ["p_value", "conf_low", "conf_high"]] = [
+                row["p_value"], row["conf_low"], row["conf_high"]]
+        boot = {"n_boot": nb, "enumerated": enum, "boot_weights": boot_weights, "seed": seed,
+                "terms": tuple(names[c] for c in cols)}
+    return _Fit(names=names, coef=np.asarray(f.coef, dtype=float), vcov=f.vcov, table=table,
+                nobs=f.nobs, n_clusters=n_cl, df_t=f.df_t, dropped=dropped, n_dropped_fit=0,
+                boot=boot, r2=f.r2, r2_within=f.r2_within, backend="fastfe",
+                fe_method=f.method)
 
 
 
@@ -639,9 +793,10 @@ class TWFEResult(ResultMixin):
             if val is not None:
                 kw[name] = val
         fn = {"twfe": twfe, "ddd": ddd}[self._estimator]
+        data = _unchanged_data(self._data, self.provenance)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LaborAIWarning)
-            return fn(self._data, **kw)  # type: ignore[operator]
+            return fn(data, **kw)  # type: ignore[operator]
 
     def _header(self) -> list[tuple[str, str]]:
         lines = [("Family", self.family), ("Observations", str(self.nobs)),
@@ -703,6 +858,18 @@ class TWFEResult(ResultMixin):
                 f"vcov={self.vcov_type!r}, family={self.family!r})")
 
 
+def _unchanged_data(data: pd.DataFrame, provenance: Provenance) -> pd.DataFrame:
+    """The data a result holds (by reference, not copied), refused if changed since the fit."""
+    from laborai._hashing import frame_hash
+
+    if frame_hash(data) != provenance.input_hash:
+        raise EstimationError(
+            "with_vcov: the data frame this result was estimated on has been modified since "
+            "(its hash differs from provenance.input_hash; results keep a reference to their "
+            "input, not a copy). Re-run the estimator on the current data.")
+    return data
+
+
 def _make_twfe_result(
     fit: _Fit,
     *,
@@ -731,6 +898,10 @@ def _make_twfe_result(
         table["effect"] = eff
     table = table[[*TIDY_COLUMNS, *[c for c in table.columns if c not in TIDY_COLUMNS]]]
     settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}
+    settings["backend_requested"] = settings.pop("backend", "auto")
+    settings["backend"] = fit.backend
+    prov = make_provenance(estimator, data, settings,
+                           seed if kwargs["vcov"] == "wild" else None)
     return TWFEResult(
         terms=terms,
         coef=fit.coef.copy(),
@@ -745,10 +916,9 @@ def _make_twfe_result(
         cluster=cluster if kwargs["vcov"] not in ("hetero", "iid") else (),
         alpha=kwargs["alpha"],
         boot=fit.boot,
-        provenance=make_provenance(estimator, data, settings,
-                                   seed if kwargs["vcov"] == "wild" else None),
+        provenance=prov,
         _estimator=estimator,
-        _data=data.copy(),
+        _data=data,  # not copied: with_vcov checks its hash against provenance.input_hash
         _kwargs=dict(kwargs),
         r2=fit.r2,
         r2_within=fit.r2_within,
@@ -777,6 +947,7 @@ def twfe(
     boot_weights: BootWeights = "rademacher",
     seed: int | None = 0,
     size: str | None = "weights",
+    backend: Backend = "auto",
 ) -> TWFEResult:
     """Two-way fixed-effects difference-in-differences regression.
 
@@ -909,10 +1080,12 @@ def twfe(
     for c in controls:
         regs[c] = data[c]
     check_time_column(data, tname, where=where)
-    check_unique_unit_period(data, idname, tname)
+    check_option("backend", backend, _BACKENDS)
+    uc, tc = _codes(data[idname]), _codes(data[tname])
+    _check_unique_codes(uc, tc, data, idname, tname)
     seed = resolve_seed(seed)
     frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
-                               fe=[data[idname], data[tname]], cluster=cl, weights=weights,
+                               fe=[uc, tc], cluster=cl, weights=weights,
                                family=family)
     requested = vcov
     method, plan = _regression_placebo_choice(vcov, family=family, frame=frame,
@@ -924,7 +1097,7 @@ def twfe(
     vcov = method  # type: ignore[assignment]
     fit = _fit_core(frame, n_x=len(regs), family=family,
                     vcov="cluster" if method == "placebo" else method, alpha=alpha,
-                    n_boot=n_boot, boot_weights=boot_weights, seed=seed)
+                    n_boot=n_boot, boot_weights=boot_weights, seed=seed, backend=backend)
     if method == "placebo" and plan is not None and "_x0" not in fit.dropped:
         plan["inv_size"], size = _inv_size(data, size, weights, keep, where)
         fit, _info = _regression_placebo_fit(fit, frame, ["_x0"], len(regs), plan, alpha, where)
@@ -939,7 +1112,7 @@ def twfe(
     kwargs = dict(yname=yname, dname=dname, idname=idname, tname=tname, cluster=cluster,
                   weights=weights, family=family, controls=tuple(controls), vcov=vcov,
                   alpha=alpha, n_boot=n_boot, boot_weights=boot_weights, seed=seed,
-                  vcov_requested=requested, size=size)
+                  vcov_requested=requested, size=size, backend=backend)
     names = {f"_x{i}": n for i, n in enumerate(regs)}
     return _make_twfe_result(fit, internal_to_term=names, estimator="twfe", data=data,
                              kwargs=kwargs, n_dropped=int((~keep).sum()), cluster=cl, seed=seed)
@@ -987,6 +1160,7 @@ def ddd(
     boot_weights: BootWeights = "rademacher",
     seed: int | None = 0,
     size: str | None = "weights",
+    backend: Backend = "auto",
 ) -> TWFEResult:
     """Triple difference: exposed x post x high-value tier, with unit and period fixed effects.
 
@@ -1077,10 +1251,12 @@ def ddd(
     tfe = (data[tname].astype(str) + "|" + h.astype(int).astype(str)) if high_time_fe \
         else data[tname]
     check_time_column(data, tname, where=where)
-    check_unique_unit_period(data, idname, tname)
+    check_option("backend", backend, _BACKENDS)
+    uc = _codes(data[idname])
+    _check_unique_codes(uc, _codes(data[tname]), data, idname, tname)
     seed = resolve_seed(seed)
     frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
-                               fe=[data[idname], tfe], cluster=cl, weights=weights, family=family)
+                               fe=[uc, tfe], cluster=cl, weights=weights, family=family)
     requested = vcov
     tcols = [inv["exposed:post"], inv["exposed:post:high"]]
     hkey = h.to_numpy()[keep].astype(int)
@@ -1094,7 +1270,7 @@ def ddd(
     vcov = method  # type: ignore[assignment]
     fit = _fit_core(frame, n_x=len(regs), family=family,
                     vcov="cluster" if method == "placebo" else method, alpha=alpha,
-                    n_boot=n_boot, boot_weights=boot_weights, seed=seed)
+                    n_boot=n_boot, boot_weights=boot_weights, seed=seed, backend=backend)
     if method == "placebo" and plan is not None and not set(tcols) & set(fit.dropped):
         plan["inv_size"], size = _inv_size(data, size, weights, keep, where)
         # size-correct the two tiers' DiDs (did_low = b1, did_high = b1 + b3), not b3 itself
@@ -1112,7 +1288,7 @@ def ddd(
                   high=high, cluster=cluster, weights=weights, family=family,
                   high_time_fe=high_time_fe, controls=tuple(controls), vcov=vcov, alpha=alpha,
                   n_boot=n_boot, boot_weights=boot_weights, seed=seed, vcov_requested=requested,
-                  size=size)
+                  size=size, backend=backend)
     lincoms = {"exposed:post [high tier]": {inv["exposed:post"]: 1.0,
                                             inv["exposed:post:high"]: 1.0}}
     return _make_twfe_result(fit, internal_to_term=names, estimator="ddd", data=data,
@@ -1264,9 +1440,10 @@ class EventStudyResult(ResultMixin):
         kw["vcov"] = vcov
         if cluster is not None:
             kw["cluster"] = cluster
+        data = _unchanged_data(self._data, self.provenance)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LaborAIWarning)
-            return event_study(self._data, **kw)
+            return event_study(data, **kw)
 
     def _header(self) -> list[tuple[str, str]]:
         pt = self.pretrend
@@ -1598,6 +1775,7 @@ def event_study(
     seed: int | None = 0,
     timing: Literal["first_full", "containing"] = "first_full",
     size: str | None = "auto",
+    backend: Backend = "auto",
 ) -> EventStudyResult:
     """Event-study regression with binned end points, pre-trend test and sup-t bands.
 
@@ -1725,7 +1903,9 @@ def event_study(
     cl = _cluster_cols(cluster, idname)
     _require_columns(data, [idname, tname, *cl], where)
     check_time_column(data, tname, where=where)
-    check_unique_unit_period(data, idname, tname)
+    check_option("backend", backend, _BACKENDS)
+    uc, tc = _codes(data[idname]), _codes(data[tname])
+    _check_unique_codes(uc, tc, data, idname, tname)
     G_min = min(int(data[c].nunique()) for c in cl)
     if window is not None and (not isinstance(window, (tuple, list)) or len(window) != 2
                                or not all(isinstance(w, (int, np.integer)) for w in window)
@@ -1779,40 +1959,67 @@ def event_study(
             "omitted period must be observed, otherwise another bin becomes the reference "
             "without notice). Choose ref inside the observed event times or a wider window."
         )
-    regs: dict[str, Any] = {}
+    # event-time codes: row -> index of its estimated event time (-1: none, e.g. the
+    # reference period or an untreated unit); the dummies are dose * 1[code == j]
+    nz = has_event & (dose != 0)
+    et_int = np.where(has_event, et, np.nan)
     dropped_et: list[int] = []
+    et_est: list[int] = []
+    code = np.full(len(data), -1, dtype=np.int64)
+    present = set(np.unique(et_int[nz]).astype(int).tolist()) if nz.any() else set()
     for k in range(lo, hi + 1):
         if k == ref:
             continue
-        col = np.where(has_event & (et == k), dose, 0.0)
-        if not np.any(col != 0):
+        if k not in present:
             dropped_et.append(k)
             continue
-        regs[f"event_time::{k}"] = col
-    if not regs:
+        code[has_event & (et == k)] = len(et_est)
+        et_est.append(k)
+    if not et_est:
         raise EstimationError(
             f"{where}: no treated observation falls in the window [{lo}, {hi}]; nothing to "
             "estimate. Check event_date and dname."
         )
-    n_et = len(regs)
-    for c in controls:
-        regs[c] = data[c]
-    frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
-                               fe=[data[idname], data[tname]], cluster=cl, weights=weights,
-                               family=family)
+    n_et = len(et_est)
+    cregs: dict[str, Any] = {c: data[c] for c in controls}
+    frame, keep = _build_frame(data, where=where, yname=yname, regressors=cregs,
+                               fe=[uc, tc], cluster=cl, weights=weights, family=family)
     requested = vcov
-    trow = (has_event & (dose != 0))[keep]
+    trow = nz[keep]
     method = _few_treated_choice(vcov, family=family, frame=frame, treated=trow,
                                  dose=dose[keep], epos=epos[keep], where=where)
     if method is None:
-        method = _resolve_vcov(vcov, family=family, frame=frame,
-                               treat_cols=[f"_x{i}" for i in range(n_et)], where=where)
+        method = _resolve_vcov(vcov, family=family, frame=frame, treat_cols=[], where=where,
+                               treated=trow & (code[keep] >= 0))
     if method == "wild" and (family != "ols" or len(cl) != 1):
         raise OptionError("event_study: vcov='wild' needs family='ols' and one cluster column; "
                           f"got family={family!r}, cluster={cluster!r}.")
-    fit = _fit_core(frame, n_x=len(regs), family=family,
-                    vcov="cluster" if method in ("wild", "placebo") else method, alpha=alpha,
-                    n_boot=1, boot_weights="rademacher", seed=None)
+    lean = method in ("cluster", "hetero", "iid") and _use_fast(backend, family)
+    regs: dict[str, Any] = {f"event_time::{k}": None for k in et_est}
+    for c in controls:
+        regs[c] = data[c]
+    if lean:
+        # memory-lean fast path: the dummies are never materialised as an n x K matrix
+        from laborai.did._fastfe import SparseBlock
+
+        block = SparseBlock(code[keep], dose[keep], n_et)
+        ren = {f"_x{j}": f"_x{n_et + j}" for j in range(len(controls))}
+        frame = frame.rename(columns=ren) if ren else frame
+        fit = _fit_core(frame, n_x=len(regs), family=family, vcov=method, alpha=alpha,
+                        n_boot=1, boot_weights="rademacher", seed=None, backend=backend,
+                        block=block, dense_cols=list(ren.values()))
+    else:
+        for j, k in enumerate(et_est):
+            regs[f"event_time::{k}"] = np.where(code == j, dose, 0.0)
+        with warnings.catch_warnings():  # the drops were reported by the first build
+            warnings.simplefilter("ignore", LaborAIWarning)
+            frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
+                                       fe=[uc, tc], cluster=cl, weights=weights,
+                                       family=family)
+        fit = _fit_core(frame, n_x=len(regs), family=family,
+                        vcov="cluster" if method in ("wild", "placebo") else method,
+                        alpha=alpha, n_boot=1, boot_weights="rademacher", seed=None,
+                        backend=backend)
     _warn_fit_drops(fit, where)
     term_of = {f"_x{i}": n for i, n in enumerate(regs)}
     et_internal = [f"_x{i}" for i in range(n_et)]
@@ -1906,11 +2113,13 @@ def event_study(
                   event_date=event_date, window=(lo, hi), ref=int(ref), cluster=cluster,
                   weights=weights, family=family, controls=tuple(controls), vcov=method,
                   alpha=alpha, n_boot=n_boot, seed=seed, timing=timing,
-                  size=size if method == "placebo" else None)
+                  size=size if method == "placebo" else None, backend=backend)
     settings = {k: (list(v) if isinstance(v, tuple) else
                     (str(v) if k == "event_date" and not isinstance(v, str) else v))
                 for k, v in kwargs.items()}
     settings["vcov_requested"] = requested
+    settings["backend_requested"] = settings.pop("backend")
+    settings["backend"] = fit.backend
     return EventStudyResult(
         event_times=ets, coef=b, vcov=V, ref=int(ref), window=(lo, hi), table=table,
         pretrend=pre, crit_sup_t=crit_sup, crit_pointwise=crit_pt, nobs=fit.nobs,
@@ -1918,5 +2127,5 @@ def event_study(
         n_dropped=int((~keep).sum()) + fit.n_dropped_fit, family=family, vcov_type=method,
         alpha=alpha, dropped_event_times=tuple(sorted(set(dropped_et))),
         provenance=make_provenance(where, data, settings, seed),
-        _data=data.copy(), _kwargs=kwargs, r2=fit.r2, r2_within=fit.r2_within,
+        _data=data, _kwargs=kwargs, r2=fit.r2, r2_within=fit.r2_within,
     )
