@@ -37,14 +37,17 @@ from laborai.errors import (
 if TYPE_CHECKING:  # what the lazy attributes below resolve to
     from laborai import classify, datasets, did, exposure, indicators, plot, realdata, taxonomy
     from laborai.data import (
+        FreelancerMarket,
         Marketplace,
         ReadResult,
         read_contracts,
         read_job_posts,
         read_marketplace,
+        simulate_freelancers,
         simulate_marketplace,
     )
     from laborai.did.effects import estimate_effects
+    from laborai.freelancer_panel import build_freelancer_panel
     from laborai.panel import build_panel
 
 # Lazy top-level names (PEP 562): ``import laborai`` and ``laborai --version`` do not import
@@ -56,6 +59,8 @@ _NAMES = {
     "read_contracts": "laborai.data", "read_job_posts": "laborai.data",
     "read_marketplace": "laborai.data", "simulate_marketplace": "laborai.data",
     "estimate_effects": "laborai.did.effects", "build_panel": "laborai.panel",
+    "FreelancerMarket": "laborai.data", "simulate_freelancers": "laborai.data",
+    "build_freelancer_panel": "laborai.freelancer_panel",
 }
 
 
@@ -78,6 +83,7 @@ __all__ = [
     "DataFileNotFoundError",
     "DataValidationError",
     "EstimationError",
+    "FreelancerMarket",
     "LaborAIError",
     "LaborAIWarning",
     "Marketplace",
@@ -85,6 +91,7 @@ __all__ = [
     "ReadResult",
     "SmallSampleWarning",
     "__version__",
+    "build_freelancer_panel",
     "build_panel",
     "classify",
     "datasets",
@@ -97,6 +104,7 @@ __all__ = [
     "read_contracts",
     "read_job_posts",
     "read_marketplace",
+    "simulate_freelancers",
     "simulate_marketplace",
     "taxonomy",
 ]

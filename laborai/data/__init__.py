@@ -44,3 +44,7 @@ from laborai.data.simulate import (
 
 __all__ += ["OUTCOMES", "Marketplace", "default_effects", "design_effects", "read_marketplace",
             "simulate_marketplace"]
+
+from laborai.data.freelancers import FreelancerMarket, simulate_freelancers
+
+__all__ += ["FreelancerMarket", "simulate_freelancers"]

@@ -42,7 +42,7 @@ __all__ = ["AnalysisError", "ReportBuild", "build_report", "check_report", "find
 
 #: Order of analyses inside a section (others follow alphabetically).
 ORDER = ("ai_work", "marketplace_effects", "event_studies", "estimator_robustness", "frontier_designs",
-         "real_upwork", "real_indeed_exposure")
+         "freelancer_design", "real_upwork", "real_indeed_exposure")
 #: Environment every kernel runs with (determinism).
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "TZ": "UTC", "OMP_NUM_THREADS": "1",
               "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
