@@ -16,7 +16,7 @@ export MKL_NUM_THREADS := 1
 export NUMBA_NUM_THREADS := 1
 export MPLBACKEND := Agg
 
-.PHONY: report check-report test lint typecheck pytest bench install clean
+.PHONY: report check-report test lint typecheck pytest bench install clean docs
 
 install: $(STAMP)
 
@@ -48,3 +48,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf build figures/*.svg figures/*.png figures/*.csv figures/MANIFEST.sha256 figures/INDEX.md $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# The documentation site (Sphinx + MyST + numpydoc), offline, warnings as errors: build/docs/index.html
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs build/docs
