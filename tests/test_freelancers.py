@@ -1,0 +1,190 @@
+"""simulate_freelancers: determinism, shapes, the truth and its recovery by the PPML design."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import laborai as la
+from laborai import _timing, taxonomy
+from laborai.data.freelancers import FREELANCER_EFFECTS, FreelancerMarket
+from laborai.did._store import FrozenMapping
+from laborai.errors import OptionError
+
+CHATGPT_MONTH = pd.Timestamp("2022-12-01")
+
+
+@pytest.fixture(scope="module")
+def fm() -> FreelancerMarket:
+    return la.simulate_freelancers(seed=3, n_freelancers=3_000)
+
+
+def design(m: FreelancerMarket) -> tuple[pd.DataFrame, pd.Series]:
+    """The Hui-Reshef-Zhou sample: freelancers with pre-period earnings, exposed x post."""
+    p = la.build_freelancer_panel(m.contracts, freelancers=m.freelancers)
+    d = p[p["exposed"].notna()].copy()
+    d["treated_post"] = (d["exposed"].astype(bool) & (d["period"] >= CHATGPT_MONTH)).astype(int)
+    groups = pd.Series("all", index=pd.unique(d["freelancer_id"]))
+    return d, groups
+
+
+def ppml(d: pd.DataFrame, y: str) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = la.did.twfe(d, yname=y, dname="treated_post", idname="freelancer_id",
+                        tname="period", family="poisson")
+    return r.tidy().iloc[0]
+
+
+def test_deterministic_and_seed_matters(fm: FreelancerMarket) -> None:
+    again = la.simulate_freelancers(seed=3, n_freelancers=3_000)
+    for name in ("freelancers", "contracts", "expected"):
+        pd.testing.assert_frame_equal(getattr(fm, name), getattr(again, name), check_exact=True)
+    assert dict(fm.truth["pooled"]) == dict(again.truth["pooled"])
+    other = la.simulate_freelancers(seed=4, n_freelancers=3_000)
+    assert len(other.contracts) != len(fm.contracts) or not other.contracts["earnings_usd"].equals(
+        fm.contracts["earnings_usd"])
+
+
+def test_shapes_and_rules(fm: FreelancerMarket) -> None:
+    f, c = fm.freelancers, fm.contracts
+    assert len(f) == 3_000 and f["freelancer_id"].is_unique and c["contract_id"].is_unique
+    assert c["post_id"].is_unique
+    assert list(c.columns) == ["contract_id", "post_id", "freelancer_id", "category",
+                               "subcategory", "start_date", "end_date", "contract_type", "hours",
+                               "earnings_usd"]
+    subs = taxonomy.subcategories()
+    pairs = set(zip(subs["category"], subs["subcategory"], strict=True))
+    assert set(zip(c["category"], c["subcategory"], strict=True)) <= pairs
+    assert set(zip(f["category"], f["subcategory"], strict=True)) <= pairs
+    # contracts in the home category, mostly the home subcategory
+    home = f.set_index("freelancer_id")
+    assert (c["category"].to_numpy() == home.loc[c["freelancer_id"], "category"].to_numpy()).all()
+    at_home = (c["subcategory"].to_numpy() == home.loc[c["freelancer_id"], "subcategory"]
+               .to_numpy()).mean()
+    assert 0.7 < at_home < 0.85
+    # money in whole cents, hours only for hourly work, dates inside the window
+    assert (c["earnings_usd"] >= 0).all()
+    assert np.allclose(np.round(c["earnings_usd"] * 100), c["earnings_usd"] * 100)
+    assert (c["hours"].isna() == (c["contract_type"] == "fixed")).all()
+    assert c["start_date"].min() >= pd.Timestamp("2022-01-01")
+    assert c["start_date"].max() <= pd.Timestamp("2023-12-31")
+    assert (c["end_date"] > c["start_date"]).all()
+    # contracts only inside each freelancer's active span
+    cm = c["start_date"].dt.to_period("M").dt.to_timestamp()
+    entry = home.loc[c["freelancer_id"], "entry_month"].to_numpy()
+    exit_ = home.loc[c["freelancer_id"], "exit_month"].fillna(pd.Timestamp("2099-01-01"))
+    assert (cm.to_numpy() >= entry).all() and (cm.to_numpy() <= exit_.to_numpy()).all()
+    # adoption from the ChatGPT month on; top quartile of expected earnings
+    ad = f["adoption_month"].dropna()
+    assert len(ad) > 0 and (ad >= CHATGPT_MONTH).all()
+    assert f["top_earner"].mean() == pytest.approx(0.25, abs=0.01)
+    assert f.loc[f["exposed"], "category"].isin(
+        ["Writing", "Translation", "Web, Mobile & Software Dev", "Data Science & Analytics"]).all()
+    assert fm.label == "SIMULATED" and fm.source_line == "Simulated marketplace, seed 3"
+    assert "SIMULATED" in repr(fm)
+
+
+def test_frozen_and_picklable(fm: FreelancerMarket) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fm.seed = 1  # type: ignore[misc]
+    assert isinstance(fm.truth, FrozenMapping) and isinstance(fm.settings, FrozenMapping)
+    with pytest.raises((TypeError, AttributeError)):
+        fm.truth["pooled"] = {}  # type: ignore[index]
+    back = pickle.loads(pickle.dumps(fm))
+    pd.testing.assert_frame_equal(back.contracts, fm.contracts)
+    assert fm.settings["seed"] == 3 and fm.settings["simulated"] is True
+
+
+def test_truth_contents(fm: FreelancerMarket) -> None:
+    t = fm.truth
+    assert dict(t["parameters"]) == dict(FREELANCER_EFFECTS)
+    # the one timing rule: ChatGPT (30 Nov 2022) treats December 2022 on
+    grid = pd.date_range("2022-01-01", "2023-12-01", freq="MS")
+    pos = int(_timing.event_positions(grid, pd.Series([pd.Timestamp("2022-11-30")]),
+                                      "first_full")[0])
+    assert t["first_treated"]["chatgpt"] == grid[pos] == CHATGPT_MONTH
+    for key in ("pooled", "top", "not_top"):
+        for y in ("jobs", "earnings"):
+            v = t[key][y]
+            assert v["percent"] == pytest.approx(100 * np.expm1(v["log"]))
+    assert t["top"]["earnings"]["log"] < t["not_top"]["earnings"]["log"] < 0   # top hit harder
+    assert t["top"]["jobs"]["log"] < t["not_top"]["jobs"]["log"] < 0
+    # the implied-effect method gives the stored truth
+    ie = fm.implied_effect("earnings")
+    assert ie["truth"].iloc[0] == pytest.approx(t["pooled"]["earnings"]["log"], abs=1e-12)
+    by = fm.implied_effect("jobs", by_period=True)
+    assert by["period"].min() == CHATGPT_MONTH and len(by) == 13
+    with pytest.raises(OptionError, match="outcome"):
+        fm.implied_effect("hours")
+    with pytest.raises(OptionError, match="event"):
+        fm.implied_effect(event="gpt4")
+
+
+def test_calibration_to_published_magnitudes() -> None:
+    m = la.simulate_freelancers(seed=0, n_freelancers=20_000)
+    assert m.truth["pooled"]["jobs"]["percent"] == pytest.approx(-2.0, abs=0.25)
+    assert m.truth["pooled"]["earnings"]["percent"] == pytest.approx(-5.2, abs=0.4)
+
+
+def test_no_effects_and_mapping() -> None:
+    m = la.simulate_freelancers(seed=2, n_freelancers=800, effects="none")
+    for key in ("pooled", "top", "not_top"):
+        for y in ("jobs", "earnings"):
+            assert m.truth[key][y]["log"] == 0.0
+    assert (m.expected["mu1_jobs"] == m.expected["mu0_jobs"]).all()
+    assert (m.expected["mu1_earnings"] == m.expected["mu0_earnings"]).all()
+    k = la.simulate_freelancers(seed=2, n_freelancers=800, effects={"jobs": -0.1, "top_jobs": -0.1},
+                                adoption={"exposed": 0.0, "less_exposed": 0.0})
+    assert k.truth["pooled"]["jobs"]["log"] == pytest.approx(-0.1, abs=1e-12)
+    assert k.truth["pooled"]["earnings"]["log"] == pytest.approx(-0.1, abs=1e-12)
+    assert k.truth["parameters"]["earnings_per_job"] == 0.0
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"), ({"n_freelancers": 0}, "n_freelancers"),
+    ({"start": "2023-01-01", "end": "2022-01-01"}, "end must not be before start"),
+    ({"start": "yesterday-ish"}, "start must be a date"),
+    ({"effects": "big"}, "effects must be"), ({"effects": {"jobz": 0.1}}, "unknown parameter"),
+    ({"effects": {"jobs": "x"}}, "must be a number"), ({"events": ("gpt5",)}, "taxonomy events"),
+    ({"adoption": {"exposed": 2.0, "less_exposed": 0.0}}, "adoption"),
+    ({"exit_rate": 1.5}, "exit_rate"),
+])
+def test_bad_options(kw: dict[str, object], match: str) -> None:
+    with pytest.raises(OptionError, match=match):
+        la.simulate_freelancers(**{"n_freelancers": 50, **kw})  # type: ignore[arg-type]
+
+
+def test_fast_recovery_single_seed(fm: FreelancerMarket) -> None:
+    """One simulated marketplace: the PPML estimates are within 3.3 SE of the truth."""
+    m = fm
+    d, groups = design(m)
+    for y, outcome in (("n_jobs", "jobs"), ("earnings", "earnings")):
+        row = ppml(d, y)
+        truth = float(m.implied_effect(outcome, groups=groups)["truth"].iloc[0])
+        assert abs(row["estimate"] - truth) < 3.3 * row["std_error"], (y, row, truth)
+        assert truth < 0
+
+
+@pytest.mark.slow
+def test_coverage_at_nominal_rate() -> None:
+    """40 small marketplaces: the 95% intervals cover the truth about 95% of the time."""
+    cover = {"n_jobs": [], "earnings": []}
+    errors = {"n_jobs": [], "earnings": []}
+    for s in range(40):
+        m = la.simulate_freelancers(seed=1000 + s, n_freelancers=1_500)
+        d, groups = design(m)
+        for y, outcome in (("n_jobs", "jobs"), ("earnings", "earnings")):
+            row = ppml(d, y)
+            truth = float(m.implied_effect(outcome, groups=groups)["truth"].iloc[0])
+            cover[y].append(row["conf_low"] <= truth <= row["conf_high"])
+            errors[y].append((row["estimate"] - truth) / row["std_error"])
+    for y in cover:
+        rate = float(np.mean(cover[y]))
+        assert 0.85 <= rate <= 1.0, (y, rate)
+        assert abs(np.mean(errors[y])) < 0.5, (y, np.mean(errors[y]))   # no visible bias
