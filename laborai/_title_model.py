@@ -68,14 +68,15 @@ _MAX_TERM_CHARS = 400
 # ----------------------------------------------------------------------------- text features
 
 
+def _clean1(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return html.unescape(str(v))
+
+
 def _clean(titles: Sequence[Any]) -> list[str]:
-    out = []
-    for v in titles:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            out.append("")
-        else:
-            out.append(html.unescape(str(v)))
-    return out
+    # html.unescape returns a str without "&" unchanged: only the others need the call.
+    return [v if type(v) is str and "&" not in v else _clean1(v) for v in titles]
 
 
 def _terms(title: str) -> list[str]:
@@ -102,6 +103,20 @@ def _gate_pattern(technology: str) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(x) for x in terms) + r")(?!\w)")
 
 
+@functools.cache
+def _gate_prefilter(technology: str) -> str | None:
+    from laborai.classify import _re2_alternation
+
+    return _re2_alternation([([x.lower() for x in _gate_terms()[technology]], "lower")])
+
+
+@functools.cache
+def _gate_ascii(technology: str) -> str | None:
+    from laborai.classify import _re2_words
+
+    return _re2_words([([x.lower() for x in _gate_terms()[technology]], True)])
+
+
 def queries_sha256() -> str:
     """Return the SHA-256 of the query package data (queries.toml as parsed, canonical JSON)."""
     from laborai.classify import _queries_raw
@@ -111,11 +126,12 @@ def queries_sha256() -> str:
 
 
 def _query_features(titles: list[str]) -> np.ndarray:
-    from laborai.classify import _candidate_and_keyword
+    from laborai.classify import _candidate_and_keyword, _Texts
 
+    tx = _Texts(titles)
     cols = []
     for t in TECHNOLOGIES:
-        cand, kw = _candidate_and_keyword(titles, t)
+        cand, kw = _candidate_and_keyword(tx, t)
         cols += [kw, cand]
     return np.column_stack(cols).astype(np.float64)
 
@@ -134,17 +150,28 @@ def gate(titles: Sequence[Any], technology: Technology) -> np.ndarray:
     -------
     numpy.ndarray of bool
     """
-    from laborai.classify import _match, _patterns
+    from laborai.classify import _match, _may_exclude, _patterns, _Texts
 
     texts = _clean(list(titles))
-    out = _match(texts, technology, "keyword")
+    tx = _Texts(texts)
+    out = _match(tx, technology, "keyword")
     pat = _gate_pattern(technology)
     if pat is not None:
-        exclude = _patterns(technology).exclude
-        kept = texts if exclude is None else [exclude.sub(" ", s) for s in texts]
+        # The gate terms are searched in the text with the exclude phrases deleted: where no
+        # exclude term can match the text is unchanged and the vectorised engine answers;
+        # where one may, Python's re deletes and searches, as before.
+        qp = _patterns(technology)
+        exclude = qp.exclude
         search = pat.search
-        out = out | np.fromiter((search(s.lower()) is not None for s in kept), dtype=bool,
-                                count=len(kept))
+        rest = np.flatnonzero(~out)
+        touched = _may_exclude(qp, tx, rest)  # the exclude deletion may change these
+        plain = np.setdiff1d(rest, touched, assume_unique=True)
+        out |= tx.search(_gate_ascii(technology), _gate_prefilter(technology),
+                         lambda ts: np.fromiter((search(s.lower()) is not None for s in ts),
+                                                dtype=bool, count=len(ts)), rows=plain)
+        kept = [exclude.sub(" ", s) for s in tx.take(touched)] if exclude is not None else []
+        out[touched] = np.fromiter((search(s.lower()) is not None for s in kept), dtype=bool,
+                                   count=len(kept))
     return out
 
 

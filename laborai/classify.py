@@ -234,12 +234,80 @@ def _alternation(terms: Sequence[str]) -> str:
     return "|".join(re.escape(t) for t in sorted(set(terms), key=lambda s: (-len(s), s)))
 
 
+#: Characters whose ``str.lower()`` contains the ASCII letter (beyond the letter's two cases):
+#: U+0130 (dotted capital I) lowers to "i" + U+0307, U+212A (Kelvin sign) to "k". Verified
+#: against every code point by tests/test_classify.py.
+_LOWER_FOLD: dict[str, str] = {"i": "\u0130", "k": "\u212a"}
+#: Characters that ``re.IGNORECASE`` matches to the ASCII letter (beyond its two cases).
+_CASE_FOLD: dict[str, str] = {"i": "\u0130\u0131", "k": "\u212a", "s": "\u017f"}
+#: Python's ``\w`` on ASCII text; RE2 stand-ins for the look-arounds ``(?<!\w)`` / ``(?!\w)``.
+_RE2_BEFORE = r"(?:^|[^0-9A-Za-z_])"
+_RE2_AFTER = r"(?:[^0-9A-Za-z_]|$)"
+
+Fold = Literal["none", "lower", "ignorecase"]
+
+
+def _re2_term(term: str, fold: Fold) -> str:
+    """RE2 pattern of ``term`` as a substring of the original text.
+
+    ``fold="lower"``: wherever ``text.lower()`` holds ``term`` (a lower-case ASCII term), on
+    any text; ``"ignorecase"``: wherever Python's ``re.IGNORECASE`` matches it, on any text;
+    ``"none"``: as written.
+    """
+    out = []
+    for ch in term:
+        if fold != "none" and ch.isascii() and ch.isalpha():
+            low = ch.lower()
+            extra = (_LOWER_FOLD if fold == "lower" else _CASE_FOLD).get(low, "")
+            out.append("[" + "".join(rf"\x{{{ord(c):x}}}" for c in low + low.upper() + extra)
+                       + "]")
+        elif ch.isascii() and ch.isalnum():
+            out.append(ch)
+        else:
+            out.append(rf"\x{{{ord(ch):x}}}")
+    return "".join(out)
+
+
+def _re2_alternation(parts: Sequence[tuple[Sequence[str], Fold]]) -> str | None:
+    """RE2 pre-filter: every place where one of the terms can match, word boundaries ignored.
+
+    A superset of the Python pattern's matches on any text (Unicode case folding included).
+    """
+    alts = sorted({_re2_term(t, fold) for terms, fold in parts for t in terms if t})
+    return "|".join(alts) if alts else None
+
+
+def _re2_words(parts: Sequence[tuple[Sequence[str], bool]], boundaries: bool = True
+               ) -> str | None:
+    r"""RE2 pattern equal to the Python pattern on ASCII text.
+
+    ``parts`` are (terms, case_insensitive); on ASCII text, searching lower-case terms in
+    ``text.lower()`` is searching them case-insensitively, and ``\w`` is ``[0-9A-Za-z_]``.
+    """
+    alts = []
+    for terms, ci in parts:
+        body = "|".join(sorted({_re2_term(t, "none") for t in terms if t}))
+        if body:
+            alts.append(f"(?i:{body})" if ci else f"(?:{body})")
+    if not alts:
+        return None
+    alt = "|".join(alts)
+    return _RE2_BEFORE + "(?:" + alt + ")" + _RE2_AFTER if boundaries else alt
+
+
 @dataclass(frozen=True)
 class _Patterns:
     lower: re.Pattern[str] | None  # case-insensitive includes, searched in lower-cased text
     exact: re.Pattern[str] | None  # case-sensitive includes, searched in the original text
     exclude: re.Pattern[str] | None  # case-insensitive excludes, deleted from the original
     naive: re.Pattern[str]  # lower-case substrings, searched in lower-cased text
+    # RE2 (pyarrow) forms, applied to the original text: ``ascii_*`` equal the patterns above
+    # on ASCII text; ``pre_*`` match wherever the patterns above can match on any text.
+    ascii_hits: str | None = None  # lower | exact
+    pre_hits: str | None = None
+    pre_exclude: str | None = None
+    ascii_naive: str | None = None
+    pre_naive: str | None = None
 
 
 @functools.cache
@@ -252,15 +320,129 @@ def _patterns(technology: str) -> _Patterns:
         return re.compile(r"(?<!\w)(?" + flags + ":" + _alternation(terms) + r")(?!\w)")
 
     naive_terms = [x.lower() for x in (*t.include, *t.include_case_sensitive, *t.hard)]
+    lower_terms = [x.lower() for x in t.include]
     return _Patterns(
-        lower=words([x.lower() for x in t.include]),
+        lower=words(lower_terms),
         exact=words(t.include_case_sensitive),
         exclude=words(t.exclude, "i"),
         naive=re.compile(_alternation(naive_terms)),
+        ascii_hits=_re2_words([(lower_terms, True), (t.include_case_sensitive, False)]),
+        pre_hits=_re2_alternation([(lower_terms, "lower"), (t.include_case_sensitive, "none")]),
+        pre_exclude=_re2_alternation([(t.exclude, "ignorecase")]),
+        ascii_naive=_re2_words([(naive_terms, True)], boundaries=False),
+        pre_naive=_re2_alternation([(naive_terms, "lower")]),
     )
 
 
-def _hits(pat: _Patterns, texts: Sequence[str]) -> np.ndarray:
+class _Texts:
+    """The texts of a column, as a list of str and/or a pyarrow array.
+
+    The vectorised engine (:meth:`search`): on ASCII texts an RE2 pattern equal to the Python
+    pattern answers in pyarrow (C++, linear time, the whole column at once); on the other texts
+    an RE2 pre-filter (the terms as substrings, case folded as Python does, boundaries ignored)
+    selects the few that Python's ``re`` then decides. The hits are therefore exactly those of
+    ``re`` (word boundaries, Unicode case folding). Without pyarrow, or for text pyarrow cannot
+    hold (lone surrogates), every text goes to ``re``.
+    """
+
+    __slots__ = ("_arrow", "_ascii", "_list", "n")
+
+    def __init__(self, texts: Sequence[str] | None = None, arrow: Any = None) -> None:
+        self._list = texts
+        self._arrow = arrow
+        self._ascii: np.ndarray | None = None
+        self.n = len(texts) if texts is not None else len(arrow)
+
+    @property
+    def arrow(self) -> Any:
+        """The texts as a pyarrow large_string array, or False when pyarrow cannot hold them."""
+        if self._arrow is None:
+            try:
+                import pyarrow as pa
+
+                self._arrow = pa.array(self._list, type=pa.large_string())
+            except (ImportError, UnicodeError, TypeError, ValueError):
+                self._arrow = False
+            except Exception as exc:  # pyarrow.ArrowException and its subclasses
+                if not type(exc).__module__.startswith("pyarrow"):
+                    raise
+                self._arrow = False
+        return self._arrow
+
+    def take(self, ix: np.ndarray) -> list[str]:
+        """The texts of rows ``ix`` as Python strings."""
+        if self._list is not None:
+            lst = self._list
+            return [lst[i] for i in ix.tolist()]
+        if not ix.size:
+            return []
+        return self._arrow.take(ix).to_numpy(zero_copy_only=False).tolist()  # type: ignore[no-any-return]
+
+    def tolist(self) -> list[str]:
+        if self._list is None:
+            self._list = self._arrow.to_numpy(zero_copy_only=False).tolist()
+        return list(self._list)  # type: ignore[arg-type]
+
+    def _re2(self, pattern: str, arr: Any = None) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        hit = pc.match_substring_regex(self.arrow if arr is None else arr, pattern=pattern)
+        return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def search(self, ascii_pattern: str | None, prefilter: str | None,
+               confirm: Any, rows: np.ndarray | None = None) -> np.ndarray:
+        """Rows (among ``rows``, default all) where the Python pattern matches.
+
+        ``ascii_pattern`` equals it on ASCII text; ``prefilter`` holds wherever it can match;
+        ``confirm(list of str) -> bool array`` is the Python pattern itself.
+        """
+        out = np.zeros(self.n, dtype=bool)
+        if ascii_pattern is None or not self.n:
+            return out
+        if rows is not None and 2 * len(rows) > self.n:  # cheaper on the whole column
+            keep = np.zeros(self.n, dtype=bool)
+            keep[rows] = True
+            return self.search(ascii_pattern, prefilter, confirm) & keep
+        todo = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
+        if not todo.size:
+            return out
+        arr = self.arrow
+        if arr is False or todo.size < 64:
+            out[todo] = confirm(self.take(todo))
+            return out
+        sub = arr if rows is None else arr.take(todo)
+        is_ascii = self._is_ascii(sub, rows is None)
+        hit = self._re2(ascii_pattern, sub)
+        hit &= is_ascii
+        other = np.flatnonzero(~is_ascii)
+        if other.size:
+            import pyarrow as pa
+
+            maybe = self._re2(prefilter, sub.take(pa.array(other))) if prefilter else \
+                np.ones(other.size, dtype=bool)
+            cand = other[maybe]
+            if cand.size:
+                hit[cand] = confirm(self.take(todo[cand]))
+        out[todo] = hit
+        return out
+
+    def _is_ascii(self, arr: Any, whole: bool) -> np.ndarray:
+        import pyarrow.compute as pc
+
+        if whole and self._ascii is not None:
+            return self._ascii
+        m = np.asarray(pc.string_is_ascii(arr).to_numpy(zero_copy_only=False), dtype=bool)
+        if whole:
+            self._ascii = m
+        return m
+
+
+def _as_texts(texts: Sequence[str] | _Texts) -> _Texts:
+    return texts if isinstance(texts, _Texts) else _Texts(texts)
+
+
+def _hits_exact(pat: _Patterns, texts: Sequence[str]) -> np.ndarray:
+    """The include patterns with Python's ``re`` on every text (the reference semantics)."""
     out = np.zeros(len(texts), dtype=bool)
     if pat.lower is not None:
         search = pat.lower.search
@@ -272,30 +454,47 @@ def _hits(pat: _Patterns, texts: Sequence[str]) -> np.ndarray:
     return out
 
 
-def _match(texts: Sequence[str], technology: str, mode: str) -> np.ndarray:
+def _hits(pat: _Patterns, texts: Sequence[str] | _Texts) -> np.ndarray:
+    return _as_texts(texts).search(pat.ascii_hits, pat.pre_hits,
+                                   lambda ts: _hits_exact(pat, ts))
+
+
+def _match(texts: Sequence[str] | _Texts, technology: str, mode: str) -> np.ndarray:
     pat = _patterns(technology)
+    tx = _as_texts(texts)
     if mode == "naive":
         search = pat.naive.search
-        return np.fromiter((search(s.lower()) is not None for s in texts), dtype=bool,
-                           count=len(texts))
-    cand = _hits(pat, texts)
+        return tx.search(pat.ascii_naive, pat.pre_naive, lambda ts: np.fromiter(
+            (search(s.lower()) is not None for s in ts), dtype=bool, count=len(ts)))
     if mode == "candidate" or pat.exclude is None:
-        return cand
-    # A keyword hit is a candidate hit that survives the deletion of the exclude terms.
-    ix = np.flatnonzero(cand)
-    sub = pat.exclude.sub
-    cand[ix] = _hits(pat, [sub(" ", texts[i]) for i in ix.tolist()])
-    return cand
+        return _hits(pat, tx)
+    return _candidate_and_keyword(tx, technology)[1]
 
 
-def _candidate_and_keyword(texts: Sequence[str], technology: str) -> tuple[np.ndarray, np.ndarray]:
+def _may_exclude(pat: _Patterns, tx: _Texts, rows: np.ndarray) -> np.ndarray:
+    """Rows among ``rows`` where an exclude term may match (sub would change the text)."""
+    if pat.exclude is None or not rows.size:
+        return rows[:0]
+    arr = tx.arrow
+    if arr is False or pat.pre_exclude is None or rows.size < 64:
+        return rows
+    import pyarrow as pa
+
+    return rows[tx._re2(pat.pre_exclude, arr.take(pa.array(rows)))]
+
+
+def _candidate_and_keyword(texts: Sequence[str] | _Texts, technology: str
+                           ) -> tuple[np.ndarray, np.ndarray]:
     pat = _patterns(technology)
-    cand = _hits(pat, texts)
+    tx = _as_texts(texts)
+    cand = _hits(pat, tx)
     kw = cand.copy()
     if pat.exclude is not None:
-        ix = np.flatnonzero(cand)
+        # A keyword hit is a candidate hit that survives the deletion of the exclude terms;
+        # candidates where no exclude term can match keep their hit.
+        ix = _may_exclude(pat, tx, np.flatnonzero(cand))
         sub = pat.exclude.sub
-        kw[ix] = _hits(pat, [sub(" ", texts[i]) for i in ix.tolist()])
+        kw[ix] = _hits_exact(pat, [sub(" ", s) for s in tx.take(ix)])
     return cand, kw
 
 
@@ -340,6 +539,26 @@ def post_text(posts: pd.DataFrame) -> pd.Series:
     for p in parts[1:]:
         out = out + " | " + p
     return pd.Series(out, index=posts.index, dtype=object, name="text")
+
+
+def _post_texts(posts: pd.DataFrame) -> _Texts:
+    """:func:`post_text` as :class:`_Texts`, joined in pyarrow when every column is Arrow text."""
+    cols = _text_columns(posts)
+    arrow_cols = [posts[c] for c in cols if isinstance(posts[c].dtype, pd.StringDtype)
+                  and posts[c].dtype.storage == "pyarrow"]
+    if len(arrow_cols) == len(cols) and len(posts):
+        try:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            parts = [pc.fill_null(pa.array(c.array).cast(pa.large_string()), "")
+                     for c in arrow_cols]
+            sep = pa.scalar(" | ", type=pa.large_string())
+            joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, sep)
+            return _Texts(arrow=joined)
+        except ImportError:
+            pass
+    return _Texts(post_text(posts).tolist())
 
 
 def match_text(texts: Sequence[str] | pd.Series, technology: Technology = "ai",
@@ -415,8 +634,7 @@ def query(posts: pd.DataFrame, technology: Technology = "ai",
     """
     _check_technology(technology)
     check_option("mode", mode, ("keyword", "candidate", "naive"))
-    texts = post_text(posts).tolist()
-    return pd.Series(_match(texts, technology, mode), index=posts.index,
+    return pd.Series(_match(_post_texts(posts), technology, mode), index=posts.index,
                      name=f"query_{technology}")
 
 
@@ -661,12 +879,12 @@ class Classifier:
                 f"threshold={self.threshold})")
 
     def _proba(self, posts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        texts = post_text(posts).tolist()
+        texts = _post_texts(posts)
         cand, kw = _candidate_and_keyword(texts, self.technology)
-        p = np.zeros(len(texts))
+        p = np.zeros(texts.n)
         ix = np.flatnonzero(cand)
         if ix.size:
-            docs = _documents([texts[i] for i in ix.tolist()], kw[ix])
+            docs = _documents(texts.take(ix), kw[ix])
             pos = list(self.pipeline.classes_).index(True)
             p[ix] = self.pipeline.predict_proba(docs)[:, pos]
         return p, cand
@@ -1196,7 +1414,7 @@ def compare_with_keywords(model: Classifier, posts: pd.DataFrame, labels: Any) -
     flagging fewer posts.
     """
     y = _labels(labels, posts)
-    kw = _match(post_text(posts).tolist(), model.technology, "keyword")
+    kw = _match(_post_texts(posts), model.technology, "keyword")
     p, cand = model._proba(posts)
     rows = [("keyword", math.nan, kw), ("model", model.threshold, cand & (p > model.threshold))]
     s_kw = _scores(y, kw)
