@@ -42,7 +42,8 @@ from laborai.errors import DataValidationError, LaborAIError
 FORMAT = "laborai-result"
 FORMAT_VERSION = 1
 _ALLOWED_MODULES = (
-    "laborai.did._results", "laborai.did.twfe", "laborai.did.cs", "laborai.did.sun_abraham",
+    "laborai.did._results", "laborai.did.twfe", "laborai.did.cs", "laborai.did.cs._results",
+    "laborai.did.sun_abraham",
     "laborai.did.sdid", "laborai.did.bacon", "laborai.did.honest", "laborai.did._honest_kernels",
     "laborai.did.compare", "laborai.did.inference", "laborai.did.effects", "laborai.realdata",
     "laborai.did._store", "laborai.did.contdid", "laborai.did.ddd_gt", "laborai.did.imputation",

@@ -46,17 +46,15 @@ from laborai.did._results import (
     wald_table,
     warn_few_clusters,
 )
-from laborai.did.cs import (
-    AggregateResult,
+from laborai.did.cs._aggregate import _aggregate
+from laborai.did.cs._compute import _gt_cells
+from laborai.did.cs._prepare import (
     DroppedUnitsWarning,
-    PretestResult,
-    _aggregate,
     _check_inference,
     _design_column,
     _display_dates,
     _first,
     _formula_terms,
-    _gt_cells,
     _model_matrix,
     _num,
     _period_column,
@@ -64,6 +62,7 @@ from laborai.did.cs import (
     _recode_cohorts,
     _single_thread_blas,
 )
+from laborai.did.cs._results import AggregateResult, PretestResult
 from laborai.errors import (
     ConvergenceWarning,
     DataValidationError,

@@ -357,7 +357,7 @@ def _cohorts(data: pd.DataFrame, gname: str, idname: str, tname: str) -> np.ndar
 
 def _covariates(data: pd.DataFrame, xformla: str | None) -> tuple[np.ndarray | None,
                                                                   tuple[str, ...]]:
-    from laborai.did.cs import _formula_terms, _model_matrix
+    from laborai.did.cs._prepare import _formula_terms, _model_matrix
 
     rhs = _formula_terms(xformla)
     if rhs is None:
