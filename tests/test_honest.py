@@ -457,3 +457,104 @@ def test_relative_magnitude_coverage_at_boundary(medicaid):
                             grid=[mbar], n_sim=2000)
         hits += res.conf_low[0] <= theta <= res.conf_high[0]
     assert hits / 300 >= 0.95 - 2.5 * math.sqrt(0.95 * 0.05 / 300)
+
+
+# --------------------------------------------------------------------------------------------
+# Dual vertices in closed form, many post-periods, breakdown by root finding (issue 16)
+# --------------------------------------------------------------------------------------------
+def _rm_moments(n_pre, n_post, mbar, s, positive, l_vec):
+    a = hk.rm_constraints(n_pre, n_post, mbar, s, positive)
+    rows = np.arange(a.shape[0] - 2 * n_post, a.shape[0]) if n_post > 1 else np.arange(a.shape[0])
+    _, _, vt = np.linalg.svd(np.asarray(l_vec, dtype=float)[None, :])
+    return a[rows][:, n_pre:] @ vt[1:].T
+
+
+def _sorted_rows(v):
+    return v[np.lexsort(np.round(v, 9).T[::-1])]
+
+
+@pytest.mark.parametrize("n_post", [1, 2, 3, 5, 7])
+def test_closed_form_vertices_equal_the_basis_enumeration(n_post):
+    # the closed-form extreme rays of the paired post-period moments, scaled by sd, are
+    # exactly the vertices found by enumerating every basis of the dual polytope
+    rng = np.random.default_rng(n_post)
+    for n_pre in (1, 3):
+        for mbar, s, positive in ((0.0, 0, True), (0.5, -(n_pre - 1), False), (2.0, 0, False)):
+            for lv in (np.eye(n_post)[0], np.full(n_post, 1 / n_post), rng.normal(size=n_post)):
+                x = _rm_moments(n_pre, n_post, mbar, s, positive, lv)
+                sd = rng.uniform(0.5, 2.0, size=x.shape[0])
+                fast = hk._dual_vertices(x, sd)
+                q = hk._column_space(x)
+                rays = hk._enumerated_rays(x, q)
+                slow = rays / (rays @ sd)[:, None]
+                assert fast.shape == slow.shape
+                np.testing.assert_allclose(_sorted_rows(fast), _sorted_rows(slow), atol=1e-12)
+                if n_post > 1:
+                    assert hk._paired_rays(x) is not None  # the closed form applies
+    # a matrix without the paired structure goes to the enumeration
+    assert hk._paired_rays(rng.normal(size=(6, 2))) is None
+
+
+def test_lp_value_from_vertices_with_twelve_post_periods():
+    # 12 post-periods: C(24, 12) = 2.7 million bases, refused before; the vertex maximum equals
+    # the linear programme min {eta : y - X nu <= eta sd} solved directly (HiGHS)
+    rng = np.random.default_rng(4)
+    x = _rm_moments(4, 12, 1.0, -1, True, np.full(12, 1 / 12))
+    sd = rng.uniform(0.5, 2.0, size=x.shape[0])
+    verts = hk._dual_vertices(x, sd)
+    assert verts.shape[0] == 12 + 2
+    for _ in range(20):
+        y = rng.normal(size=x.shape[0])
+        k = x.shape[1]
+        lp = optimize.linprog(np.r_[1.0, np.zeros(k)], A_ub=np.hstack([-sd[:, None], -x]),
+                              b_ub=-y, bounds=[(None, None)] * (k + 1), method="highs")
+        assert lp.status == 0
+        assert (verts @ y).max() == pytest.approx(lp.fun, abs=1e-9)
+
+
+def test_relative_magnitudes_with_twelve_post_periods():
+    n_pre, n_post = 4, 12
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(16, 16))
+    sigma = (a @ a.T / 16 + np.eye(16)) * 1e-4
+    beta = np.r_[0.001, -0.002, 0.0, 0.001, 0.03 + 0.002 * np.arange(n_post)]
+    res = la.did.honest(betahat=beta, sigma=sigma, num_pre_periods=n_pre,
+                        num_post_periods=n_post, grid=[0.0, 0.5, 1.0],
+                        l_vec=np.full(n_post, 1 / n_post))
+    lows, highs = np.array(res.conf_low), np.array(res.conf_high)
+    assert np.all(np.isfinite(lows)) and np.all(np.isfinite(highs))
+    assert np.all(np.diff(lows) <= 1e-12) and np.all(np.diff(highs) >= -1e-12)  # nested in Mbar
+    assert lows[0] < res.estimate < highs[0]
+    bd = res.breakdown()
+    assert 0.0 < bd < 1.0
+    assert la.did.honest(betahat=beta, sigma=sigma, num_pre_periods=n_pre,
+                         num_post_periods=n_post, grid=[bd - 1e-3],
+                         l_vec=np.full(n_post, 1 / n_post)).conf_low[0] > 0
+
+
+def _bisection_breakdown(res, tol):
+    """The breakdown value by plain bisection (the algorithm used before issue 16)."""
+    prob = res._problem
+
+    def excludes(m):
+        lo, hi = prob.ci(m)
+        return bool(lo > 0 or hi < 0)
+
+    lo, hi = 0.0, max(res.m)
+    while excludes(hi):
+        lo, hi = hi, 2 * hi
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if excludes(mid) else (lo, mid)
+    return 0.5 * (lo + hi), hi
+
+
+def test_breakdown_root_finding_agrees_with_bisection(sd_result, rm_result):
+    # at the default tolerances the two agree within the tolerance
+    for res, rel in ((sd_result, 1e-7), (rm_result, 1e-4)):
+        ref, hi = _bisection_breakdown(res, rel * max(res.m))
+        tol = rel * hi
+        got = res.breakdown(tol=tol)
+        assert abs(got - ref) <= tol, (got, ref, tol)
+    with pytest.raises(OptionError, match="tol must be a positive finite number"):
+        sd_result.breakdown(tol=-1.0)

@@ -315,21 +315,68 @@ def rm_constraints(n_pre: int, n_post: int, mbar: float, s: int, positive: bool)
 # --------------------------------------------------------------------------------------------
 # ARP conditional / hybrid test via the vertices of the dual polytope
 # --------------------------------------------------------------------------------------------
-def _dual_vertices(x: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """Vertices of ``{gamma >= 0, X' gamma = 0, sd' gamma = 1}`` (rows of the returned array)."""
+def _column_space(x: np.ndarray) -> np.ndarray:
+    """Orthonormal basis (rows) of the column space of ``x`` (empty when ``x`` is zero)."""
     m = x.shape[0]
     if x.shape[1] > 0 and np.any(x != 0):
         u, sv, _ = np.linalg.svd(x, full_matrices=False)
         r = int((sv > 1e-10 * sv[0]).sum())
-        q = u[:, :r].T
-    else:
-        q = np.zeros((0, m))
+        return np.asarray(u[:, :r].T)
+    return np.zeros((0, m))
+
+
+def _paired_rays(x: np.ndarray) -> np.ndarray | None:
+    """Extreme rays of ``{gamma >= 0, X' gamma = 0}`` in closed form when the rows of ``X``
+    come in pairs ``(x_i, -x_i)`` and the ``k`` distinct rows span a space of dimension
+    ``k - 1``; None otherwise.
+
+    With ``gamma = (g+, g-)`` on the two halves of the pairs, ``X' gamma = 0`` says that
+    ``v = g+ - g-`` lies in the null space of ``X_half'``, here the line spanned by ``q``. Every
+    feasible ``gamma`` is ``c (q+, q-)`` (``c >= 0``) or ``c (q-, q+)``, plus a non-negative
+    combination of the pair rays ``(e_j, e_j)``, so the ``k + 2`` rays ``(e_j, e_j)``,
+    ``(q+, q-)`` and ``(q-, q+)`` generate the cone (``q+``, ``q-``: positive and negative
+    parts). This is the structure of the post-period moments of ``Delta^RM``: both signs of each
+    post-period first difference; it replaces an enumeration of ``C(2k, k)`` bases.
+    """
+    m = x.shape[0]
+    if m < 2 or m % 2:
+        return None
+    first, second = [], []
+    used = np.zeros(m, dtype=bool)
+    for i in range(m):
+        if used[i]:
+            continue
+        match = [j for j in range(i + 1, m) if not used[j] and np.array_equal(x[j], -x[i])]
+        if not match:
+            return None
+        used[i] = used[match[0]] = True
+        first.append(i)
+        second.append(match[0])
+    k = len(first)
+    half = x[first]
+    if _column_space(half).shape[0] != k - 1:
+        return None
+    # q spans the null space of half' (the last left singular vector of half)
+    q = np.linalg.svd(half, full_matrices=True)[0][:, -1] if half.shape[1] else np.ones(k)
+    q = np.where(np.abs(q) <= 1e-12 * np.abs(q).max(), 0.0, q)
+    fi, se = np.asarray(first), np.asarray(second)
+    # (e_j, e_j) is (q+, q-) + (q-, q+) when q is supported on j alone: not extreme then
+    pairs = [j for j in range(k) if np.count_nonzero(q) > 1 or q[j] == 0]
+    rays = np.zeros((len(pairs) + 2, m))
+    rays[np.arange(len(pairs)), fi[pairs]] = 1.0
+    rays[np.arange(len(pairs)), se[pairs]] = 1.0
+    qp, qm = np.clip(q, 0.0, None), np.clip(-q, 0.0, None)
+    rays[-2, fi], rays[-2, se] = qp, qm
+    rays[-1, fi], rays[-1, se] = qm, qp
+    return rays
+
+
+def _enumerated_rays(x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Extreme rays of ``{gamma >= 0, X' gamma = 0}`` by enumerating the bases of
+    ``{gamma >= 0, X' gamma = 0, 1' gamma = 1}`` (rows, scaled to sum to one)."""
+    m = x.shape[0]
     r = q.shape[0]
-    # sd in the column space of X: the primal is unbounded below for every y
-    resid = sd - q.T @ (q @ sd)
-    if np.linalg.norm(resid) <= 1e-10 * np.linalg.norm(sd):
-        return np.zeros((0, m))
-    e = np.vstack([q, sd[None, :]])
+    e = np.vstack([q, np.ones((1, m))])
     size = r + 1
     n_bases = math.comb(m, size)
     if n_bases > MAX_BASES:
@@ -354,9 +401,48 @@ def _dual_vertices(x: np.ndarray, sd: np.ndarray) -> np.ndarray:
     if gam.shape[0] == 0:
         return gam
     # de-duplicate (a degenerate vertex is reached from several bases)
-    key = np.round(gam / np.abs(gam).max(), 10)
+    key = np.round(gam / np.abs(gam).max(axis=1, keepdims=True), 10)
     _, first = np.unique(key, axis=0, return_index=True)
     return gam[np.sort(first)]
+
+
+_RAYS_CACHE: dict[bytes, np.ndarray] = {}
+
+
+def _dual_rays(x: np.ndarray) -> np.ndarray:
+    """Extreme rays (rows) of the cone ``{gamma >= 0, X' gamma = 0}``; cached by ``X``.
+
+    They do not depend on the moments' standard deviations, so one computation serves every
+    polyhedron ``Delta^RM_{s,+/-}``, every ``Mbar`` and every step of ``breakdown()`` (the
+    post-period moment rows are the same for all of them).
+    """
+    key = np.ascontiguousarray(x).tobytes() + np.asarray(x.shape, dtype=np.int64).tobytes()
+    hit = _RAYS_CACHE.get(key)
+    if hit is None:
+        rays = _paired_rays(x)
+        if rays is None:
+            rays = _enumerated_rays(x, _column_space(x))
+        if len(_RAYS_CACHE) > 64:
+            _RAYS_CACHE.clear()
+        hit = _RAYS_CACHE[key] = rays
+        hit.setflags(write=False)
+    return hit
+
+
+def _dual_vertices(x: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """Vertices of ``{gamma >= 0, X' gamma = 0, sd' gamma = 1}`` (rows of the returned array).
+
+    With ``sd > 0`` they are the extreme rays of the cone ``{gamma >= 0, X' gamma = 0}`` (see
+    :func:`_dual_rays`) scaled to ``sd' gamma = 1``; the polytope is empty when ``sd`` lies in
+    the column space of ``X`` (the primal is then unbounded below for every ``y``).
+    """
+    m = x.shape[0]
+    q = _column_space(x)
+    resid = sd - q.T @ (q @ sd)
+    if np.linalg.norm(resid) <= 1e-10 * np.linalg.norm(sd):
+        return np.zeros((0, m))
+    rays = _dual_rays(x)
+    return np.asarray(rays / (rays @ sd)[:, None])
 
 
 @dataclass(frozen=True)
