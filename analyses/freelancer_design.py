@@ -1,0 +1,295 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Freelancers exposed to ChatGPT: the Hui–Reshef–Zhou design on SIMULATED freelancers
+#
+# The published causal studies of generative AI on Upwork work at the **freelancer** level:
+# Hui, Reshef & Zhou (2024) follow about 92,000 writing freelancers month by month and compare
+# them with freelancers whose work is less exposed, with freelancer and month fixed effects;
+# after ChatGPT, exposed freelancers had 2% fewer monthly jobs and 5.2% lower monthly earnings,
+# and top earners were hit harder. This notebook runs that design on a **SIMULATED**
+# marketplace of persistent freelancers (`la.simulate_freelancers`) whose true effects are
+# known: contracts → `la.build_freelancer_panel` (freelancer × month, explicit zeros, exposure
+# from the pre-period mix of each freelancer's work) → Poisson PPML with freelancer and month
+# fixed effects (`la.did.twfe(..., family="poisson")`) and an event study
+# (`la.did.event_study`), each estimate beside its truth in the same estimand: the log of the
+# ratio of expected outcomes with and without the effects, exposed minus less exposed.
+
+# %% tags=["parameters"]
+seed = 2024                 # seed of the simulated freelancer marketplace
+n_freelancers = 15_000      # simulated freelancers (the published study: about 92,000)
+figures_dir = "figures"     # where SVG/PNG/CSV go
+results_dir = "build/results"  # where the analysis' JSON record goes
+
+# %%
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+import laborai as la
+from laborai.report import AnalysisOutputs
+
+la.plot.house_style()
+out = AnalysisOutputs("freelancer_design",
+                      title="Freelancers exposed to ChatGPT (SIMULATED freelancer panel)",
+                      section="causal", figures_dir=figures_dir, results_dir=results_dir)
+SOURCE = (f"Simulated marketplace, seed {seed} ({n_freelancers:,} SIMULATED freelancers, "
+          "laborai.simulate_freelancers)")
+FIRST = pd.Timestamp("2022-12-01")   # first month treated by ChatGPT (30 Nov 2022, first_full)
+COL = {"estimate": "#0072B2", "truth": "#000000", "top": "#D55E00", "rest": "#009E73"}
+
+
+def pct(x: float) -> float:
+    """Log points to percent."""
+    return float(100 * np.expm1(x))
+
+
+def ppml(d: pd.DataFrame, y: str) -> pd.Series:
+    """PPML of y on exposed x post with freelancer and month fixed effects, CRV1 by freelancer."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", la.LaborAIWarning)
+        r = la.did.twfe(d, yname=y, dname="treated_post", idname="freelancer_id",
+                        tname="period", family="poisson")
+    return r.tidy().iloc[0]
+
+
+# %% [markdown]
+# ## Data: simulated freelancers → freelancer × month panel
+# Exposure is measured as in the published design, before the event: the share of a
+# freelancer's pre-period (January–November 2022) earnings in categories exposed to ChatGPT
+# (Writing, Translation, Web/Mobile/Software development, Data Science), exposed when at least
+# one half. Freelancers without pre-period earnings have no exposure and are left out (counted
+# below).
+
+# %%
+fm = la.simulate_freelancers(seed=seed, n_freelancers=n_freelancers)
+panel = la.build_freelancer_panel(fm.contracts, freelancers=fm.freelancers)
+acc = panel.attrs["accounting"]
+d = panel[panel["exposed"].notna()].copy()
+d["exposed"] = d["exposed"].astype(bool)
+d["treated_post"] = (d["exposed"] & (d["period"] >= FIRST)).astype(int)
+n_out = int(panel["freelancer_id"].nunique() - d["freelancer_id"].nunique())
+ids = pd.unique(d["freelancer_id"])
+everyone = pd.Series("all", index=ids)
+sample = (d.groupby("exposed").agg(freelancers=("freelancer_id", "nunique"),
+                                   freelancer_months=("n_jobs", "size"),
+                                   jobs_per_month=("n_jobs", "mean"),
+                                   earnings_per_month=("earnings", "mean"))
+          .reset_index())
+sample["group"] = np.where(sample["exposed"], "exposed (ChatGPT)", "less exposed")
+sample = la.plot.suppress_small(sample, "freelancers", ["jobs_per_month", "earnings_per_month"])
+out.table("freelancer_sample", sample[["group", "freelancers", "freelancer_months",
+                                       "jobs_per_month", "earnings_per_month"]],
+          caption=(f"SIMULATED freelancer × month panel: {acc['contracts_kept']:,} contracts "
+                   f"kept of {acc['contracts_read']:,} read, {acc['rows']:,} freelancer-months "
+                   f"with explicit zeros; {n_out:,} freelancers without pre-period earnings "
+                   "left out of the design."), float_format="{:.2f}")
+
+# %% [markdown]
+# ## Freelancer and month fixed effects (PPML)
+
+# %%
+rows = []
+for y, outcome, label in (("n_jobs", "jobs", "monthly jobs"),
+                          ("earnings", "earnings", "monthly earnings")):
+    r = ppml(d, y)
+    truth = float(fm.implied_effect(outcome, groups=everyone)["truth"].iloc[0])
+    rows.append({"outcome": label, "estimate": float(r["estimate"]),
+                 "std_error": float(r["std_error"]), "conf_low": float(r["conf_low"]),
+                 "conf_high": float(r["conf_high"]), "truth": truth,
+                 "estimate_pct": pct(r["estimate"]), "truth_pct": pct(truth)})
+pooled = pd.DataFrame(rows)
+pooled["covered"] = (pooled["conf_low"] <= pooled["truth"]) & (pooled["truth"] <= pooled["conf_high"])
+
+fig, ax = plt.subplots(figsize=(6.5, 2.8))
+yy = np.arange(len(pooled))
+ax.errorbar(pooled["estimate_pct"], yy, xerr=[pooled["estimate_pct"] - 100 * np.expm1(
+    pooled["conf_low"]), 100 * np.expm1(pooled["conf_high"]) - pooled["estimate_pct"]],
+    fmt="o", color=COL["estimate"], capsize=3, label="estimate, 95% CI")
+ax.scatter(pooled["truth_pct"], yy, marker="|", s=300, color=COL["truth"], label="truth")
+ax.axvline(0, color="#999999", lw=0.6)
+ax.set_yticks(yy, pooled["outcome"])
+ax.set_xlabel("Effect on exposed freelancers (%)")
+ax.set_ylim(-0.6, len(pooled) - 0.4)
+ax.legend(loc="lower right", fontsize=8)
+ax.set_title(f"Exposed freelancers lost {-pooled['estimate_pct'].iloc[1]:.1f}% of monthly "
+             "earnings (SIMULATED)", fontsize=10)
+la.plot.add_source(fig, SOURCE)
+fig.tight_layout(rect=(0, 0.06, 1, 1))
+out.figure(fig, "freelancer_ppml", data=pooled,
+           caption=("PPML with freelancer and month fixed effects on the SIMULATED freelancer "
+                    "panel: the effect of ChatGPT on exposed freelancers' monthly jobs and "
+                    "earnings relative to less-exposed freelancers (95% CI clustered by "
+                    "freelancer) and the true value in the same estimand."),
+           alt=("Two estimates with confidence intervals, each beside a vertical tick for the "
+                "truth; both negative and the intervals cover the ticks."),
+           source=SOURCE)
+out.table("freelancer_ppml", pooled[["outcome", "estimate", "std_error", "truth",
+                                     "estimate_pct", "truth_pct", "covered"]],
+          caption=("PPML estimates (log points and percent) against the truth of the "
+                   "SIMULATED marketplace; standard errors clustered by freelancer."))
+jobs_row, earn_row = pooled.iloc[0], pooled.iloc[1]
+out.number("freelancer_jobs_pct", float(jobs_row["estimate_pct"]),
+           text=f"{jobs_row['estimate_pct']:+.1f}%")
+out.number("freelancer_earnings_pct", float(earn_row["estimate_pct"]),
+           text=f"{earn_row['estimate_pct']:+.1f}%")
+out.text(
+    f"On the SIMULATED panel the design estimates {jobs_row['estimate_pct']:+.1f}% monthly jobs "
+    f"(truth {jobs_row['truth_pct']:+.1f}%) and {earn_row['estimate_pct']:+.1f}% monthly "
+    f"earnings (truth {earn_row['truth_pct']:+.1f}%) for exposed freelancers; the simulator is "
+    "calibrated to the published −2% and −5.2%. PPML with freelancer and month fixed effects "
+    "estimates the log ratio of expected outcomes with and without the effect, so its truth is "
+    "the simulator's expected outcomes summed over the exposed freelancers' post-ChatGPT months, "
+    "net of the small change among less-exposed freelancers who adopt AI tools.")
+
+# %% [markdown]
+# ## Event study
+
+# %%
+d["event_date"] = pd.to_datetime(np.where(d["exposed"], np.datetime64("2022-11-30"),
+                                          np.datetime64("NaT")))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", la.LaborAIWarning)
+    es = la.did.event_study(d, yname="earnings", idname="freelancer_id", tname="period",
+                            event_date="event_date", family="poisson", window=(-6, 6))
+est = es.tidy()
+tp = fm.implied_effect("earnings", groups=everyone, by_period=True)
+months = pd.date_range(d["period"].min(), d["period"].max(), freq="MS")
+k0 = int(np.searchsorted(months, FIRST))
+tp["event_time"] = np.searchsorted(months, tp["period"]) - k0
+truth_k = tp.set_index("event_time")["truth"]
+# end bins pool event times beyond the window: their truth is the mean over the pooled months
+hi_truth = float(truth_k[truth_k.index >= 6].mean())
+est["truth"] = [0.0 if k < 0 else (hi_truth if k == 6 else float(truth_k.get(k, np.nan)))
+                for k in est["event_time"]]
+ref = pd.DataFrame({"event_time": [-1], "estimate": [0.0], "conf_low": [0.0], "conf_high": [0.0],
+                    "point_conf_low": [0.0], "point_conf_high": [0.0], "truth": [0.0]})
+pre_p = float(es.pretrend["p_value"])
+plot_es = pd.concat([est[["event_time", "estimate", "conf_low", "conf_high", "point_conf_low",
+                          "point_conf_high", "truth"]], ref], ignore_index=True).sort_values(
+    "event_time")
+fig, ax = plt.subplots(figsize=(7, 3.3))
+ax.fill_between(plot_es["event_time"], 100 * np.expm1(plot_es["conf_low"]),
+                100 * np.expm1(plot_es["conf_high"]), color=COL["estimate"], alpha=0.15,
+                label="95% sup-t band")
+ax.plot(plot_es["event_time"], 100 * np.expm1(plot_es["estimate"]), "o-", color=COL["estimate"],
+        ms=4, label="estimate")
+ax.plot(plot_es["event_time"], 100 * np.expm1(plot_es["truth"]), "--", color=COL["truth"],
+        lw=1.2, label="truth")
+ax.axhline(0, color="#999999", lw=0.6)
+ax.axvline(-0.5, color="#999999", lw=0.6, ls=":")
+ax.set_xlabel("Months since ChatGPT (0 = December 2022; end bins pool beyond ±6)")
+ax.set_ylabel("Monthly earnings (%)")
+ax.legend(fontsize=8, loc="lower left")
+ax.set_title(f"Exposed freelancers' earnings fall after ChatGPT; pre-trend test p = {pre_p:.2f} "
+             "(SIMULATED)", fontsize=10)
+la.plot.add_source(fig, SOURCE)
+fig.tight_layout(rect=(0, 0.06, 1, 1))
+out.figure(fig, "freelancer_event_study", data=plot_es,
+           caption=("PPML event study of exposed freelancers' monthly earnings with freelancer "
+                    "and month fixed effects (reference: November 2022), 95% sup-t band "
+                    "clustered by freelancer, and the true path of the SIMULATED marketplace."),
+           alt=("Event-study line around zero before ChatGPT and below zero after it, "
+                "following a dashed truth line; the band covers the truth."),
+           source=SOURCE)
+post = est[est["event_time"] >= 0]
+cov_es = float(((post["conf_low"] <= post["truth"]) & (post["truth"] <= post["conf_high"])).mean())
+out.text(
+    f"The event study's joint test of the leads (the months before ChatGPT, against November "
+    f"2022) gives p = {pre_p:.2f}; after ChatGPT the simultaneous band covers the true path at "
+    f"{100 * cov_es:.0f}% of the event times. The true effect shrinks slowly after the event "
+    f"(from {pct(float(truth_k.get(0, np.nan))):+.1f}% in December 2022 to {pct(hi_truth):+.1f}% "
+    "in the end bin) because adopters of AI tools, more common among exposed freelancers, gain "
+    "output from their adoption month on.")
+
+# %% [markdown]
+# ## Heterogeneity by prior earnings: top earners hit harder
+# Prior earnings are each freelancer's mean monthly earnings over the pre-period months of their
+# span; the design is run separately within the top quartile and within the rest.
+
+# %%
+d["prior_group"] = np.where(d["prior_earnings_quartile"] == 4, "top quartile",
+                            "bottom three quartiles")
+groups = d.groupby("freelancer_id")["prior_group"].first()
+het_rows = []
+for y, outcome, label in (("n_jobs", "jobs", "monthly jobs"),
+                          ("earnings", "earnings", "monthly earnings")):
+    truths = fm.implied_effect(outcome, groups=groups).set_index("group")["truth"]
+    for g, sub in d.groupby("prior_group", sort=True):
+        r = ppml(sub, y)
+        het_rows.append({"outcome": label, "prior_earnings": g,
+                         "exposed_freelancers": int(sub.loc[sub["exposed"], "freelancer_id"]
+                                                    .nunique()),
+                         "estimate": float(r["estimate"]), "std_error": float(r["std_error"]),
+                         "conf_low": float(r["conf_low"]), "conf_high": float(r["conf_high"]),
+                         "truth": float(truths[g])})
+het = pd.DataFrame(het_rows)
+het = la.plot.suppress_small(het, "exposed_freelancers", ["estimate", "conf_low", "conf_high"])
+het["estimate_pct"] = 100 * np.expm1(het["estimate"])
+het["truth_pct"] = 100 * np.expm1(het["truth"])
+fig, axes = plt.subplots(1, 2, figsize=(7.5, 2.9), sharey=True)
+for ax, (lab, h) in zip(axes, het.groupby("outcome", sort=False), strict=True):
+    yy = np.arange(len(h))
+    colours = [COL["top"] if g == "top quartile" else COL["rest"] for g in h["prior_earnings"]]
+    for j, (_, r) in enumerate(h.iterrows()):
+        ax.errorbar([r["estimate_pct"]], [j],
+                    xerr=[[r["estimate_pct"] - 100 * np.expm1(r["conf_low"])],
+                          [100 * np.expm1(r["conf_high"]) - r["estimate_pct"]]],
+                    fmt="none", ecolor=colours[j], capsize=3)
+    ax.scatter(h["estimate_pct"], yy, color=colours, zorder=3)
+    ax.scatter(h["truth_pct"], yy, marker="|", s=300, color=COL["truth"], zorder=4)
+    ax.axvline(0, color="#999999", lw=0.6)
+    ax.set_yticks(yy, h["prior_earnings"])
+    ax.set_title(lab, fontsize=9)
+    ax.set_xlabel("Effect (%); tick: truth")
+fig.suptitle("Top earners lose more (SIMULATED)", x=0.01, ha="left", fontweight="bold",
+             fontsize=10)
+la.plot.add_source(fig, SOURCE)
+fig.tight_layout(rect=(0, 0.06, 1, 0.94))
+out.figure(fig, "freelancer_heterogeneity", data=het,
+           caption=("PPML with freelancer and month fixed effects within the top quartile of "
+                    "prior (pre-ChatGPT) earnings and within the rest, SIMULATED freelancers; "
+                    "95% CIs clustered by freelancer and the truth in the same estimand."),
+           alt=("Four estimates with intervals and truth ticks; the top-quartile effects are "
+                "more negative than those of the rest for both jobs and earnings."),
+           source=SOURCE)
+out.table("freelancer_heterogeneity", het[["outcome", "prior_earnings", "exposed_freelancers",
+                                           "estimate", "std_error", "truth", "estimate_pct",
+                                           "truth_pct"]],
+          caption="Heterogeneity by prior earnings on the SIMULATED freelancer panel.")
+he = het.set_index(["outcome", "prior_earnings"])
+top_e = he.loc[("monthly earnings", "top quartile")]
+rest_e = he.loc[("monthly earnings", "bottom three quartiles")]
+out.number("freelancer_top_earnings_pct", float(top_e["estimate_pct"]),
+           text=f"{top_e['estimate_pct']:+.1f}%")
+out.text(
+    f"Within the top quartile of prior earnings, exposed freelancers' monthly earnings change "
+    f"by {top_e['estimate_pct']:+.1f}% (truth {top_e['truth_pct']:+.1f}%) against "
+    f"{rest_e['estimate_pct']:+.1f}% (truth {rest_e['truth_pct']:+.1f}%) in the rest. The "
+    "quartiles are measured on realised pre-period earnings, a noisy proxy of the simulator's "
+    "top earners (top quartile of expected earnings), so the truth of each quartile is the "
+    "mix of effects of the freelancers who land in it; selection on pre-period noise (mean "
+    "reversion) is the same for exposed and less-exposed freelancers and cancels in the "
+    "comparison within a quartile.")
+out.summary(
+    f"Freelancer-level design (SIMULATED, {n_freelancers:,} freelancers): PPML with freelancer "
+    f"and month fixed effects estimates {jobs_row['estimate_pct']:+.1f}% monthly jobs and "
+    f"{earn_row['estimate_pct']:+.1f}% monthly earnings for freelancers exposed to ChatGPT "
+    f"(truths {jobs_row['truth_pct']:+.1f}% and {earn_row['truth_pct']:+.1f}%, calibrated to "
+    f"Hui, Reshef & Zhou's −2% and −5.2%); in the top quartile of prior earnings the change is "
+    f"{top_e['estimate_pct']:+.1f}% (truth {top_e['truth_pct']:+.1f}%), against "
+    f"{rest_e['estimate_pct']:+.1f}% (truth {rest_e['truth_pct']:+.1f}%) for the rest.")
+out.citation("Hui, X., Reshef, O. & Zhou, L. (2024). The short-term effects of generative "
+             "artificial intelligence on employment: evidence from an online labor market. "
+             "Organization Science 35(6), 1977–1989.")
+out.close()
