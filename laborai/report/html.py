@@ -9,7 +9,6 @@ methods and caveats only.
 from __future__ import annotations
 
 import base64
-import html
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +78,6 @@ _METHODS = [
 ]
 
 
-def _e(s: str) -> str:
-    return html.escape(str(s), quote=True)
-
-
 def _img(path: Path) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
@@ -95,33 +90,42 @@ def _badge(source: str) -> str:
     return '<span class="badge real">real data</span>'
 
 
-def _block(b: dict[str, Any], fig_dir: Path, counter: dict[str, int]) -> str:
+def _block(b: dict[str, Any], fig_dir: Path, counter: dict[str, int]) -> dict[str, Any]:
+    """One record block as the template's context (numbers, inlined figure, badge)."""
     if b["kind"] == "text":
-        paras = [p.strip() for p in b["text"].split("\n\n") if p.strip()]
-        return "".join(f"<p>{_e(p)}</p>\n" for p in paras)
+        return {"kind": "text",
+                "paragraphs": [p.strip() for p in b["text"].split("\n\n") if p.strip()]}
     if b["kind"] == "figure":
         counter["figure"] += 1
-        n = counter["figure"]
         sup = (f" {b['n_suppressed']} cell(s) with fewer than {MIN_CELL} observations suppressed."
                if b.get("n_suppressed") else "")
-        return (f'<figure id="fig-{_e(b["name"])}">\n<img src="{_img(fig_dir / (b["name"] + ".svg"))}"'
-                f' alt="{_e(b["alt"])}">\n<figcaption><strong>Figure {n}.</strong> '
-                f'{_e(b["caption"])} Source: {_e(b["source"])}.{_e(sup)} {_badge(b["source"])}'
-                f" Data: <code>figures/{_e(b['name'])}.csv</code>.</figcaption>\n</figure>\n")
+        return {"kind": "figure", "number": counter["figure"], "name": b["name"],
+                "src": _img(fig_dir / (b["name"] + ".svg")), "alt": b["alt"],
+                "caption": b["caption"], "source": b["source"], "suppressed": sup,
+                "badge": _badge(b["source"])}
     if b["kind"] == "table":
         counter["table"] += 1
-        head = "".join(f"<th scope=\"col\">{_e(c)}</th>" for c in b["columns"])
-        body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r) + "</tr>\n"
-                       for r in b["rows"])
-        return (f'<table id="tab-{_e(b["name"])}"><caption>Table {counter["table"]}. '
-                f'{_e(b["caption"])}</caption>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}'
-                "</tbody></table>\n")
+        return {"kind": "table", "number": counter["table"], "name": b["name"],
+                "caption": b["caption"], "columns": b["columns"], "rows": b["rows"]}
     raise ValueError(f"unknown block kind {b['kind']!r}")  # pragma: no cover
+
+
+def _template() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("laborai", "_pkgdata"),
+        autoescape=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("report.html.j2")
 
 
 def render_report(records: list[dict[str, Any]], fig_dir: Path, path: Path, *,
                   simulated: bool = True) -> Path:
     """Write the HTML report from the analyses' records.
+
+    The page is rendered from the Jinja2 template ``laborai/_pkgdata/report.html.j2`` with
+    autoescaping: every text that comes from a record is escaped.
 
     Parameters
     ----------
@@ -144,37 +148,20 @@ def render_report(records: list[dict[str, Any]], fig_dir: Path, path: Path, *,
                  "uses Indeed Hiring Lab postings." if simulated else
                  "The marketplace results below come from the user's own microdata; the "
                  "real-data section uses Indeed Hiring Lab postings.")
-    parts = ["<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-             "<title>Generative AI and online freelance work — laborai report</title>\n"
-             f"<style>{_CSS}</style>\n</head>\n<body>\n<header>\n"
-             "<h1>Generative AI and online freelance work</h1>\n"
-             f"<p class=\"lede\">{data_line}</p>\n</header>\n"]
-    bullets = [s for r in records for s in r["summary"]]
-    parts.append("<section id=\"summary\" class=\"summary\">\n<h2>Summary</h2>\n<ul>\n"
-                 + "".join(f"<li>{_e(s)}</li>\n" for s in bullets) + "</ul>\n</section>\n")
-    parts.append("<nav aria-label=\"Contents\"><h2>Contents</h2><ol>"
-                 + "".join(f'<li><a href="#{k}">{_e(v)}</a></li>' for k, v in SECTIONS.items())
-                 + "</ol></nav>\n")
-    citations: list[str] = []
+    body = []
     for key, heading in SECTIONS.items():
-        parts.append(f'<section id="{key}">\n<h2>{_e(heading)}</h2>\n')
-        if key == "methods":
-            parts += [p + "\n" for p in _methods()]
+        recs = []
         for r in records:
             blocks = [b for b in r["blocks"] if b["section"] == key]
-            if not blocks:
-                continue
-            parts.append(f"<h3>{_e(r['title'])}</h3>\n")
-            parts += [_block(b, fig_dir, counter) for b in blocks]
-        if key == "methods":
-            citations = [c for r in records for c in r["citations"]]
-            uniq = sorted(dict.fromkeys(citations))
-            parts.append("<h3>References and data sources</h3>\n<ul>\n"
-                         + "".join(f"<li>{_e(c)}</li>\n" for c in uniq) + "</ul>\n")
-        parts.append("</section>\n")
-    parts.append("<footer class=\"note\"><p>Built by laborai from the notebooks in "
-                 "<code>analyses/</code>; figures, their data and hashes are in "
-                 "<code>figures/</code>.</p></footer>\n</body>\n</html>\n")
-    path.write_text("".join(parts), encoding="utf-8")
+            if blocks:
+                recs.append({"title": r["title"],
+                             "blocks": [_block(b, fig_dir, counter) for b in blocks]})
+        citations = (sorted(dict.fromkeys(c for r in records for c in r["citations"]))
+                     if key == "methods" else None)
+        body.append({"key": key, "heading": heading, "records": recs, "citations": citations,
+                     "methods": _methods() if key == "methods" else []})
+    text = _template().render(
+        css=_CSS, data_line=data_line, sections=list(SECTIONS.items()), body=body,
+        bullets=[s for r in records for s in r["summary"]])
+    path.write_text(text, encoding="utf-8")
     return path
