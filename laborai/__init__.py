@@ -32,6 +32,7 @@ from laborai.errors import (
     LaborAIWarning,
     OptionError,
     SmallSampleWarning,
+    SparkUnavailableError,
 )
 
 if TYPE_CHECKING:  # what the lazy attributes below resolve to
@@ -90,6 +91,7 @@ __all__ = [
     "OptionError",
     "ReadResult",
     "SmallSampleWarning",
+    "SparkUnavailableError",
     "__version__",
     "build_freelancer_panel",
     "build_panel",

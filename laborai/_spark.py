@@ -27,7 +27,13 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from laborai.errors import DataFileNotFoundError, DataValidationError, LaborAIError, OptionError
+from laborai.errors import (
+    DataFileNotFoundError,
+    DataValidationError,
+    LaborAIError,
+    OptionError,
+    SparkUnavailableError,
+)
 
 __all__ = ["SparkUnavailableError", "flag_posts", "local_session", "to_spark_sql"]
 
@@ -50,8 +56,6 @@ LOCAL_CONF = {
 }
 
 
-class SparkUnavailableError(LaborAIError, RuntimeError):
-    """PySpark or the Java runtime it needs is missing, or the Spark session cannot start."""
 
 
 def _pyspark() -> Any:

@@ -19,6 +19,7 @@ __all__ = [
     "QuarantineWarning",
     "SmallSampleWarning",
     "SourceTypeError",
+    "SparkUnavailableError",
 ]
 
 
@@ -64,3 +65,9 @@ class SourceTypeError(LaborAIError, TypeError):
 
 class QuarantineWarning(LaborAIWarning):
     """Quarantine rejected more than a small share of the rows, or emptied a whole value tier."""
+
+
+class SparkUnavailableError(LaborAIError, RuntimeError):
+    """``engine="spark"`` cannot run: PySpark or the Java runtime it needs is missing, or the
+    Spark session cannot start. The message says how to install what is missing."""
+
