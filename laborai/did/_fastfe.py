@@ -55,7 +55,8 @@ try:  # numba is a dependency of pyfixest, hence always installed with laborai
 except ImportError:  # pragma: no cover
     _nb = None
 
-__all__ = ["Demeaner", "FastFit", "SparseBlock", "SCHUR_MAX_LEVELS", "fit_ols", "fast_codes"]
+__all__ = ["SCHUR_MAX_LEVELS", "Demeaner", "FastFit", "SparseBlock", "fast_codes", "fit_ols",
+           "pairs_unique", "varying_levels"]
 
 #: largest number of levels of the smaller fixed-effect dimension solved directly (Schur)
 SCHUR_MAX_LEVELS = 3000
@@ -228,6 +229,51 @@ def _dense_codes(v, lo, span):  # type: ignore[no-untyped-def]
     return out, k
 
 
+@_njit
+def _pairs_unique_kernel(a, b, Lb, span):  # type: ignore[no-untyped-def]
+    seen = np.zeros(span, dtype=np.uint8)
+    for i in range(a.size):
+        k = a[i] * Lb + b[i]
+        if seen[k]:
+            return False
+        seen[k] = 1
+    return True
+
+
+def pairs_unique(a: np.ndarray, b: np.ndarray, Lb: int, span: int) -> bool:
+    """Whether the pairs ``(a_i, b_i)`` (codes, ``a * Lb + b < span``) are all distinct."""
+    return bool(_pairs_unique_kernel(np.ascontiguousarray(a, dtype=np.int64),
+                                     np.ascontiguousarray(b, dtype=np.int64), int(Lb),
+                                     int(span)))
+
+
+@_njit
+def _varying_kernel(codes, v, L):  # type: ignore[no-untyped-def]
+    first = np.empty(L)
+    seen = np.zeros(L, dtype=np.uint8)
+    vary = np.zeros(L, dtype=np.uint8)
+    for i in range(codes.size):
+        c = codes[i]
+        if c < 0:
+            continue
+        x = v[i]
+        if not seen[c]:
+            seen[c] = 1
+            first[c] = x
+        elif not (x == first[c] or (x != x and first[c] != first[c])):
+            vary[c] = 1
+    return vary
+
+
+def varying_levels(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Boolean per level of ``codes``: the float ``values`` are not constant within it
+    (NaN equals NaN, as ``groupby(...).nunique(dropna=False) > 1``)."""
+    c = np.ascontiguousarray(codes, dtype=np.int64)
+    L = int(c.max()) + 1 if c.size else 0
+    return np.asarray(_varying_kernel(c, np.ascontiguousarray(values, dtype=np.float64), L),
+                      dtype=bool)
+
+
 def fast_codes(values: np.ndarray) -> np.ndarray | None:
     """Sorted codes ``0..L-1`` of an integer array with a compact range, in O(n); else None.
 
@@ -249,6 +295,17 @@ def fast_codes(values: np.ndarray) -> np.ndarray | None:
 # --------------------------------------------------------------------------------------------
 
 
+def _columns(a: np.ndarray | Sequence[np.ndarray] | None) -> list[np.ndarray]:
+    """1-D integer columns of an ``(n, m)`` array or a sequence of 1-D arrays (no copy)."""
+    if a is None:
+        return []
+    if isinstance(a, np.ndarray):
+        if a.ndim == 1:
+            return [a]
+        return [a[:, j] for j in range(a.shape[1])]
+    return [np.asarray(c) for c in a]
+
+
 class Demeaner:
     """Weighted within-transformation on one or more fixed-effect dimensions.
 
@@ -264,13 +321,12 @@ class Demeaner:
         Stopping rule of ``'iterative'`` (largest coefficient change <= ``tol`` x scale).
     """
 
-    def __init__(self, fe: np.ndarray, weights: np.ndarray | None = None, *,
-                 method: str = "auto", tol: float = 1e-13, maxiter: int = 10_000) -> None:
-        fe = np.asarray(fe)
-        if fe.ndim == 1:
-            fe = fe[:, None]
-        self.n, self.m = fe.shape
-        self.fe = [np.ascontiguousarray(fe[:, j], dtype=np.int64) for j in range(self.m)]
+    def __init__(self, fe: np.ndarray | Sequence[np.ndarray], weights: np.ndarray | None = None,
+                 *, method: str = "auto", tol: float = 1e-13, maxiter: int = 10_000) -> None:
+        cols = _columns(fe)
+        self.m = len(cols)
+        self.n = int(cols[0].size) if cols else 0
+        self.fe = [np.ascontiguousarray(c, dtype=np.int64) for c in cols]
         self.levels = [int(c.max()) + 1 if c.size else 0 for c in self.fe]
         self.w = (np.empty(0) if weights is None
                   else np.ascontiguousarray(weights, dtype=np.float64))
@@ -440,25 +496,34 @@ def _collinear(XtX: np.ndarray, tol: float) -> list[int]:
     return kept
 
 
-def _nested(fe: Sequence[np.ndarray], levels: Sequence[int], cl: np.ndarray) -> bool:
-    """Whether every level of ``fe`` lies in one cluster."""
-    G = int(cl.max()) + 1
-    key = fe[0].astype(np.int64) * G + cl  # type: ignore[index]
-    pairs = np.unique(key)
-    return bool(pairs.size == levels[0])
+@_njit
+def _nested_kernel(fe, L, cl):  # type: ignore[no-untyped-def]
+    first = np.full(L, -1, dtype=np.int64)
+    for i in range(fe.size):
+        f = fe[i]
+        if first[f] < 0:
+            first[f] = cl[i]
+        elif first[f] != cl[i]:
+            return False
+    return True
+
+
+def _nested(fe: np.ndarray, levels: int, cl: np.ndarray) -> bool:
+    """Whether every level of the fixed effect ``fe`` lies in one cluster (O(n))."""
+    return bool(_nested_kernel(fe, int(levels), np.ascontiguousarray(cl, dtype=np.int64)))
 
 
 def fit_ols(
     y: np.ndarray,
     *,
     dense: np.ndarray | None,
-    fe: np.ndarray,
-    clusters: np.ndarray | None,
+    fe: np.ndarray | Sequence[np.ndarray],
+    clusters: np.ndarray | Sequence[np.ndarray] | None,
     weights: np.ndarray | None,
     vcov: str,
     block: SparseBlock | None = None,
     collin_tol: float = 1e-9,
-    chunk_bytes: int = CHUNK_BYTES,
+    chunk_bytes: int | None = None,
     method: str = "auto",
     tol: float = 1e-13,
     maxiter: int = 10_000,
@@ -472,10 +537,6 @@ def fit_ols(
     n = int(y.size)
     y = np.ascontiguousarray(y, dtype=np.float64)
     w = None if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-    wv = np.ones(n) if w is None else w
-    fe = np.asarray(fe)
-    if fe.ndim == 1:
-        fe = fe[:, None]
     D = Demeaner(fe, w, method=method, tol=tol, maxiter=maxiter)
     K = 0 if block is None else int(block.K)
     p = 0 if dense is None else int(dense.shape[1])
@@ -490,6 +551,8 @@ def fit_ols(
     yt = D(y)
     Xd = D(dense) if p else np.empty((n, 0))
     per_col = 8 * n
+    if chunk_bytes is None:
+        chunk_bytes = CHUNK_BYTES
     csize = max(1, int(chunk_bytes // max(per_col, 1)))
     chunks = [list(range(s, min(s + csize, K))) for s in range(0, K, csize)]
 
@@ -502,12 +565,12 @@ def fit_ols(
     def cross_raw(Z: np.ndarray) -> np.ndarray:
         """[X_sparse; X_dense~]' W Z  (q x c)."""
         out = np.empty((q, Z.shape[1]))
-        WZ = Z * wv[:, None]
         for j in range(Z.shape[1]):
+            wz = Z[:, j] if w is None else w * Z[:, j]
             if K:
-                out[:K, j] = np.bincount(bcs, weights=bval * WZ[bsel, j], minlength=K)
+                out[:K, j] = np.bincount(bcs, weights=bval * wz[bsel], minlength=K)
             if p:
-                out[K:, j] = Xd.T @ WZ[:, j]
+                out[K:, j] = Xd.T @ wz
         return out
 
     # pass 1: X'WX and X'Wy
@@ -536,22 +599,31 @@ def fit_ols(
     if p:
         r -= np.asarray(dense, dtype=np.float64) @ full[K:]
     e = D(r)
-    ssu = float(np.sum(wv * e * e))
-    ybar = float(np.sum(wv * y) / np.sum(wv))
-    ssy = float(np.sum(wv * (y - ybar) ** 2))
-    ssy_w = float(np.sum(wv * yt * yt))
+    if w is None:
+        ssu = float(e @ e)
+        yc = y - float(y.mean())
+        ssy = float(yc @ yc)
+        del yc
+        ssy_w = float(yt @ yt)
+    else:
+        ssu = float(np.dot(w * e, e))
+        yc = y - float(np.dot(w, y) / w.sum())
+        ssy = float(np.dot(w * yc, yc))
+        del yc
+        ssy_w = float(np.dot(w * yt, yt))
     # degrees of freedom (pyfixest's defaults: ssc(k_adj=True, k_fixef='nonnested',
     # G_adj=True, G_df='min'))
     k = len(kept)
-    m = fe.shape[1]
+    m = D.m
     k_fe = int(sum(D.levels))
     k_fe_adj = k_fe - (m - 1) if m > 1 else k_fe
     kept_pos = {j: i for i, j in enumerate(kept)}
-    we = wv * e
+    we = e if w is None else w * e
 
     def kept_cols(Z: np.ndarray, cols: list[int]) -> tuple[np.ndarray, list[int]]:
         sel = [i for i, c in enumerate(cols) if c in kept_pos]
-        return Z[:, sel], [kept_pos[cols[i]] for i in sel]
+        Zk = Z if len(sel) == Z.shape[1] else Z[:, sel]
+        return Zk, [kept_pos[cols[i]] for i in sel]
 
     all_chunks = [(c, None) for c in chunks] + ([(list(range(K, q)), Xd)] if p else [])
 
@@ -562,11 +634,8 @@ def fit_ols(
     if vcov == "cluster":
         if clusters is None:
             raise EstimationError("vcov='cluster' needs cluster codes.")
-        cl = np.asarray(clusters)
-        if cl.ndim == 1:
-            cl = cl[:, None]
-        cl = cl.astype(np.int64)
-        dims = [cl[:, j] for j in range(cl.shape[1])]
+        dims = [np.ascontiguousarray(c, dtype=np.int64) for c in _columns(clusters)]
+        n_dims = len(dims)
         signs = [1.0]
         if len(dims) == 2:
             G2 = int(dims[1].max()) + 1
@@ -577,7 +646,7 @@ def fit_ols(
         G = min(Gs)
         k_nested, n_nested = 0, 0
         for j in range(m):
-            if any(_nested([D.fe[j]], [D.levels[j]], d) for d in dims):
+            if any(_nested(D.fe[j], D.levels[j], d) for d in dims):
                 k_nested += D.levels[j]
                 n_nested += 1
         df_k = k + k_fe_adj - k_nested + n_nested if n_nested else k + k_fe_adj
@@ -594,7 +663,7 @@ def fit_ols(
             V += s * adj * (bread @ (Sd.T @ Sd) @ bread)
         ssc = adj
         df_t = float(G - 1)
-        n_cl = tuple(Gs[: cl.shape[1]])
+        n_cl = tuple(Gs[:n_dims])
     else:
         df_k = k + k_fe_adj
         if vcov == "iid":

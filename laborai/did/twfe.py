@@ -16,11 +16,12 @@ heteroskedasticity-robust (HC1), or the wild cluster restricted bootstrap of
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -99,6 +100,25 @@ class _Fit:
     backend: str = "pyfixest"  # 'fastfe' (laborai.did._fastfe) or 'pyfixest'
     fe_method: str = ""  # fast path: 'balanced', 'schur', 'iterative', 'oneway'
 
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+#: inputs from this many rows on are hashed (for provenance) in a background thread
+_HASH_OVERLAP_ROWS = 100_000
+
+
+def _overlap_hash(fn: _F) -> _F:
+    """Hash a large input for its provenance in a worker thread while ``fn`` estimates."""
+    @functools.wraps(fn)
+    def wrapper(data: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(data, pd.DataFrame) and len(data) >= _HASH_OVERLAP_ROWS:
+            from laborai._hashing import hashing_in_background
+
+            with hashing_in_background(data):
+                return fn(data, *args, **kwargs)
+        return fn(data, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def normalise_vcov(vcov: Any, cluster: Any) -> tuple[str, Any]:
@@ -189,7 +209,7 @@ def _resolve_vcov(vcov: str, *, family: str, frame: pd.DataFrame, treat_cols: Se
     cls = sorted(c for c in frame.columns if c.startswith("_cl"))
     if vcov in ("hetero", "iid") or not cls:
         return vcov
-    G = [int(frame[c].nunique()) for c in cls]
+    G = [_n_codes(frame[c].to_numpy()) for c in cls]
     if min(G) < 2:
         raise EstimationError(
             f"{where}: the cluster column has {min(G)} value; cluster-robust inference needs "
@@ -207,7 +227,7 @@ def _resolve_vcov(vcov: str, *, family: str, frame: pd.DataFrame, treat_cols: Se
             for c in treat_cols:
                 if c in frame.columns:
                     tr |= frame[c].to_numpy() != 0
-        k = int(frame.loc[tr, cls[0]].nunique())
+        k = int(np.count_nonzero(np.bincount(frame[cls[0]].to_numpy()[tr], minlength=1)))
         if k == 1:
             msg = (f"{where}: the treatment varies in only 1 of {G[0]} clusters; no "
                    "cluster-based variance (CRV1 or wild bootstrap) can measure its error "
@@ -231,6 +251,11 @@ def _resolve_vcov(vcov: str, *, family: str, frame: pd.DataFrame, treat_cols: Se
                    if family == "ols" else "for Poisson models check with laborai.did.ri_test."),
                 SmallSampleWarning, stacklevel=3)
     return method
+
+
+def _n_codes(codes: np.ndarray) -> int:
+    """Number of distinct values of a code column (codes ``0..L-1``, all present)."""
+    return int(codes.max()) + 1 if codes.size else 0
 
 
 def _numeric(s: pd.Series, col: str, where: str) -> np.ndarray:
@@ -272,17 +297,20 @@ def _codes(values: Any) -> np.ndarray:
 def _check_unique_codes(uc: np.ndarray, tc: np.ndarray, data: pd.DataFrame, idname: str,
                         tname: str) -> None:
     """``check_unique_unit_period`` on integer codes (same rule and message, O(n))."""
-    a = uc.astype(np.int64) + 1
-    b = tc.astype(np.int64) + 1
+    from laborai.did._fastfe import pairs_unique
+
+    a = uc.astype(np.int64, copy=False) + 1
+    b = tc.astype(np.int64, copy=False) + 1
     Lb = int(b.max()) + 1 if b.size else 1
-    key = a * Lb + b
     span = (int(a.max()) + 1) * Lb if a.size else 0
-    if span <= 4 * key.size + 1_000_000:
-        cnt = np.bincount(key, minlength=span)
-        if key.size == 0 or int(cnt.max()) <= 1:
+    if span <= 4 * a.size + 1_000_000:
+        if a.size == 0 or pairs_unique(a, b, Lb, span):
             return
+        key = a * Lb + b
+        cnt = np.bincount(key, minlength=span)
         dup = cnt[key] > 1
     else:
+        key = a * Lb + b
         srt = np.sort(key)
         if not np.any(srt[1:] == srt[:-1]):
             return
@@ -354,7 +382,7 @@ def _build_frame(
                 cols[c] = fast_codes(cols[c])  # type: ignore[assignment]
     if n - n_drop == 0:
         raise EstimationError(f"{where}: no complete rows left to estimate on.")
-    frame = pd.DataFrame(cols)  # built at once: no fragmented frame
+    frame = pd.DataFrame(cols, copy=False)  # built at once, no copy (copy-on-write)
     if weights is not None and (cols["_w"] <= 0).any():
         wv = cols["_w"]
         bad = wv[wv <= 0][:5].tolist()
@@ -497,10 +525,9 @@ def _fit_core_fast(frame: pd.DataFrame, *, n_x: int, vcov: str, alpha: float, n_
     w = frame["_w"].to_numpy(dtype=float) if "_w" in frame.columns else None
     y = frame["_y"].to_numpy(dtype=float)
     X = frame[dcols].to_numpy(dtype=float) if dcols else None
-    fe = (np.column_stack([frame[c].to_numpy() for c in fes]) if fes
-          else np.zeros((len(frame), 0), dtype=np.int64))
+    fe = [frame[c].to_numpy() for c in fes]
     kind = "cluster" if vcov in ("cluster", "wild") else vcov
-    clc = (np.column_stack([frame[c].to_numpy() for c in cls]) if kind == "cluster" else None)
+    clc = [frame[c].to_numpy() for c in cls] if kind == "cluster" else None
     f = fit_ols(y, dense=X, fe=fe, clusters=clc, weights=w, vcov=kind, block=block)
     names = tuple(xs[j] for j in f.kept)
     dropped = tuple(xs[j] for j in f.dropped)
@@ -524,7 +551,8 @@ def _fit_core_fast(frame: pd.DataFrame, *, n_x: int, vcov: str, alpha: float, n_
         cols = list(range(len(names))) if wild_cols is None else [
             names.index(xs[c]) for c in wild_cols if xs[c] in names]
         rows, nb, enum = _wild_table(
-            y, Xk, cols, frame[cls[0]].to_numpy(), fe=fe if fes else None, weights=w,
+            y, Xk, cols, frame[cls[0]].to_numpy(),
+            fe=np.column_stack(fe) if fes else None, weights=w,
             n_boot=n_boot, boot_weights=boot_weights, seed=seed, alpha=alpha, ssc=f.ssc,
         )
         for c, row in zip(cols, rows, strict=True):
@@ -552,6 +580,9 @@ def _regression_placebo_choice(vcov: str, *, family: str, frame: pd.DataFrame,
     if vcov not in ("auto", "placebo"):
         return None, None
     cls = [c for c in frame.columns if c.startswith("_cl")]
+    if vcov == "auto" and (family != "ols" or len(cls) != 1
+                           or _n_codes(frame[cls[0]].to_numpy()) >= FEW_CLUSTERS):
+        return None, None  # 'auto' uses placebo inference with few clusters only
     why = None
     plan: dict[str, Any] | None = None
     if family != "ols" or len(cls) != 1:
@@ -793,10 +824,9 @@ class TWFEResult(ResultMixin):
             if val is not None:
                 kw[name] = val
         fn = {"twfe": twfe, "ddd": ddd}[self._estimator]
-        data = _unchanged_data(self._data, self.provenance)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LaborAIWarning)
-            return fn(data, **kw)  # type: ignore[operator]
+            return fn(self._data, **kw)  # type: ignore[operator]
 
     def _header(self) -> list[tuple[str, str]]:
         lines = [("Family", self.family), ("Observations", str(self.nobs)),
@@ -858,18 +888,6 @@ class TWFEResult(ResultMixin):
                 f"vcov={self.vcov_type!r}, family={self.family!r})")
 
 
-def _unchanged_data(data: pd.DataFrame, provenance: Provenance) -> pd.DataFrame:
-    """The data a result holds (by reference, not copied), refused if changed since the fit."""
-    from laborai._hashing import frame_hash
-
-    if frame_hash(data) != provenance.input_hash:
-        raise EstimationError(
-            "with_vcov: the data frame this result was estimated on has been modified since "
-            "(its hash differs from provenance.input_hash; results keep a reference to their "
-            "input, not a copy). Re-run the estimator on the current data.")
-    return data
-
-
 def _make_twfe_result(
     fit: _Fit,
     *,
@@ -918,7 +936,9 @@ def _make_twfe_result(
         boot=fit.boot,
         provenance=prov,
         _estimator=estimator,
-        _data=data,  # not copied: with_vcov checks its hash against provenance.input_hash
+        # not copied: the result freezes a copy-on-write view (a snapshot that costs memory
+        # only if the caller later modifies the frame)
+        _data=data,
         _kwargs=dict(kwargs),
         r2=fit.r2,
         r2_within=fit.r2_within,
@@ -930,6 +950,7 @@ def _make_twfe_result(
 # --------------------------------------------------------------------------------------------
 
 
+@_overlap_hash
 def twfe(
     data: pd.DataFrame,
     *,
@@ -1140,6 +1161,7 @@ def _unit_level_binary(data: pd.DataFrame, col: str, idname: str, where: str) ->
     return v.astype(float)
 
 
+@_overlap_hash
 def ddd(
     data: pd.DataFrame,
     *,
@@ -1314,9 +1336,23 @@ def _to_ns(values: Any) -> np.ndarray:
     return out
 
 
+def _varying_units(codes: np.ndarray, values: np.ndarray, data: pd.DataFrame,
+                   idname: str) -> tuple[int, list[Any]]:
+    """Units (codes of ``idname``) whose ``values`` vary: their count and the first five ids."""
+    from laborai.did._fastfe import varying_levels
+
+    vary = varying_levels(codes, values)
+    n_bad = int(vary.sum())
+    if not n_bad:
+        return 0, []
+    rows = vary[np.maximum(codes, 0)] & (codes >= 0)
+    first = list(pd.unique(data[idname].to_numpy()[rows])[:5])
+    return n_bad, first
+
+
 def _event_positions(
     data: pd.DataFrame, idname: str, tname: str, event_date: Any, where: str,
-    timing: str = "first_full",
+    timing: str = "first_full", uc: np.ndarray | None = None, tc: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-row period position on the sorted grid and the unit's event position (NaN: never)."""
     is_dt = _is_datetime(data[tname])
@@ -1328,8 +1364,14 @@ def _event_positions(
         raise DataValidationError(
             f"{where}: period column {tname!r} has {int(np.isnan(tvals).sum())} missing value(s)."
         )
-    grid = np.unique(tvals)
-    pos = np.searchsorted(grid, tvals).astype(float)
+    if tc is not None and tc.size and int(tc.min()) >= 0:
+        # the sorted codes are the positions on the grid of distinct periods
+        grid = np.empty(int(tc.max()) + 1)
+        grid[tc] = tvals
+        pos = tc.astype(float)
+    else:
+        grid = np.unique(tvals)
+        pos = np.searchsorted(grid, tvals).astype(float)
     if isinstance(event_date, str) and event_date in data.columns:
         col = data[event_date]
         if is_dt:
@@ -1342,13 +1384,12 @@ def _event_positions(
                 ) from exc
         else:
             ev = _numeric(col, event_date, where)
-        evs = pd.Series(ev, index=data.index)
-        nun = evs.groupby(data[idname], sort=False).nunique(dropna=False)
-        if (nun > 1).any():
+        n_bad, first = _varying_units(uc if uc is not None else _codes(data[idname]),
+                                      ev, data, idname)
+        if n_bad:
             raise DataValidationError(
                 f"{where}: event_date column {event_date!r} must be constant within unit "
-                f"{idname!r}; {int((nun > 1).sum())} unit(s) vary "
-                f"(first: {list(nun.index[nun > 1][:5])})."
+                f"{idname!r}; {n_bad} unit(s) vary (first: {first})."
             )
     elif isinstance(event_date, str) and not is_dt:
         raise DataValidationError(
@@ -1440,10 +1481,9 @@ class EventStudyResult(ResultMixin):
         kw["vcov"] = vcov
         if cluster is not None:
             kw["cluster"] = cluster
-        data = _unchanged_data(self._data, self.provenance)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LaborAIWarning)
-            return event_study(data, **kw)
+            return event_study(self._data, **kw)
 
     def _header(self) -> list[tuple[str, str]]:
         pt = self.pretrend
@@ -1755,6 +1795,7 @@ def _wald_joint(b: np.ndarray, V: np.ndarray, df: float | None) -> dict[str, Any
             "p_value": float(stats.f.sf(F, q, df)), "distribution": "F"}
 
 
+@_overlap_hash
 def event_study(
     data: pd.DataFrame,
     *,
@@ -1921,7 +1962,7 @@ def event_study(
             "event_study: with a scalar event_date pass dname=<column> marking treated "
             "units (or a dose); got dname=None."
         )
-    pos, epos = _event_positions(data, idname, tname, event_date, where, timing)
+    pos, epos = _event_positions(data, idname, tname, event_date, where, timing, uc, tc)
     if dname is not None:
         dose = _numeric(data[dname], dname, where)
         if np.isnan(dose).any():
@@ -1929,12 +1970,11 @@ def event_study(
                 f"{where}: treatment column {dname!r} has {int(np.isnan(dose).sum())} "
                 "missing value(s); use 0 for untreated units."
             )
-        nun = pd.Series(dose, index=data.index).groupby(data[idname], sort=False).nunique()
-        if (nun > 1).any():
+        n_bad, first = _varying_units(uc, dose, data, idname)
+        if n_bad:
             raise DataValidationError(
                 f"{where}: treatment column {dname!r} must be constant within unit "
-                f"{idname!r}; {int((nun > 1).sum())} unit(s) vary "
-                f"(first: {list(nun.index[nun > 1][:5])})."
+                f"{idname!r}; {n_bad} unit(s) vary (first: {first})."
             )
     else:
         dose = np.ones(len(data))
