@@ -934,6 +934,8 @@ class _Failures:
 
     n: int
     items: list[tuple[str, str, np.ndarray, str]] = field(default_factory=list)
+    #: Id columns known to hold n distinct, present values (no duplicate check needed).
+    distinct: set[str] = field(default_factory=set)
 
     def add(self, rule: str, column: str, mask: np.ndarray | pd.Series, detail: str = "") -> None:
         m = np.asarray(mask, dtype=bool)
@@ -953,16 +955,101 @@ def _is_missing(v: Any) -> bool:
     return isinstance(v, (float, np.floating)) and math.isnan(v)
 
 
+def _text_factor(col: pd.Series) -> tuple[np.ndarray, list[Any]] | None:
+    """Codes (-1 = missing) and distinct values of a column of text, or None for other columns.
+
+    Every check below works on the distinct values (a few dozen in most columns) and maps the
+    answers back by code, instead of once per row. Columns holding anything but str and the
+    missing markers of :func:`_is_missing` return None and take the per-value path.
+    """
+    if isinstance(col.dtype, pd.StringDtype):
+        if _many_distinct(col):
+            return _identity_factor(col.to_numpy(dtype=object, na_value=None))
+        codes, uniq = pd.factorize(col, use_na_sentinel=True)
+        return np.asarray(codes), list(np.asarray(uniq, dtype=object))
+    if col.dtype != object:
+        return None
+    arr = col.to_numpy()
+    if pd.api.types.infer_dtype(arr, skipna=True) not in ("string", "empty"):
+        return None
+    if _many_distinct(col):
+        miss = np.asarray(pd.isna(arr), dtype=bool)
+        if miss.any() and not all(_is_missing(v) for v in arr[miss].tolist()):
+            return None
+        return _identity_factor(np.where(miss, None, arr))
+    codes, uniq = pd.factorize(arr, use_na_sentinel=True)
+    codes = np.asarray(codes)
+    miss = np.flatnonzero(codes < 0)
+    if miss.size and not all(_is_missing(v) for v in arr[miss].tolist()):
+        return None
+    return codes, list(uniq)
+
+
+def _many_distinct(col: pd.Series) -> bool:
+    """Whether most values look distinct (ids, titles): then factorizing does not pay."""
+    head = col.iloc[:2000]
+    return len(col) > 4000 and head.nunique(dropna=True) > len(head) // 2
+
+
+def _identity_factor(vals: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Codes and values of a column without merging equal values (None = missing)."""
+    present = np.array([v is not None for v in vals.tolist()], dtype=bool)
+    codes = np.full(len(vals), -1, dtype=np.int64)
+    codes[present] = np.arange(int(present.sum()))
+    return codes, vals[present].tolist()
+
+
+def _arrow_text(col: pd.Series) -> Any:
+    """The pyarrow array of an Arrow-backed text column, or None."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        try:
+            import pyarrow as pa
+
+            return pa.array(col.array)
+        except (ImportError, TypeError):
+            return None
+    return None
+
+
+#: Every character ``str.strip()`` removes (``str.isspace``), as an RE2 class.
+_RE2_SPACE = "[" + "".join(rf"\x{{{c:x}}}" for c in range(0x3001) if chr(c).isspace()) + "]"
+
+
+def _from_factor(codes: np.ndarray, values: list[Any], index: pd.Index,
+                 missing: Any = None) -> pd.Series:
+    """The Series whose row i is ``values[codes[i]]`` (``missing`` where the code is -1)."""
+    table = np.empty(len(values) + 1, dtype=object)
+    table[:len(values)] = values
+    table[len(values)] = missing
+    return pd.Series(table[codes], index=index, dtype=object)
+
+
 def _as_text(col: pd.Series) -> pd.Series:
     """Object-dtype text (None for missing); object keeps undecodable surrogates storable."""
+    fac = _text_factor(col)
+    if fac is not None:
+        return _from_factor(fac[0], fac[1], col.index)
     vals = [v if isinstance(v, str) else (None if _is_missing(v) else str(v))
             for v in col.astype(object).tolist()]
     return pd.Series(vals, index=col.index, dtype=object)
 
 
 def _strip(col: pd.Series) -> pd.Series:
+    fac = _text_factor(col)
+    if fac is not None:
+        return _from_factor(fac[0], [v.strip() for v in fac[1]], col.index)
     return pd.Series([v.strip() if isinstance(v, str) else v for v in col.tolist()],
                      index=col.index, dtype=object)
+
+
+def _stripped_text(col: pd.Series) -> tuple[pd.Series, tuple[np.ndarray, list[Any]] | None]:
+    """``_strip(_as_text(col))`` and, for text columns, its codes and distinct values."""
+    fac = _text_factor(col)
+    if fac is None:
+        return _strip(_as_text(col)), None
+    codes, uniq = fac
+    stripped = [v.strip() for v in uniq]
+    return _from_factor(codes, stripped, col.index), (codes, stripped)
 
 
 def _value_key(v: str) -> str:
@@ -971,10 +1058,12 @@ def _value_key(v: str) -> str:
 
 def _recode(col: pd.Series, table: Mapping[str, str] | None) -> pd.Series:
     """Strip text and replace values found in ``table`` (keys matched ignoring case/spacing)."""
-    col = _strip(_as_text(col))
+    col, fac = _stripped_text(col)
     if not table:
         return col
     keyed = {_value_key(k): v for k, v in table.items()}
+    if fac is not None:
+        return _from_factor(fac[0], [keyed.get(_value_key(s), s) for s in fac[1]], col.index)
     return pd.Series(_per_value(col.tolist(), lambda s: keyed.get(_value_key(s), s)
                                 if isinstance(s, str) else s), index=col.index, dtype=object)
 
@@ -993,39 +1082,83 @@ def _per_value(values: list[Any], fn: Any) -> list[Any]:
     return out
 
 
+def _has_surrogate(values: list[Any]) -> np.ndarray:
+    """Per value: a str holding an undecodable byte (a lone surrogate)."""
+    strs = [v for v in values if isinstance(v, str)]
+    if not _SURROGATE.search("\n".join(strs)):
+        return np.zeros(len(values), dtype=bool)
+    return np.array([isinstance(v, str) and bool(_SURROGATE.search(v)) for v in values],
+                    dtype=bool)
+
+
 def _check_text(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
-    col = _as_text(df[spec.name]).fillna("")
-    bad = np.array([bool(_SURROGATE.search(s)) for s in col.tolist()], dtype=bool)
+    raw = df[spec.name]
+    if _arrow_text(raw) is not None:  # Arrow text holds no undecodable bytes
+        return raw.fillna("")
+    fac = _text_factor(raw)
+    if fac is not None:
+        codes, uniq = fac
+        bad_u = _has_surrogate(uniq)
+        vals = ["" if b else v for v, b in zip(uniq, bad_u.tolist(), strict=True)]
+        bad = np.append(bad_u, False)[codes]
+        f.add("text_decodes", spec.name, bad)
+        return _from_factor(codes, vals, raw.index, missing="")
+    col = _as_text(raw).fillna("")
+    bad = _has_surrogate(col.tolist())
     f.add("text_decodes", spec.name, bad)
     return col.where(~bad, "")
 
 
 def _check_id(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series:
-    col = _strip(_as_text(df[spec.name]))
+    arr = _arrow_text(df[spec.name])
+    if arr is not None and len(arr) > 4000:
+        import pyarrow.compute as pc
+
+        padded = pc.match_substring_regex(arr, pattern=f"^{_RE2_SPACE}|{_RE2_SPACE}$")
+        if not pc.any(padded).as_py():  # nothing to strip: ids as read
+            col = df[spec.name]
+            empty = pc.fill_null(pc.equal(arr, ""), True)
+            f.add("id_present", spec.name, empty.to_numpy(zero_copy_only=False))
+            if pc.count_distinct(arr, mode="all").as_py() == len(arr) and arr.null_count == 0:
+                if not pc.any(empty).as_py():
+                    f.distinct.add(spec.name)
+            return col
+    col, fac = _stripped_text(df[spec.name])
+    if fac is not None:
+        codes, uniq = fac
+        empty = np.append(np.array([v == "" for v in uniq], dtype=bool), True)
+        f.add("id_present", spec.name, empty[codes])
+        f.add("text_decodes", spec.name, np.append(_has_surrogate(uniq), False)[codes])
+        if len(uniq) == len(codes) and not empty[:-1].any() and len(set(uniq)) == len(uniq):
+            f.distinct.add(spec.name)
+        return col
     missing = col.isna() | (col == "")
     f.add("id_present", spec.name, missing)
-    bad_text = np.array([isinstance(s, str) and bool(_SURROGATE.search(s)) for s in col.tolist()],
-                        dtype=bool)
-    f.add("text_decodes", spec.name, bad_text)
+    f.add("text_decodes", spec.name, _has_surrogate(col.tolist()))
     return col
 
 
 def _check_unique(raw: pd.DataFrame, ids: pd.Series, column: str, f: _Failures) -> None:
     """Later duplicates of an id: exact copies of an earlier record, or conflicting ones."""
+    if column in f.distinct:
+        return
     present = ids.notna() & (ids != "")
     dup = (ids.duplicated(keep="first") & present).to_numpy()
     if not dup.any():
         return
     first_of: dict[Any, int] = {}
     exact = np.zeros(len(ids), dtype=bool)
-    rows = raw.astype(object).where(raw.notna(), None).to_numpy()
-    for i, v in enumerate(ids.tolist()):
-        if not present.iloc[i]:
-            continue
+    # Only rows whose id occurs more than once can be, or be the first copy of, a duplicate.
+    sub = np.flatnonzero((ids.duplicated(keep=False) & present).to_numpy())
+    part = raw.iloc[sub]
+    rows = part.astype(object).where(part.notna(), None).to_numpy()
+    id_list = ids.tolist()
+    for k, i in enumerate(sub.tolist()):
+        v = id_list[i]
         if v not in first_of:
-            first_of[v] = i
+            first_of[v] = k
         elif dup[i]:
-            exact[i] = all(_same(a, b) for a, b in zip(rows[i], rows[first_of[v]], strict=True))
+            exact[i] = all(_same(a, b) for a, b in zip(rows[k], rows[first_of[v]], strict=True))
     f.add("duplicate_record", column, dup & exact)
     f.add("id_unique", column, dup & ~exact)
 
@@ -1117,6 +1250,9 @@ def _check_date(df: pd.DataFrame, spec: ColumnSpec, f: _Failures, date_range: tu
         f.add("date_in_range", spec.name, out_of_range, f"between {lo} and {hi}")
         days = np.where(out_of_range, np.datetime64("NaT", "D"), days)
         return pd.Series(days.astype("datetime64[ns]"), index=raw.index)
+    fac = _text_factor(raw)
+    if fac is not None:
+        return _dates_by_value(fac, raw.index, spec, f, (lo, hi), fmt, transform)
     cache: dict[Any, _dt.date | None] = {}
     dates: list[_dt.date | None] = []
     vals = raw.astype(object).tolist()
@@ -1143,6 +1279,24 @@ def _check_date(df: pd.DataFrame, spec: ColumnSpec, f: _Failures, date_range: tu
     return pd.Series(arr.astype("datetime64[ns]"), index=raw.index)
 
 
+def _dates_by_value(fac: tuple[np.ndarray, list[Any]], index: pd.Index, spec: ColumnSpec,
+                    f: _Failures, rng: tuple[_dt.date, _dt.date], fmt: str | None,
+                    transform: str | None) -> pd.Series:
+    """:func:`_check_date` on a text column: each distinct value parsed once."""
+    codes, uniq = fac
+    lo, hi = rng
+    dates = [_to_utc_date(v, fmt, transform) for v in uniq] + [None]  # last: missing
+    unparsed = np.array([d is None for d in dates], dtype=bool)[codes]
+    detail = f"format {fmt!r}" if fmt else (transform or "")
+    f.add("date_parses", spec.name, unparsed, detail)
+    out_of_range = np.array([d is not None and not (lo <= d <= hi) for d in dates],
+                            dtype=bool)[codes]
+    f.add("date_in_range", spec.name, out_of_range, f"between {lo} and {hi}")
+    arr = np.array([np.datetime64(d, "D") if d is not None and lo <= d <= hi
+                    else np.datetime64("NaT", "D") for d in dates], dtype="datetime64[D]")
+    return pd.Series(arr[codes].astype("datetime64[ns]"), index=index)
+
+
 def _check_money(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
                  decimal: Literal[".", ","]) -> pd.Series:
     raw = df[spec.name]
@@ -1153,6 +1307,24 @@ def _check_money(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
         vals = num.where(~bad)
         f.add("money_valid", spec.name, bad | (missing & (not spec.nullable)))
         return vals
+    fac = _text_factor(raw)
+    if fac is not None:
+        codes, uniq = fac
+        parsed = [parse_money(v, decimal) for v in uniq] + [parse_money(None, decimal)]
+        u_val = np.full(len(parsed), np.nan)
+        u_rule = np.full(len(parsed), "", dtype=object)
+        for j, (val, rule) in enumerate(parsed):
+            if rule is None and val is None and not spec.nullable:
+                rule = "money_valid"
+            if rule:
+                u_rule[j] = rule
+            elif val is not None:
+                u_val[j] = val
+        rule_of = u_rule[codes]
+        f.add("money_valid", spec.name, rule_of == "money_valid",
+              "decimal comma" if decimal == "," else "")
+        f.add("currency_usd", spec.name, rule_of == "currency_usd")
+        return pd.Series(u_val[codes], index=raw.index, dtype="float64")
     cache: dict[Any, tuple[float | None, str | None]] = {}
     values = np.full(len(raw), np.nan)
     rule_of = np.full(len(raw), "", dtype=object)
@@ -1180,7 +1352,17 @@ def _check_choice(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series
     """Match choices ignoring case and spacing; store them in the canonical spelling."""
     keys = {_value_key(c): c for c in spec.choices}
     keys.update({_value_key(a): c for a, c in spec.aliases})
-    col = _strip(_as_text(df[spec.name]))
+    col, fac = _stripped_text(df[spec.name])
+    if fac is not None:
+        codes, uniq = fac
+        canon = [keys.get(_value_key(v), v) for v in uniq]
+        u_missing = np.array([v == "" for v in canon] + [True], dtype=bool)
+        u_bad = np.array([v not in spec.choices for v in canon] + [True], dtype=bool)
+        u_bad &= ~(u_missing & spec.nullable)
+        f.add("allowed_value", spec.name, u_bad[codes],
+              "one of " + ", ".join(repr(c) for c in spec.choices)
+              + (" or missing" if spec.nullable else ""))
+        return _from_factor(codes, [None if v == "" else v for v in canon], col.index)
     vals = _per_value(col.tolist(), lambda v: keys.get(_value_key(v), v)
                       if isinstance(v, str) else v)
     col = pd.Series(vals, index=col.index, dtype=object)
@@ -1194,8 +1376,12 @@ def _check_choice(df: pd.DataFrame, spec: ColumnSpec, f: _Failures) -> pd.Series
 
 def _check_country(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
                    transform: str | None) -> pd.Series:
-    col = _strip(_as_text(df[spec.name]))
+    col, fac = _stripped_text(df[spec.name])
     codes, names, former = _country_tables()
+    if fac is not None and transform != "country_name":
+        u_ok = np.array([v in codes for v in fac[1]] + [False], dtype=bool)
+        f.add("country_code", spec.name, ~u_ok[fac[0]])
+        return col
     vals = col.tolist()
     if transform == "country_name":
         out = _per_value(vals, lambda v: country_code(v) if isinstance(v, str) and v else None)
@@ -1213,17 +1399,39 @@ def _check_country(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
     return col
 
 
+def _object_factor(col: pd.Series) -> tuple[np.ndarray, list[Any]] | None:
+    """Codes >= 0 and distinct values (None last) of a column of str and None, else None."""
+    fac = _text_factor(col)
+    if fac is None:
+        return None
+    codes, uniq = fac
+    if col.dtype == object and any(v is not None for v in
+                                   col.to_numpy()[codes < 0].tolist()):
+        return None  # missing markers other than None: keep them as they are
+    return np.where(codes < 0, len(uniq), codes), [*uniq, None]
+
+
 def _check_taxonomy(cat_raw: pd.Series, sub_raw: pd.Series, f: _Failures
                     ) -> tuple[pd.Series, pd.Series]:
     """Match labels to the taxonomy ignoring case and spacing (``taxonomy.match_category`` and
     ``taxonomy.match_subcategory``, once per distinct pair); return canonical spellings."""
-    pairs = list(zip(cat_raw.tolist(), sub_raw.tolist(), strict=True))
-    uniq = list(dict.fromkeys(pairs))
-    ucat = taxonomy.match_category([c for c, _ in uniq]).tolist()
-    usub = taxonomy.match_subcategory([c for c, _ in uniq], [s for _, s in uniq]).tolist()
-    found = {p: (c, s) for p, c, s in zip(uniq, ucat, usub, strict=True)}
-    cat = pd.Series([found[p][0] for p in pairs], index=cat_raw.index, dtype=object)
-    sub = pd.Series([found[p][1] for p in pairs], index=cat_raw.index, dtype=object)
+    fc, fs = _object_factor(cat_raw), _object_factor(sub_raw)
+    if fc is not None and fs is not None:
+        m = len(fs[1])
+        pair_codes, pair_uniq = pd.factorize(fc[0].astype(np.int64) * m + fs[0])
+        uniq = [(fc[1][p // m], fs[1][p % m]) for p in np.asarray(pair_uniq).tolist()]
+        ucat = taxonomy.match_category([c for c, _ in uniq]).tolist()
+        usub = taxonomy.match_subcategory([c for c, _ in uniq], [s for _, s in uniq]).tolist()
+        cat = _from_factor(np.asarray(pair_codes), ucat, cat_raw.index)
+        sub = _from_factor(np.asarray(pair_codes), usub, cat_raw.index)
+    else:
+        pairs = list(zip(cat_raw.tolist(), sub_raw.tolist(), strict=True))
+        uniq = list(dict.fromkeys(pairs))
+        ucat = taxonomy.match_category([c for c, _ in uniq]).tolist()
+        usub = taxonomy.match_subcategory([c for c, _ in uniq], [s for _, s in uniq]).tolist()
+        found = {p: (c, s) for p, c, s in zip(uniq, ucat, usub, strict=True)}
+        cat = pd.Series([found[p][0] for p in pairs], index=cat_raw.index, dtype=object)
+        sub = pd.Series([found[p][1] for p in pairs], index=cat_raw.index, dtype=object)
     bad_cat = cat.isna().to_numpy()
     f.add("category_known", "category", bad_cat)
     f.add("subcategory_known", "subcategory", ~bad_cat & sub.isna().to_numpy())
@@ -1287,29 +1495,34 @@ def _finish(raw: pd.DataFrame, out: pd.DataFrame, failures: _Failures, loaded: _
     if bad.any() and on_invalid == "raise":
         _raise(source, raw, failures, loaded.lines, colmap)
     counts = {rule: 0 for rule, *_ in failures.items}
-    first_rule = np.full(len(raw), "", dtype=object)
-    first_col = np.full(len(raw), "", dtype=object)
-    reasons: list[list[str]] = [[] for _ in range(len(raw))]
+    idx = np.flatnonzero(bad)
+    # Reasons are built for the rejected rows only, one text per rule (not per row).
+    slot = np.full(len(raw), -1, dtype=np.int64)
+    slot[idx] = np.arange(idx.size)
+    first_rule = np.full(idx.size, "", dtype=object)
+    first_col = np.full(idx.size, "", dtype=object)
+    reasons: list[list[str]] = [[] for _ in range(idx.size)]
     for rule, column, mask, detail in failures.items:
         counts[rule] += int(mask.sum())
-        for i in np.flatnonzero(mask):
-            if not first_rule[i]:
-                first_rule[i], first_col[i] = rule, column
-            reasons[i].append(f"{column}: {RULE_TEXT[rule]}" + (f" ({detail})" if detail else ""))
+        text = f"{column}: {RULE_TEXT[rule]}" + (f" ({detail})" if detail else "")
+        ks = slot[mask]
+        new = ks[first_rule[ks] == ""]
+        first_rule[new], first_col[new] = rule, column
+        for k in ks.tolist():
+            reasons[k].append(text)
     kept = out.loc[~bad].reset_index(drop=True)
     for s in specs:
         if s.name in kept.columns and s.dtype == "string":
-            kept[s.name] = kept[s.name].astype("str")
+            kept[s.name] = _to_str(kept[s.name])
     if on_invalid == "raise":
         return kept
-    idx = np.flatnonzero(bad)
     cols: dict[str, Any] = {"row": idx + 1}
     if loaded.lines is not None:
         cols["line"] = loaded.lines[idx]
     cols.update({
-        "rule": first_rule[idx].astype(str),
-        "column": first_col[idx].astype(str),
-        "reason": ["; ".join(reasons[i]) for i in idx],
+        "rule": first_rule.astype(str),
+        "column": first_col.astype(str),
+        "reason": ["; ".join(r) for r in reasons],
     })
     rejected = pd.DataFrame(cols)
     original = raw.iloc[idx].reset_index(drop=True).astype(object)
@@ -1318,6 +1531,29 @@ def _finish(raw: pd.DataFrame, out: pd.DataFrame, failures: _Failures, loaded: _
     return ReadResult(data=kept, rejected=rejected, n_read=len(raw), source=source, rules=counts,
                       n_lines=loaded.n_lines, mapping=str(settings["mapping"]),
                       settings=settings)
+
+
+def _to_str(col: pd.Series) -> pd.Series:
+    """``col.astype("str")``; a column of few distinct values is converted once per value."""
+    if col.dtype == object and len(col) > 10_000:
+        head = col.iloc[:1000].tolist()
+        try:
+            few = len(set(head)) < 100
+        except TypeError:  # unhashable values
+            few = False
+        if few:
+            codes, uniq = pd.factorize(col.to_numpy(), use_na_sentinel=True)
+            u = np.asarray(uniq, dtype=object)
+            if len(u) * 4 < len(col) and all(type(v) is str for v in u.tolist()):
+                try:
+                    import pyarrow as pa
+
+                    arr = pa.array(u, type=pa.large_string()).take(
+                        pa.array(codes, mask=codes < 0))
+                    return pd.Series(pd.array(arr, dtype="str"), index=col.index, name=col.name)
+                except (ImportError, UnicodeError, ValueError, TypeError):
+                    pass
+    return col.astype("str")
 
 
 def _warn_quarantine(res: ReadResult, warn_share: float, tiers_all: pd.Series | None,
@@ -1347,6 +1583,16 @@ def _tiers(values: pd.Series) -> pd.Series:
     return pd.Series(t, index=values.index, dtype=object)
 
 
+def _lookup(col: pd.Series | None, n: int, fn: Any) -> np.ndarray:
+    """``[fn(v) for v in col]`` as floats, computed once per distinct value."""
+    if col is None:
+        return np.full(n, float(fn(None)))
+    fac = _object_factor(col)
+    if fac is None:
+        return np.array([fn(v) for v in col.tolist()], dtype=float)
+    return np.array([fn(v) for v in fac[1]], dtype=float)[fac[0]]
+
+
 def _project(out: pd.DataFrame, f: _Failures, a: ValueAssumptions) -> None:
     """Fill ``contract_value_usd`` (when absent) and ``value_basis``."""
     bt = out["budget_type"]
@@ -1361,20 +1607,17 @@ def _project(out: pd.DataFrame, f: _Failures, a: ValueAssumptions) -> None:
         value = out["contract_value_usd"].to_numpy(float).copy()
         given = True
     else:
-        eng = out["engagement"].tolist() if "engagement" in out else [None] * n
-        dur = out["duration"].tolist() if "duration" in out else [None] * n
-        hours = np.array([a.hours_per_week.get(e if isinstance(e, str) else "", np.nan)
-                          for e in eng], dtype=float)
-        weeks = np.array([a.weeks.get(d, np.nan) if isinstance(d, str) else np.nan for d in dur],
-                         dtype=float)
+        hours = _lookup(out["engagement"] if "engagement" in out else None, n,
+                        lambda e: a.hours_per_week.get(e if isinstance(e, str) else "", np.nan))
+        weeks = _lookup(out["duration"] if "duration" in out else None, n,
+                        lambda d: a.weeks.get(d, np.nan) if isinstance(d, str) else np.nan)
         value = np.where(fixed, fb, np.where(hourly, np.round(rate * hours * weeks, 2), np.nan))
         given = False
     carried = ~np.isnan(value) | ~np.isnan(fb) | ~np.isnan(rate)
     f.add("value_consistent", "contract_value_usd" if given else "budget_type", none & carried)
     value = np.where(none, np.nan, value)
-    basis = np.where(np.isnan(value), "none",
-                     np.where(fixed, "fixed_budget",
-                              np.where(hourly, "hourly_projection", "none")))
+    kind = np.where(np.isnan(value), 0, np.where(fixed, 1, np.where(hourly, 2, 0)))
+    basis = np.array(["none", "fixed_budget", "hourly_projection"], dtype=object)[kind]
     out["contract_value_usd"] = value
     out["value_basis"] = pd.Series(basis, index=out.index, dtype=object)
 
