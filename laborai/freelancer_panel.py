@@ -128,7 +128,7 @@ def build_freelancer_panel(
 
     Parameters
     ----------
-    contracts : pandas.DataFrame, Parquet/CSV path, DuckDB relation or Spark DataFrame
+    contracts : pandas.DataFrame, Parquet/CSV path, or Spark DataFrame (``engine="spark"``)
         One row per contract: ``freelancer_id``, ``start_date``, ``earnings_usd`` required;
         ``contract_id`` (unique; used to name rejected rows), ``category`` and ``subcategory``
         (for ``exposure``), ``contract_type`` (``"hourly"`` marks hourly contracts) and
