@@ -56,7 +56,7 @@ except ImportError:  # pragma: no cover
     _nb = None
 
 __all__ = ["SCHUR_MAX_LEVELS", "Demeaner", "FastFit", "SparseBlock", "fast_codes", "fit_ols",
-           "pairs_unique", "varying_levels"]
+           "cluster_cross", "pairs_unique", "varying_levels"]
 
 #: largest number of levels of the smaller fixed-effect dimension solved directly (Schur)
 SCHUR_MAX_LEVELS = 3000
@@ -274,6 +274,29 @@ def varying_levels(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
                       dtype=bool)
 
 
+@_njit
+def _cluster_cross_kernel(cl, X, A, G):  # type: ignore[no-untyped-def]
+    n, k = X.shape
+    c = A.shape[1]
+    out = np.zeros((G, k, c))
+    for i in range(n):
+        h = cl[i]
+        for a in range(k):
+            xa = X[i, a]
+            if xa != 0.0:
+                for b in range(c):
+                    out[h, a, b] += xa * A[i, b]
+    return out
+
+
+def cluster_cross(cl: np.ndarray, X: np.ndarray, A: np.ndarray, G: int) -> np.ndarray:
+    """Per-cluster cross products ``X_h' A_h`` (``G x k x c``) in one pass over the rows."""
+    return np.asarray(_cluster_cross_kernel(np.ascontiguousarray(cl, dtype=np.int64),
+                                            np.ascontiguousarray(X, dtype=np.float64),
+                                            np.asarray(A, dtype=np.float64),
+                                            int(G)))
+
+
 def fast_codes(values: np.ndarray) -> np.ndarray | None:
     """Sorted codes ``0..L-1`` of an integer array with a compact range, in O(n); else None.
 
@@ -319,14 +342,24 @@ class Demeaner:
         ``'auto'`` picks the first that applies in that order.
     tol, maxiter : float, int
         Stopping rule of ``'iterative'`` (largest coefficient change <= ``tol`` x scale).
+    dense_codes : bool
+        The caller guarantees codes ``0..L-1`` with every level present (skips a check that
+        otherwise recodes them).
     """
 
     def __init__(self, fe: np.ndarray | Sequence[np.ndarray], weights: np.ndarray | None = None,
-                 *, method: str = "auto", tol: float = 1e-13, maxiter: int = 10_000) -> None:
+                 *, method: str = "auto", tol: float = 1e-13, maxiter: int = 10_000,
+                 dense_codes: bool = False) -> None:
         cols = _columns(fe)
         self.m = len(cols)
         self.n = int(cols[0].size) if cols else 0
         self.fe = [np.ascontiguousarray(c, dtype=np.int64) for c in cols]
+        for j, c in enumerate(self.fe):  # codes must be 0..L-1 with every level present
+            if not dense_codes and c.size and (int(c.min()) < 0 or
+                           np.count_nonzero(np.bincount(c)) != int(c.max()) + 1):
+                if int(c.min()) < 0:
+                    raise EstimationError("fixed-effect codes must be non-negative.")
+                self.fe[j] = np.unique(c, return_inverse=True)[1].astype(np.int64)
         self.levels = [int(c.max()) + 1 if c.size else 0 for c in self.fe]
         self.w = (np.empty(0) if weights is None
                   else np.ascontiguousarray(weights, dtype=np.float64))
@@ -399,14 +432,13 @@ class Demeaner:
         """Return ``M x`` for a vector or (column by column) an ``n x k`` array."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim == 2:
-            out = np.empty_like(x, order="F")
+            out = np.empty(x.shape, order="F")
             for j in range(x.shape[1]):
-                out[:, j] = self._one(np.ascontiguousarray(x[:, j]))
+                self._one(np.ascontiguousarray(x[:, j]), out[:, j])
             return out
-        return self._one(np.ascontiguousarray(x))
+        return self._one(np.ascontiguousarray(x), np.empty(x.shape))
 
-    def _one(self, x: np.ndarray) -> np.ndarray:
-        out = np.empty_like(x)
+    def _one(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         if self.method == "none":
             out[:] = x
         elif self.method == "oneway":
@@ -530,6 +562,9 @@ def fit_ols(
 ) -> FastFit:
     """OLS/WLS of ``y`` on ``[block, dense]`` absorbing ``fe``, with iid/HC1/CRV1 inference.
 
+    ``fe`` and ``clusters`` hold codes ``0..L-1`` with every level present (as
+    ``pandas.factorize`` gives).
+
     ``clusters``: ``(n, 1)`` or ``(n, 2)`` integer codes (CRV1); ``vcov`` in
     ``{'iid', 'hetero', 'cluster'}``. Raises :class:`EstimationError` when every regressor is
     collinear with the fixed effects.
@@ -537,7 +572,7 @@ def fit_ols(
     n = int(y.size)
     y = np.ascontiguousarray(y, dtype=np.float64)
     w = None if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-    D = Demeaner(fe, w, method=method, tol=tol, maxiter=maxiter)
+    D = Demeaner(fe, w, method=method, tol=tol, maxiter=maxiter, dense_codes=True)
     K = 0 if block is None else int(block.K)
     p = 0 if dense is None else int(dense.shape[1])
     q = K + p

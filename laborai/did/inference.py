@@ -75,35 +75,21 @@ def _demean(
 ) -> np.ndarray:
     """Weighted within-transformation of ``z`` on one or more sets of fixed effects.
 
-    Alternating projections (method of alternating projections / Gauss-Seidel over fixed-effect
-    dimensions) until the largest change is below ``tol`` times the scale of ``z``. Returns
-    ``z - D (D'WD)^- D'W z`` where ``D`` holds every fixed-effect indicator.
+    Returns ``z - D (D'WD)^- D'W z`` where ``D`` holds every fixed-effect indicator, computed
+    by :class:`laborai.did._fastfe.Demeaner`: closed form on balanced two-way panels, a direct
+    (Schur-complement) solve on other two-way designs, accelerated alternating projections
+    otherwise (``tol``/``maxiter``; a ConvergenceWarning when not met).
     """
+    from laborai.did._fastfe import Demeaner
+
     out = np.array(z, dtype=float, copy=True)
-    mats = _fe_matrices(fe)
-    if not mats:
+    if fe is None or np.asarray(fe).size == 0:
         return out
-    squeeze = out.ndim == 1
-    if squeeze:
-        out = out[:, None]
-    w = np.ones(out.shape[0]) if weights is None else np.asarray(weights, dtype=float)
-    denoms = [np.asarray(m.T @ w).ravel() for m in mats]
-    scale = max(float(np.max(np.abs(out))) if out.size else 0.0, 1.0)
-    for it in range(maxiter):
-        change = 0.0
-        for m, den in zip(mats, denoms, strict=True):
-            means = (m.T @ (w[:, None] * out)) / den[:, None]
-            step = m @ means
-            out -= step
-            change = max(change, float(np.max(np.abs(step))) if step.size else 0.0)
-        if change <= tol * scale or len(mats) == 1:
-            break
-        if it == maxiter - 1:  # pragma: no cover - pathological designs only
-            raise EstimationError(
-                f"fixed-effect demeaning did not converge in {maxiter} iterations; "
-                "check for nearly disconnected fixed-effect groups."
-            )
-    return out[:, 0] if squeeze else out
+    fe = np.asarray(fe)
+    if fe.ndim == 1:
+        fe = fe[:, None]
+    D = Demeaner([fe[:, j] for j in range(fe.shape[1])], weights, tol=tol, maxiter=maxiter)
+    return np.ascontiguousarray(D(out))
 
 
 def _draw_weights(
@@ -196,6 +182,8 @@ def _wcr_kernel(
     V: np.ndarray,
     enumerated: bool,
     ssc: float | None = None,
+    demeaner: Any = None,
+    chunk_bytes: int | None = None,
 ) -> _WCRKernel:
     """Build the WCR bootstrap for coefficient ``j`` of ``y ~ X | fe`` clustered by ``cluster``.
 
@@ -204,21 +192,35 @@ def _wcr_kernel(
     without fixed effects (Frisch-Waugh-Lovell). The bootstrap outcome ``y* = X2 b2 + b0 xj +
     u_r * v_g`` is *not* orthogonal to fixed effects that are not nested in the clusters, so the
     per-cluster residual blocks ``E_h u_r`` are projected off the fixed effects (``A = Q E u_r``),
-    which reproduces the bootstrap with every fixed effect as a dummy variable exactly.
+    which reproduces the bootstrap with every fixed effect as a dummy variable exactly. The
+    ``n x G`` matrix ``A`` is never held whole: it is formed a chunk of clusters at a time
+    (``chunk_bytes``, default 192 MB) and reduced at once to the per-cluster cross products
+    ``X_h' A_g`` (``G x k x G``), so the bootstrap runs on panels of millions of rows.
     """
+    from laborai.did._fastfe import CHUNK_BYTES, Demeaner, cluster_cross
+
     n, k = X.shape
-    sw = np.ones(n) if weights is None else np.sqrt(np.asarray(weights, dtype=float))
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    sw = np.ones(n) if w is None else np.sqrt(w)
+    D = demeaner
+    if fe is not None and D is None:
+        fe2 = np.asarray(fe)
+        fe2 = fe2[:, None] if fe2.ndim == 1 else fe2
+        D = Demeaner([fe2[:, c] for c in range(fe2.shape[1])], w)
 
     def q(z: np.ndarray) -> np.ndarray:
-        if fe is None:
+        if D is None:
             return z
-        zz = z / (sw[:, None] if z.ndim == 2 else sw)
-        out = _demean(zz, fe, weights)
-        return out * (sw[:, None] if z.ndim == 2 else sw)
+        if w is None:
+            return D(z)
+        if z.ndim == 2:
+            return D(z / sw[:, None]) * sw[:, None]
+        return D(z / sw) * sw
 
-    Xs = q(X * sw[:, None]) if fe is not None else X * sw[:, None]
-    ys = q(y * sw) if fe is not None else y * sw
+    Xs = q(X * sw[:, None])
+    ys = q(y * sw)
     codes, inv = np.unique(cluster, return_inverse=True)
+    inv = inv.astype(np.int64)
     G = codes.size
     if G < 2:
         raise EstimationError(f"the wild cluster bootstrap needs at least 2 clusters; got {G}.")
@@ -228,8 +230,8 @@ def _wcr_kernel(
     XtXi = np.linalg.inv(XtX)
     beta = XtXi @ (Xs.T @ ys)
     u = ys - Xs @ beta
-    groups = [np.flatnonzero(inv == g) for g in range(G)]
-    scores = np.stack([Xs[idx].T @ u[idx] for idx in groups])  # G x k
+    Xs = np.ascontiguousarray(Xs)
+    scores = cluster_cross(inv, Xs, u[:, None], G)[:, :, 0]  # G x k
     vc = ssc * XtXi @ (scores.T @ scores) @ XtXi
     se = float(np.sqrt(vc[j, j]))
 
@@ -243,16 +245,25 @@ def _wcr_kernel(
     else:
         u0, u1 = ys.copy(), xj.copy()
     r = XtXi[j]
+    # X_h' X_h per cluster (G x k x k)
+    XhXh = np.stack([cluster_cross(inv, Xs, Xs[:, [c]], G)[:, :, 0] for c in range(k)], axis=2)
+    csize = max(1, int((chunk_bytes or CHUNK_BYTES) // (8 * n)))
+    rows_of = np.split(np.argsort(inv, kind="stable"), np.cumsum(np.bincount(inv))[:-1])
     out = []
     for uu in (u0, u1):
-        E = np.zeros((n, G))
-        E[np.arange(n), inv] = uu
-        A = q(E)
-        Sg = [Xs[idx].T @ A[idx] for idx in groups]  # each k x G
-        Bm = sum(Sg)  # k x G (= X' A)
+        S = np.empty((G, k, G))  # S[h, :, g] = X_h' A_g
+        for g0 in range(0, G, csize):
+            gs = list(range(g0, min(g0 + csize, G)))
+            E = np.zeros((n, len(gs)), order="F")
+            for c, g in enumerate(gs):
+                E[rows_of[g], c] = uu[rows_of[g]]
+            A = q(E) if D is not None else E
+            S[:, :, g0:g0 + len(gs)] = cluster_cross(inv, Xs, A, G)
+            del E, A
+        Bm = S.sum(axis=0)  # k x G (= X' A)
         nvec = r @ Bm
         XtXiB = XtXi @ Bm
-        M = np.stack([r @ (Sg[g] - Xs[groups[g]].T @ Xs[groups[g]] @ XtXiB) for g in range(G)])
+        M = np.stack([r @ (S[h] - XhXh[h] @ XtXiB) for h in range(G)])
         out.append((nvec @ V, M @ V))
     (nv0, mv0), (nv1, mv1) = out
     return _WCRKernel(
@@ -290,9 +301,16 @@ def _wild_table(
     rng = np.random.default_rng(seed)
     V, enumerated = _draw_weights(G, n_boot, boot_weights, rng)
     rows = []
+    D = None
+    if fe is not None:
+        from laborai.did._fastfe import Demeaner
+
+        fe2 = np.asarray(fe)
+        fe2 = fe2[:, None] if fe2.ndim == 1 else fe2
+        D = Demeaner([fe2[:, c] for c in range(fe2.shape[1])], weights)
     for j in cols:
         kern = _wcr_kernel(y, X, j, cluster, fe=fe, weights=weights, V=V, enumerated=enumerated,
-                           ssc=ssc)
+                           ssc=ssc, demeaner=D)
         lo, hi = kern.conf_int(alpha) if ci else (math.nan, math.nan)
         rows.append({"estimate": kern.beta, "std_error": kern.se,
                      "statistic": kern.t_obs(null), "p_value": kern.p_value(null),
