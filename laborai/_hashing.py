@@ -32,7 +32,7 @@ def _column_bytes(s: pd.Series) -> memoryview | bytes:
             if nan.any():
                 a = np.where(nan, np.nan, a)
         a = np.ascontiguousarray(a)
-        return memoryview(a).cast("B")
+        return memoryview(a).cast("B")  # type: ignore[arg-type]
     return pd.util.hash_pandas_object(s, index=False).to_numpy().tobytes()
 
 

@@ -53,7 +53,7 @@ from laborai.errors import ConvergenceWarning, EstimationError
 try:  # numba is a dependency of pyfixest, hence always installed with laborai
     import numba as _nb
 except ImportError:  # pragma: no cover
-    _nb = None
+    _nb = None  # type: ignore[assignment]
 
 __all__ = ["SCHUR_MAX_LEVELS", "Demeaner", "FastFit", "SparseBlock", "fast_codes", "fit_ols",
            "cluster_cross", "pairs_unique", "varying_levels"]
@@ -584,7 +584,7 @@ def fit_ols(
         bcs = bc[bsel]
         bval = np.asarray(block.values, dtype=np.float64)[bsel]
     yt = D(y)
-    Xd = D(dense) if p else np.empty((n, 0))
+    Xd = D(dense) if dense is not None and p else np.empty((n, 0))
     per_col = 8 * n
     if chunk_bytes is None:
         chunk_bytes = CHUNK_BYTES
@@ -693,7 +693,7 @@ def fit_ols(
                 sc = we * Z[:, jj]
                 for d, Sd in zip(dims, S, strict=True):
                     Sd[:, pj] = np.bincount(d, weights=sc, minlength=Sd.shape[0])
-        V = np.zeros((k, k))
+        V: np.ndarray = np.zeros((k, k))
         for s, Sd in zip(signs, S, strict=True):
             V += s * adj * (bread @ (Sd.T @ Sd) @ bread)
         ssc = adj
