@@ -202,6 +202,13 @@ out.figure(fig, "freelancer_event_study", data=plot_es,
            alt=("Event-study line around zero before ChatGPT and below zero after it, "
                 "following a dashed truth line; the band covers the truth."),
            source=SOURCE)
+es_table = est[["event_time", "estimate", "std_error", "conf_low", "conf_high", "truth"]].copy()
+es_table["covered"] = (es_table["conf_low"] <= es_table["truth"]) & (
+    es_table["truth"] <= es_table["conf_high"])
+out.table("freelancer_event_study", es_table,
+          caption=("PPML event study of monthly earnings (log points; reference November 2022; "
+                   "end bins pool the months beyond ±6, their truth is the mean over the pooled "
+                   "months) against the truth of the SIMULATED marketplace; 95% sup-t band."))
 post = est[est["event_time"] >= 0]
 cov_es = float(((post["conf_low"] <= post["truth"]) & (post["truth"] <= post["conf_high"])).mean())
 out.text(
