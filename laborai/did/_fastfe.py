@@ -233,7 +233,7 @@ def _dense_codes(v, lo, span):  # type: ignore[no-untyped-def]
 def _pairs_unique_kernel(a, b, Lb, span):  # type: ignore[no-untyped-def]
     seen = np.zeros(span, dtype=np.uint8)
     for i in range(a.size):
-        k = a[i] * Lb + b[i]
+        k = (a[i] + 1) * Lb + b[i] + 1
         if seen[k]:
             return False
         seen[k] = 1
@@ -241,7 +241,8 @@ def _pairs_unique_kernel(a, b, Lb, span):  # type: ignore[no-untyped-def]
 
 
 def pairs_unique(a: np.ndarray, b: np.ndarray, Lb: int, span: int) -> bool:
-    """Whether the pairs ``(a_i, b_i)`` (codes, ``a * Lb + b < span``) are all distinct."""
+    """Whether the pairs ``(a_i, b_i)`` are all distinct (codes ``>= -1``; ``Lb`` and ``span``
+    bound ``b + 1`` and ``(a + 1) * Lb + b + 1``)."""
     return bool(_pairs_unique_kernel(np.ascontiguousarray(a, dtype=np.int64),
                                      np.ascontiguousarray(b, dtype=np.int64), int(Lb),
                                      int(span)))
@@ -297,6 +298,17 @@ def cluster_cross(cl: np.ndarray, X: np.ndarray, A: np.ndarray, G: int) -> np.nd
                                             int(G)))
 
 
+@_njit
+def _all_present(v, span):  # type: ignore[no-untyped-def]
+    seen = np.zeros(span, dtype=np.uint8)
+    k = 0
+    for i in range(v.size):
+        if not seen[v[i]]:
+            seen[v[i]] = 1
+            k += 1
+    return k == span
+
+
 def fast_codes(values: np.ndarray) -> np.ndarray | None:
     """Sorted codes ``0..L-1`` of an integer array with a compact range, in O(n); else None.
 
@@ -309,7 +321,10 @@ def fast_codes(values: np.ndarray) -> np.ndarray | None:
     span = hi - lo + 1
     if span > 4 * v.size + 1024:
         return None
-    codes, _ = _dense_codes(v.astype(np.int64, copy=False), lo, span)
+    v64 = v.astype(np.int64, copy=False)
+    if lo == 0 and span <= v.size and _all_present(v64, span):
+        return v64  # already codes 0..L-1 with every level present
+    codes, _ = _dense_codes(v64, lo, span)
     return np.asarray(codes)
 
 
@@ -345,11 +360,14 @@ class Demeaner:
     dense_codes : bool
         The caller guarantees codes ``0..L-1`` with every level present (skips a check that
         otherwise recodes them).
+    unique_pairs : bool
+        The caller guarantees that the two fixed effects' pairs are distinct (skips that check
+        of the balanced closed form).
     """
 
     def __init__(self, fe: np.ndarray | Sequence[np.ndarray], weights: np.ndarray | None = None,
                  *, method: str = "auto", tol: float = 1e-13, maxiter: int = 10_000,
-                 dense_codes: bool = False) -> None:
+                 dense_codes: bool = False, unique_pairs: bool = False) -> None:
         cols = _columns(fe)
         self.m = len(cols)
         self.n = int(cols[0].size) if cols else 0
@@ -366,6 +384,7 @@ class Demeaner:
         self.tol, self.maxiter = float(tol), int(maxiter)
         self.iterations = 0
         self.converged = True
+        self._unique_pairs = unique_pairs
         self.method = self._choose(method)
         self._setup()
 
@@ -380,8 +399,8 @@ class Demeaner:
         if self.m == 2:
             La, Lb = self.levels
             if self.w.size == 0 and La * Lb == self.n:
-                cnt = np.bincount(self.fe[0] * Lb + self.fe[1], minlength=La * Lb)
-                if cnt.size == La * Lb and int(cnt.max()) == 1:
+                if self._unique_pairs or pairs_unique(self.fe[0] - 1, self.fe[1] - 1, Lb,
+                                                      La * Lb):
                     return "balanced"
             if min(La, Lb) <= SCHUR_MAX_LEVELS:
                 return "schur"
@@ -393,7 +412,9 @@ class Demeaner:
         return np.bincount(self.fe[j], weights=self.w, minlength=self.levels[j])
 
     def _setup(self) -> None:
-        if self.method in ("none",):
+        if self.method in ("none", "balanced"):  # the closed form needs no weight sums
+            if self.method == "balanced" and self.m != 2:
+                raise EstimationError("method='balanced' needs two fixed-effect dimensions.")
             return
         self.W = [self._wsum(j) for j in range(self.m)]
         if self.method == "schur":
@@ -421,9 +442,6 @@ class Demeaner:
             self._starts = starts
             self._feoff = np.column_stack([self.fe[j] + starts[j] for j in range(self.m)])
             self._Wl = np.concatenate(self.W)
-        elif self.method == "balanced":
-            if self.m != 2:
-                raise EstimationError("method='balanced' needs two fixed-effect dimensions.")
         elif self.method == "oneway" and self.m != 1:
             raise EstimationError("method='oneway' needs one fixed-effect dimension.")
 
@@ -559,6 +577,7 @@ def fit_ols(
     method: str = "auto",
     tol: float = 1e-13,
     maxiter: int = 10_000,
+    unique_pairs: bool = False,
 ) -> FastFit:
     """OLS/WLS of ``y`` on ``[block, dense]`` absorbing ``fe``, with iid/HC1/CRV1 inference.
 
@@ -572,7 +591,8 @@ def fit_ols(
     n = int(y.size)
     y = np.ascontiguousarray(y, dtype=np.float64)
     w = None if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-    D = Demeaner(fe, w, method=method, tol=tol, maxiter=maxiter, dense_codes=True)
+    D = Demeaner(fe, w, method=method, tol=tol, maxiter=maxiter, dense_codes=True,
+                 unique_pairs=unique_pairs)
     K = 0 if block is None else int(block.K)
     p = 0 if dense is None else int(dense.shape[1])
     q = K + p

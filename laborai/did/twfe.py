@@ -299,17 +299,19 @@ def _check_unique_codes(uc: np.ndarray, tc: np.ndarray, data: pd.DataFrame, idna
     """``check_unique_unit_period`` on integer codes (same rule and message, O(n))."""
     from laborai.did._fastfe import pairs_unique
 
-    a = uc.astype(np.int64, copy=False) + 1
-    b = tc.astype(np.int64, copy=False) + 1
-    Lb = int(b.max()) + 1 if b.size else 1
-    span = (int(a.max()) + 1) * Lb if a.size else 0
-    if span <= 4 * a.size + 1_000_000:
-        if a.size == 0 or pairs_unique(a, b, Lb, span):
+    Lb = int(tc.max()) + 2 if tc.size else 1
+    span = (int(uc.max()) + 2) * Lb if uc.size else 0
+    if span <= 4 * uc.size + 1_000_000:
+        if uc.size == 0 or pairs_unique(uc, tc, Lb, span):
             return
+        a = uc.astype(np.int64) + 1
+        b = tc.astype(np.int64) + 1
         key = a * Lb + b
         cnt = np.bincount(key, minlength=span)
         dup = cnt[key] > 1
     else:
+        a = uc.astype(np.int64) + 1
+        b = tc.astype(np.int64) + 1
         key = a * Lb + b
         srt = np.sort(key)
         if not np.any(srt[1:] == srt[:-1]):
@@ -412,6 +414,7 @@ def _fit_core(
     backend: str = "auto",
     block: Any = None,
     dense_cols: Sequence[str] | None = None,
+    unique_pairs: bool = False,
 ) -> _Fit:
     """Estimate on the internal frame and return estimates with the chosen inference.
 
@@ -423,7 +426,7 @@ def _fit_core(
     if _use_fast(backend, family):
         return _fit_core_fast(frame, n_x=n_x, vcov=vcov, alpha=alpha, n_boot=n_boot,
                               boot_weights=boot_weights, seed=seed, wild_cols=wild_cols,
-                              block=block, dense_cols=dense_cols)
+                              block=block, dense_cols=dense_cols, unique_pairs=unique_pairs)
     if block is not None:  # pragma: no cover - callers materialise dummies for pyfixest
         raise EstimationError("internal: a sparse regressor block needs the fast backend.")
     import pyfixest as pf
@@ -513,7 +516,8 @@ def _use_fast(backend: str, family: str) -> bool:
 
 def _fit_core_fast(frame: pd.DataFrame, *, n_x: int, vcov: str, alpha: float, n_boot: int,
                    boot_weights: str, seed: int | None, wild_cols: Sequence[int] | None,
-                   block: Any, dense_cols: Sequence[str] | None) -> _Fit:
+                   block: Any, dense_cols: Sequence[str] | None,
+                   unique_pairs: bool = False) -> _Fit:
     """The fast path of :func:`_fit_core` (OLS/WLS; same outputs as pyfixest's)."""
     from laborai.did._fastfe import fit_ols
 
@@ -528,7 +532,8 @@ def _fit_core_fast(frame: pd.DataFrame, *, n_x: int, vcov: str, alpha: float, n_
     fe = [frame[c].to_numpy() for c in fes]
     kind = "cluster" if vcov in ("cluster", "wild") else vcov
     clc = [frame[c].to_numpy() for c in cls] if kind == "cluster" else None
-    f = fit_ols(y, dense=X, fe=fe, clusters=clc, weights=w, vcov=kind, block=block)
+    f = fit_ols(y, dense=X, fe=fe, clusters=clc, weights=w, vcov=kind, block=block,
+                unique_pairs=unique_pairs and len(fe) == 2)
     names = tuple(xs[j] for j in f.kept)
     dropped = tuple(xs[j] for j in f.dropped)
     table = wald_table(f.coef, np.sqrt(np.diag(f.vcov)), alpha=alpha, df=f.df_t)
@@ -1118,7 +1123,8 @@ def twfe(
     vcov = method  # type: ignore[assignment]
     fit = _fit_core(frame, n_x=len(regs), family=family,
                     vcov="cluster" if method == "placebo" else method, alpha=alpha,
-                    n_boot=n_boot, boot_weights=boot_weights, seed=seed, backend=backend)
+                    n_boot=n_boot, boot_weights=boot_weights, seed=seed, backend=backend,
+                    unique_pairs=True)
     if method == "placebo" and plan is not None and "_x0" not in fit.dropped:
         plan["inv_size"], size = _inv_size(data, size, weights, keep, where)
         fit, _info = _regression_placebo_fit(fit, frame, ["_x0"], len(regs), plan, alpha, where)
@@ -1292,7 +1298,8 @@ def ddd(
     vcov = method  # type: ignore[assignment]
     fit = _fit_core(frame, n_x=len(regs), family=family,
                     vcov="cluster" if method == "placebo" else method, alpha=alpha,
-                    n_boot=n_boot, boot_weights=boot_weights, seed=seed, backend=backend)
+                    n_boot=n_boot, boot_weights=boot_weights, seed=seed, backend=backend,
+                    unique_pairs=True)
     if method == "placebo" and plan is not None and not set(tcols) & set(fit.dropped):
         plan["inv_size"], size = _inv_size(data, size, weights, keep, where)
         # size-correct the two tiers' DiDs (did_low = b1, did_high = b1 + b3), not b3 itself
@@ -2047,7 +2054,7 @@ def event_study(
         frame = frame.rename(columns=ren) if ren else frame
         fit = _fit_core(frame, n_x=len(regs), family=family, vcov=method, alpha=alpha,
                         n_boot=1, boot_weights="rademacher", seed=None, backend=backend,
-                        block=block, dense_cols=list(ren.values()))
+                        block=block, dense_cols=list(ren.values()), unique_pairs=True)
     else:
         for j, k in enumerate(et_est):
             regs[f"event_time::{k}"] = np.where(code == j, dose, 0.0)
@@ -2059,7 +2066,7 @@ def event_study(
         fit = _fit_core(frame, n_x=len(regs), family=family,
                         vcov="cluster" if method in ("wild", "placebo") else method,
                         alpha=alpha, n_boot=1, boot_weights="rademacher", seed=None,
-                        backend=backend)
+                        backend=backend, unique_pairs=True)
     _warn_fit_drops(fit, where)
     term_of = {f"_x{i}": n for i, n in enumerate(regs)}
     et_internal = [f"_x{i}" for i in range(n_et)]
