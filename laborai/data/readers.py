@@ -751,6 +751,39 @@ def _parse_csv(text: str, delimiter: str | None, name: str) -> _Loaded:
     parser, and both must agree on the number of records.
     """
     delim = delimiter or _sniff_delimiter(text)
+    data = text.encode("utf-8", errors="surrogateescape")
+    fast = _structure_fast(data, delim) if "\r" not in text else None
+    if fast is not None:
+        header, header_line, starts, n_lines = fast
+        _check_header(header, name, f" (header on line {header_line})")
+    else:
+        header, header_line, starts, n_lines = _structure_checked(text, delim, name)
+    try:
+        df = pd.read_csv(
+            io.BytesIO(data), sep=delim,
+            dtype=object, keep_default_na=False, na_values=[""], encoding="utf-8",
+            encoding_errors="surrogateescape", skip_blank_lines=True, engine="c",
+            quotechar='"', doublequote=True, header=0,
+        )
+    except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
+        raise DataValidationError(f"{name}: rule 'csv_structure': the file is not a well-formed "
+                                  f"CSV ({exc}).") from exc
+    if len(df) != len(starts) or df.shape[1] != len(header):
+        raise DataValidationError(
+            f"{name}: rule 'csv_structure': the file's {len(starts)} physical records parse as "
+            f"{len(df)} rows of {df.shape[1]} columns; check quoting and blank or "
+            "white-space-only lines.")
+    df.columns = header
+    return _Loaded(df, name, n_lines, starts, delim)
+
+
+def _structure_checked(text: str, delim: str, name: str
+                       ) -> tuple[list[str], int, np.ndarray, int]:
+    """The record structure, by the strict ``csv`` module record by record (any CSV text).
+
+    Returns the header, its line, the start line of every data record and the number of
+    lines; raises DataValidationError on a malformed file.
+    """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     header: list[str] | None = None
     header_line = 0
@@ -805,23 +838,79 @@ def _parse_csv(text: str, delimiter: str | None, name: str) -> _Loaded:
             f"that each hold {threshold}+ delimiters, as whole records do: a stray quote has "
             f"merged records; first: {shown}. Fix the quoting of the field named."
         )
-    try:
-        df = pd.read_csv(
-            io.BytesIO(text.encode("utf-8", errors="surrogateescape")), sep=delim,
-            dtype=object, keep_default_na=False, na_values=[""], encoding="utf-8",
-            encoding_errors="surrogateescape", skip_blank_lines=True, engine="c",
-            quotechar='"', doublequote=True, header=0,
-        )
-    except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
-        raise DataValidationError(f"{name}: rule 'csv_structure': the file is not a well-formed "
-                                  f"CSV ({exc}).") from exc
-    if len(df) != len(starts) or df.shape[1] != len(header):
-        raise DataValidationError(
-            f"{name}: rule 'csv_structure': the file's {len(starts)} physical records parse as "
-            f"{len(df)} rows of {df.shape[1]} columns; check quoting and blank or "
-            "white-space-only lines.")
-    df.columns = header
-    return _Loaded(df, name, n_lines, np.asarray(starts, dtype=np.int64), delim)
+    return header, header_line, np.asarray(starts, dtype=np.int64), n_lines
+
+
+def _structure_fast(data: bytes, delim: str) -> tuple[list[str], int, np.ndarray, int] | None:
+    """:func:`_structure_checked` in numpy for well-quoted files; None for any other file.
+
+    Applies when every quote opens a field (at its start) or closes one (before a delimiter, a
+    line break or the end), doubled quotes aside, and there is no carriage return: then a
+    line break or delimiter is structural exactly when an even number of quotes precedes it,
+    as the ``csv`` module parses it. Records that span lines (quoted line breaks) are parsed
+    with the ``csv`` module to look for merged records. Anything irregular (a stray quote, a
+    record of the wrong width, a field longer than the csv module's limit, no data) returns
+    None, and the record-by-record pass finds and reports it.
+    """
+    b = np.frombuffer(data, dtype=np.uint8)
+    n = b.size
+    if n == 0 or not delim.isascii() or delim in '"\n':
+        return None
+    dq, nl, dl = ord('"'), ord("\n"), ord(delim)
+    quotes = np.flatnonzero(b == dq)
+    if quotes.size % 2:
+        return None
+    if quotes.size:
+        opens, closes = quotes[0::2], quotes[1::2]
+        prev = np.where(opens > 0, b[np.maximum(opens - 1, 0)], nl)
+        after_close = np.zeros(opens.size, dtype=bool)  # a doubled quote: "" inside a field
+        after_close[1:] = opens[1:] == closes[:-1] + 1
+        if not np.all((prev == nl) | (prev == dl) | after_close):
+            return None
+        nxt = np.where(closes + 1 < n, b[np.minimum(closes + 1, n - 1)], nl)
+        before_open = np.zeros(closes.size, dtype=bool)
+        before_open[:-1] = opens[1:] == closes[:-1] + 1
+        if not np.all((nxt == nl) | (nxt == dl) | before_open):
+            return None
+    nl_pos = np.flatnonzero(b == nl)
+    term = nl_pos[np.searchsorted(quotes, nl_pos) % 2 == 0]  # line breaks ending records
+    rec_start = np.concatenate([[0], term + 1])
+    rec_end = np.concatenate([term, [n]])
+    if rec_start[-1] >= n:  # the file ends with a line break: no record after it
+        rec_start, rec_end = rec_start[:-1], rec_end[:-1]
+    length = rec_end - rec_start
+    if length.size and int(length.max()) > csv.field_size_limit():
+        return None
+    blank = (length == 0) | ((length == 2) & (b[np.minimum(rec_start, n - 1)] == dq))
+    keep = np.flatnonzero(~blank)
+    if keep.size < 2:
+        return None
+    # Delimiters per record, less those inside quoted fields (sums over byte ranges).
+    is_dl = (b == dl).view(np.uint8)
+    width = 1 + np.add.reduceat(is_dl, rec_start, dtype=np.int64)
+    if quotes.size:
+        inside = np.add.reduceat(is_dl, quotes, dtype=np.int64)[0::2]  # [open, close) ranges
+        rec_of = np.searchsorted(rec_start, quotes[0::2], side="right") - 1
+        width -= np.bincount(rec_of, weights=inside, minlength=width.size).astype(np.int64)
+    line = 1 + np.searchsorted(nl_pos, rec_start)  # line each record starts on
+    last_line = 1 + np.searchsorted(nl_pos, np.maximum(rec_end - 1, rec_start))
+    h = int(keep[0])
+    head_rec = next(csv.reader(io.StringIO(
+        data[rec_start[h]:rec_end[h]].decode("utf-8", errors="surrogateescape"), newline=""),
+        delimiter=delim, strict=True))
+    header = [x.strip() for x in head_rec]
+    body = keep[1:]
+    if len(header) != int(width[h]) or np.any(width[body] != len(header)):
+        return None
+    threshold = max(3, (len(header) - 1) // 2)
+    for r in body[last_line[body] > line[body]].tolist():  # quoted line breaks
+        rec = next(csv.reader(io.StringIO(
+            data[rec_start[r]:rec_end[r]].decode("utf-8", errors="surrogateescape"),
+            newline=""), delimiter=delim, strict=True))
+        if _merged_field(rec, delim, threshold) >= 0:
+            return None
+    n_lines = int(nl_pos.size) + (0 if b[-1] == nl else 1)
+    return header, int(line[h]), line[body].astype(np.int64), n_lines
 
 
 def _merged_field(rec: list[str], delim: str, threshold: int) -> int:
@@ -974,15 +1063,28 @@ def _text_factor(col: pd.Series) -> tuple[np.ndarray, list[Any]] | None:
         return None
     if _many_distinct(col):
         miss = np.asarray(pd.isna(arr), dtype=bool)
-        if miss.any() and not all(_is_missing(v) for v in arr[miss].tolist()):
+        if miss.any() and not _all_missing(arr[miss]):
             return None
-        return _identity_factor(np.where(miss, None, arr))
+        vals = arr.copy()
+        vals[miss] = None
+        return _identity_factor(vals)
     codes, uniq = pd.factorize(arr, use_na_sentinel=True)
     codes = np.asarray(codes)
     miss = np.flatnonzero(codes < 0)
-    if miss.size and not all(_is_missing(v) for v in arr[miss].tolist()):
+    if miss.size and not _all_missing(arr[miss]):
         return None
     return codes, list(uniq)
+
+
+_MISSING_TYPES = (type(None), float, np.float64, np.float32, np.float16, type(pd.NA),
+                  type(pd.NaT))
+
+
+def _all_missing(values: np.ndarray) -> bool:
+    """Whether every value (all null to pandas) is a missing marker of :func:`_is_missing`."""
+    if set(map(type, values.tolist())) <= set(_MISSING_TYPES):
+        return True  # None, NA, NaT or a float that pandas calls null: NaN
+    return all(_is_missing(v) for v in values.tolist())
 
 
 def _many_distinct(col: pd.Series) -> bool:
@@ -1297,6 +1399,18 @@ def _dates_by_value(fac: tuple[np.ndarray, list[Any]], index: pd.Index, spec: Co
     return pd.Series(arr[codes].astype("datetime64[ns]"), index=index)
 
 
+_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def _parse_money_fast(v: str, decimal: Literal[".", ","]) -> tuple[float | None, str | None]:
+    """:func:`parse_money` of a str, with a short cut for plain numbers such as ``1500.5``."""
+    if decimal == "." and _PLAIN_NUMBER.fullmatch(v):
+        x = float(v)
+        if math.isfinite(x):
+            return x, None
+    return parse_money(v, decimal)
+
+
 def _check_money(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
                  decimal: Literal[".", ","]) -> pd.Series:
     raw = df[spec.name]
@@ -1310,7 +1424,7 @@ def _check_money(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
     fac = _text_factor(raw)
     if fac is not None:
         codes, uniq = fac
-        parsed = [parse_money(v, decimal) for v in uniq] + [parse_money(None, decimal)]
+        parsed = [_parse_money_fast(v, decimal) for v in uniq] + [parse_money(None, decimal)]
         u_val = np.full(len(parsed), np.nan)
         u_rule = np.full(len(parsed), "", dtype=object)
         for j, (val, rule) in enumerate(parsed):
