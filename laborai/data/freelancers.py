@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from laborai import _timing, taxonomy
+from laborai.data.simulate import DEFAULT_RHO, _ar1, _check_rho, _check_sd
 from laborai.did._store import FrozenMapping, deep_freeze
 from laborai.errors import DataValidationError, OptionError
 
@@ -93,7 +94,10 @@ class FreelancerMarket:
         contracts; missing for fixed price) and ``earnings_usd`` (whole cents).
     expected : pandas.DataFrame
         One row per active freelancer x month: ``freelancer_id`` (categorical), ``period`` and the expected
-        jobs and earnings without (``mu0_*``) and with (``mu1_*``) the effects.
+        jobs and earnings without (``mu0_*``) and with (``mu1_*``) the effects, averaged over
+        the demand shocks, and ``demand_shock``: the realised mean-one multiplier of the
+        freelancer's bids that month (category x subcategory AR(1) shocks; 1 with both shock
+        sds at 0). Expected outcomes given the realised shocks are ``mu * demand_shock``.
     truth : Mapping
         ``parameters`` (every effect, log points), ``first_treated`` (first treated month of
         each event) and the implied estimands of the default design (``pooled``, ``top`` /
@@ -241,6 +245,10 @@ def simulate_freelancers(
     mean_bids: float = 8.0,
     mean_win_prob: float = 0.15,
     home_share: float = 0.75,
+    category_noise_sd: float = 0.04,
+    noise_sd: float = 0.06,
+    category_rho: float = DEFAULT_RHO,
+    subcategory_rho: float = DEFAULT_RHO,
 ) -> FreelancerMarket:
     """Simulate freelancers who bid for and win contracts, with generative-AI effects.
 
@@ -279,6 +287,18 @@ def simulate_freelancers(
     home_share : float, default 0.75
         Share of a freelancer's contracts in the home subcategory (the rest in other
         subcategories of the home category).
+    category_noise_sd, noise_sd : float, default 0.04 and 0.06
+        Standard deviations (log points) of the monthly demand shocks of each category and of
+        each subcategory, as in :func:`laborai.simulate_marketplace` (calibrated on Indeed
+        Hiring Lab series, ``docs/data/simulation.md``). A freelancer's bids in month ``t`` are
+        multiplied by ``exp(c_kt + s_jt - (category_noise_sd**2 + noise_sd**2) / 2)`` for home
+        category ``k`` and home subcategory ``j`` (mean one: expected outcomes are unchanged
+        on average). ``0`` switches a level off; with both at 0 the frames are those of the
+        shock-free simulator with the same seed. Because exposure is set by the category,
+        these shocks are common to all freelancers of a treatment cluster: inference must
+        be by category (see ``docs/freelancers.md``, "Inference").
+    category_rho, subcategory_rho : float, default 0.8
+        AR(1) coefficients of the category and subcategory shocks (stationary paths).
 
     Returns
     -------
@@ -293,7 +313,8 @@ def simulate_freelancers(
     Notes
     -----
     Freelancer ``i`` in active month ``t`` makes ``B_it ~ Poisson(b_i s_t)`` bids (``s_t`` a
-    common seasonal factor) and wins each with probability ``p_it = min(p_i M^J_it, 0.95)``;
+    common seasonal factor, ``D_it`` the demand shock of its home category and subcategory, so
+    really ``Poisson(b_i s_t D_it)``) and wins each with probability ``p_it = min(p_i M^J_it, 0.95)``;
     its jobs are ``Binomial(B_it, p_it)``, so ``E[jobs_it] = b_i s_t p_it``. A contract pays
     ``rate_i x hours x M^E_it`` with ``hours ~ Gamma(2, h_i / 2)`` (recorded for hourly
     contracts). The multipliers are ``M = exp(effect)`` as described under ``effects``. Rate,
@@ -301,7 +322,11 @@ def simulate_freelancers(
     independent of earning capacity. The truth of the design "exposed vs less exposed, PPML
     with freelancer and month fixed effects" is ``log(sum mu1 / sum mu0)`` of the exposed
     minus that of the less exposed over active months from the first treated month
-    (:meth:`FreelancerMarket.implied_effect`).
+    (:meth:`FreelancerMarket.implied_effect`). The truth is computed from expected outcomes
+    averaged over the demand shocks (``E[D_it] = 1``): the shocks are noise, not part of the
+    estimand, and the truth does not depend on their realisation. They are drawn from a
+    second generator seeded by ``(seed, 1)``, so every other draw is the same as with
+    the shocks switched off.
 
     References
     ----------
@@ -330,6 +355,10 @@ def simulate_freelancers(
         if not (isinstance(v, (int, float)) and lo <= float(v) <= hi) or (
                 name in ("mean_win_prob", "mean_bids") and float(v) <= 0):
             raise OptionError(f"{name} must be a number in [{lo}, {hi}]; got {v!r}.")
+    sds = {k: _check_sd(k, v) for k, v in (("category_noise_sd", category_noise_sd),
+                                            ("noise_sd", noise_sd))}
+    rhos = {k: _check_rho(k, v) for k, v in (("category_rho", category_rho),
+                                             ("subcategory_rho", subcategory_rho))}
     eff = _effects(effects)
     ad = dict(_ADOPTION if adoption is None else adoption)
     if set(ad) != {"exposed", "less_exposed"} or not all(0 <= float(v) <= 1 for v in ad.values()):
@@ -413,8 +442,17 @@ def simulate_freelancers(
     active = (t_idx[None, :] >= a[:, None]) & (t_idx[None, :] <= b[:, None])
     p0 = np.minimum(p_base[:, None] * np.ones(T), 0.95)
     p1 = np.minimum(p_base[:, None] * np.exp(ej), 0.95)
+    # demand shocks: category and subcategory AR(1) paths (second generator), mean one
+    r_shock = np.random.default_rng([int(seed), 1])
+    c_shock = _ar1(r_shock.standard_normal((len(cats), T)), rhos["category_rho"],
+                   sds["category_noise_sd"])
+    s_shock = _ar1(r_shock.standard_normal((len(all_subs), T)), rhos["subcategory_rho"],
+                   sds["noise_sd"])
+    var = sds["category_noise_sd"] ** 2 + sds["noise_sd"] ** 2
+    shock = np.exp(c_shock[cat_i] + s_shock[home_code] - var / 2)  # (freelancer, month)
     lam = bids[:, None] * season[None, :]
-    n_bids = rng.poisson(lam * active)
+    lam_d = lam * shock if var > 0 else lam
+    n_bids = rng.poisson(lam_d * active)
     jobs = rng.binomial(n_bids, p1)
 
     # --- contracts (one per won bid)
@@ -487,7 +525,8 @@ def simulate_freelancers(
     mu1_e = mu1_j * per_job * np.exp(ee[ai, at])
     expected = pd.DataFrame({"freelancer_id": pd.Categorical.from_codes(ai, pd.Index(fid_s)), "period": grid_ns[at],
                              "mu0_jobs": mu0_j, "mu1_jobs": mu1_j,
-                             "mu0_earnings": mu0_e, "mu1_earnings": mu1_e})
+                             "mu0_earnings": mu0_e, "mu1_earnings": mu1_e,
+                             "demand_shock": shock[ai, at]})
     first_treated = {e: grid[int(p)] if (p := float(_timing.event_positions(
         grid, pd.Series([taxonomy.event_dates()[e]]), "first_full")[0])) < T else None
         for e in events}
@@ -510,6 +549,8 @@ def simulate_freelancers(
         "estimand": ("log(sum mu1 / sum mu0) of exposed (ChatGPT) minus less-exposed "
                      "freelancers over active months from the first treated month: the PPML "
                      "coefficient with freelancer and month fixed effects"),
+        "shocks": ("expected outcomes are averaged over the mean-one category and subcategory "
+                   "demand shocks: the truth does not depend on their realisation"),
         "pooled": implied(np.ones(n, dtype=bool)),
         "top": implied(top),
         "not_top": implied(~top),
@@ -521,6 +562,8 @@ def simulate_freelancers(
         "adoption": ad, "share_active_at_start": float(share_active_at_start),
         "exit_rate": float(exit_rate), "mean_bids": float(mean_bids),
         "mean_win_prob": float(mean_win_prob), "home_share": float(home_share),
+        "category_noise_sd": sds["category_noise_sd"], "noise_sd": sds["noise_sd"],
+        "category_rho": rhos["category_rho"], "subcategory_rho": rhos["subcategory_rho"],
         "timing": "first_full", "simulated": True,
     }
     if m == 0:
