@@ -1402,6 +1402,36 @@ def _dates_by_value(fac: tuple[np.ndarray, list[Any]], index: pd.Index, spec: Co
 _PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
+def _plain_numbers(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rows holding a plain number (``1500``, ``1500.5``) and their values, in pyarrow.
+
+    For these :func:`parse_money` returns ``float(value)``; Arrow's conversion is correctly
+    rounded as Python's is, so the values are the same doubles. None when pyarrow cannot
+    take the column (not text, undecodable bytes) or a number is not finite.
+    """
+    if not (col.dtype == object or isinstance(col.dtype, pd.StringDtype)) or len(col) < 4000:
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(col.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+        mask = pc.fill_null(pc.match_substring_regex(arr, pattern=r"^[0-9]+(?:\.[0-9]+)?$"),
+                            False)
+        m = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+        vals = pc.cast(arr.filter(mask), pa.float64()).to_numpy(zero_copy_only=False)
+    except (ImportError, UnicodeError, TypeError, ValueError, OverflowError):
+        return None
+    except Exception as exc:  # pyarrow.ArrowInvalid and the like
+        if type(exc).__module__.startswith("pyarrow"):
+            return None
+        raise
+    vals = np.asarray(vals, dtype=np.float64)
+    if not np.all(np.isfinite(vals)):
+        return None
+    return m, vals
+
+
 def _parse_money_fast(v: str, decimal: Literal[".", ","]) -> tuple[float | None, str | None]:
     """:func:`parse_money` of a str, with a short cut for plain numbers such as ``1500.5``."""
     if decimal == "." and _PLAIN_NUMBER.fullmatch(v):
@@ -1421,7 +1451,9 @@ def _check_money(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
         vals = num.where(~bad)
         f.add("money_valid", spec.name, bad | (missing & (not spec.nullable)))
         return vals
-    fac = _text_factor(raw)
+    plain = _plain_numbers(raw) if decimal == "." else None
+    rest = raw if plain is None else raw[~plain[0]]
+    fac = _text_factor(rest)
     if fac is not None:
         codes, uniq = fac
         parsed = [_parse_money_fast(v, decimal) for v in uniq] + [parse_money(None, decimal)]
@@ -1434,11 +1466,17 @@ def _check_money(df: pd.DataFrame, spec: ColumnSpec, f: _Failures,
                 u_rule[j] = rule
             elif val is not None:
                 u_val[j] = val
-        rule_of = u_rule[codes]
+        rule_of = np.full(len(raw), "", dtype=object)
+        values = np.full(len(raw), np.nan)
+        if plain is None:
+            rule_of[:], values[:] = u_rule[codes], u_val[codes]
+        else:
+            rule_of[~plain[0]], values[~plain[0]] = u_rule[codes], u_val[codes]
+            values[plain[0]] = plain[1]
         f.add("money_valid", spec.name, rule_of == "money_valid",
               "decimal comma" if decimal == "," else "")
         f.add("currency_usd", spec.name, rule_of == "currency_usd")
-        return pd.Series(u_val[codes], index=raw.index, dtype="float64")
+        return pd.Series(values, index=raw.index, dtype="float64")
     cache: dict[Any, tuple[float | None, str | None]] = {}
     values = np.full(len(raw), np.nan)
     rule_of = np.full(len(raw), "", dtype=object)
@@ -2031,15 +2069,33 @@ def read_contracts(
     f.add("end_after_start", "end_date", both & (out["end_date"] < out["start_date"]))
     _check_unique(raw, out["contract_id"], "contract_id", f)
     if job_posts is not None:
-        known = pd.Index(_as_text(job_posts["post_id"]))
+        known = _as_text(job_posts["post_id"])
         present = out["post_id"].notna() & (out["post_id"] != "")
-        f.add("post_exists", "post_id", present & ~out["post_id"].isin(known))
+        f.add("post_exists", "post_id", present & ~_isin(out["post_id"], known))
     out = _canonical_order(out, CONTRACT_COLUMNS)
     settings.update(warn_share=float(warn_share))
     res = _finish(raw, out, f, loaded, on_invalid, CONTRACT_COLUMNS, colmap, settings)
     if isinstance(res, ReadResult):
         _warn_quarantine(res, float(warn_share), None, None)
     return res
+
+
+def _isin(values: pd.Series, known: pd.Series) -> np.ndarray:
+    """``values.isin(known)`` for text, hashed in pyarrow when it can hold both."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        a = pa.array(values.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+        k = pa.array(known.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+        hit = pc.fill_null(pc.is_in(a, value_set=k, skip_nulls=True), False)
+        return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+    except (ImportError, UnicodeError, TypeError, ValueError):
+        pass
+    except Exception as exc:  # pyarrow.ArrowInvalid and the like
+        if not type(exc).__module__.startswith("pyarrow"):
+            raise
+    return np.asarray(values.isin(pd.Index(known)), dtype=bool)
 
 
 def _taxonomy_version() -> str:
