@@ -276,6 +276,51 @@ def varying_levels(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 @_njit
+def _block_sums(ca, cb, ck, cvw, La, Lb, K):  # type: ignore[no-untyped-def]
+    """Weighted sums of the K indicator columns by level of each fixed effect."""
+    SA = np.zeros((La, K))
+    SB = np.zeros((Lb, K))
+    for i in range(ca.size):
+        SA[ca[i], ck[i]] += cvw[i]
+        SB[cb[i], ck[i]] += cvw[i]
+    return SA, SB
+
+
+@_njit
+def _block_gram(ca, cb, ck, cv, cvw, al, ga, K):  # type: ignore[no-untyped-def]
+    """X' W M X for x_k = v 1[code = k] with M x_j = x_j - al[a, j] - ga[b, j]."""
+    out = np.zeros((K, K))
+    for i in range(ca.size):
+        k = ck[i]
+        a = ca[i]
+        b = cb[i]
+        f = cvw[i]
+        for j in range(K):
+            out[k, j] -= f * (al[a, j] + ga[b, j])
+        out[k, k] += f * cv[i]
+    return out
+
+
+@_njit
+def _block_scores(a, b, code, val, we, cl, G, al, ga, K):  # type: ignore[no-untyped-def]
+    """Per-cluster scores sum_{i in g} w_i e_i (M x_j)_i of the K indicator columns."""
+    S = np.zeros((G, K))
+    for i in range(a.size):
+        g = cl[i]
+        f = we[i]
+        if f == 0.0:
+            continue
+        ai = a[i]
+        bi = b[i]
+        for j in range(K):
+            S[g, j] -= f * (al[ai, j] + ga[bi, j])
+        c = code[i]
+        if c >= 0:
+            S[g, c] += f * val[i]
+    return S
+
+
+@_njit
 def _cluster_cross_kernel(cl, X, A, G):  # type: ignore[no-untyped-def]
     n, k = X.shape
     c = A.shape[1]
@@ -444,6 +489,24 @@ class Demeaner:
             self._Wl = np.concatenate(self.W)
         elif self.method == "oneway" and self.m != 1:
             raise EstimationError("method='oneway' needs one fixed-effect dimension.")
+
+    def block_coefficients(self, SA: np.ndarray, SB: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray]:
+        """Fixed-effect coefficients ``(al, ga)`` of columns given by their weighted sums by
+        level of the first (``SA``) and second (``SB``) fixed effect, so that the demeaned
+        column is ``x - al[fe0] - ga[fe1]`` (two-way ``'balanced'`` or ``'schur'`` only)."""
+        if self.method == "balanced":
+            La, Lb = self.levels
+            gbar = SA.sum(axis=0) / self.n
+            return SA / Lb, SB / La - gbar[None, :]
+        if self.method != "schur":  # pragma: no cover - guarded by fit_ols
+            raise EstimationError("block_coefficients needs a two-way direct method.")
+        Sa, Sb = (SA, SB) if self._ia == 0 else (SB, SA)
+        Wa = self.W[self._ia][:, None]
+        r = Sb - self._BT @ (Sa / Wa)
+        g = self._Cp @ r
+        al = (Sa - self._B @ g) / Wa
+        return (al, g) if self._ia == 0 else (g, al)
 
     # -- application ------------------------------------------------------------------------
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -630,10 +693,25 @@ def fit_ols(
 
     # pass 1: X'WX and X'Wy
     XtX = np.empty((q, q))
-    for cols in chunks:
-        XtX[:, cols] = cross_raw(sparse_chunk(cols))
+    fused = K > 0 and D.method in ("balanced", "schur") and vcov != "hetero"
+    if fused:
+        # the block's demeaned columns are x - al[fe0] - ga[fe1]: its cross products and
+        # scores come from group sums, never from n-row columns
+        ca, cb = D.fe[0][bsel], D.fe[1][bsel]
+        cvw = bval if w is None else bval * w[bsel]
+        SA, SB = _block_sums(ca, cb, bcs, cvw, D.levels[0], D.levels[1], K)
+        bal, bga = D.block_coefficients(SA, SB)
+        del SA, SB
+        bal = np.ascontiguousarray(bal)
+        bga = np.ascontiguousarray(bga)
+        XtX[:K, :K] = _block_gram(ca, cb, bcs, bval, cvw, bal, bga, K)
+    else:
+        for cols in chunks:
+            XtX[:, cols] = cross_raw(sparse_chunk(cols))
     if p:
         XtX[:, K:] = cross_raw(Xd)
+        if fused:
+            XtX[K:, :K] = XtX[:K, K:].T
     XtX = (XtX + XtX.T) / 2.0
     Xty = cross_raw(yt[:, None])[:, 0]
     kept = _collinear(XtX, collin_tol)
@@ -707,7 +785,15 @@ def fit_ols(
         df_k = k + k_fe_adj - k_nested + n_nested if n_nested else k + k_fe_adj
         adj = (n - 1) / (n - df_k) * G / (G - 1)
         S = [np.zeros((Gd, k)) for Gd in Gs]
-        for cols, Zd in all_chunks:
+        if fused:
+            sel_b = [j for j in range(K) if j in kept_pos]
+            pos_b = [kept_pos[j] for j in sel_b]
+            for d, Sd in zip(dims, S, strict=True):
+                Sb_ = _block_scores(D.fe[0], D.fe[1], bc, np.asarray(block.values,  # type: ignore[union-attr]
+                                                                     dtype=np.float64),
+                                    np.ascontiguousarray(we), d, Sd.shape[0], bal, bga, K)
+                Sd[:, pos_b] = Sb_[:, sel_b]
+        for cols, Zd in (all_chunks if not fused else all_chunks[len(chunks):]):
             Z, pos = chunk_data(cols, Zd)
             for jj, pj in enumerate(pos):
                 sc = we * Z[:, jj]

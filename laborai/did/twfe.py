@@ -1407,12 +1407,20 @@ def _event_positions(
         ev = np.full(len(data), scalar)
     from laborai._timing import event_positions
 
-    if is_dt:
-        gvals: Any = pd.to_datetime(grid.astype(np.int64), unit="ns")
-        evals: Any = pd.to_datetime(pd.Series(ev), unit="ns")
-    else:
-        gvals, evals = grid, ev
-    epos = np.asarray(event_positions(gvals, evals, timing), dtype=float)
+    # positions of the distinct event dates only (a handful of cohorts), mapped back to rows
+    ev = np.asarray(ev, dtype=float)
+    ecode, euniq = pd.factorize(ev, use_na_sentinel=True)
+    euniq = np.asarray(euniq, dtype=float)
+    epos = np.full(len(ev), np.nan)
+    if euniq.size:
+        if is_dt:
+            gvals: Any = pd.to_datetime(grid.astype(np.int64), unit="ns")
+            evals: Any = pd.to_datetime(pd.Series(euniq), unit="ns")
+        else:
+            gvals, evals = grid, euniq
+        upos = np.asarray(event_positions(gvals, evals, timing), dtype=float)
+        has = ecode >= 0
+        epos[has] = upos[ecode[has]]
     return pos, epos
 
 
