@@ -2017,19 +2017,20 @@ def event_study(
     # event-time codes: row -> index of its estimated event time (-1: none, e.g. the
     # reference period or an untreated unit); the dummies are dose * 1[code == j]
     nz = has_event & (dose != 0)
-    et_int = np.where(has_event, et, np.nan)
     dropped_et: list[int] = []
     et_est: list[int] = []
-    code = np.full(len(data), -1, dtype=np.int64)
-    present = set(np.unique(et_int[nz]).astype(int).tolist()) if nz.any() else set()
+    off = np.rint(et).astype(np.int64) - lo  # 0 .. hi - lo (et is clipped to the window)
+    present = np.bincount(off[nz], minlength=hi - lo + 1) > 0
+    slot = np.full(hi - lo + 1, -1, dtype=np.int64)
     for k in range(lo, hi + 1):
         if k == ref:
             continue
-        if k not in present:
+        if not present[k - lo]:
             dropped_et.append(k)
             continue
-        code[has_event & (et == k)] = len(et_est)
+        slot[k - lo] = len(et_est)
         et_est.append(k)
+    code = np.where(has_event, slot[off], -1)
     if not et_est:
         raise EstimationError(
             f"{where}: no treated observation falls in the window [{lo}, {hi}]; nothing to "
