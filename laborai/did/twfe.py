@@ -758,7 +758,11 @@ class TWFEResult(ResultMixin):
     provenance : Provenance
         Estimator name, settings, seed, package version and input hash.
     r2, r2_within : float
-        R-squared and within R-squared of the OLS fit (pyfixest's; NaN for Poisson).
+        R-squared and within R-squared of the OLS fit (pyfixest's definitions; NaN for
+        Poisson).
+
+    The result holds its input as a copy-on-write view (not a copy; ``with_vcov`` refits on
+    it), and ``provenance.settings['backend']`` names the engine that fitted it.
     """
 
     terms: tuple[str, ...]
@@ -1036,6 +1040,15 @@ def twfe(
         cells' sampling noise, the fitted size slope is noise and the correction over-rejects (pooled DiD with 2 treated categories 8.5% against
         4.5% without it); it helps where sampling noise dominates (100,000 posts: ``ddd``'s
         high-tier DiD 8.7% -> 6.3%). See ``docs/validation.md``.
+    backend : {'auto', 'fast', 'pyfixest'}, default 'auto'
+        Fitting engine. ``'auto'``: laborai's exact fast path (:mod:`laborai.did._fastfe`)
+        for OLS/WLS -- closed-form two-way demeaning on balanced panels, a direct
+        Schur-complement solve on unbalanced or weighted ones -- and :func:`pyfixest.fepois`
+        for Poisson; ``'fast'`` insists on the fast path (OptionError for Poisson);
+        ``'pyfixest'`` always uses pyfixest. Both give the same numbers (pyfixest's
+        small-sample conventions; tests hold coefficients to 1e-10 and standard errors to
+        1e-8). The engine used is recorded in ``result.provenance.settings['backend']``
+        (``'fastfe'`` or ``'pyfixest'``). See ``docs/estimators/fast_fe.md``.
 
     Returns
     -------
@@ -1213,7 +1226,7 @@ def ddd(
         0/1 column: the period is after the unit's category event (may differ across units).
     high : str
         0/1 column: the unit is in the high-value tier; constant within unit.
-    cluster, weights, family, controls, vcov, alpha, n_boot, boot_weights, seed, size
+    cluster, weights, family, controls, vcov, alpha, n_boot, boot_weights, seed, size, backend
         As in :func:`twfe`.
     high_time_fe : bool, default False
         Replace period fixed effects by tier-specific period fixed effects.
@@ -1899,6 +1912,11 @@ def event_study(
         single months, whose sampling noise matters; on the calibrated simulator (300,000
         posts, 200 null marketplaces) the corrected tests hold 4.0-5.5% with power 39%,
         the uncorrected ones are conservative (1.0-2.5%, power 21%) (``docs/validation.md``).
+    backend : {'auto', 'fast', 'pyfixest'}, default 'auto'
+        As in :func:`twfe`. Under CRV1/HC1/iid inference the fast path never builds the
+        ``n x K`` matrix of event-time dummies: each dummy is demeaned through its unit and
+        period sums (4.8M rows x 24 coefficients in well under 1 GB of working memory);
+        ``'wild'`` and ``'placebo'`` inference build the dummies as before.
 
     Returns
     -------
