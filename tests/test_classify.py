@@ -561,3 +561,142 @@ def test_load_accepts_the_untouched_model(small_model, tmp_path):
     back = C.load(path)
     posts = pd.DataFrame({"title": ["AI chatbot for support", "Logo in AI and EPS"]})
     np.testing.assert_array_equal(back.predict_proba(posts), small_model.predict_proba(posts))
+
+
+# ----------------------------------------------------------------------------- vectorised engine
+# The keyword engine (issue 16) answers ASCII texts with RE2 in pyarrow and sends the others,
+# after a case-folded RE2 pre-filter, to Python's re. Its hits must be those of Python's re on
+# every text: the references below apply the compiled Python patterns to each text directly.
+
+_ALL_CHARS = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+
+
+def test_fold_tables_match_every_code_point() -> None:
+    import re
+
+    lower = {}
+    for ch in _ALL_CHARS:
+        if not ch.isascii():
+            low = ch.lower()
+            for x in low:
+                if x.isascii():
+                    lower.setdefault(x, set()).add(ch)
+    assert {k: "".join(sorted(v)) for k, v in lower.items()} == C._LOWER_FOLD
+    for letter in "abcdefghijklmnopqrstuvwxyz0123456789 -./,_":
+        found = {c for c in re.findall("(?i)" + re.escape(letter), _ALL_CHARS)
+                 if not c.isascii()}
+        assert found == set(C._CASE_FOLD.get(letter, "")), letter
+
+
+def _ref_hits(technology: str, texts: list[str], mode: str) -> np.ndarray:
+    pat = C._patterns(technology)
+
+    def include(s: str) -> bool:
+        return bool((pat.lower is not None and pat.lower.search(s.lower()))
+                    or (pat.exact is not None and pat.exact.search(s)))
+
+    if mode == "naive":
+        return np.array([pat.naive.search(s.lower()) is not None for s in texts])
+    if mode == "candidate" or pat.exclude is None:
+        return np.array([include(s) for s in texts])
+    return np.array([include(pat.exclude.sub(" ", s)) for s in texts])
+
+
+def _ref_gate(technology: str, titles: list[str]) -> np.ndarray:
+    from laborai import _title_model as TM
+
+    texts = TM._clean(titles)
+    kw = _ref_hits(technology, texts, "keyword")
+    pat, exclude = TM._gate_pattern(technology), C._patterns(technology).exclude
+    if pat is None:
+        return kw
+    kept = texts if exclude is None else [exclude.sub(" ", s) for s in texts]
+    return kw | np.array([pat.search(s.lower()) is not None for s in kept])
+
+
+def _unicode_texts(n: int = 6_000, seed: int = 0) -> list[str]:
+    """Titles mixing every query, exclude and gate term (in odd cases, with the characters
+    that Unicode case folding maps to ASCII letters) with German, French, Cyrillic, CJK and
+    emoji text and punctuation next to the terms."""
+    from laborai import _title_model as TM
+
+    rng = np.random.default_rng(seed)
+    terms = sorted({x for t in C.TECHNOLOGIES for q in [C.query_terms(t)]
+                    for x in (*q.include, *q.include_case_sensitive, *q.exclude, *q.hard,
+                              *TM._gate_terms()[t])})
+    words = ["Übersetzung", "straße", "ÄRZTE", "résumé", "Café", "ÉTÉ", "Привет", "ЖУРНАЛ",
+             "人工智能", "日本語", "🤖", "🚀", "naïve", "İstanbul", "ıi", "Kelvin", "ſtraße",
+             "x", "_", "3", "-", ".", "/", ",", "&amp;", "\u00a0", "\u0307", "", " "]
+    fold = {"i": "İı", "k": "K", "s": "ſ"}
+    out = []
+    for _ in range(n):
+        parts = []
+        for _ in range(int(rng.integers(1, 5))):
+            if rng.random() < 0.55:
+                t = terms[int(rng.integers(len(terms)))]
+                t = "".join(
+                    (fold[c.lower()][int(rng.integers(len(fold[c.lower()])))]
+                     if c.lower() in fold and rng.random() < 0.15 else
+                     c.upper() if rng.random() < 0.3 else c) for c in t)
+                parts.append(t)
+            else:
+                parts.append(words[int(rng.integers(len(words)))])
+        sep = [" ", "", "-", "中", "é", "_", " | "][int(rng.integers(7))]
+        out.append(sep.join(parts))
+    return out
+
+
+@pytest.mark.parametrize("technology", C.TECHNOLOGIES)
+@pytest.mark.parametrize("mode", ["keyword", "candidate", "naive"])
+def test_engine_equals_python_re_on_unicode_text(technology: str, mode: str) -> None:
+    texts = _unicode_texts()
+    assert sum(not s.isascii() for s in texts) > 1_000  # both paths are exercised
+    got = C._match(texts, technology, mode)
+    want = _ref_hits(technology, texts, mode)
+    assert want.sum() > 100
+    np.testing.assert_array_equal(got, want)
+    # The same through a DataFrame of Arrow text (pyarrow joins the columns) and match_text.
+    posts = pd.DataFrame({"title": pd.array(texts, dtype="str")})
+    np.testing.assert_array_equal(C.query(posts, technology, mode).to_numpy(), want)
+    np.testing.assert_array_equal(C.match_text(texts, technology, mode), want)
+
+
+@pytest.mark.parametrize("technology", C.TECHNOLOGIES)
+def test_title_gate_equals_python_re_on_unicode_text(technology: str) -> None:
+    from laborai import _title_model as TM
+
+    texts = _unicode_texts(seed=1)
+    np.testing.assert_array_equal(TM.gate(texts, technology), _ref_gate(technology, texts))
+
+
+def test_engine_falls_back_to_re_for_text_arrow_cannot_hold() -> None:
+    # Lone surrogates (undecodable bytes kept by surrogateescape) cannot go to pyarrow.
+    texts = _unicode_texts(n=500, seed=2)
+    texts[3] = "AI chatbot \udc80"
+    texts[7] = "\udcff machine learning"
+    for t in C.TECHNOLOGIES:
+        for mode in ("keyword", "candidate", "naive"):
+            np.testing.assert_array_equal(C._match(texts, t, mode), _ref_hits(t, texts, mode))
+    assert C._match(texts, "ai", "keyword")[[3, 7]].all()
+
+
+def test_flag_posts_with_model_equals_the_reference_on_unicode_posts() -> None:
+    posts = S.simulate_marketplace(seed=4, n_posts=20_000).job_posts
+    lab = C.labelled_posts(posts, "ai", seed=0)
+    model = C.train(lab, "label", "ai", seed=0, n_estimators=20)
+    mixed = posts.head(6_000).copy()
+    mixed["title"] = pd.array(_unicode_texts(seed=3), dtype="str")
+    texts = C.post_text(mixed).tolist()
+    cand = _ref_hits("ai", texts, "candidate")
+    kw = _ref_hits("ai", texts, "keyword")
+    p = np.zeros(len(texts))
+    ix = np.flatnonzero(cand)
+    docs = C._documents([texts[i] for i in ix], kw[ix])
+    p[ix] = model.pipeline.predict_proba(docs)[:, list(model.pipeline.classes_).index(True)]
+    want = cand & (p > model.threshold)
+    got = C.flag_posts(mixed, "ai", model=model)["flag_ai"].to_numpy()
+    assert want.sum() > 50
+    np.testing.assert_array_equal(got, want)
+    # Object columns (no pyarrow join) give the same flags.
+    as_obj = mixed.astype({"title": object, "skills": object})
+    np.testing.assert_array_equal(C.flag_posts(as_obj, "ai", model=model)["flag_ai"], want)

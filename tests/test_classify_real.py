@@ -316,3 +316,63 @@ def test_title_model_beats_the_simulator_model_on_real_titles(labelled, scores):
         s = scores.set_index(["technology", "source", "basis", "method"])
         assert s.loc[(tech, "all", "enriched", "model"), "f1"] > f1_sim + 0.02, (tech, f1_sim)
 
+
+
+# ----------------------------------------------------------------------------- vectorised engine
+
+
+def _real_titles(data_dir) -> list[str]:
+    titles = C.read_title_labels(data_dir / LABELS_RELATIVE_PATH)["title"].tolist()
+    for name in ("1_1_2023_general.csv", "1_3_2023_general.csv"):
+        path = data_dir / "upwork" / name
+        if not path.is_file():
+            pytest.fail(f"real Upwork export {path} not found; set LABORAI_DATA_DIR.")
+        titles += pd.read_csv(path, dtype=str, keep_default_na=False)["title"].tolist()
+    return titles
+
+
+def test_engine_hits_equal_python_re_on_real_titles(data_dir) -> None:
+    """The vectorised keyword engine (issue 16) gives Python re's hits on every real title."""
+    from laborai import _title_model as TM
+
+    titles = _real_titles(data_dir)
+    assert len(titles) > 10_000 and sum(not t.isascii() for t in titles) > 50
+    for t in C.TECHNOLOGIES:
+        pat = C._patterns(t)
+        for mode in ("keyword", "candidate", "naive"):
+            if mode == "naive":
+                want = [pat.naive.search(s.lower()) is not None for s in titles]
+            else:
+                texts = titles if mode == "candidate" or pat.exclude is None else [
+                    pat.exclude.sub(" ", s) for s in titles]
+                want = [bool((pat.lower is not None and pat.lower.search(s.lower()))
+                             or (pat.exact is not None and pat.exact.search(s)))
+                        for s in texts]
+            np.testing.assert_array_equal(C._match(titles, t, mode), np.array(want))
+        clean = TM._clean(titles)
+        kw = C._match(clean, t, "keyword")
+        gp = TM._gate_pattern(t)
+        kept = [pat.exclude.sub(" ", s) for s in clean] if pat.exclude is not None else clean
+        want_gate = kw | np.array([gp is not None and gp.search(s.lower()) is not None
+                                   for s in kept])
+        np.testing.assert_array_equal(TM.gate(titles, t), want_gate)
+
+
+def test_title_model_flags_equal_python_re_path_on_real_titles(data_dir) -> None:
+    from laborai import _title_model as TM
+
+    titles = _real_titles(data_dir)
+    model = C.real_title_model()
+    for t in C.TECHNOLOGIES:
+        got = model.predict(pd.Series(titles), t).to_numpy()
+        m = model.models[t]
+        clean = TM._clean(titles)
+        g = TM.gate(clean, t)
+        p = np.zeros(len(clean))
+        ix = np.flatnonzero(g)
+        if m.kind == "gate":
+            p[ix] = m.constant
+        else:
+            x = TM._design([clean[i] for i in ix], model.vocabulary, model.idf)
+            p[ix] = 1.0 / (1.0 + np.exp(-(x @ m.coef + m.intercept)))
+        np.testing.assert_array_equal(got, p > m.threshold)
