@@ -608,3 +608,154 @@ def test_read_result_records_its_settings(tmp_path: Path) -> None:
     assert s["delimiter"] == ";" and s["encoding"] == "utf-8" and s["mapping"] == ""
     assert s["value_assumptions"]["weeks"]["More than 6 months"] == 52
     assert s["taxonomy_version"] == la.taxonomy.version()
+
+
+# ----------------------------------------------------------------------------- fast paths (issue 16)
+# The readers check each distinct value once, Arrow text in pyarrow, and count the records of
+# a well-quoted CSV in numpy; these tests hold the fast paths to the record-by-record ones.
+
+
+def test_fast_csv_structure_equals_the_csv_module_on_fuzzed_files() -> None:
+    from laborai.data import readers as R
+    from laborai.errors import DataValidationError
+
+    rng = np.random.default_rng(0)
+    atoms = ["a", "xy", "", " ", '"', '""', ",", "\n", "é", "中", "\udc80", '"q"', '"a,b"',
+             '"l1\nl2"', '"x""y"', '"a,b,c,d\ne,f,g,h"']
+    taken = compared = 0
+    for _ in range(4_000):
+        ncol = int(rng.integers(1, 5))
+        lines = []
+        for _ in range(int(rng.integers(1, 7))):
+            if rng.random() < 0.1:
+                lines.append("")
+                continue
+            lines.append(",".join("".join(atoms[int(rng.integers(len(atoms)))]
+                                          for _ in range(int(rng.choice([1, 1, 1, 2]))))
+                                  for _ in range(ncol)))
+        text = "\n".join(lines) + ("\n" if rng.random() < 0.5 else "")
+        fast = R._structure_fast(text.encode("utf-8", "surrogateescape"), ",")
+        if fast is None:
+            continue
+        taken += 1
+        try:
+            R._check_header(fast[0], "x", f" (header on line {fast[1]})")
+            fast_error = None
+        except DataValidationError as exc:
+            fast_error = str(exc)
+        try:
+            slow = R._structure_checked(text, ",", "x")
+        except DataValidationError as exc:
+            assert fast_error == str(exc), repr(text)
+            continue
+        assert fast_error is None, repr(text)
+        assert (fast[0], fast[1], fast[3]) == (slow[0], slow[1], slow[3]), repr(text)
+        np.testing.assert_array_equal(fast[2], slow[2])
+        compared += 1
+    assert taken > 200 and compared > 100
+
+
+@pytest.mark.parametrize("text", [
+    'id,t\n1,"a\nb"\n2,x\n',  # quoted line break: record 2 starts on line 4
+    'id,t\n\n1,"say ""hi"""\n\n\n2,"a,b"',  # blank lines, doubled quotes, no final newline
+    'id,t\n""\n1,x\n',  # a line of just "" is blank
+])
+def test_fast_csv_structure_lines(text: str) -> None:
+    from laborai.data import readers as R
+
+    fast = R._structure_fast(text.encode(), ",")
+    assert fast is not None
+    slow = R._structure_checked(text, ",", "x")
+    assert (fast[0], fast[1], fast[3]) == (slow[0], slow[1], slow[3])
+    np.testing.assert_array_equal(fast[2], slow[2])
+
+
+@pytest.mark.parametrize("text", [
+    'id,t\n1,a"b\n',  # stray quote inside a field
+    'id,t\n1,"a"b\n',  # text after a closing quote
+    'id,t\n1, "a"\n',  # space before an opening quote
+    'id,t\n1,"open\n',  # unclosed quote
+    'id,t\r\n1,x\r\n',  # carriage returns
+    'id,t\n1,x,y\n',  # wrong width
+    'id,t\n1,"a,b,c\nd,e,f"\n',  # a merged record (threshold 3 delimiters)
+])
+def test_irregular_csv_takes_the_record_by_record_pass(text: str) -> None:
+    from laborai.data import readers as R
+
+    assert R._structure_fast(text.encode(), ",") is None
+
+
+def _big_posts(n: int = 6_000) -> pd.DataFrame:
+    sub = _writing_sub()
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({
+        "post_id": [f"p{i}" for i in range(n)],
+        "posted_date": rng.choice(["2022-01-03", "2022-02-01T23:30:00-05:00", "9999-12-31",
+                                   "03/01/2022", ""], n).tolist(),
+        "category": rng.choice(["Writing", " writing ", "WRITING", "Nonsense"], n).tolist(),
+        "subcategory": [sub] * n,
+        "title": rng.choice(["Blog posts", "Straße & café", "Привет 🤖", ""], n).tolist(),
+        "budget_type": rng.choice(["fixed", "FIXED_BUDGET", "hourly", "barter"], n).tolist(),
+        "contract_value_usd": [str(x) for x in rng.integers(0, 50_000, n)],
+        "hourly_rate_usd": rng.choice(["", "40", "$1,200.50", "€5", "-3", "1,50", "1e400"],
+                                      n).tolist(),
+        "engagement": rng.choice(["", "30+  HRS/week", "forever"], n).tolist(),
+        "duration": rng.choice(["", "1 to 3 months"], n).tolist(),
+        "client_country": rng.choice(["US", " us ", "USA", "", "DE"], n).tolist(),
+    }, dtype=object)
+    df.loc[::97, "post_id"] = " p1 "  # padded duplicates of p1
+    df.loc[::89, "post_id"] = ""
+    df.loc[::31, "contract_value_usd"] = np.nan
+    return pd.concat([df, df.iloc[:50]], ignore_index=True)  # exact duplicate records
+
+
+def _same_read(a: la.ReadResult, b: la.ReadResult) -> None:
+    pd.testing.assert_frame_equal(a.data, b.data, check_exact=True)
+    pd.testing.assert_frame_equal(a.rejected, b.rejected, check_exact=True)
+    assert dict(a.rules) == dict(b.rules) and a.n_read == b.n_read
+
+
+def test_text_fast_paths_equal_the_per_value_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Object and Arrow text, factorized or not, give the frames of the per-value path."""
+    from laborai.data import readers as R
+
+    df = _big_posts()
+    fast = la.read_job_posts(df, on_invalid="quarantine")
+    arrow = la.read_job_posts(df.astype("str").where(df.notna(), None).astype("str"),
+                              on_invalid="quarantine")
+    assert len(fast.rejected) > 1_000 and len(fast.data) > 100
+    assert {"duplicate_record", "id_unique", "id_present", "money_valid", "currency_usd",
+            "date_parses", "date_in_range", "allowed_value", "country_code",
+            "category_known"} <= set(fast.rules)
+    monkeypatch.setattr(R, "_text_factor", lambda col: None)
+    monkeypatch.setattr(R, "_arrow_text", lambda col: None)
+    monkeypatch.setattr(R, "_plain_numbers", lambda col: None)
+    monkeypatch.setattr(R, "_to_str", lambda col: col.astype("str"))
+    slow = la.read_job_posts(df, on_invalid="quarantine")
+    _same_read(fast, slow)
+    _same_read(arrow, la.read_job_posts(df.astype("str").where(df.notna(), None).astype("str"),
+                                        on_invalid="quarantine"))
+
+
+def test_text_factor_keeps_non_text_values_per_value() -> None:
+    from laborai.data import readers as R
+
+    mixed = pd.Series(["a", 1, 1.0, True, None, np.nan], dtype=object)
+    assert R._text_factor(mixed) is None
+    assert R._as_text(mixed).tolist() == ["a", "1", "1.0", "True", None, None]
+    nat = pd.Series(["a", np.datetime64("NaT")], dtype=object)
+    assert R._text_factor(nat) is None  # pandas calls it null, the readers do not
+    assert R._as_text(nat).tolist() == ["a", "NaT"]
+    big = pd.Series([f" v{i} " for i in range(5_000)] + [None], dtype=object)
+    assert R._strip(big).tolist() == [f"v{i}" for i in range(5_000)] + [None]
+
+
+def test_plain_money_numbers_are_the_same_doubles() -> None:
+    from laborai.data import readers as R
+
+    vals = ["0", "1500", "1500.5", "0.1", "123456789.987654321", "00012.50",
+            "9" * 300 + ".5"] * 1_000
+    got = R._plain_numbers(pd.Series(vals, dtype=object))
+    assert got is not None and got[0].all()
+    assert got[1].tolist() == [float(v) for v in vals]
+    assert R._plain_numbers(pd.Series(["1" * 400] * 5_000, dtype=object)) is None  # inf
