@@ -677,7 +677,7 @@ def test_fast_csv_structure_lines(text: str) -> None:
     'id,t\n1,"open\n',  # unclosed quote
     'id,t\r\n1,x\r\n',  # carriage returns
     'id,t\n1,x,y\n',  # wrong width
-    'id,t\n1,"a,b,c\nd,e,f"\n',  # a merged record (threshold 3 delimiters)
+    'id,t\n1,"a,b,c,d\ne,f,g,h"\n',  # a merged record (3+ delimiters on each line)
 ])
 def test_irregular_csv_takes_the_record_by_record_pass(text: str) -> None:
     from laborai.data import readers as R

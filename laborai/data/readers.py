@@ -854,7 +854,7 @@ def _structure_fast(data: bytes, delim: str) -> tuple[list[str], int, np.ndarray
     """
     b = np.frombuffer(data, dtype=np.uint8)
     n = b.size
-    if n == 0 or not delim.isascii() or delim in '"\n':
+    if n == 0 or not delim.isascii() or delim in '"\n\r' or b"\r" in data:
         return None
     dq, nl, dl = ord('"'), ord("\n"), ord(delim)
     quotes = np.flatnonzero(b == dq)
