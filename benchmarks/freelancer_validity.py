@@ -83,8 +83,9 @@ def ppml_placebo(d: pd.DataFrame, y: str, *, alpha: float = 0.05) -> dict[str, f
     Returns ``estimate, std_error, conf_low, conf_high, p_value, df`` (t reference with
     ``J - 1`` degrees of freedom, ``J`` the number of control categories).
     """
-    import laborai as la
     from scipy import stats
+
+    import laborai as la
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
