@@ -8,10 +8,17 @@ len(rejected)`` always holds.
 
 Real exports are read through a column mapping (``mapping=``): a ready, versioned one for
 Upwork's January 2023 job-search export (``mapping="upwork_2023"``) or your own
-:class:`ColumnMapping`. CSV files are parsed record by record with the standard ``csv`` module
-(delimiter detected, strict quoting), so that the number of records read is the number of
-physical records in the file and a stray quote that would merge records is reported with its
-line instead of silently losing rows. See ``docs/readers.md``.
+:class:`ColumnMapping`. The physical records of a CSV file are counted as the strict standard
+``csv`` module counts them (delimiter detected, strict quoting), so that the number of records
+read is the number of physical records in the file and a stray quote that would merge records is
+reported with its line instead of silently losing rows. See ``docs/readers.md``.
+
+Speed (issue 16): a well-quoted file (quotes only open or close fields, no carriage returns) is
+counted in numpy from the byte positions of quotes, line breaks and delimiters, any other file
+record by record with the ``csv`` module; each check runs once per distinct value of a column
+(codes mapped back to the rows), Arrow text is checked in pyarrow, and reasons are written for
+the rejected rows only. Outputs are identical to the record-by-record implementation
+(``benchmarks/readers_speed.py`` checks it on 1M posts).
 """
 
 from __future__ import annotations
@@ -745,9 +752,10 @@ def _sniff_delimiter(text: str) -> str:
 def _parse_csv(text: str, delimiter: str | None, name: str) -> _Loaded:
     """Parse CSV text, checking the structure of every physical record.
 
-    A first pass with the strict ``csv`` module counts the records, finds the line each starts
-    on, checks that each has the header's number of fields and that no quoted field spans lines
-    that look like whole records (a stray quote). The values are then parsed by pandas' C
+    A first pass counts the records, finds the line each starts on, checks that each has the
+    header's number of fields and that no quoted field spans lines that look like whole records
+    (a stray quote): in numpy for a well-quoted file (:func:`_structure_fast`), else with the
+    strict ``csv`` module (:func:`_structure_checked`). The values are then parsed by pandas' C
     parser, and both must agree on the number of records.
     """
     delim = delimiter or _sniff_delimiter(text)
