@@ -11,6 +11,11 @@ The published method has two stages, and laborai implements both:
    query selects (include terms matched, exclusions ignored) and rejects the rest, exactly as a
    query-then-classify workflow does; this keeps 1,000,000 posts well under a minute.
 
+**Speed.** The keyword query is vectorised (issue 16): on ASCII text an RE2 pattern equal to the
+Python one (word boundaries ``[0-9A-Za-z_]``) answers in pyarrow for the whole column; other text
+is pre-filtered by RE2 with Python's Unicode case folding and decided by Python's ``re``, so the
+hits are exactly those of ``re`` (``benchmarks/classify_speed.py`` measures and checks it).
+
 Labelled sets are drawn from the simulated marketplace's ground truth by
 :func:`labelled_posts` (hard cases oversampled, realistic label noise) and split by
 :func:`split_labelled`. Models are saved with :mod:`skops.io` and loaded only with an explicit
