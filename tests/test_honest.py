@@ -558,3 +558,14 @@ def test_breakdown_root_finding_agrees_with_bisection(sd_result, rm_result):
         assert abs(got - ref) <= tol, (got, ref, tol)
     with pytest.raises(OptionError, match="tol must be a positive finite number"):
         sd_result.breakdown(tol=-1.0)
+
+
+def test_progress_prints_to_stderr_and_changes_nothing(arrays, capsys):
+    quiet = la.did.honest(**arrays, grid=[0.5, 1.0])
+    loud = la.did.honest(**arrays, grid=[0.5, 1.0], progress=True)
+    err = capsys.readouterr().err
+    assert "Mbar=0.5 done (1/2)" in err and "Mbar=1 done (2/2)" in err
+    assert loud.conf_low == quiet.conf_low and loud.conf_high == quiet.conf_high
+    assert loud.provenance == quiet.provenance
+    with pytest.raises(OptionError, match="progress must be True or False; got 'yes'"):
+        la.did.honest(**arrays, progress="yes")

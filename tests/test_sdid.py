@@ -270,3 +270,20 @@ def test_errors(prop99: pd.DataFrame) -> None:
         sdid(df, **{**SIM, "dname": "D"})
     with pytest.raises(DataValidationError, match=r"0/1 indicator.*\[3\]"):
         sdid(df.assign(d=df["d"] * 3), **SIM)
+
+
+def test_progress_prints_to_stderr_and_changes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    df = _sim(seed=8)
+    for se in ("placebo", "bootstrap"):
+        quiet = sdid(df, **SIM, se=se, n_reps=20, seed=3)
+        loud = sdid(df, **SIM, se=se, n_reps=20, seed=3, progress=True)
+        err = capsys.readouterr().err
+        assert f"sdid {se}: 2/20 replications" in err and f"sdid {se}: 20/20" in err
+        assert err.count("\n") == 10
+        assert loud.replicates == quiet.replicates and loud.std_error == quiet.std_error
+        assert loud.provenance == quiet.provenance
+    stag = sdid(df, **SIM, se="placebo", n_reps=20, seed=3, staggered=True, progress=True)
+    assert "sdid placebo: 20/20 replications" in capsys.readouterr().err
+    assert stag.replicates == sdid(df, **SIM, se="placebo", n_reps=20, seed=3).replicates
+    with pytest.raises(OptionError, match="progress must be True or False; got 1"):
+        sdid(df, **SIM, progress=1)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ The numerical kernels live in :mod:`laborai.did._honest_kernels`.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -392,6 +393,7 @@ def honest(
     grid_points: int = 1000,
     theta_bounds: tuple[float, float] | None = None,
     refine: bool = True,
+    progress: bool = False,
 ) -> HonestResult:
     """Robust confidence sets for an event-study effect under relaxed parallel trends.
 
@@ -439,6 +441,9 @@ def honest(
         Locate each end of the confidence set between its grid neighbours to machine precision.
         With ``False`` the ends are the extreme accepted grid points, as in the HonestDiD R
         package (which moves each end inwards by up to one grid step).
+    progress : bool, default False
+        Print a line to stderr after each value of the ``M`` grid. It never changes the result
+        (nor its provenance).
 
     Returns
     -------
@@ -532,6 +537,8 @@ def honest(
             raise OptionError(f"{name} must be an integer >= {low}; got {val!r}.")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise OptionError(f"seed must be an integer; got {seed!r}.")
+    if not isinstance(progress, (bool, np.bool_)):
+        raise OptionError(f"progress must be True or False; got {progress!r}.")
 
     b, s, n_pre, n_post, term_times = _inputs(event_study_result, betahat, sigma,
                                               num_pre_periods, num_post_periods)
@@ -545,10 +552,13 @@ def honest(
     m_values = _grid(grid, method, prob)
 
     lows, highs = [], []
-    for m in m_values:
+    for i, m in enumerate(m_values):
         lo, hi = prob.ci(m)
         lows.append(float(lo))
         highs.append(float(hi))
+        if progress:
+            print(f"honest {method}: {'Mbar' if method == 'relative_magnitude' else 'M'}="
+                  f"{m:g} done ({i + 1}/{len(m_values)})", file=sys.stderr, flush=True)
 
     term = "theta"
     nz = np.flatnonzero(lv)

@@ -11,6 +11,7 @@ Standard errors come from the placebo (Algorithm 4), jackknife (Algorithm 3) or 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -378,7 +379,7 @@ def _fit_staggered(
 
 def _staggered_placebo(
     Y: np.ndarray, adopt: np.ndarray, fits: list[_CohortFit], method: str, n_reps: int,
-    rng: np.random.Generator,
+    rng: np.random.Generator, progress: bool = False,
 ) -> tuple[list[float], np.ndarray]:
     """Placebo replications: never-treated units only; in each draw a random set of them gets
     the actual cohorts' adoption periods and sizes (Clarke et al. 2023, staggered Algorithm 4).
@@ -398,7 +399,14 @@ def _staggered_placebo(
         agg, pf = _fit_staggered(Yco[perm], pseudo, method)
         reps.append(agg)
         coh[r] = [f.tau for f in pf]
+        _report(progress, "placebo", r + 1, n_reps)
     return reps, coh
+
+
+def _report(progress: bool, label: str, done: int, total: int) -> None:
+    """With ``progress``, one line on stderr at every tenth of the replications (and the last)."""
+    if progress and (done == total or done % max(1, total // 10) == 0):
+        print(f"sdid {label}: {done}/{total} replications", file=sys.stderr, flush=True)
 
 
 def _bootstrap_draw(rng: np.random.Generator, is_tr: np.ndarray) -> tuple[np.ndarray, int]:
@@ -414,7 +422,7 @@ def _bootstrap_draw(rng: np.random.Generator, is_tr: np.ndarray) -> tuple[np.nda
 
 def _staggered_bootstrap(
     Y: np.ndarray, adopt: np.ndarray, fits: list[_CohortFit], method: str, n_reps: int,
-    rng: np.random.Generator,
+    rng: np.random.Generator, progress: bool = False,
 ) -> tuple[list[float], np.ndarray]:
     """Unit bootstrap of the whole staggered estimator (Algorithm 2); draws without treated
     units or with fewer than 2 never-treated units are redrawn; a cohort absent from a draw
@@ -429,6 +437,7 @@ def _staggered_bootstrap(
         reps.append(agg)
         got = {f.start: f.tau for f in bf}
         coh.append([got.get(a, float("nan")) for a in starts])
+        _report(progress, "bootstrap", len(reps), n_reps)
     return reps, np.asarray(coh)
 
 
@@ -812,6 +821,7 @@ def sdid(
     staggered: bool = False,
     event_date: str | None = None,
     timing: Timing = "first_full",
+    progress: bool = False,
 ) -> SDIDResult:
     """Synthetic difference-in-differences for block and staggered adoption designs.
 
@@ -835,6 +845,9 @@ def sdid(
     timing : {"first_full", "containing"}, default "first_full"
         With ``event_date``: treated from the first period starting on or after the date, or
         from the period containing it.
+    progress : bool, default False
+        Print a line to stderr at every tenth of the placebo or bootstrap replications. It
+        never changes the result (nor its provenance).
     method : {"sdid", "sc", "did"}, default "sdid"
         Synthetic DiD, synthetic control (no intercept, no time weights), or plain DiD
         (uniform weights).
@@ -975,6 +988,8 @@ def sdid(
     if not isinstance(staggered, (bool, np.bool_)):
         raise OptionError(f"staggered must be True or False; got {staggered!r}.")
     check_option("timing", timing, TIMINGS)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise OptionError(f"progress must be True or False; got {progress!r}.")
     seed = resolve_seed(seed)
     if (dname is None) == (event_date is None):
         raise OptionError(
@@ -992,7 +1007,8 @@ def sdid(
     if staggered:
         return _sdid_staggered(work, yname=yname, idname=idname, tname=tname,
                                treated=treated_col, method=method, se=se, n_reps=int(n_reps),
-                               seed=seed, alpha=float(alpha), original=data, extra=extra)
+                               seed=seed, alpha=float(alpha), original=data, extra=extra,
+                               progress=bool(progress))
 
     Y, n0, t0, units, times = _prepare(work, yname, idname, tname, treated_col)
     n, t = Y.shape
@@ -1017,6 +1033,7 @@ def sdid(
         for _ in range(n_reps):
             perm = rng.permutation(n0)
             reps.append(_fit(Yco[perm], n0 - n1, t0, method)[0])
+            _report(progress, "placebo", len(reps), n_reps)
         std_error = float(np.sqrt(np.var(reps)))
     elif se == "bootstrap":
         rng = np.random.default_rng(seed)
@@ -1024,6 +1041,7 @@ def sdid(
         while len(reps) < n_reps:
             ordered, ntr = _bootstrap_draw(rng, is_tr)
             reps.append(_fit(Y[ordered], n - ntr, t0, method)[0])
+            _report(progress, "bootstrap", len(reps), n_reps)
         std_error = float(np.sqrt(np.var(reps)))
     elif se == "jackknife":
         if n1 < 2:
@@ -1089,6 +1107,7 @@ def _sdid_staggered(
     alpha: float,
     original: pd.DataFrame | None = None,
     extra: Mapping[str, Any] | None = None,
+    progress: bool = False,
 ) -> SDIDResult:
     """:func:`sdid` with ``staggered=True`` (arguments already checked)."""
     Yw, adopt_w, units_w, times_w = _prepare_panel(data, yname, idname, tname, treated)
@@ -1127,12 +1146,12 @@ def _sdid_staggered(
     cohort_se = np.full(len(fits), np.nan)
     if se == "placebo":
         reps, coh = _staggered_placebo(Y, adopt, fits, method, n_reps,
-                                       np.random.default_rng(seed))
+                                       np.random.default_rng(seed), progress)
         std_error = _replicate_se(np.asarray(reps))
         cohort_se = np.array([_replicate_se(coh[:, k]) for k in range(len(fits))])
     elif se == "bootstrap":
         reps, coh = _staggered_bootstrap(Y, adopt, fits, method, n_reps,
-                                         np.random.default_rng(seed))
+                                         np.random.default_rng(seed), progress)
         std_error = _replicate_se(np.asarray(reps))
         cohort_se = np.array([_replicate_se(coh[:, k]) for k in range(len(fits))])
     elif se == "jackknife":
