@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--only", action="append", default=None, metavar="NAME",
                    help="rebuild only this analysis (figure family); repeatable")
     r.add_argument("--analyses", default=None, help="folder of the notebooks (default: analyses)")
+    r.add_argument("--jobs", type=int, default=None,
+                   help="notebooks executed at once, each in its own kernel (default: one per "
+                        "CPU core, at most 4; outputs do not depend on it)")
     r.add_argument("--check", action="store_true",
                    help="rebuild into a temporary folder and fail with a diff if any figure, "
                         "table, manifest or the report differs from the existing build")
@@ -79,7 +82,7 @@ def _report(args: argparse.Namespace) -> int:
             print("laborai report: --check rebuilds everything; drop --only.", file=sys.stderr)
             return 2
         diffs = check_report(args.figures, args.build, seed=seed, n_posts=n_posts,
-                             data_dir=args.data, analyses_dir=args.analyses)
+                             data_dir=args.data, analyses_dir=args.analyses, jobs=args.jobs)
         took = time.perf_counter() - t0
         if diffs:
             print(f"laborai report --check: the rebuild DIFFERS from {args.figures}/ and "
@@ -91,7 +94,7 @@ def _report(args: argparse.Namespace) -> int:
               f"{args.build}/ ({took:.1f} s)")
         return 0
     out = build_report(args.figures, args.build, seed=seed, n_posts=n_posts, data_dir=args.data,
-                       only=args.only, analyses_dir=args.analyses, verbose=True)
+                       only=args.only, analyses_dir=args.analyses, verbose=True, jobs=args.jobs)
     print(f"laborai report: {len(out.analyses)} analyses, {len(out.files)} figure files in "
           f"{args.figures}/, report in {out.html.relative_to(out.html.parent.parent)} "
           f"({time.perf_counter() - t0:.1f} s)")

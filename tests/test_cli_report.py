@@ -6,10 +6,10 @@ import json
 import os
 import subprocess
 import sys
-from html import escape
 from pathlib import Path
 
 import pytest
+from markupsafe import escape  # the escaping of the report template (Jinja2 autoescape)
 
 import laborai as la
 import laborai.report
@@ -53,7 +53,8 @@ def test_report_has_every_analysis_figure_alt_text_and_source(small_report: tupl
         assert b["source"] in (fig / "INDEX.md").read_text()
         if b["source"].startswith("Simulated"):  # labelled simulated, with its seed
             assert b["source"] == "Simulated marketplace, seed 7" or b["source"].startswith(
-                "Simulated marketplace, seed 7 and the next "), b["source"]
+                ("Simulated marketplace, seed 7 and the next ",    # several draws
+                 "Simulated marketplace, seed 7 (")), b["source"]  # which simulator, e.g. freelancers
     # the summary bullets come from the records, which format computed numbers
     for r in records:
         for s in r["summary"]:

@@ -151,6 +151,55 @@ def _run_notebook(path: Path, params: dict[str, Any], cwd: Path, timeout: int) -
         shutil.rmtree(ipc_dir, ignore_errors=True)
 
 
+def _timed_run(path: Path, params: dict[str, Any], cwd: Path, timeout: int) -> float:
+    t0 = time.perf_counter()
+    _run_notebook(path, params, cwd, timeout)
+    return time.perf_counter() - t0
+
+
+def _resolve_jobs(jobs: int | None, n: int) -> int:
+    """Notebooks run at once: ``jobs``, or by default one per CPU core (at most 4)."""
+    if jobs is None:
+        env = os.environ.get("LABORAI_REPORT_JOBS", "")
+        jobs = int(env) if env.isdigit() and int(env) > 0 else min(4, os.cpu_count() or 1)
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise OptionError(f"jobs must be a positive integer; got {jobs!r}.")
+    return max(1, min(jobs, n))
+
+
+def _run_all(notebooks: Sequence[Path], params: dict[str, Any], cwd: Path, timeout: int,
+             jobs: int, verbose: bool) -> dict[str, float]:
+    """Execute the notebooks, ``jobs`` kernels at a time; seconds per notebook.
+
+    Each notebook runs in its own kernel whichever way, so running several at once changes
+    no output (the kernels are single-threaded and share nothing but the output folders,
+    where each writes only its own files). The first failure stops the build.
+    """
+    seconds: dict[str, float] = {}
+    if jobs == 1:
+        for nb in notebooks:
+            seconds[nb.stem] = _timed_run(nb.resolve(), params, cwd, timeout)
+            if verbose:
+                print(f"  {nb.stem}: {seconds[nb.stem]:.1f} s", flush=True)
+        return seconds
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    # threads suffice: each waits on its kernel, a separate process doing the work
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="laborai-report") as pool:
+        futures = {pool.submit(_timed_run, nb.resolve(), params, cwd, timeout): nb
+                   for nb in notebooks}
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for f in pending:
+            f.cancel()
+        for f in futures:  # in the analyses' order: the first failure in that order is raised
+            if f.cancelled():
+                continue
+            seconds[futures[f].stem] = f.result()
+            if verbose:
+                print(f"  {futures[f].stem}: {seconds[futures[f].stem]:.1f} s", flush=True)
+    return seconds
+
+
 def build_report(
     figures_dir: str | Path = "figures",
     build_dir: str | Path = "build",
@@ -162,6 +211,7 @@ def build_report(
     analyses_dir: str | Path | None = None,
     timeout: int = 1200,
     verbose: bool = False,
+    jobs: int | None = None,
 ) -> ReportBuild:
     """Execute the analyses and build figures, manifest, index and ``report.html``.
 
@@ -185,6 +235,10 @@ def build_report(
         Seconds allowed per notebook cell.
     verbose : bool, default False
         Print each analysis and its time.
+    jobs : int, optional
+        Notebooks executed at once, each in its own kernel (outputs do not depend on it).
+        Default: the environment variable ``LABORAI_REPORT_JOBS``, else one per CPU core, at
+        most 4.
 
     Returns
     -------
@@ -221,17 +275,14 @@ def build_report(
               "data_dir": "" if data_dir in (None, "") else str(Path(str(data_dir)).resolve()),
               "figures_dir": str(fig_dir), "results_dir": str(res_dir)}
     cwd = notebooks[0].parent.resolve().parent
-    seconds: dict[str, float] = {}
     for nb in notebooks:
         (res_dir / f"{nb.stem}.json").unlink(missing_ok=True)
-        t0 = time.perf_counter()
-        _run_notebook(nb.resolve(), params, cwd, timeout)
-        seconds[nb.stem] = time.perf_counter() - t0
+    seconds = _run_all(notebooks, params, cwd, timeout, _resolve_jobs(jobs, len(notebooks)),
+                       verbose)
+    for nb in notebooks:
         if not (res_dir / f"{nb.stem}.json").exists():
             raise AnalysisError(f"analysis {nb} ran but wrote no record; it must end with "
                                 "out.close() (laborai.report.AnalysisOutputs).")
-        if verbose:
-            print(f"  {nb.stem}: {seconds[nb.stem]:.1f} s", flush=True)
     records = _load_records(res_dir, names)
     files = _write_manifest_and_index(fig_dir, records)
     (out_dir / "environment.txt").write_text(_environment())
@@ -330,6 +381,7 @@ def check_report(
     data_dir: str | Path | None = None,
     analyses_dir: str | Path | None = None,
     max_lines: int = 20,
+    jobs: int | None = None,
 ) -> list[str]:
     """Rebuild the report into a temporary folder and compare it byte for byte.
 
@@ -343,6 +395,8 @@ def check_report(
         The existing build to check.
     seed, n_posts, data_dir, analyses_dir
         As for :func:`build_report` (must match the existing build).
+    jobs : int, optional
+        As for :func:`build_report`.
     max_lines : int, default 20
         Diff lines shown per differing text file.
 
@@ -365,7 +419,7 @@ def check_report(
     tmp = Path(tempfile.mkdtemp(prefix="laborai-check-"))
     try:
         build_report(tmp / "figures", tmp / "build", seed=seed, n_posts=n_posts,
-                     data_dir=data_dir, analyses_dir=analyses_dir)
+                     data_dir=data_dir, analyses_dir=analyses_dir, jobs=jobs)
         listed = [ln.split("  ", 1)[1] for ln in manifest.read_text().splitlines() if ln]
         new_listed = [ln.split("  ", 1)[1] for ln in
                       (tmp / "figures" / "MANIFEST.sha256").read_text().splitlines() if ln]
