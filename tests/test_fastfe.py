@@ -402,3 +402,24 @@ def test_result_contract_on_the_fast_path(tmp_path: object) -> None:
                           cluster="grp", vcov="hetero")
     pd.testing.assert_frame_equal(h.tidy(), ref.tidy())
     assert h.provenance.input_hash == before
+
+
+def test_wild_bootstraps_give_the_same_answer_in_chunks(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """The n x G blocks of the wild bootstraps are formed a few clusters at a time."""
+    df = _event_panel(N=240, T=12, drop=0.1, weights=True)
+    df["cat"] = df["unit"] % 12
+    kw = dict(yname="y", idname="unit", tname="t", event_date="cohort", window=(-3, 3),
+              cluster="cat", weights="w", vcov="wild", n_boot=499)
+    wkw = dict(yname="y", xnames=["x"], cluster="cat", fe=["unit", "t"], weights="w",
+               n_boot=499, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole = la.did.event_study(df, **kw)  # type: ignore[arg-type]
+        wb = la.did.wild_cluster_bootstrap(df, **wkw)  # type: ignore[arg-type]
+        monkeypatch.setattr(_fastfe, "CHUNK_BYTES", 8 * len(df) * 5)  # 5 clusters a chunk
+        chunked = la.did.event_study(df, **kw)  # type: ignore[arg-type]
+        wc = la.did.wild_cluster_bootstrap(df, **wkw)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(whole.tidy(), chunked.tidy(), rtol=1e-10)
+    assert whole.pretrend["p_value"] == chunked.pretrend["p_value"]
+    pd.testing.assert_frame_equal(wb.tidy(), wc.tidy(), rtol=1e-10)

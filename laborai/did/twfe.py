@@ -1701,39 +1701,49 @@ def _event_wild(frame: pd.DataFrame, names: Sequence[str], lead_cols: Sequence[i
     ``est_cols``. All draws share one set of Rademacher weights (all ``2**G`` sign vectors
     when ``2**G <= n_boot``).
     """
-    from laborai.did.inference import _demean, _draw_weights
+    from laborai.did._fastfe import CHUNK_BYTES, Demeaner, cluster_cross
+    from laborai.did.inference import _draw_weights
 
     fes = sorted(c for c in frame.columns if c.startswith("_fe"))
     w = frame["_w"].to_numpy(dtype=float) if "_w" in frame.columns else None
     cl = frame["_cl0"].to_numpy().astype(np.int64)
     G = int(cl.max()) + 1
-    fe = frame[fes].to_numpy()
-    Z = _demean(np.column_stack([frame["_y"].to_numpy(dtype=float),
-                                 frame[list(names)].to_numpy(dtype=float)]), fe, w)
-    yt, Xt = Z[:, 0], Z[:, 1:]
+    Dm = Demeaner([frame[c].to_numpy() for c in fes], w)
+    yt = Dm(frame["_y"].to_numpy(dtype=float))
+    Xt = Dm(frame[list(names)].to_numpy(dtype=float))
     wv = np.ones(len(yt)) if w is None else w
-    XtW = Xt.T * wv
-    B = np.linalg.inv(XtW @ Xt)
-    A = B @ XtW
+    XW = np.ascontiguousarray(Xt * wv[:, None])  # n x K
+    B = np.linalg.inv(XW.T @ Xt)
     n = len(yt)
-    rows_of = [np.flatnonzero(cl == h) for h in range(G)]
+    order = np.argsort(cl, kind="stable")
+    rows_of = np.split(order, np.cumsum(np.bincount(cl, minlength=G))[:-1])
+    csize = max(1, int(CHUNK_BYTES // (8 * n)))
 
     def kernel(resid: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        U = np.zeros((n, G))
-        U[np.arange(n), cl] = resid
-        U = _demean(U, fe, w)
-        AU = A @ U
-        Q = U - Xt @ AU
-        D = [B @ (XtW[:, r] @ Q[r]) for r in rows_of]
-        return AU, D
+        # the n x G matrix of projected cluster residual blocks, a chunk of clusters at a time
+        AU = np.empty((B.shape[0], G))
+        Dt = np.empty((G, B.shape[0], G))
+        for g0 in range(0, G, csize):
+            gs = list(range(g0, min(g0 + csize, G)))
+            E = np.zeros((n, len(gs)), order="F")
+            for j, g in enumerate(gs):
+                E[rows_of[g], j] = resid[rows_of[g]]
+            U = Dm(E)
+            AUc = B @ (XW.T @ U)
+            Q = U - Xt @ AUc
+            cc = cluster_cross(cl, XW, Q, G)  # G x K x c: X_h' W Q_h
+            Dt[:, :, g0:g0 + len(gs)] = np.einsum("kj,hjc->hkc", B, cc)
+            AU[:, g0:g0 + len(gs)] = AUc
+            del E, U, Q
+        return AU, [Dt[h] for h in range(G)]
 
     def se_of(resid: np.ndarray) -> np.ndarray:
-        sc = np.stack([B @ (XtW[:, r] @ resid[r]) for r in rows_of])  # (G, K)
+        sc = cluster_cross(cl, XW, resid[:, None], G)[:, :, 0] @ B.T  # (G, K)
         return np.sqrt(np.sum(sc**2, axis=0))
 
     rng = np.random.default_rng(seed)
     Vd, enumerated = _draw_weights(G, n_boot, "rademacher", rng)
-    beta = A @ yt
+    beta = B @ (XW.T @ yt)
     e_hat = yt - Xt @ beta
     se0 = se_of(e_hat)
     est = list(est_cols)
