@@ -151,7 +151,8 @@ def run_child(engine: str, posts: str, cons: str, out: Path, driver_memory: str)
     return json.loads(lines[-1][len("RESULT "):])
 
 
-def cost_note(spark_rows_per_s: float, duck_rows_per_s: float, cells: int) -> str:
+def cost_note(spark_rows_per_s: float, duck_rows_per_s: float, cells: int,
+              file_mb: float = float("nan")) -> str:
     """The arithmetic of a 5-billion-post cluster run, from the measured local throughput."""
     rows = 5e9
     per_core = spark_rows_per_s / 2  # local[2]: two task slots
@@ -160,11 +161,11 @@ def cost_note(spark_rows_per_s: float, duck_rows_per_s: float, cells: int) -> st
     # shuffle: the duplicate-id check moves every post_id (about 12 bytes of id plus ~20 bytes of
     # row overhead in Spark's unsafe-row format) and every contract_id; the aggregation moves one
     # partial row per partition and cell only.
-    shuffle_gb = rows * (12 + 20) * 1.6 / 1e9  # 1.6: contracts per post in the simulator ~0.6 + posts
+    shuffle_gb = rows * (12 + 20) * 1.6 / 1e9  # 1.6 ids per post: the post's and ~0.6 contracts
     panel_kb = cells * 30 * 8 / 1e3
     return (
-        f"5 billion posts: about {files:,.0f} input files of 5M posts (one task each at "
-        f"128-256 MB); at the measured {per_core:,.0f} rows per second per core (local Spark) "
+        f"5 billion posts: about {files:,.0f} input files of 5M posts ({file_mb:,.0f} MB of "
+        f"Parquet each, posts and contracts, one task per file); at the measured {per_core:,.0f} rows per second per core (local Spark) "
         f"that is {core_hours:,.0f} core-hours, e.g. {core_hours / 64:,.1f} h on 64 cores "
         f"(DuckDB on one 2-core machine at the measured {duck_rows_per_s:,.0f} rows/s: "
         f"{rows / duck_rows_per_s / 3600:,.1f} h); the shuffle is dominated by the duplicate "
@@ -248,7 +249,9 @@ def main() -> int:
                    / big[big["engine"] == "spark"]["wall"].iloc[0])
         du = float(big[big["engine"] == "duckdb"]["posts (M)"].iloc[0] * 1e6
                    / big[big["engine"] == "duckdb"]["wall"].iloc[0])
-        print("\n" + cost_note(sp, du, int(big["cells"].iloc[0])))
+        parts = workdir / f"parts_{args.chunk}"
+        mb = sum(f.stat().st_size for f in parts.glob("*/part_000.parquet")) / 1e6
+        print("\n" + cost_note(sp, du, int(big["cells"].iloc[0]), mb))
     return 0
 
 
