@@ -230,7 +230,7 @@ def test_demand_shocks_exist_and_are_mean_one() -> None:
 
 
 def null_rejections(method: str, reps: int, *, shocks: bool = True,
-                    n_freelancers: int = 800) -> list[bool]:
+                    n_freelancers: int = 4_000) -> list[bool]:
     """Rejections at 5% of a true zero over ``reps`` null marketplaces (seeds 5000 + r)."""
     fv = _validity()
     out = []
@@ -246,9 +246,11 @@ def null_rejections(method: str, reps: int, *, shocks: bool = True,
     return out
 
 
-# 60 null replications: P(X >= 8 | p = 0.05) = 0.006, so at most 7 rejections (11.7%) is the
-# 99.4% Monte Carlo band; CRV1 by freelancer rejects far more often (see docs/freelancers.md).
-SIZE_REPS, SIZE_MAX = 60, 7
+# 40 null replications of 4,000 freelancers: P(X >= 7 | p = 0.05) = 0.004, so at most 6
+# rejections (15%) is the 99.6% Monte Carlo band. The over-rejection of CRV1 by freelancer grows
+# with the number of freelancers per category (their noise averages out, the category shocks do
+# not): at 4,000 freelancers it fails this test (docs/freelancers.md, "Inference").
+SIZE_REPS, SIZE_MAX = 40, 6
 
 
 @pytest.mark.slow
