@@ -344,6 +344,43 @@ def cluster_cross(cl: np.ndarray, X: np.ndarray, A: np.ndarray, G: int) -> np.nd
 
 
 @_njit
+def _minmax(v):  # type: ignore[no-untyped-def]
+    lo = v[0]
+    hi = v[0]
+    for i in range(1, v.size):
+        x = v[i]
+        if x < lo:
+            lo = x
+        elif x > hi:
+            hi = x
+    return lo, hi
+
+
+@_njit
+def _sums_of_squares(y, yt, e, w):  # type: ignore[no-untyped-def]
+    """(sum w (y - ybar_w)^2, sum w yt^2, sum w e^2) in two passes."""
+    n = y.size
+    sw = 0.0
+    sy = 0.0
+    hasw = w.size > 0
+    for i in range(n):
+        wi = w[i] if hasw else 1.0
+        sw += wi
+        sy += wi * y[i]
+    ybar = sy / sw
+    ssy = 0.0
+    ssw = 0.0
+    ssu = 0.0
+    for i in range(n):
+        wi = w[i] if hasw else 1.0
+        d = y[i] - ybar
+        ssy += wi * d * d
+        ssw += wi * yt[i] * yt[i]
+        ssu += wi * e[i] * e[i]
+    return ssy, ssw, ssu
+
+
+@_njit
 def _all_present(v, span):  # type: ignore[no-untyped-def]
     seen = np.zeros(span, dtype=np.uint8)
     k = 0
@@ -362,7 +399,9 @@ def fast_codes(values: np.ndarray) -> np.ndarray | None:
     v = np.asarray(values)
     if v.dtype.kind not in "iu" or v.size == 0:
         return None
-    lo, hi = int(v.min()), int(v.max())
+    if v.dtype.kind == "u" and v.dtype.itemsize == 8 and int(v.max()) > 2**62:
+        return None
+    lo, hi = (int(z) for z in _minmax(v.astype(np.int64, copy=False)))
     span = hi - lo + 1
     if span > 4 * v.size + 1024:
         return None
@@ -732,18 +771,8 @@ def fit_ols(
     if p:
         r -= np.asarray(dense, dtype=np.float64) @ full[K:]
     e = D(r)
-    if w is None:
-        ssu = float(e @ e)
-        yc = y - float(y.mean())
-        ssy = float(yc @ yc)
-        del yc
-        ssy_w = float(yt @ yt)
-    else:
-        ssu = float(np.dot(w * e, e))
-        yc = y - float(np.dot(w, y) / w.sum())
-        ssy = float(np.dot(w * yc, yc))
-        del yc
-        ssy_w = float(np.dot(w * yt, yt))
+    ssy, ssy_w, ssu = (float(z) for z in _sums_of_squares(
+        y, yt, e, np.empty(0) if w is None else w))
     # degrees of freedom (pyfixest's defaults: ssc(k_adj=True, k_fixef='nonnested',
     # G_adj=True, G_df='min'))
     k = len(kept)
