@@ -843,12 +843,12 @@ def fit_ols(
             ssc = n / (n - df_k)
             meat = np.zeros((k, k))
             s2 = we * we
-            for ia, (ca, Za) in enumerate(all_chunks):
-                Xa, pa = chunk_data(ca, Za)
+            for ia, (cols_a, Za) in enumerate(all_chunks):
+                Xa, pa = chunk_data(cols_a, Za)
                 Sa = Xa * s2[:, None]
                 meat[np.ix_(pa, pa)] = Sa.T @ Xa
-                for cb, Zb in all_chunks[ia + 1:]:
-                    Xb, pb = chunk_data(cb, Zb)
+                for cols_b, Zb in all_chunks[ia + 1:]:
+                    Xb, pb = chunk_data(cols_b, Zb)
                     blk = Sa.T @ Xb
                     meat[np.ix_(pa, pb)] = blk
                     meat[np.ix_(pb, pa)] = blk.T
