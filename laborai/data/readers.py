@@ -894,11 +894,12 @@ def _structure_fast(data: bytes, delim: str) -> tuple[list[str], int, np.ndarray
     if keep.size < 2:
         return None
     # Delimiters per record, less those inside quoted fields (sums over byte ranges).
-    is_dl = (b == dl).view(np.uint8)
-    width = 1 + np.add.reduceat(is_dl, rec_start, dtype=np.int64)
+    d_pos = np.flatnonzero(b == dl)
+    width = 1 + np.searchsorted(d_pos, rec_end) - np.searchsorted(d_pos, rec_start)
     if quotes.size:
-        inside = np.add.reduceat(is_dl, quotes, dtype=np.int64)[0::2]  # [open, close) ranges
-        rec_of = np.searchsorted(rec_start, quotes[0::2], side="right") - 1
+        opens = quotes[0::2]
+        inside = np.searchsorted(d_pos, quotes[1::2]) - np.searchsorted(d_pos, opens)
+        rec_of = np.searchsorted(rec_start, opens, side="right") - 1
         width -= np.bincount(rec_of, weights=inside, minlength=width.size).astype(np.int64)
     line = 1 + np.searchsorted(nl_pos, rec_start)  # line each record starts on
     last_line = 1 + np.searchsorted(nl_pos, np.maximum(rec_end - 1, rec_start))
