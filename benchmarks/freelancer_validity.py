@@ -143,11 +143,14 @@ def levels_truth(fm: Any, ids: pd.Index) -> float:
     return float(gap[exp_].mean() - gap[~exp_].mean())
 
 
-def one_rep(task: tuple[int, str, int, bool]) -> dict[str, Any]:
-    """One marketplace: every method's estimate, interval and p-value, and the truths."""
+def one_rep(task: tuple[int, str, int, bool, bool]) -> dict[str, Any]:
+    """One marketplace: every method's estimate, interval and p-value, and the truths.
+
+    With ``ppml_only`` only the three PPML methods (large marketplaces).
+    """
     import laborai as la
 
-    seed, kind, n_free, shocks = task
+    seed, kind, n_free, shocks, ppml_only = task
     kw: dict[str, Any] = {} if shocks else {"category_noise_sd": 0.0, "noise_sd": 0.0}
     fm = la.simulate_freelancers(seed=seed, n_freelancers=n_free,
                                  effects="none" if kind == "no_effect" else "published", **kw)
@@ -164,14 +167,17 @@ def one_rep(task: tuple[int, str, int, bool]) -> dict[str, Any]:
             "ppml_crv1_freelancer": la.did.twfe(d, family="poisson", **base),
             "ppml_crv1_category": la.did.twfe(d, family="poisson", cluster="category",
                                               vcov="cluster", **base),
-            "ols_levels_auto": la.did.twfe(d, cluster="category", **base),
         }
+        if not ppml_only:
+            rows["ols_levels_auto"] = la.did.twfe(d, cluster="category", **base)
         for name, r in rows.items():
             t = r.tidy().iloc[0]
             out[name] = {k: float(t[k]) for k in ("estimate", "std_error", "conf_low",
                                                   "conf_high", "p_value")}
             out[name]["vcov_type"] = str(r.vcov_type)
         out["ppml_placebo"] = ppml_placebo(d, "earnings")
+        if ppml_only:
+            return out
         treated = sorted(d.loc[d["exposed"], "category"].unique())
         ri = la.did.ri_test(d, yname="earnings", idname="freelancer_id", tname="period",
                             group="category", treated_groups=treated, post=FIRST)
@@ -184,6 +190,8 @@ def summarise(res: list[dict[str, Any]]) -> pd.DataFrame:
     """Size, coverage and power per method, with binomial Monte Carlo standard errors."""
     rows = []
     for m in METHODS:
+        if not any(m in r for r in res):
+            continue
         null = [r[m] for r in res if r["kind"] == "no_effect"]
         alt = [(r[m], r["truth_levels"] if m == "ols_levels_auto" else r["truth"])
                for r in res if r["kind"] == "effects"]
@@ -221,16 +229,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-shocks", action="store_true",
                     help="category_noise_sd=0, noise_sd=0 (the mechanism)")
     ap.add_argument("--out", default="build/freelancer_validity.json")
+    ap.add_argument("--ppml-only", action="store_true",
+                    help="only the three PPML methods (for large marketplaces)")
+    ap.add_argument("--summarise", metavar="JSONL",
+                    help="only print the table of the replications already in JSONL")
     a = ap.parse_args(argv)
     shocks = not a.no_shocks
-    tasks = [(a.seed0 + r, "no_effect", a.n_freelancers, shocks) for r in range(a.reps)]
-    tasks += [(a.seed0 + 100_000 + r, "effects", a.n_freelancers, shocks) for r in range(a.reps)]
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if a.summarise:
+        res = [json.loads(line) for line in Path(a.summarise).read_text().splitlines() if line]
+        print(f"{len(res)} replications from {a.summarise}")
+        print(markdown(summarise(res)))
+        return 0
+    # null and effect marketplaces interleaved, so that a partial run is balanced
+    tasks = [t for r in range(a.reps) for t in (
+        (a.seed0 + r, "no_effect", a.n_freelancers, shocks, a.ppml_only),
+        (a.seed0 + 100_000 + r, "effects", a.n_freelancers, shocks, a.ppml_only))]
     t0 = time.perf_counter()
-    if a.jobs > 1:
-        with mp.get_context("spawn").Pool(a.jobs) as pool:
-            res = list(pool.imap(one_rep, tasks, chunksize=4))
-    else:
-        res = [one_rep(t) for t in tasks]
+    res = []
+    with out.with_suffix(".jsonl").open("w") as log:   # one line per replication, as it ends
+        if a.jobs > 1:
+            with mp.get_context("spawn").Pool(a.jobs) as pool:
+                for r in pool.imap(one_rep, tasks):
+                    res.append(r)
+                    log.write(json.dumps(r) + "\n")
+                    log.flush()
+        else:
+            for t in tasks:
+                res.append(one_rep(t))
+                log.write(json.dumps(res[-1]) + "\n")
+                log.flush()
     secs = time.perf_counter() - t0
     tab = summarise(res)
     head = (f"shocks={'default (category sd 0.04, subcategory sd 0.06, rho 0.8)' if shocks else 'off (sd 0)'}"
@@ -238,8 +267,6 @@ def main(argv: list[str] | None = None) -> int:
             f"seeds {a.seed0}+r and {a.seed0 + 100_000}+r, {secs:.0f} s on {a.jobs} jobs")
     print(head)
     print(markdown(tab))
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"settings": vars(a), "seconds": secs, "table": tab.to_dict("records"),
                                "reps": res}, indent=1))
     return 0
