@@ -216,6 +216,29 @@ def test_ri_sampling_when_too_many_assignments():
     assert "sampled" in a.summary() and a.tidy()["exact"].iloc[0] is np.False_
 
 
+def test_default_seed_gives_identical_calls_and_is_recorded():
+    """seed defaults to 0 (the house rule): two identical calls agree; None draws fresh
+    entropy and records it, so the call can be repeated exactly."""
+    df = small_panel(seed=6, n_groups=12, units_per=1, treated_groups=(0, 1, 2, 3))
+    kw = dict(yname="y", idname="unit", tname="t", group="group",
+              treated_groups=["g0", "g1", "g2", "g3"], post=3, n_perm=100)
+    a, b = ri_test(df, **kw), ri_test(df, **kw)
+    np.testing.assert_array_equal(a.distribution, b.distribution)
+    assert a.provenance.seed == 0
+    fresh = ri_test(df, seed=None, **kw)
+    assert isinstance(fresh.provenance.seed, int)
+    again = ri_test(df, seed=fresh.provenance.seed, **kw)
+    np.testing.assert_array_equal(fresh.distribution, again.distribution)
+    wkw = dict(yname="y", xnames=["d"], cluster="group", fe=["unit", "t"], n_boot=199,
+               boot_weights="webb", ci=False)
+    wa = wild_cluster_bootstrap(small_panel(seed=1, n_groups=14), **wkw)
+    wb = wild_cluster_bootstrap(small_panel(seed=1, n_groups=14), **wkw)
+    assert wa.p_value == wb.p_value and wa.provenance.seed == 0
+    wf = wild_cluster_bootstrap(small_panel(seed=1, n_groups=14), seed=None, **wkw)
+    wg = wild_cluster_bootstrap(small_panel(seed=1, n_groups=14), seed=wf.provenance.seed, **wkw)
+    assert isinstance(wf.provenance.seed, int) and wf.p_value == wg.p_value
+
+
 def test_ri_errors():
     df = small_panel()
     with pytest.raises(DataValidationError, match=r"treated_groups \['zz'\] not found"):

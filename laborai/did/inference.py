@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from laborai._validation import check_option
+from laborai._validation import check_option, resolve_seed
 from laborai.did._results import Provenance, ResultMixin, make_provenance
 from laborai.errors import DataValidationError, EstimationError, OptionError
 
@@ -411,7 +411,7 @@ def wild_cluster_bootstrap(
     boot_weights: BootWeights = "rademacher",
     alpha: float = 0.05,
     ci: bool = True,
-    seed: int | None = None,
+    seed: int | None = 0,
 ) -> WildBootstrapResult:
     """Wild cluster restricted (WCR) bootstrap-t test and confidence set for linear models.
 
@@ -444,8 +444,9 @@ def wild_cluster_bootstrap(
         One minus the confidence level of the bootstrap confidence set.
     ci : bool, default True
         Compute the confidence set by test inversion.
-    seed : int, optional
-        Seed for :func:`numpy.random.default_rng`.
+    seed : int or None, default 0
+        Seed of the bootstrap draws (:func:`numpy.random.default_rng`), recorded in the
+        result; ``None`` draws fresh entropy and records it, so the call can be repeated.
 
     Returns
     -------
@@ -512,6 +513,7 @@ def wild_cluster_bootstrap(
     fe_codes = (np.column_stack([pd.factorize(sub[f], sort=True)[0] for f in fe])
                 if fe else None)
     cl = pd.factorize(sub[cluster], sort=True)[0]
+    seed = resolve_seed(seed)
     rows, nb, enum = _wild_table(
         y, X, [xnames.index(p) for p in params], cl, fe=fe_codes, weights=w, n_boot=n_boot,
         boot_weights=boot_weights, seed=seed, alpha=alpha, null=null, ci=ci,
@@ -617,7 +619,7 @@ def ri_test(
     cluster: str | None = None,
     statistic: RIStatistic = "coef",
     n_perm: int = 9999,
-    seed: int | None = None,
+    seed: int | None = 0,
 ) -> RITestResult:
     """Randomization inference for a common-adoption DiD by reassigning the treated groups.
 
@@ -649,8 +651,9 @@ def ri_test(
     n_perm : int, default 9999
         Enumerate all ``C(G, k)`` assignments when ``C(G, k) <= n_perm``; otherwise draw
         ``n_perm`` assignments uniformly at random (with replacement) using ``seed``.
-    seed : int, optional
-        Seed for :func:`numpy.random.default_rng` (used only when sampling).
+    seed : int or None, default 0
+        Seed of the sampled assignments (:func:`numpy.random.default_rng`; used only when
+        sampling), recorded in the result; ``None`` draws fresh entropy and records it.
 
     Returns
     -------
@@ -732,6 +735,7 @@ def ri_test(
     if exact:
         combos = np.array(list(itertools.combinations(range(G), k)), dtype=np.int64)
     else:
+        seed = resolve_seed(seed)
         rng = np.random.default_rng(seed)
         combos = np.sort(np.argsort(rng.random((n_perm, G)), axis=1)[:, :k], axis=1)
     actual = np.sort(pd.Index(gvals).get_indexer(treated))
