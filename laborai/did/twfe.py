@@ -325,6 +325,16 @@ def _check_unique_codes(uc: np.ndarray, tc: np.ndarray, data: pd.DataFrame, idna
     )
 
 
+def _fe_columns(fe: Sequence[str] | str | None, where: str) -> list[str]:
+    """The extra fixed-effect columns of ``fe=`` as a list (a single name is accepted)."""
+    if fe is None:
+        return []
+    cols = [fe] if isinstance(fe, str) else list(fe)
+    if not all(isinstance(c, str) for c in cols) or len(set(cols)) != len(cols):
+        raise OptionError(f"{where}: fe must be a list of distinct column names; got {fe!r}.")
+    return cols
+
+
 def _build_frame(
     data: pd.DataFrame,
     *,
@@ -335,6 +345,7 @@ def _build_frame(
     cluster: Sequence[str],
     weights: str | None,
     family: str,
+    fe_names: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Assemble the estimation frame with safe internal names; drop incomplete rows (warned).
 
@@ -367,8 +378,8 @@ def _build_frame(
         user = {"_y": yname, "_w": weights or "",
                 **{f"_x{i}": n for i, n in enumerate(regressors)},
                 **{f"_cl{i}": c for i, c in enumerate(cluster)},
-                **{f"_fe{i}": ("unit", "period")[i] if i < 2 else f"fixed effect {i}"
-                   for i in range(len(fe))}}
+                **{f"_fe{i}": ("unit", "period", *fe_names)[i] if i < 2 + len(fe_names)
+                   else f"fixed effect {i}" for i in range(len(fe))}}
         bad = [user.get(c, c) for c in cols if miss[c].any()]
         warnings.warn(
             f"{where}: dropped {n_drop} of {n} row(s) with missing values in "
@@ -971,6 +982,7 @@ def twfe(
     weights: str | None = None,
     family: Family = "ols",
     controls: Sequence[str] | None = None,
+    fe: Sequence[str] | None = None,
     vcov: VcovType = "auto",
     alpha: float = 0.05,
     n_boot: int = 9999,
@@ -1004,6 +1016,11 @@ def twfe(
         Linear model, or Poisson PPML via :func:`pyfixest.fepois`.
     controls : sequence of str, optional
         Time-varying control columns.
+    fe : sequence of str, optional
+        Further fixed effects beyond unit and period: columns whose every value gets its own
+        intercept, e.g. a value-tier x month key or the client country (``fe=["tier_month"]``
+        is pyfixest's ``| unit + period + tier_month``). Rows with a missing value in one are
+        dropped and counted like other incomplete rows.
     vcov : {'auto', 'placebo', 'wild', 'cluster', 'hetero'}, default 'auto'
         ``'auto'``: with fewer than 50 clusters, ``'placebo'`` when the design admits it (OLS,
         one cluster column, a 0/1 treatment switched on at one common date for the treated
@@ -1113,7 +1130,8 @@ def twfe(
     cl = _cluster_cols(cluster, idname)
     controls = list(controls or [])
     where = "twfe"
-    _require_columns(data, [yname, dname, idname, tname, *cl, *controls]
+    fe_extra = _fe_columns(fe, where)
+    _require_columns(data, [yname, dname, idname, tname, *cl, *controls, *fe_extra]
                      + ([weights] if weights else []), where)
     regs: dict[str, pd.Series] = {dname: data[dname]}
     for c in controls:
@@ -1124,8 +1142,8 @@ def twfe(
     _check_unique_codes(uc, tc, data, idname, tname)
     seed = resolve_seed(seed)
     frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
-                               fe=[uc, tc], cluster=cl, weights=weights,
-                               family=family)
+                               fe=[uc, tc, *(data[c] for c in fe_extra)], cluster=cl,
+                               weights=weights, family=family, fe_names=fe_extra)
     requested = vcov
     method, plan = _regression_placebo_choice(vcov, family=family, frame=frame,
                                               treat_cols=["_x0"],
@@ -1150,7 +1168,7 @@ def twfe(
         )
     _warn_fit_drops(fit, where)
     kwargs = dict(yname=yname, dname=dname, idname=idname, tname=tname, cluster=cluster,
-                  weights=weights, family=family, controls=tuple(controls), vcov=vcov,
+                  weights=weights, family=family, controls=tuple(controls), fe=tuple(fe_extra), vcov=vcov,
                   alpha=alpha, n_boot=n_boot, boot_weights=boot_weights, seed=seed,
                   vcov_requested=requested, size=size, backend=backend)
     names = {f"_x{i}": n for i, n in enumerate(regs)}
@@ -1195,6 +1213,7 @@ def ddd(
     family: Family = "ols",
     high_time_fe: bool = False,
     controls: Sequence[str] | None = None,
+    fe: Sequence[str] | None = None,
     vcov: VcovType = "auto",
     alpha: float = 0.05,
     n_boot: int = 9999,
@@ -1226,7 +1245,7 @@ def ddd(
         0/1 column: the period is after the unit's category event (may differ across units).
     high : str
         0/1 column: the unit is in the high-value tier; constant within unit.
-    cluster, weights, family, controls, vcov, alpha, n_boot, boot_weights, seed, size, backend
+    cluster, weights, family, controls, fe, vcov, alpha, n_boot, boot_weights, seed, size, backend
         As in :func:`twfe`.
     high_time_fe : bool, default False
         Replace period fixed effects by tier-specific period fixed effects.
@@ -1268,7 +1287,8 @@ def ddd(
     cl = _cluster_cols(cluster, idname)
     controls = list(controls or [])
     where = "ddd"
-    _require_columns(data, [yname, idname, tname, exposed, post, high, *cl, *controls]
+    fe_extra = _fe_columns(fe, where)
+    _require_columns(data, [yname, idname, tname, exposed, post, high, *cl, *controls, *fe_extra]
                      + ([weights] if weights else []), where)
     e = _unit_level_binary(data, exposed, idname, where)
     h = _unit_level_binary(data, high, idname, where)
@@ -1297,7 +1317,8 @@ def ddd(
     _check_unique_codes(uc, _codes(data[tname]), data, idname, tname)
     seed = resolve_seed(seed)
     frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
-                               fe=[uc, tfe], cluster=cl, weights=weights, family=family)
+                               fe=[uc, tfe, *(data[c] for c in fe_extra)], cluster=cl,
+                               weights=weights, family=family, fe_names=fe_extra)
     requested = vcov
     tcols = [inv["exposed:post"], inv["exposed:post:high"]]
     hkey = h.to_numpy()[keep].astype(int)
@@ -1328,7 +1349,8 @@ def ddd(
     _warn_fit_drops(fit, where)
     kwargs = dict(yname=yname, idname=idname, tname=tname, exposed=exposed, post=post,
                   high=high, cluster=cluster, weights=weights, family=family,
-                  high_time_fe=high_time_fe, controls=tuple(controls), vcov=vcov, alpha=alpha,
+                  high_time_fe=high_time_fe, controls=tuple(controls), fe=tuple(fe_extra), vcov=vcov,
+                  alpha=alpha,
                   n_boot=n_boot, boot_weights=boot_weights, seed=seed, vcov_requested=requested,
                   size=size, backend=backend)
     lincoms = {"exposed:post [high tier]": {inv["exposed:post"]: 1.0,
@@ -1848,6 +1870,7 @@ def event_study(
     weights: str | None = None,
     family: Family = "ols",
     controls: Sequence[str] | None = None,
+    fe: Sequence[str] | None = None,
     vcov: Literal["auto", "wild", "placebo", "cluster", "hetero"] = "auto",
     alpha: float = 0.05,
     n_boot: int = 9999,
@@ -1886,7 +1909,7 @@ def event_study(
         most ``J - 1`` (12 categories with 5 exposed: ``(-3, 3)``).
     ref : int, default -1
         Omitted (reference) event time; must lie in the window.
-    cluster, weights, family, controls
+    cluster, weights, family, controls, fe
         As in :func:`twfe`.
     vcov : {'auto', 'wild', 'placebo', 'cluster', 'hetero'}, default 'auto'
         ``'auto'``: with fewer than 50 clusters, ``'placebo'`` when the design admits it
@@ -1996,8 +2019,9 @@ def event_study(
                                or window[0] >= window[1]):
         raise OptionError(f"window must be a pair of integers (lo, hi) with lo < hi; got {window!r}.")
     controls = list(controls or [])
+    fe_extra = _fe_columns(fe, where)
     ev_is_col = isinstance(event_date, str) and event_date in data.columns
-    cols = [yname, idname, tname, *cl, *controls] + ([weights] if weights else []) \
+    cols = [yname, idname, tname, *cl, *controls, *fe_extra] + ([weights] if weights else []) \
         + ([dname] if dname else []) + ([event_date] if ev_is_col else [])
     _require_columns(data, cols, where)
     if dname is None and not ev_is_col:
@@ -2067,7 +2091,8 @@ def event_study(
     n_et = len(et_est)
     cregs: dict[str, Any] = {c: data[c] for c in controls}
     frame, keep = _build_frame(data, where=where, yname=yname, regressors=cregs,
-                               fe=[uc, tc], cluster=cl, weights=weights, family=family)
+                               fe=[uc, tc, *(data[c] for c in fe_extra)], cluster=cl,
+                               weights=weights, family=family, fe_names=fe_extra)
     requested = vcov
     trow = nz[keep]
     method = _few_treated_choice(vcov, family=family, frame=frame, treated=trow,
@@ -2098,8 +2123,9 @@ def event_study(
         with warnings.catch_warnings():  # the drops were reported by the first build
             warnings.simplefilter("ignore", LaborAIWarning)
             frame, keep = _build_frame(data, where=where, yname=yname, regressors=regs,
-                                       fe=[uc, tc], cluster=cl, weights=weights,
-                                       family=family)
+                                       fe=[uc, tc, *(data[c] for c in fe_extra)],
+                                       cluster=cl, weights=weights, family=family,
+                                       fe_names=fe_extra)
         fit = _fit_core(frame, n_x=len(regs), family=family,
                         vcov="cluster" if method in ("wild", "placebo") else method,
                         alpha=alpha, n_boot=1, boot_weights="rademacher", seed=None,
@@ -2195,7 +2221,8 @@ def event_study(
     pre["leads"] = tuple(int(k) for k in ets[leads])
     kwargs = dict(yname=yname, idname=idname, tname=tname, dname=dname,
                   event_date=event_date, window=(lo, hi), ref=int(ref), cluster=cluster,
-                  weights=weights, family=family, controls=tuple(controls), vcov=method,
+                  weights=weights, family=family, controls=tuple(controls), fe=tuple(fe_extra),
+                  vcov=method,
                   alpha=alpha, n_boot=n_boot, seed=seed, timing=timing,
                   size=size if method == "placebo" else None, backend=backend)
     settings = {k: (list(v) if isinstance(v, tuple) else
