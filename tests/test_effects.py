@@ -287,3 +287,25 @@ def test_errors():
         estimate_effects(panel.assign(event_date=pd.Timestamp("2021-06-01")), outcomes=["n_posts"])
     with pytest.raises(OptionError, match="control_group must be one of 'never_treated'"):
         estimate_effects(panel, outcomes=["n_posts"], control_group="not_yet")  # type: ignore[arg-type]
+
+
+def test_extra_fixed_effects_and_backend():
+    """fe= adds fixed effects (a tier x month key here) as pyfixest's | unit + period + key;
+    both backends give the same numbers; 'fast' refuses Poisson outcomes."""
+    panel = sim_cells(seed=4)
+    panel["tier_month"] = panel["value_tier"] + "_" + panel["t"].astype(str)
+    d = (panel["event_date"].notna() & (panel["period"] >= panel["event_date"])).astype(float)
+    m = pf.feols("n_posts ~ d | unit + period + tier_month", panel.assign(d=d),
+                 vcov={"CRV1": "category"})
+    with pytest.warns(SmallSampleWarning):
+        fast = estimate_effects(panel, outcomes="n_posts", by=(), vcov="cluster",
+                                fe=["tier_month"])
+        slow = estimate_effects(panel, outcomes="n_posts", by=(), vcov="cluster",
+                                fe=["tier_month"], backend="pyfixest")
+    for r in (fast, slow):
+        assert r.tidy()["estimate"].iloc[0] == pytest.approx(float(m.coef().iloc[0]), abs=1e-6)
+        assert r.tidy()["std_error"].iloc[0] == pytest.approx(float(m.se().iloc[0]), rel=1e-5)
+        assert r.provenance.settings["fe"] == ("tier_month",)
+    with pytest.raises(OptionError, match="backend='fast'"):
+        estimate_effects(panel, outcomes=[{"y": "n_posts", "family": "poisson"}], by=(),
+                         vcov="cluster", backend="fast")

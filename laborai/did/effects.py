@@ -39,6 +39,7 @@ from laborai.did.twfe import (
     _cluster_cols,
     _common_checks,
     _event_positions,
+    _fe_columns,
     _fit_core,
     _inv_size,
     _regression_placebo_choice,
@@ -187,6 +188,8 @@ def estimate_effects(
     seed: int | None = 0,
     timing: Literal["first_full", "containing"] = "first_full",
     unknown_tier: Literal["exclude", "include"] = "exclude",
+    fe: Sequence[str] | None = None,
+    backend: Literal["auto", "fast", "pyfixest"] = "auto",
 ) -> EffectsResult:
     """Effects of the generative-AI event on each outcome for every treated group.
 
@@ -211,6 +214,13 @@ def estimate_effects(
         ``weights``), e.g. ``{"name": "job_posts_ppml", "y": "n_posts", "family": "poisson"}``.
     by : sequence of str, default ('category', 'value_tier')
         Unit-level columns defining the groups; ``()`` pools all treated units.
+    fe : sequence of str, optional
+        Extra fixed effects beyond unit and period, as in :func:`laborai.did.twfe` (e.g. a
+        value-tier x month key); recorded in ``provenance.settings['fe']``.
+    backend : {'auto', 'fast', 'pyfixest'}, default 'auto'
+        Fixed-effects solver, as in :func:`laborai.did.twfe` (``'auto'``: laborai's exact fast
+        path for OLS outcomes, pyfixest for Poisson ones; ``'fast'`` refuses Poisson
+        outcomes). The numbers are equal either way.
     unknown_tier : {'exclude', 'include'}, default 'exclude'
         What to do with units of the ``'unknown'`` value tier (posts without a contract value,
         ``la.panel.UNKNOWN_TIER``) when the panel has a ``value_tier`` column: they are not a
@@ -369,7 +379,9 @@ def estimate_effects(
         raise OptionError("vcov='wild' is available for design='did' only; got design="
                           "'event_study'. Use vcov='auto' (placebo inference) or 'cluster'.")
     cl = _cluster_cols(cluster, unit)
-    cols = [unit, time, event_col, *by, *cl] + [s["y"] for s in specs] \
+    check_option("backend", backend, ("auto", "fast", "pyfixest"))
+    fe_extra = _fe_columns(fe, "estimate_effects")
+    cols = [unit, time, event_col, *by, *cl, *fe_extra] + [s["y"] for s in specs] \
         + [s["weights"] for s in specs if s["weights"]]
     _require_columns(panel, cols, "estimate_effects")
     check_time_column(panel, time, where="estimate_effects")
@@ -455,8 +467,11 @@ def estimate_effects(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LaborAIWarning)
             plan_frame, _ = _build_frame(panel, where="estimate_effects", yname=s0["y"],
-                                         regressors=regs, fe=[panel[unit], panel[time]],
-                                         cluster=cl, weights=s0["weights"], family="ols")
+                                         regressors=regs,
+                                         fe=[panel[unit], panel[time],
+                                             *(panel[c] for c in fe_extra)],
+                                         cluster=cl, weights=s0["weights"], family="ols",
+                                         fe_names=fe_extra)
         choice, _plan = _regression_placebo_choice(
             vcov, family="ols", frame=plan_frame,
             treat_cols=[f"_x{j}" for j in range(len(regs))],
@@ -515,10 +530,12 @@ def estimate_effects(
     ndrop: dict[str, int] = {}
     for s in specs:
         frame, keep = _build_frame(panel, where="estimate_effects", yname=s["y"],
-                                   regressors=regs, fe=[panel[unit], panel[time]], cluster=cl,
-                                   weights=s["weights"], family=s["family"])
+                                   regressors=regs,
+                                   fe=[panel[unit], panel[time], *(panel[c] for c in fe_extra)],
+                                   cluster=cl, weights=s["weights"], family=s["family"],
+                                   fe_names=fe_extra)
         fit = _fit_core(frame, n_x=len(regs), family=s["family"], vcov=fit_vcov, alpha=alpha,
-                        n_boot=n_boot, boot_weights=boot_weights, seed=seed)
+                        n_boot=n_boot, boot_weights=boot_weights, seed=seed, backend=backend)
         _warn_fit_drops(fit, "estimate_effects")
         n_ctrl_pooled = None
         if pooled_placebo:
@@ -640,6 +657,7 @@ def estimate_effects(
                 "vcov": vcov, "vcov_used": method, "alpha": alpha, "window": list(window),
                 "ref": ref, "n_boot": n_boot, "boot_weights": boot_weights, "size": size,
                 "seed": seed, "timing": timing, "unknown_tier": unknown_tier,
+                "fe": list(fe_extra),
                 "excluded": excluded}
     return EffectsResult(
         table=table, equality_tests=eq, nobs=nobs, n_dropped=ndrop, design=design, by=by,
