@@ -101,6 +101,7 @@ def write_api_pages(app: object) -> None:
         lines += [f"   {n}" for n in public_names(mod)]
         lines += ["```", ""]
     text = "\n".join(lines)
+    out.parent.mkdir(parents=True, exist_ok=True)  # generated, not in git: absent in a clone
     if not out.exists() or out.read_text() != text:
         out.write_text(text)
 
