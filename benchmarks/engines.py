@@ -34,21 +34,13 @@ import sys
 import time
 from pathlib import Path
 
-KW = {"index": False, "coerce_timestamps": "us", "allow_truncated_timestamps": True}
+from spark_panel import jvm_peak_mb, peak_mb, write_data  # same folder: run as a script
 
 
 def write_base(workdir: Path, chunk: int) -> tuple[Path, Path]:
-    """One simulated marketplace of ``chunk`` posts as Parquet (cached)."""
-    import laborai as la
-
-    base = workdir / f"base_{chunk}"
-    posts, cons = base / "posts.parquet", base / "contracts.parquet"
-    if not (posts.exists() and cons.exists()):
-        base.mkdir(parents=True, exist_ok=True)
-        m = la.simulate_marketplace(seed=11, n_posts=chunk)
-        m.job_posts.to_parquet(posts, **KW)
-        m.contracts.to_parquet(cons, **KW)
-    return posts, cons
+    """One simulated marketplace of ``chunk`` posts as Parquet (cached; spark_panel's files)."""
+    posts, cons = write_data(workdir / "base", chunk)
+    return Path(posts), Path(cons)
 
 
 def write_copies(workdir: Path, chunk: int, n_copies: int) -> None:
@@ -88,28 +80,6 @@ def input_dirs(workdir: Path, chunk: int, n_copies: int) -> tuple[str, str]:
             if not link.exists():
                 link.symlink_to((parts / kind / f"part_{i:03d}.parquet").resolve())
     return str(out / "posts" / "*.parquet"), str(out / "contracts" / "*.parquet")
-
-
-def peak_mb(pid: int | str = "self") -> float:
-    """Peak resident memory (VmHWM) of a process in MB (Linux; NaN elsewhere).
-
-    Not ``getrusage``: its ``ru_maxrss`` survives ``fork``/``exec`` and would report the
-    parent's peak.
-    """
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-def jvm_peak_mb(spark: object) -> float:
-    try:
-        return peak_mb(spark.sparkContext._gateway.proc.pid)  # type: ignore[attr-defined]
-    except AttributeError:
-        return float("nan")
 
 
 def child(engine: str, posts: str, cons: str, out: str, driver_memory: str) -> None:

@@ -41,16 +41,27 @@ def write_data(workdir: Path, n_posts: int) -> tuple[str, str]:
     return str(posts), str(cons)
 
 
-def jvm_peak_mb(spark: object) -> float:
-    """Peak resident memory (VmHWM) of the JVM PySpark started, in MB (Linux only)."""
+def peak_mb(pid: int | str = "self") -> float:
+    """Peak resident memory (VmHWM) of a process in MB (Linux; NaN elsewhere).
+
+    Not ``getrusage``: its ``ru_maxrss`` survives ``fork``/``exec`` and would report the
+    parent's peak in a child process.
+    """
     try:
-        pid = spark.sparkContext._gateway.proc.pid  # type: ignore[attr-defined]
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-    except (AttributeError, OSError, ValueError):
+    except (OSError, ValueError):
         pass
     return float("nan")
+
+
+def jvm_peak_mb(spark: object) -> float:
+    """Peak resident memory (VmHWM) of the JVM PySpark started, in MB (Linux only)."""
+    try:
+        return peak_mb(spark.sparkContext._gateway.proc.pid)  # type: ignore[attr-defined]
+    except AttributeError:
+        return float("nan")
 
 
 def main() -> int:

@@ -82,9 +82,7 @@ def public_names(module_name: str) -> list[str]:
     for name in getattr(mod, "__all__", []):
         obj = getattr(mod, name)
         if inspect.ismodule(obj) or not (inspect.isclass(obj) or callable(obj)):
-            continue
-        if module_name == "laborai" and name in ("__version__",):
-            continue
+            continue  # submodules, constants and __version__
         names.append(name)
     return sorted(names, key=str.lower)
 

@@ -15,12 +15,10 @@ import laborai as la
 ROOT = Path(__file__).resolve().parents[1]
 VOCAB = ("yname", "idname", "tname", "gname", "dname", "control_group", "cluster", "weights",
          "alpha", "seed")
-FUNCTIONS = (
-    *(("la.did", n) for n in (
-        "twfe", "event_study", "ddd", "estimate_effects", "att_gt", "sun_abraham", "sdid",
-        "bacon", "compare_estimators", "cont_did", "ddd_gt", "did_imputation", "did2s",
-        "pretrends_power", "honest", "ri_test", "wild_cluster_bootstrap")),
-)
+FUNCTIONS = tuple(("la.did", n) for n in (
+    "twfe", "event_study", "ddd", "estimate_effects", "att_gt", "sun_abraham", "sdid",
+    "bacon", "compare_estimators", "cont_did", "ddd_gt", "did_imputation", "did2s",
+    "pretrends_power", "honest", "ri_test", "wild_cluster_bootstrap"))
 #: Spellings the vocabulary replaced; a public function taking one of them is a regression.
 RETIRED = {"unit", "time", "treatment", "treated", "control", "event_col", "group_col",
            "y", "id", "t", "cohort", "clusters", "weight", "level"}

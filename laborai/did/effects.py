@@ -35,6 +35,7 @@ from laborai.did._results import (
     wald_table,
 )
 from laborai.did.twfe import (
+    _BACKENDS,
     _build_frame,
     _cluster_cols,
     _common_checks,
@@ -379,7 +380,7 @@ def estimate_effects(
         raise OptionError("vcov='wild' is available for design='did' only; got design="
                           "'event_study'. Use vcov='auto' (placebo inference) or 'cluster'.")
     cl = _cluster_cols(cluster, unit)
-    check_option("backend", backend, ("auto", "fast", "pyfixest"))
+    check_option("backend", backend, _BACKENDS)
     fe_extra = _fe_columns(fe, "estimate_effects")
     cols = [unit, time, event_col, *by, *cl, *fe_extra] + [s["y"] for s in specs] \
         + [s["weights"] for s in specs if s["weights"]]

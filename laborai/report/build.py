@@ -188,7 +188,7 @@ def _run_all(notebooks: Sequence[Path], params: dict[str, Any], cwd: Path, timeo
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="laborai-report") as pool:
         futures = {pool.submit(_timed_run, nb.resolve(), params, cwd, timeout): nb
                    for nb in notebooks}
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        _, pending = wait(futures, return_when=FIRST_EXCEPTION)
         for f in pending:
             f.cancel()
         for f in futures:  # in the analyses' order: the first failure in that order is raised

@@ -4,9 +4,8 @@ event-time, cohort and calendar summaries with the influence function of the wei
 from __future__ import annotations
 
 import dataclasses
-import math
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
@@ -26,15 +25,6 @@ if TYPE_CHECKING:
     from laborai.did.cs._results import ATTgtResult
 
 
-ControlGroup = Literal["never_treated", "not_yet_treated"]
-EstMethod = Literal["dr", "ipw", "reg"]
-BasePeriod = Literal["varying", "universal"]
-AggregationType = Literal["simple", "dynamic", "group", "calendar"]
-_CONTROL_GROUPS = ("never_treated", "not_yet_treated")
-_EST_METHODS = ("dr", "ipw", "reg")
-_BASE_PERIODS = ("varying", "universal")
-_AGG_TYPES = ("simple", "dynamic", "group", "calendar")
-_TINY_SE = math.sqrt(float(np.finfo(float).eps)) * 10
 
 # ---------------------------------------------------------------------------------------------
 # aggregation

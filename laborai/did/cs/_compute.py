@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -14,22 +13,12 @@ from laborai.did._cs_kernels import (
     did2x2_panel,
     did2x2_rc,
 )
-from laborai.did.cs._prepare import DroppedUnitsWarning, _Long, _num, _Panel
+from laborai.did.cs._prepare import _TINY_SE, DroppedUnitsWarning, _Long, _num, _Panel
 from laborai.errors import (
     ConvergenceWarning,
     EstimationError,
     SmallSampleWarning,
 )
-
-ControlGroup = Literal["never_treated", "not_yet_treated"]
-EstMethod = Literal["dr", "ipw", "reg"]
-BasePeriod = Literal["varying", "universal"]
-AggregationType = Literal["simple", "dynamic", "group", "calendar"]
-_CONTROL_GROUPS = ("never_treated", "not_yet_treated")
-_EST_METHODS = ("dr", "ipw", "reg")
-_BASE_PERIODS = ("varying", "universal")
-_AGG_TYPES = ("simple", "dynamic", "group", "calendar")
-_TINY_SE = math.sqrt(float(np.finfo(float).eps)) * 10
 
 # ---------------------------------------------------------------------------------------------
 # core computation

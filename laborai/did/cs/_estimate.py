@@ -27,6 +27,12 @@ from laborai.did.cs._compute import (
     _compute_att_gt_long,
 )
 from laborai.did.cs._prepare import (
+    _BASE_PERIODS,
+    _CONTROL_GROUPS,
+    _EST_METHODS,
+    BasePeriod,
+    ControlGroup,
+    EstMethod,
     _check_inference,
     _datetime_periods,
     _formula_terms,
@@ -41,16 +47,6 @@ from laborai.errors import (
     OptionError,
     SmallSampleWarning,
 )
-
-ControlGroup = Literal["never_treated", "not_yet_treated"]
-EstMethod = Literal["dr", "ipw", "reg"]
-BasePeriod = Literal["varying", "universal"]
-AggregationType = Literal["simple", "dynamic", "group", "calendar"]
-_CONTROL_GROUPS = ("never_treated", "not_yet_treated")
-_EST_METHODS = ("dr", "ipw", "reg")
-_BASE_PERIODS = ("varying", "universal")
-_AGG_TYPES = ("simple", "dynamic", "group", "calendar")
-_TINY_SE = math.sqrt(float(np.finfo(float).eps)) * 10
 
 # ---------------------------------------------------------------------------------------------
 # public entry point

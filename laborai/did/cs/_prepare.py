@@ -22,6 +22,7 @@ from laborai.errors import (
     OptionError,
 )
 
+#: Option sets of att_gt and its aggregations, defined once for the whole package.
 ControlGroup = Literal["never_treated", "not_yet_treated"]
 EstMethod = Literal["dr", "ipw", "reg"]
 BasePeriod = Literal["varying", "universal"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,8 @@ from scipy import stats
 from laborai._validation import check_option
 from laborai.did._results import Provenance, ResultMixin, _fmt, wald_table
 from laborai.did.cs._prepare import (
+    _AGG_TYPES,
+    AggregationType,
     _check_inference,
     _design_column,
     _display_dates,
@@ -24,16 +26,6 @@ from laborai.did.cs._prepare import (
     _period_value,
     _single_thread_blas,
 )
-
-ControlGroup = Literal["never_treated", "not_yet_treated"]
-EstMethod = Literal["dr", "ipw", "reg"]
-BasePeriod = Literal["varying", "universal"]
-AggregationType = Literal["simple", "dynamic", "group", "calendar"]
-_CONTROL_GROUPS = ("never_treated", "not_yet_treated")
-_EST_METHODS = ("dr", "ipw", "reg")
-_BASE_PERIODS = ("varying", "universal")
-_AGG_TYPES = ("simple", "dynamic", "group", "calendar")
-_TINY_SE = math.sqrt(float(np.finfo(float).eps)) * 10
 
 # ---------------------------------------------------------------------------------------------
 # results
