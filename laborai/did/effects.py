@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from laborai._progress import check_progress, tracked
 from laborai._validation import (
     check_option,
     check_time_column,
@@ -191,6 +192,7 @@ def estimate_effects(
     unknown_tier: Literal["exclude", "include"] = "exclude",
     fe: Sequence[str] | None = None,
     backend: Literal["auto", "fast", "pyfixest"] = "auto",
+    progress: bool | None = None,
 ) -> EffectsResult:
     """Effects of the generative-AI event on each outcome for every treated group.
 
@@ -279,6 +281,10 @@ def estimate_effects(
     timing : {'first_full', 'containing'}, default 'first_full'
         First treated period: the first period starting on or after the event date, or the
         period containing it (``docs/estimators/timing.md``).
+    progress : bool or None, default None
+        A progress bar over the outcomes on standard error: ``None`` shows one in a terminal
+        when the run takes more than a few seconds, ``True`` always, ``False`` never
+        (``laborai._progress``).
 
     Returns
     -------
@@ -288,9 +294,9 @@ def estimate_effects(
     Raises
     ------
     DataValidationError
-        Missing columns; ``by`` or ``event_col`` varying within unit; no never-treated unit.
+        Missing columns; ``by`` or ``event_date`` varying within unit; no never-treated unit.
     OptionError
-        Bad ``design``, ``control``, outcome specification or inference options.
+        Bad ``design``, ``control_group``, outcome specification or inference options.
     EstimationError
         No treated group, or an effect not identified.
 
@@ -381,6 +387,7 @@ def estimate_effects(
                           "'event_study'. Use vcov='auto' (placebo inference) or 'cluster'.")
     cl = _cluster_cols(cluster, unit)
     check_option("backend", backend, _BACKENDS)
+    progress = check_progress(progress, "estimate_effects")
     fe_extra = _fe_columns(fe, "estimate_effects")
     cols = [unit, time, event_col, *by, *cl, *fe_extra] + [s["y"] for s in specs] \
         + [s["weights"] for s in specs if s["weights"]]
@@ -529,7 +536,7 @@ def estimate_effects(
     tests: list[dict[str, Any]] = []
     nobs: dict[str, int] = {}
     ndrop: dict[str, int] = {}
-    for s in specs:
+    for s in tracked(specs, "estimate_effects", progress, unit="outcome"):
         frame, keep = _build_frame(panel, where="estimate_effects", yname=s["y"],
                                    regressors=regs,
                                    fe=[panel[unit], panel[time], *(panel[c] for c in fe_extra)],
