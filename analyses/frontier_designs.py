@@ -250,8 +250,8 @@ for r in range(n_reps):
                            pname="high", cluster="category")
         agg = gt.aggregate("group")
         reg = la.did.ddd(p.assign(exposed=p["exposed"].astype(int)), yname=OUTCOME,
-                         idname="unit", tname="t", exposed="exposed", post="treated_post",
-                         high="high", high_time_fe=True, cluster="category", n_boot=999)
+                         idname="unit", tname="t", dname="exposed", post="treated_post",
+                         pname="high", high_time_fe=True, cluster="category", n_boot=999)
     tab = agg.tidy().set_index("term")
     for g, name in names.items():
         x = tab.loc[f"ATT(g={g})"]

@@ -301,8 +301,8 @@ out.text("How large a trend could these pre-tests have caught (Roth 2022)? Using
 ddd_rows = []
 for y, w, lab in (("log_n_posts", None, "Job posts"),
                   ("log_earnings_per_contract", "n_contracts", "Earnings per contract")):
-    r = la.did.ddd(panel2, yname=y, idname="unit", tname="period", exposed="exposed01",
-                   post="post_any", high="high", cluster="category", weights=w, vcov="wild",
+    r = la.did.ddd(panel2, yname=y, idname="unit", tname="period", dname="exposed01",
+                   post="post_any", pname="high", cluster="category", weights=w, vcov="wild",
                    seed=seed)
     t = r.tidy()
     t = t[t["term"] != "high:post"].assign(outcome=lab)

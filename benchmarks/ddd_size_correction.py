@@ -42,7 +42,7 @@ def one(rep: int, scen: str) -> list[dict[str, object]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r = la.did.ddd(d.both, yname=iv.OUTCOME, idname="unit", tname="period",
-                           exposed="exposed_i", post="post_time", high="high",
+                           dname="exposed_i", post="post_time", pname="high",
                            cluster="category", size=size)
         for _, row in r.tidy().iterrows():
             name = TERMS.get(str(row["term"]))

@@ -343,8 +343,8 @@ def m_estimate_effects_pooled(d: Design) -> list[dict[str, Any]]:
 
 
 def m_ddd(d: Design) -> list[dict[str, Any]]:
-    res = la.did.ddd(d.both, yname=OUTCOME, idname="unit", tname="period", exposed="exposed_i",
-                     post="post_time", high="high", cluster="category")
+    res = la.did.ddd(d.both, yname=OUTCOME, idname="unit", tname="period", dname="exposed_i",
+                     post="post_time", pname="high", cluster="category")
     tab = res.tidy()
     truths = {"did_low": d.tau_low, "ddd": d.tau_high - d.tau_low, "did_high": d.tau_high}
     terms = {"exposed:post": "did_low", "exposed:post:high": "ddd",

@@ -64,10 +64,10 @@ def test_event_study_and_ddd_take_extra_fe() -> None:
                                atol=1e-9)
     df["exposed"] = (df["cat"] < 8).astype(int)
     df["post"] = (df["t"] >= 6).astype(int)
-    a = la.did.ddd(df, yname="y", idname="unit", tname="t", exposed="exposed", post="post",
-                   high="tier", cluster="unit", vcov="cluster", fe=["country"])
-    b = la.did.ddd(df, yname="y", idname="unit", tname="t", exposed="exposed", post="post",
-                   high="tier", cluster="unit", vcov="cluster")
+    a = la.did.ddd(df, yname="y", idname="unit", tname="t", dname="exposed", post="post",
+                   pname="tier", cluster="unit", vcov="cluster", fe=["country"])
+    b = la.did.ddd(df, yname="y", idname="unit", tname="t", dname="exposed", post="post",
+                   pname="tier", cluster="unit", vcov="cluster")
     assert dict(a.provenance.settings)["fe"] == ("country",)
     assert not np.allclose(a.tidy()["estimate"], b.tidy()["estimate"])
 

@@ -175,8 +175,8 @@ def test_ddd_fast_path_equals_pyfixest_backend() -> None:
     df["exposed"] = (df["unit"] < 120).astype(int)
     df["high"] = (df["unit"] % 2).astype(int)
     df["post"] = (df["t"] >= 5).astype(int)
-    kw = dict(yname="y", idname="unit", tname="t", exposed="exposed", post="post",
-              high="high", cluster="grp", vcov="cluster")
+    kw = dict(yname="y", idname="unit", tname="t", dname="exposed", post="post",
+              pname="high", cluster="grp", vcov="cluster")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for htf in (False, True):

@@ -161,7 +161,7 @@ def _call(fn: str, data: pd.DataFrame) -> object:
                            event_date="event_date", cluster="category")
     if fn == "ddd":
         return ddd(data, yname="log_n_posts", idname="unit", tname="period",
-                   exposed="exposed01", post="post01", high="high", cluster="category")
+                   dname="exposed01", post="post01", pname="high", cluster="category")
     return estimate_effects(data, outcomes=["log_n_posts"])
 
 

@@ -115,8 +115,8 @@ def test_size_under_the_null_with_small_treated_cells(fn: str) -> None:
                     r = _twfe(df, size)
                     p = float(r.tidy()["p_value"].iloc[0])
                 else:
-                    r = la.did.ddd(df, yname="y", idname="unit", tname="t", exposed="exposed",
-                                   post="post", high="high", cluster="category", size=size)
+                    r = la.did.ddd(df, yname="y", idname="unit", tname="t", dname="exposed",
+                                   post="post", pname="high", cluster="category", size=size)
                     tab = r.tidy()
                     p = float(tab.loc[tab["term"] == "exposed:post:high", "p_value"].iloc[0])
             rej[size].append(p < 0.05)

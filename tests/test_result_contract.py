@@ -104,7 +104,7 @@ CASES: dict[str, tuple[Callable[[], pd.DataFrame], Callable[[pd.DataFrame], Any]
     "twfe": (common, lambda d: la.did.twfe(d, yname="y", dname="d", idname="unit", tname="t",
                                            cluster="cluster")),
     "ddd": (common, lambda d: la.did.ddd(d, yname="y", idname="unit", tname="t",
-                                         exposed="exposed", post="post", high="high",
+                                         dname="exposed", post="post", pname="high",
                                          cluster="cluster")),
     "event_study": (common, _es),
     "att_gt": (stag, lambda d: la.did.att_gt(d, yname="y", tname="t", idname="unit", gname="g")),

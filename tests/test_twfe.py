@@ -320,8 +320,8 @@ def ddd_panel(seed: int = 11) -> pd.DataFrame:
 def test_ddd_parity(high_time_fe):
     df = ddd_panel()
     with pytest.warns(SmallSampleWarning, match="CRV1 with 8 clusters"):
-        r = ddd(df, yname="y", idname="unit", tname="t", exposed="exposed", post="post",
-                high="high", cluster="cat", weights="w", high_time_fe=high_time_fe,
+        r = ddd(df, yname="y", idname="unit", tname="t", dname="exposed", post="post",
+                pname="high", cluster="cat", weights="w", high_time_fe=high_time_fe,
                 vcov="cluster")
     df2 = df.assign(ep=df.exposed * df.post, hp=df.high * df.post,
                     ehp=df.exposed * df.post * df.high, ht=df.t.astype(str) + "_" + df.high.astype(str))
@@ -346,11 +346,11 @@ def test_ddd_validation():
     bad = df.copy()
     bad.loc[bad.index[0], "high"] = 1 - bad.loc[bad.index[0], "high"]
     with pytest.raises(DataValidationError, match="must be constant within unit"):
-        ddd(bad, yname="y", idname="unit", tname="t", exposed="exposed", post="post", high="high")
+        ddd(bad, yname="y", idname="unit", tname="t", dname="exposed", post="post", pname="high")
     with pytest.raises(DataValidationError, match="must be 0/1"):
         ddd(df.assign(post=df.post * 2), yname="y", idname="unit", tname="t",
-            exposed="exposed", post="post", high="high")
-    r = ddd(df, yname="y", idname="unit", tname="t", exposed="exposed", post="post", high="high",
+            dname="exposed", post="post", pname="high")
+    r = ddd(df, yname="y", idname="unit", tname="t", dname="exposed", post="post", pname="high",
             cluster="cat")
     assert r.with_vcov("hetero").vcov_type == "hetero"
 

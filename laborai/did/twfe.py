@@ -1205,9 +1205,9 @@ def ddd(
     yname: str,
     idname: str,
     tname: str,
-    exposed: str,
+    dname: str,
     post: str,
-    high: str,
+    pname: str,
     cluster: str | Sequence[str] | None = None,
     weights: str | None = None,
     family: Family = "ols",
@@ -1224,8 +1224,9 @@ def ddd(
 ) -> TWFEResult:
     """Triple difference: exposed x post x high-value tier, with unit and period fixed effects.
 
-    Specification (units are category x tier cells, so ``exposed`` and ``high`` are unit-level
-    and absorbed by the unit fixed effects together with ``exposed x high``)::
+    Specification (units are category x tier cells, so ``exposed_i`` (column ``dname``) and
+    ``high_i`` (column ``pname``) are unit-level and absorbed by the unit fixed effects together
+    with ``exposed x high``)::
 
         y_it = b1 exposed_i post_it + b2 high_i post_it + b3 exposed_i post_it high_i
                + alpha_i + lambda_t (+ high_i x lambda_t) + e_it
@@ -1239,12 +1240,17 @@ def ddd(
         Panel, one row per unit and period. Not modified.
     yname, idname, tname : str
         Outcome, unit and period columns.
-    exposed : str
-        0/1 column: the unit belongs to an exposed (treated) category; constant within unit.
+    dname : str
+        0/1 treatment-group column: the unit belongs to an exposed (treated) category;
+        constant within unit.
     post : str
-        0/1 column: the period is after the unit's category event (may differ across units).
-    high : str
-        0/1 column: the unit is in the high-value tier; constant within unit.
+        0/1 post-period column: the period is after the unit's category event. The design
+        needs it per unit (events may differ across units, and ``dname`` is a group indicator,
+        not a treatment path), and the vocabulary has no name for it, so it keeps the
+        design's name.
+    pname : str
+        0/1 partition column: the unit is in the high-value (eligible) tier; constant within
+        unit. Named as in :func:`ddd_gt` and R's ``triplediff``.
     cluster, weights, family, controls, fe, vcov, alpha, n_boot, boot_weights, seed, size, backend
         As in :func:`twfe`.
     high_time_fe : bool, default False
@@ -1257,12 +1263,15 @@ def ddd(
         tier), ``high:post`` (``high_post``; omitted when absorbed), ``exposed:post:high``
         (``ddd``, the triple difference) and the linear combination ``exposed:post [high tier]``
         (``did_high`` = b1 + b3, the DiD in the high tier; analytic inference, also under
-        ``vcov='wild'``).
+        ``vcov='wild'``). The term strings name the design's roles (exposed group, post
+        period, high partition), as a paper's table would, whatever the columns are called;
+        ``effect`` is the stable key to select rows by.
 
     Raises
     ------
     DataValidationError
-        Missing columns; ``exposed``/``high`` not 0/1 or varying within unit; ``post`` not 0/1.
+        Missing columns; ``dname``/``pname`` not 0/1 or varying within unit; ``post`` not
+        0/1.
     OptionError
         Bad options (see :func:`twfe`).
     EstimationError
@@ -1281,6 +1290,21 @@ def ddd(
     Review* 84(3), 622-641.
     Olden, A. & Moen, J. (2022). The triple difference estimator. *Econometrics Journal* 25(3),
     531-553.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import laborai as la
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(16), 8), "t": np.tile(np.arange(8), 16)})
+    >>> df["exposed"] = (df["unit"] % 8 < 4).astype(int)
+    >>> df["high"] = (df["unit"] >= 8).astype(int)
+    >>> df["post"] = (df["t"] >= 4).astype(int)
+    >>> df["y"] = -0.5 * df["exposed"] * df["post"] * df["high"] + rng.normal(size=len(df))
+    >>> res = la.did.ddd(df, yname="y", idname="unit", tname="t", dname="exposed",
+    ...                  post="post", pname="high", vcov="hetero")
+    >>> list(res.tidy()["effect"])
+    ['did_low', 'high_post', 'ddd', 'did_high']
     """
     vcov, cluster = normalise_vcov(vcov, cluster)  # type: ignore[assignment]
     _common_checks(family, vcov, alpha, n_boot, boot_weights)
@@ -1288,10 +1312,10 @@ def ddd(
     controls = list(controls or [])
     where = "ddd"
     fe_extra = _fe_columns(fe, where)
-    _require_columns(data, [yname, idname, tname, exposed, post, high, *cl, *controls, *fe_extra]
+    _require_columns(data, [yname, idname, tname, dname, post, pname, *cl, *controls, *fe_extra]
                      + ([weights] if weights else []), where)
-    e = _unit_level_binary(data, exposed, idname, where)
-    h = _unit_level_binary(data, high, idname, where)
+    e = _unit_level_binary(data, dname, idname, where)
+    h = _unit_level_binary(data, pname, idname, where)
     p = pd.to_numeric(data[post], errors="coerce")
     if (~p.isin([0, 1])).any():
         raise DataValidationError(
@@ -1347,8 +1371,8 @@ def ddd(
             "exposed and unexposed units and both tiers are present before and after."
         )
     _warn_fit_drops(fit, where)
-    kwargs = dict(yname=yname, idname=idname, tname=tname, exposed=exposed, post=post,
-                  high=high, cluster=cluster, weights=weights, family=family,
+    kwargs = dict(yname=yname, idname=idname, tname=tname, dname=dname, post=post,
+                  pname=pname, cluster=cluster, weights=weights, family=family,
                   high_time_fe=high_time_fe, controls=tuple(controls), fe=tuple(fe_extra), vcov=vcov,
                   alpha=alpha,
                   n_boot=n_boot, boot_weights=boot_weights, seed=seed, vcov_requested=requested,
