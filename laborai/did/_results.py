@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from laborai._hashing import frame_hash
 from laborai.did._store import FrozenMapping, deep_freeze
@@ -139,6 +138,8 @@ def wald_table(
     pandas.DataFrame
         Columns ``estimate, std_error, statistic, p_value, conf_low, conf_high``.
     """
+    from scipy import stats  # imported on first use: 0.5 s that ``import laborai.did`` skips
+
     est = np.asarray(estimate, dtype=float)
     se = np.asarray(std_error, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -180,6 +181,8 @@ def hotelling_f(W: float, q: int, n: int) -> dict[str, Any]:
     ``F = W (n - q) / (q (n - 1))`` on ``F(q, n - q)`` (``n``: clusters, or control clusters of a
     placebo covariance); needs ``n > q``.
     """
+    from scipy import stats
+
     F = W * (n - q) / (q * (n - 1.0))
     return {"statistic": F, "wald": W, "df1": q, "df2": float(n - q),
             "p_value": float(stats.f.sf(F, q, n - q)), "distribution": "F"}
