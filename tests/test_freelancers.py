@@ -292,3 +292,116 @@ def test_coverage_at_nominal_rate_without_category_shocks() -> None:
         rate = float(np.mean(cover[y]))
         assert 0.85 <= rate <= 1.0, (y, rate)
         assert abs(np.mean(errors[y])) < 0.5, (y, np.mean(errors[y]))   # no visible bias
+
+
+# --------------------------------------------------------------------------------------------
+# save / load: laborai's safe archive (JSON + Parquet, no pickle), exact round trip
+# --------------------------------------------------------------------------------------------
+
+
+def _rewrite(src: Path, dst: Path, edit: dict[str, bytes | None]) -> None:
+    """Copy the ZIP ``src`` to ``dst`` with some members replaced (bytes) or removed (None)."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            if info.filename in edit:
+                if edit[info.filename] is not None:
+                    zout.writestr(info.filename, edit[info.filename])  # type: ignore[arg-type]
+            else:
+                zout.writestr(info, zin.read(info.filename))
+        for name, payload in edit.items():
+            if name not in zin.namelist() and payload is not None:
+                zout.writestr(name, payload)
+
+
+def test_save_load_round_trip_is_exact(tmp_path: Path) -> None:
+    m = la.simulate_freelancers(seed=11, n_freelancers=400)
+    p = m.save(tmp_path / "sub" / "market.zip")
+    assert p == tmp_path / "sub" / "market.zip" and p.is_file()
+    back = la.FreelancerMarket.load(p)
+    assert type(back) is FreelancerMarket
+    for name in ("freelancers", "contracts", "expected"):
+        a, b = getattr(m, name), getattr(back, name)
+        pd.testing.assert_frame_equal(b, a, check_exact=True)
+        assert b.attrs == a.attrs
+    # gaps of text columns stay None (assert_frame_equal counts None and NaN alike)
+    assert back.freelancers["event"].tolist() == m.freelancers["event"].tolist()
+    assert back.truth == m.truth and back.settings == m.settings and back.seed == m.seed
+    assert back.truth["first_treated"]["chatgpt"] == CHATGPT_MONTH
+    assert back.settings["events"] == ("chatgpt",)             # tuples stay tuples
+    assert isinstance(back.truth, FrozenMapping) and isinstance(back.truth["pooled"], FrozenMapping)
+    assert dict(back.truth["parameters"]) == dict(FREELANCER_EFFECTS)
+    with pytest.raises(TypeError):
+        back.truth["pooled"] = {}  # type: ignore[index]
+    assert repr(back) == repr(m)
+    # the loaded market is usable and picklable, and saving it again gives the same archive
+    pd.testing.assert_frame_equal(back.implied_effect("jobs"), m.implied_effect("jobs"),
+                                  check_exact=True)
+    again = pickle.loads(pickle.dumps(back))
+    assert again.truth == m.truth
+    import json
+    import zipfile
+
+    h1 = json.loads(zipfile.ZipFile(p).read("result.json"))
+    h2 = json.loads(zipfile.ZipFile(back.save(tmp_path / "again.zip")).read("result.json"))
+    assert h1 == h2 and h1["format"] == "laborai-freelancer-market"
+
+
+def test_load_refuses_foreign_and_tampered_files(tmp_path: Path) -> None:
+    import json
+    import zipfile
+
+    from laborai.errors import DataFileNotFoundError, DataValidationError, LaborAIError
+
+    m = la.simulate_freelancers(seed=12, n_freelancers=200)
+    p = m.save(tmp_path / "m.zip")
+    names = zipfile.ZipFile(p).namelist()
+    head = json.loads(zipfile.ZipFile(p).read("result.json"))
+    frame = next(n for n in names if n.endswith(".parquet"))
+
+    with pytest.raises(DataFileNotFoundError, match="no such FreelancerMarket file"):
+        la.FreelancerMarket.load(tmp_path / "missing.zip")
+    text = tmp_path / "text.zip"
+    text.write_text("not a zip")
+    with pytest.raises(DataValidationError, match="not a readable laborai FreelancerMarket"):
+        la.FreelancerMarket.load(text)
+    # a laborai result archive is another kind of file
+    df = pd.DataFrame({"u": np.repeat(np.arange(6), 4), "t": np.tile(np.arange(4), 6)})
+    df["d"] = ((df["u"] < 3) & (df["t"] >= 2)).astype(int)
+    df["y"] = np.arange(len(df), dtype=float) % 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = la.did.twfe(df, yname="y", dname="d", idname="u", tname="t", vcov="hetero")
+    with pytest.raises(DataValidationError, match="format 'laborai-result'"):
+        la.FreelancerMarket.load(res.save(tmp_path / "result.zip"))
+    cases: dict[str, tuple[dict[str, bytes | None], str]] = {
+        "member_bytes": ({frame: zipfile.ZipFile(p).read(frame)[:-9] + b"x" * 9},
+                         "do not match their recorded SHA-256"),
+        "member_removed": ({frame: None}, "differ from the recorded list"),
+        "member_added": ({"frames/99.parquet": b"PAR1"}, "differ from the recorded list"),
+        "tree_edited": ({"result.json": json.dumps({**head, "tree": {**head["tree"],
+                                                                     "seed": 99}}).encode()},
+                        "JSON tree does not match"),
+        "version": ({"result.json": json.dumps({**head, "format_version": 2}).encode()},
+                    "format version 2"),
+        "fields": ({"result.json": json.dumps({**head, "tree": {"seed": 1}}).encode()},
+                   "does not hold the fields"),
+    }
+    for label, (edit, match) in cases.items():
+        bad = tmp_path / f"{label}.zip"
+        _rewrite(p, bad, edit)
+        with pytest.raises(LaborAIError, match=match):
+            la.FreelancerMarket.load(bad)
+    assert la.FreelancerMarket.load(p).seed == 12           # the original still loads
+
+
+def test_import_does_not_pull_laborai_did() -> None:
+    """laborai.data (la.simulate_marketplace) no longer imports all of laborai.did."""
+    import subprocess
+
+    code = ("import sys, laborai as la; la.simulate_marketplace; "
+            "print(sorted(m for m in sys.modules if m.startswith('laborai.did')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]", out

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -32,15 +34,18 @@ import pandas as pd
 
 from laborai import _timing, taxonomy
 from laborai.data.simulate import DEFAULT_RHO, _ar1, _check_rho, _check_sd
-from laborai.did._store import FrozenMapping, deep_freeze
-from laborai.errors import DataValidationError, OptionError
+from laborai.errors import DataValidationError, LaborAIError, OptionError
+
+# laborai.did._store (FrozenMapping, deep_freeze, the archive format) is imported where it is
+# used: importing it imports all of laborai.did (about 1 s), which ``la.simulate_marketplace``
+# and ``import laborai.data`` must not pay for.
 
 __all__ = ["FREELANCER_EFFECTS", "FreelancerMarket", "simulate_freelancers"]
 
 #: Default effect parameters (log points) calibrated so that the implied pooled effect on
 #: exposed freelancers is about -2% monthly jobs and -5.2% monthly earnings (Hui, Reshef & Zhou
 #: 2024) at the default settings; see ``docs/freelancers.md``.
-FREELANCER_EFFECTS: Mapping[str, float] = FrozenMapping({
+FREELANCER_EFFECTS: Mapping[str, float] = MappingProxyType({
     "jobs": -0.0155,                 # log multiplier of the win probability, exposed, not top
     "earnings_per_job": -0.0195,     # log multiplier of earnings per contract, exposed, not top
     "top_jobs": -0.034,             # the same for the top quartile of expected earnings
@@ -48,10 +53,10 @@ FREELANCER_EFFECTS: Mapping[str, float] = FrozenMapping({
     "adopt_jobs": 0.020,            # AI-tool adopters, from their adoption month (any category)
     "adopt_earnings_per_job": 0.050,
 })
-_NO_EFFECTS = FrozenMapping(dict.fromkeys(FREELANCER_EFFECTS, 0.0))
+_NO_EFFECTS = MappingProxyType(dict.fromkeys(FREELANCER_EFFECTS, 0.0))
 #: Share of freelancers who adopt AI tools by the end of the window (before the experience
 #: tilt), by exposure of their home category.
-_ADOPTION = FrozenMapping({"exposed": 0.30, "less_exposed": 0.10})
+_ADOPTION = MappingProxyType({"exposed": 0.30, "less_exposed": 0.10})
 
 
 def _ids(prefix: str, k: np.ndarray, width: int) -> Any:
@@ -188,6 +193,164 @@ class FreelancerMarket:
         out = out.rename(columns={"g": "group"})
         out["truth_pct"] = 100 * np.expm1(out["truth"])
         return out
+
+    # ---- safe save / load (the ZIP of JSON and Parquet of laborai's results; no pickle)
+    def save(self, path: str | Path) -> Path:
+        """Save the marketplace to ``path`` (a ZIP archive of JSON and Parquet; no pickle).
+
+        The archive is the one laborai's results use (:mod:`laborai.did._store`): a
+        ``result.json`` whose ``format`` is ``"laborai-freelancer-market"`` holding the
+        truth, seed and settings as JSON (tagged objects for timestamps, tuples and mappings)
+        and the three frames as Parquet members, plus the SHA-256 of every member and of the
+        JSON tree, checked by :meth:`load`. Read it back with
+        :meth:`FreelancerMarket.load`; the round trip is exact.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            File to write (its folder is created).
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import laborai as la
+        >>> fm = la.simulate_freelancers(seed=1, n_freelancers=200)
+        >>> p = fm.save(pathlib.Path(tempfile.mkdtemp()) / "market.zip")
+        >>> back = la.FreelancerMarket.load(p)
+        >>> back.seed, len(back.contracts) == len(fm.contracts)
+        (1, True)
+        """
+        import hashlib
+        import json
+        import zipfile
+
+        from laborai import __version__
+        from laborai.did._store import _Writer
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        members: dict[str, str] = {}
+
+        class _HashingWriter(_Writer):
+            def member(self, folder: str, suffix: str, payload: bytes) -> str:
+                name = super().member(folder, suffix, payload)
+                members[name] = hashlib.sha256(payload).hexdigest()
+                return name
+
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            w = _HashingWriter(zf)
+            tree = {name: w.encode(getattr(self, name), f"FreelancerMarket.{name}")
+                    for name in _MARKET_FIELDS}
+            head = {"format": _MARKET_FORMAT, "format_version": _MARKET_FORMAT_VERSION,
+                    "laborai_version": __version__, "class": _MARKET_CLASS,
+                    "members": members, "tree_sha256": _tree_digest(tree), "tree": tree}
+            info = zipfile.ZipInfo("result.json", date_time=(1980, 1, 1, 0, 0, 0))
+            zf.writestr(info, json.dumps(head, sort_keys=True, indent=1))
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> FreelancerMarket:
+        """Load a marketplace written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The archive.
+
+        Returns
+        -------
+        FreelancerMarket
+
+        Raises
+        ------
+        DataFileNotFoundError
+            No such file.
+        DataValidationError
+            Not a laborai archive, another laborai object (e.g. a saved result), an unknown
+            format version, or a member or the JSON tree that does not match its recorded
+            SHA-256 (a damaged or edited file).
+        """
+        import hashlib
+        import json
+        import zipfile
+
+        from laborai.did._store import _Reader, deep_freeze
+        from laborai.errors import DataFileNotFoundError
+
+        p = Path(path)
+        if not p.is_file():
+            raise DataFileNotFoundError(f"{p}: no such FreelancerMarket file.")
+        try:
+            with zipfile.ZipFile(p) as zf:
+                head = json.loads(zf.read("result.json"))
+                if not isinstance(head, dict) or head.get("format") != _MARKET_FORMAT:
+                    got = head.get("format") if isinstance(head, dict) else None
+                    raise DataValidationError(
+                        f"{p}: not a laborai FreelancerMarket file (format {got!r}, expected "
+                        f"{_MARKET_FORMAT!r}); results load with laborai.did.load.")
+                if head.get("format_version") != _MARKET_FORMAT_VERSION:
+                    raise DataValidationError(
+                        f"{p}: FreelancerMarket format version {head.get('format_version')!r}; "
+                        f"this laborai reads version {_MARKET_FORMAT_VERSION}.")
+                tree, members = head.get("tree"), head.get("members")
+                if (not isinstance(tree, dict) or sorted(tree) != sorted(_MARKET_FIELDS)
+                        or not isinstance(members, dict)):
+                    raise DataValidationError(f"{p}: the archive does not hold the fields "
+                                              f"{list(_MARKET_FIELDS)}; refusing it.")
+                if head.get("tree_sha256") != _tree_digest(tree):
+                    raise DataValidationError(f"{p}: the JSON tree does not match its recorded "
+                                              "SHA-256: the file was edited or damaged.")
+                names = {i.filename for i in zf.infolist()} - {"result.json"}
+                if names != set(members):
+                    raise DataValidationError(
+                        f"{p}: {len(names ^ set(members))} archive member(s) differ from the "
+                        f"recorded list (e.g. {sorted(names ^ set(members))[:3]}).")
+                bad = sorted(n for n, h in members.items()
+                             if hashlib.sha256(zf.read(n)).hexdigest() != h)
+                if bad:
+                    raise DataValidationError(
+                        f"{p}: {len(bad)} member(s) do not match their recorded SHA-256 "
+                        f"(first: {bad[:3]}): the file was edited or damaged.")
+                fields = {k: _Reader(zf, str(p)).decode(v) for k, v in tree.items()}
+        except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError, ValueError,
+                TypeError) as exc:
+            if isinstance(exc, LaborAIError):
+                raise
+            raise DataValidationError(f"{p}: not a readable laborai FreelancerMarket file "
+                                      f"({type(exc).__name__}: {exc}).") from None
+        for name in ("freelancers", "contracts", "expected"):
+            f = fields[name]
+            if not isinstance(f, pd.DataFrame):
+                raise DataValidationError(f"{p}: field {name!r} is not a table; refusing it.")
+            for c in [c for c in f.columns if pd.api.types.is_object_dtype(f[c].dtype)]:
+                # text columns with gaps (``event``) are written column by column in JSON;
+                # their gaps are None in the simulator and come back as NaN: restore None
+                f[c] = f[c].astype(object).where(f[c].notna(), None)
+        if not isinstance(fields["seed"], int):
+            raise DataValidationError(f"{p}: field 'seed' is not an integer; refusing it.")
+        return cls(freelancers=fields["freelancers"], contracts=fields["contracts"],
+                   expected=fields["expected"], truth=deep_freeze(fields["truth"]),
+                   seed=int(fields["seed"]), settings=deep_freeze(fields["settings"]))
+
+
+_MARKET_FORMAT = "laborai-freelancer-market"
+_MARKET_FORMAT_VERSION = 1
+_MARKET_CLASS = "laborai.data.freelancers:FreelancerMarket"
+_MARKET_FIELDS = ("freelancers", "contracts", "expected", "truth", "seed", "settings")
+
+
+def _tree_digest(tree: Any) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(tree, sort_keys=True).encode()).hexdigest()
 
 
 def _effects(effects: str | Mapping[str, float]) -> dict[str, float]:
@@ -569,6 +732,8 @@ def simulate_freelancers(
     if m == 0:
         raise DataValidationError("simulate_freelancers: no contract was won; raise "
                                   "n_freelancers, mean_bids or mean_win_prob.")
+    from laborai.did._store import deep_freeze
+
     return FreelancerMarket(freelancers=freelancers, contracts=contracts, expected=expected,
                             truth=deep_freeze(truth), seed=int(seed),
                             settings=deep_freeze(settings))
