@@ -41,8 +41,11 @@ from laborai.errors import EstimationError
 __all__ = [
     "ArpSet",
     "arp_accept",
+    "FLCIFrontier",
     "flci",
+    "flci_frontier",
     "folded_normal_cv",
+    "folded_normal_cvs",
     "invert_test",
     "prepare_arp_set",
     "rm_constraints",
@@ -218,34 +221,18 @@ class _FLCIProblem:
         return z
 
 
-def flci(
-    betahat: np.ndarray,
-    sigma: np.ndarray,
-    n_pre: int,
-    n_post: int,
-    l_vec: np.ndarray,
-    m: float,
-    alpha: float,
-) -> FLCIResult:
-    """Optimal fixed-length confidence interval for ``theta = l' tau_post`` under ``Delta^SD(m)``.
+def _flci_slsqp(prob: _FLCIProblem, betahat: np.ndarray, m: float, alpha: float) -> FLCIResult:
+    """The FLCI by a bounded Brent search over ``sd`` with one SLSQP solve per step.
 
-    Among affine estimators ``c' betahat`` with ``c = (w, l)`` (unbiased for linear trends, the
-    only ones with finite worst-case bias), choose ``w`` to minimise the FLCI half-length
-    ``sd(w) * cv_alpha(m * b(w) / sd(w))``, where ``b(w)`` is the worst-case bias over
-    ``Delta^SD(1)``. As in Armstrong & Kolesar (2018) the problem is solved along the frontier
-    ``h -> min {b(w): sd(w) <= h}`` (a convex programme for each ``h``) and a one-dimensional
-    bounded Brent search over ``h`` between the minimum-variance and the minimum-bias estimators.
+    The generic method (used before the exact frontier of :func:`flci_frontier`, and kept as
+    its fallback): ``h -> min {b(w): sd(w) <= h}`` solved numerically for each ``h`` between
+    the minimum-variance and the minimum-bias estimators.
     """
-    prob = _FLCIProblem(sigma, n_pre, n_post, l_vec)
     z_var = prob.min_variance()
     h_min = math.sqrt(prob.var(z_var))
 
     def result(z: np.ndarray) -> FLCIResult:
-        c = prob.weights(z)
-        sd = math.sqrt(prob.var(z))
-        b = m * prob.bias(z)
-        half = sd * folded_normal_cv(b / sd, alpha) if sd > 0 else b
-        return FLCIResult(float(c @ betahat), float(half), c, float(b), float(sd))
+        return _flci_result(prob, betahat, z, m, alpha)
 
     if m == 0.0 or prob.k == 0:
         return result(z_var)
@@ -268,6 +255,275 @@ def flci(
     candidates = [result(z) for z in cache.values()]
     candidates += [result(z_var), result(z_bias)]
     return min(candidates, key=lambda r: r.half_length)
+
+
+def _flci_result(prob: _FLCIProblem, betahat: np.ndarray, z: np.ndarray, m: float,
+                 alpha: float) -> FLCIResult:
+    c = prob.weights(z)
+    sd = math.sqrt(prob.var(z))
+    b = m * prob.bias(z)
+    half = sd * folded_normal_cv(b / sd, alpha) if sd > 0 else b
+    return FLCIResult(float(c @ betahat), float(half), c, float(b), float(sd))
+
+
+@dataclass(frozen=True)
+class FLCIFrontier:
+    """The variance-bias frontier of the affine estimators, exactly, as a piecewise-linear path.
+
+    For ``mu >= 0`` let ``z(mu)`` minimise ``var(z) / 2 + mu * b(z)`` (``b``: worst-case bias
+    over ``Delta^SD(1)``, an l1 norm of an affine function of ``z``). ``z(mu)`` is continuous
+    and piecewise linear in ``mu`` (a generalised-lasso path): on segment ``j``,
+    ``z(mu) = z[j] + (mu - mu[j]) * slope[j]`` for ``mu[j] <= mu <= mu[j + 1]``, the last
+    segment running to infinity (there ``z`` is the minimum-bias estimator with the smallest
+    variance, so ``slope[-1]`` is zero up to rounding). ``z[0]`` is the minimum-variance
+    estimator. Every Pareto-optimal ``(sd, bias)`` pair is on the path, and it does not depend
+    on ``M``, ``alpha`` or ``betahat``.
+    """
+
+    mu: np.ndarray
+    z: np.ndarray
+    slope: np.ndarray
+
+    def at(self, mu: float) -> np.ndarray:
+        """``z(mu)``."""
+        j = int(np.searchsorted(self.mu, mu, side="right")) - 1
+        j = min(max(j, 0), self.mu.shape[0] - 1)
+        return np.asarray(self.z[j] + (mu - self.mu[j]) * self.slope[j])
+
+
+def _frontier_path(prob: _FLCIProblem) -> FLCIFrontier | None:
+    """Homotopy in ``mu`` for ``min_z z'Az / 2 + bb'z + mu * ||Gc z + g0||_1``.
+
+    Optimality: ``A z + bb + Gc' lam = 0`` with ``lam_i = mu * sign(r_i)`` where
+    ``r_i = (Gc z + g0)_i != 0`` and ``|lam_i| <= mu`` where ``r_i = 0`` (the set ``E``). With
+    ``E`` and the signs fixed, ``(z, lam_E)`` solve a linear system whose right-hand side is
+    affine in ``mu``; a segment ends when a non-zero ``r_i`` reaches zero (``i`` joins ``E``)
+    or a multiplier reaches ``|lam_i| = mu`` (``i`` leaves ``E``). Returns None when the path
+    meets a degenerate step (singular system, too many steps, an unbounded last segment); the
+    caller then falls back to the generic solver.
+    """
+    k = prob.k
+    a = prob.cmat.T @ prob.sigma @ prob.cmat
+    bb = prob.cmat.T @ prob.sigma @ prob.c0
+    gc_all = prob.g @ prob.cmat
+    g0_all = prob.g @ prob.c0
+    norms = np.abs(gc_all).max(axis=1)
+    live = norms > 1e-12 * max(float(norms.max()), 1e-300)
+    gc, g0 = gc_all[live], g0_all[live]  # rows that do not depend on z add a constant bias
+    nr = gc.shape[0]
+    scale_r = float(np.abs(g0).max() + np.abs(gc).max()) or 1.0
+
+    z = np.linalg.solve(a, -bb)
+    r = gc @ z + g0
+    in_e = np.abs(r) <= 1e-13 * scale_r
+    sgn = np.where(r > 0, 1.0, -1.0)
+    lam = np.zeros(nr)  # multipliers of the rows in E (lam = 0 at mu = 0)
+    mu = 0.0
+    mus, zs, slopes = [0.0], [z], []
+    changed = -1
+    flipped = False
+    for _ in range(8 * nr + 16):
+        ei = np.flatnonzero(in_e)
+        ni = np.flatnonzero(~in_e)
+        ne = ei.size
+        if ne > k:
+            return None
+        kkt = np.zeros((k + ne, k + ne))
+        kkt[:k, :k] = a
+        kkt[:k, k:] = gc[ei].T
+        kkt[k:, :k] = gc[ei]
+        slope_rhs = np.concatenate([-gc[ni].T @ sgn[ni], np.zeros(ne)])
+        level_rhs = np.concatenate([-bb - mu * (gc[ni].T @ sgn[ni]), -g0[ei]])
+        try:
+            sol = np.linalg.solve(kkt, np.column_stack([slope_rhs, level_rhs]))
+        except np.linalg.LinAlgError:
+            return None
+        if not np.isfinite(sol).all():
+            return None
+        zq, lq = sol[:k, 0], sol[k:, 0]
+        if changed >= 0 and in_e[changed] and not flipped:
+            # a row that just reached zero stays there only if its multiplier moves inside
+            # [-mu, mu]; otherwise it crosses zero and changes sign
+            if sgn[changed] * lq[int(np.searchsorted(ei, changed))] > 1.0 + 1e-9:
+                in_e[changed] = False
+                sgn[changed] = -sgn[changed]
+                flipped = True
+                continue
+        flipped = False
+        z, lam_e = sol[:k, 1], sol[k:, 1]
+        zs[-1] = z  # the same point, re-solved on the new active set (removes drift)
+        lam[:] = 0.0
+        lam[ei] = lam_e
+        # events: a non-zero row reaching zero, a multiplier reaching +-mu
+        steps = np.full(nr, np.inf)
+        r_n = gc[ni] @ z + g0[ni]
+        d_n = gc[ni] @ zq
+        toward = sgn[ni] * d_n < 0
+        steps[ni[toward]] = np.maximum(-r_n[toward] / d_n[toward], 0.0)
+        up = lq > 1.0
+        steps[ei[up]] = np.maximum((mu - lam_e[up]) / (lq[up] - 1.0), 0.0)
+        dn = lq < -1.0
+        steps[ei[dn]] = np.minimum(steps[ei[dn]],
+                                   np.maximum((mu + lam_e[dn]) / (-lq[dn] - 1.0), 0.0))
+        if changed >= 0 and steps[changed] <= 1e-9 * mu:
+            steps[changed] = np.inf  # the event just handled, seen again through rounding
+        i = int(np.argmin(steps))
+        step = float(steps[i])
+        if not math.isfinite(step):
+            slopes.append(zq)
+            if np.abs(zq).max() > 1e-8 * max(float(np.abs(z).max()), 1.0) / max(mu, 1e-300):
+                return None  # the bias would decrease for ever: not a valid end
+            return FLCIFrontier(mu=np.asarray(mus), z=np.vstack(zs),
+                                slope=np.vstack([*slopes[:-1], np.zeros(k)]))
+        slopes.append(zq)
+        mu += step
+        z = z + step * zq
+        if in_e[i]:
+            in_e[i] = False
+            sgn[i] = 1.0 if lam[i] + step * lq[np.searchsorted(ei, i)] > 0 else -1.0
+        else:
+            in_e[i] = True
+        changed = i
+        mus.append(mu)
+        zs.append(z)
+    return None
+
+
+_FRONTIER_CACHE: dict[bytes, tuple[_FLCIProblem, FLCIFrontier | None]] = {}
+
+
+def flci_frontier(sigma: np.ndarray, n_pre: int, n_post: int,
+                  l_vec: np.ndarray) -> tuple[_FLCIProblem, FLCIFrontier | None]:
+    """The affine-estimator problem and its exact variance-bias frontier; cached.
+
+    The frontier depends on ``sigma``, the period counts and ``l_vec`` only, so one path
+    serves every ``M`` of a grid and every step of ``breakdown()``. The path's end is checked
+    against the minimum-bias linear programme; None (use the generic solver) when they differ.
+    """
+    key = b"".join([np.ascontiguousarray(sigma, dtype=float).tobytes(),
+                    np.ascontiguousarray(l_vec, dtype=float).tobytes(),
+                    np.asarray([n_pre, n_post], dtype=np.int64).tobytes()])
+    hit = _FRONTIER_CACHE.get(key)
+    if hit is not None:
+        return hit
+    prob = _FLCIProblem(np.array(sigma, dtype=float), n_pre, n_post,
+                        np.array(l_vec, dtype=float))
+    path = _frontier_path(prob) if prob.k > 0 else None
+    if path is not None:
+        lp = prob.bias(prob.min_bias())
+        end = prob.bias(path.z[-1])
+        if not end <= lp + 1e-9 * max(lp, prob.bias(path.z[0]), 1e-300):
+            path = None
+    for arr in (() if path is None else (path.mu, path.z, path.slope)):
+        arr.setflags(write=False)
+    if len(_FRONTIER_CACHE) > 64:
+        _FRONTIER_CACHE.clear()
+    _FRONTIER_CACHE[key] = (prob, path)
+    return prob, path
+
+
+_SQRT2 = math.sqrt(2.0)
+_INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def folded_normal_cvs(t: np.ndarray, alpha: float) -> np.ndarray:
+    """:func:`folded_normal_cv` for an array of ``t`` at once (vectorised Newton iteration).
+
+    Solves ``Q(c - t) + Q(c + t) = alpha`` (``Q`` the normal upper tail) from
+    ``c = |t| + z_{1-alpha}``, where the left side is convex and decreasing in ``c``, so
+    Newton's steps increase monotonically to the root; stopped at machine precision.
+    """
+    t = np.abs(np.asarray(t, dtype=float))
+    if not 0.0 < alpha < 0.5:
+        return np.array([folded_normal_cv(float(x), alpha) for x in t.reshape(-1)],
+                        dtype=float).reshape(t.shape)
+    c = t + float(stats.norm.isf(alpha))
+    for _ in range(100):
+        f = ndtr(t - c) + ndtr(-c - t) - alpha
+        fp = -(np.exp(-0.5 * (c - t) ** 2) + np.exp(-0.5 * (c + t) ** 2)) * _INV_SQRT2PI
+        step = -f / fp
+        c = c + np.maximum(step, 0.0)
+        if np.all(np.abs(step) <= 4e-16 * np.maximum(c, 1.0)):
+            break
+    return np.asarray(c)
+
+
+def _cv_scalar(t: float, alpha: float, c: float) -> float:
+    """Scalar version of :func:`folded_normal_cvs` (``c``: a start at or below the root)."""
+    for _ in range(100):
+        f = 0.5 * (math.erfc((c - t) / _SQRT2) + math.erfc((c + t) / _SQRT2)) - alpha
+        fp = -(math.exp(-0.5 * (c - t) ** 2) + math.exp(-0.5 * (c + t) ** 2)) * _INV_SQRT2PI
+        step = -f / fp
+        if step > 0:
+            c += step
+        if abs(step) <= 4e-16 * max(c, 1.0):
+            break
+    return c
+
+
+def flci(
+    betahat: np.ndarray,
+    sigma: np.ndarray,
+    n_pre: int,
+    n_post: int,
+    l_vec: np.ndarray,
+    m: float,
+    alpha: float,
+) -> FLCIResult:
+    """Optimal fixed-length confidence interval for ``theta = l' tau_post`` under ``Delta^SD(m)``.
+
+    Among affine estimators ``c' betahat`` with ``c = (w, l)`` (unbiased for linear trends, the
+    only ones with finite worst-case bias), choose ``w`` to minimise the FLCI half-length
+    ``sd(w) * cv_alpha(m * b(w) / sd(w))``, where ``b(w)`` is the worst-case bias over
+    ``Delta^SD(1)``. As in Armstrong & Kolesar (2018) the optimum lies on the variance-bias
+    frontier. The frontier is computed exactly, once per ``(sigma, l_vec)``, as the
+    piecewise-linear path ``mu -> z(mu)`` of :class:`FLCIFrontier`; along it the half-length
+    is quasi-convex in ``mu`` and its derivative has the sign of
+    ``F(mu) = mu * (cv(t) - t * cv'(t)) - m * sd * cv'(t)`` (``t = m * b / sd``,
+    ``cv'(t) = tanh(t * cv(t))``, using ``d var = -2 mu d b`` on the path). ``F`` is evaluated
+    at the path's knots at once, and its root in the bracketing segment is found by Brent's
+    method to machine precision. When the path cannot be built (a degenerate problem) the
+    generic solver is used: a bounded Brent search over ``sd`` with an SLSQP solve of
+    ``min {b(w): sd(w) <= h}`` per step.
+    """
+    prob, path = flci_frontier(sigma, n_pre, n_post, l_vec)
+    betahat = np.asarray(betahat, dtype=float)
+    if m == 0.0 or prob.k == 0:
+        return _flci_result(prob, betahat, prob.min_variance(), m, alpha)
+    if path is None:
+        return _flci_slsqp(prob, betahat, m, alpha)
+    cs = prob.c0[:, None] + prob.cmat @ path.z.T  # weights at the knots (columns)
+    sd = np.sqrt(np.einsum("ij,ij->j", cs, prob.sigma @ cs))
+    bias = m * np.abs(prob.g @ cs).sum(axis=0)
+    t = bias / sd
+    cv = folded_normal_cvs(t, alpha)
+    slope = np.tanh(cv * t)
+    f = path.mu * (cv - t * slope) - sd * slope * m
+    pos = np.flatnonzero(f >= 0.0)
+    if pos.size == 0:  # still decreasing at the last knot: the minimum-bias end is optimal
+        return _flci_result(prob, betahat, path.z[-1], m, alpha)
+    j = int(pos[0])
+    if j == 0 or f[j] == 0.0:
+        return _flci_result(prob, betahat, path.z[j], m, alpha)
+    z0, dz, mu0 = path.z[j - 1], path.slope[j - 1], float(path.mu[j - 1])
+    c0, dc = prob.c0 + prob.cmat @ z0, prob.cmat @ dz
+    sc0, sdc = prob.sigma @ c0, prob.sigma @ dc
+    v0, v1, v2 = float(c0 @ sc0), float(2.0 * (dc @ sc0)), float(dc @ sdc)
+    g_c0, g_dc = prob.g @ c0, prob.g @ dc
+    z_a = float(stats.norm.isf(alpha))
+
+    def fmu(mu: float) -> float:
+        u = mu - mu0
+        s = math.sqrt(max(v0 + u * (v1 + u * v2), 0.0))
+        tt = m * float(np.abs(g_c0 + u * g_dc).sum()) / s
+        c = _cv_scalar(tt, alpha, tt + z_a) if 0.0 < alpha < 0.5 else folded_normal_cv(tt, alpha)
+        th = math.tanh(c * tt)
+        return mu * (c - tt * th) - s * th * m
+
+    lo, hi = mu0, float(path.mu[j])
+    root = optimize.brentq(fmu, lo, hi, xtol=1e-15 * hi, rtol=4 * np.finfo(float).eps,
+                           maxiter=200)
+    return _flci_result(prob, betahat, z0 + (root - mu0) * dz, m, alpha)
 
 
 # --------------------------------------------------------------------------------------------
