@@ -37,6 +37,7 @@ import pandas as pd
 
 from laborai import taxonomy
 from laborai._validation import check_option
+from laborai.data._strings import empty_strings, label_take, to_str, zero_padded
 from laborai.errors import DataValidationError, OptionError
 
 __all__ = [
@@ -796,9 +797,7 @@ _ENGAGEMENTS: tuple[str, ...] = ("Less than 30 hrs/week", "30+ hrs/week",
                                  "Hours to be determined", "not_sure")
 
 
-def _str_take(labels: Sequence[str], codes: np.ndarray) -> Any:
-    """A string column from category codes (``-1``: missing), without per-row conversions."""
-    return pd.array(list(labels), dtype="str").take(np.asarray(codes), allow_fill=True)
+_str_take = label_take  # a string column from category codes (``-1``: missing)
 
 
 def _posted(cal: _Calib, r_value: np.random.Generator, r_attr: np.random.Generator,
@@ -1423,21 +1422,23 @@ def simulate_marketplace(
     skill_family = np.zeros(n, dtype=np.int64)  # codes into ("", *fam_names)
     skill_family[ai_ix] = fam_draw + 1
 
-    if text:
-        title, skills = _make_text(r_text, subs, cats, p_sub, p_cat, is_ai, is_cloud, is_rpa,
-                                   ai_ix, fam_draw, fam_names, fam)
-    else:
-        title = skills = [""] * n
-
     order = np.lexsort((p_tier, p_sub, p_day))  # by day, then subcategory, tier
+    if text:
+        title_l, skills_l = _make_text(r_text, subs, cats, p_sub, p_cat, is_ai, is_cloud,
+                                       is_rpa, ai_ix, fam_draw, fam_names, fam)
+        title = to_str(np.asarray(title_l, dtype=object)[order])
+        skills = to_str(np.asarray(skills_l, dtype=object)[order])
+    else:
+        title = skills = empty_strings(n)
+
     posted = days.to_numpy()[p_day]
     posts = pd.DataFrame({
-        "post_id": _ids("P", np.arange(n), 8),
+        "post_id": zero_padded("P", (np.arange(n), 8)),
         "posted_date": posted[order].astype("datetime64[ns]"),
         "category": _str_take(cats, p_cat[order]),
         "subcategory": _str_take(subs["subcategory"].tolist(), p_sub[order]),
-        "title": np.asarray(title, dtype=object)[order],
-        "skills": np.asarray(skills, dtype=object)[order],
+        "title": title,
+        "skills": skills,
         "budget_type": _str_take(BUDGET_TYPES, att["budget_type"][order]),
         "contract_value_usd": np.where(att["budget_type"] == 2, np.nan, value)[order],
         "hourly_rate_usd": att["hourly_rate_usd"][order],
@@ -1450,8 +1451,6 @@ def simulate_marketplace(
         "is_rpa": is_rpa[order],
         "skill_family": _str_take(("", *fam_names), skill_family[order]),
     })
-    for col in ("post_id", "title", "skills"):
-        posts[col] = posts[col].astype("str")
 
     earn_viol = None
     if "log_earnings_per_contract" in pre_trend_outcomes and float(pre_trend) != 0.0:
@@ -1546,11 +1545,6 @@ def _make_text(
     return title, skills
 
 
-def _ids(prefix: str, k: np.ndarray, width: int) -> np.ndarray:
-    """``prefix`` + zero-padded integers (vectorised ``f"{prefix}{k:0{width}d}"``)."""
-    return np.asarray(np.strings.add(prefix, np.strings.zfill(np.asarray(k).astype(str), width)))
-
-
 def _make_contracts(
     posts: pd.DataFrame, value: np.ndarray, tier: np.ndarray, cat: np.ndarray,
     earn_step: np.ndarray,
@@ -1591,10 +1585,9 @@ def _make_contracts(
     pool = np.maximum(200, np.bincount(c, minlength=n_cat) // 6)
     fidx = (pool[c] * r_free.random(m) ** 2).astype(int)
     return pd.DataFrame({
-        "contract_id": pd.Series(_ids("C", np.arange(m), 8), dtype="str"),
-        "post_id": posts["post_id"].to_numpy()[post_ix],
-        "freelancer_id": pd.Series(np.strings.add(_ids("F", c, 2), _ids("", fidx, 6)),
-                                   dtype="str"),
+        "contract_id": zero_padded("C", (np.arange(m), 8)),
+        "post_id": posts["post_id"].array.take(post_ix),
+        "freelancer_id": zero_padded("F", (c, 2), (fidx, 6)),
         "start_date": start.astype("datetime64[ns]"),
         "end_date": end.astype("datetime64[ns]"),
         "earnings_usd": np.round(earn, 2),
