@@ -585,24 +585,29 @@ def _fit_core_fast(frame: pd.DataFrame, *, n_x: int, vcov: str, alpha: float, n_
 
 def _regression_placebo_choice(vcov: str, *, family: str, frame: pd.DataFrame,
                                treat_cols: Sequence[str], key: np.ndarray,
-                               where: str) -> tuple[str | None, dict[str, Any] | None]:
+                               where: str, poisson: bool = False,
+                               ) -> tuple[str | None, dict[str, Any] | None]:
     """Placebo inference for ``twfe``/``ddd`` with few treated clusters.
 
     Returns ``('placebo', plan)`` or ``(None, None)`` (let :func:`_resolve_vcov` decide).
     Treated units are those with a nonzero first treatment column. Each treatment column must
     be, on the treated units' rows, a function of ``key`` (the period, or period x tier):
     that template is given to each control cluster in turn (one common adoption date).
+    ``poisson=True`` (``twfe``) admits ``family='poisson'`` under the same rules
+    (:mod:`laborai.did._ppml_placebo`).
     """
     if vcov not in ("auto", "placebo"):
         return None, None
     cls = [c for c in frame.columns if c.startswith("_cl")]
-    if vcov == "auto" and (family != "ols" or len(cls) != 1
+    fam_ok = family == "ols" or (poisson and family == "poisson")
+    if vcov == "auto" and (not fam_ok or len(cls) != 1
                            or _n_codes(frame[cls[0]].to_numpy()) >= FEW_CLUSTERS):
         return None, None  # 'auto' uses placebo inference with few clusters only
     why = None
     plan: dict[str, Any] | None = None
-    if family != "ols" or len(cls) != 1:
-        why = f"needs family='ols' and one cluster column (got family={family!r})"
+    if not fam_ok or len(cls) != 1:
+        why = (f"needs one cluster column (got {len(cls)})" if fam_ok else
+               f"needs family='ols' and one cluster column (got family={family!r})")
     else:
         x0 = frame[treat_cols[0]].to_numpy()
         units = frame["_fe0"].to_numpy()
@@ -622,7 +627,11 @@ def _regression_placebo_choice(vcov: str, *, family: str, frame: pd.DataFrame,
             why = "found no treated unit"
         elif why is None and not set(np.unique(x0[tunit])) <= {0.0, 1.0}:
             why = "needs a 0/1 treatment"
-        elif why is None and np.isin(cl, tcl).sum() != tunit.sum():
+        elif why is None and np.isin(cl, tcl).sum() != tunit.sum() and not (
+                family == "poisson" and not np.any(np.isin(cl, tcl) & ~tunit & (pd.Series(
+                    key).map(templates[treat_cols[0]]).fillna(0.0).to_numpy() != 0))):
+            # (PPML: a unit of a treated cluster never observed in a treated period, e.g. one
+            # that exits before the event, is not a counter-example)
             why = "needs every unit of a treated cluster to be treated"
         elif why is None and G - k < PLACEBO_MIN_CONTROLS:
             why = f"needs at least {PLACEBO_MIN_CONTROLS} control clusters"
@@ -836,6 +845,7 @@ class TWFEResult(ResultMixin):
             raise EstimationError("this result does not carry its data; re-run the estimator.")
         kw = dict(self._kwargs)
         kw.pop("vcov_requested", None)
+        kw.pop("n_placebo_clusters", None)
         kw["vcov"] = vcov
         if cluster is not None:
             kw["cluster"] = cluster
@@ -1022,8 +1032,8 @@ def twfe(
         is pyfixest's ``| unit + period + tier_month``). Rows with a missing value in one are
         dropped and counted like other incomplete rows.
     vcov : {'auto', 'placebo', 'wild', 'cluster', 'hetero'}, default 'auto'
-        ``'auto'``: with fewer than 50 clusters, ``'placebo'`` when the design admits it (OLS,
-        one cluster column, a 0/1 treatment switched on at one common date for the treated
+        ``'auto'``: with fewer than 50 clusters, ``'placebo'`` when the design admits it (OLS
+        or Poisson, one cluster column, a 0/1 treatment switched on at one common date for the treated
         units, every unit of a treated cluster treated, at least 3 control clusters and no more
         treated than control clusters), else ``'wild'`` (OLS, one cluster column), else
         ``'cluster'``; ``'cluster'`` from 50 clusters on. ``'placebo'``: Conley-Taber
@@ -1032,7 +1042,10 @@ def twfe(
         estimates ``p_j`` and ``w_g`` the treated clusters' shares of treated rows,
         ``V = (J - 1)/J^2 (sum_g w_g^2 + 1/J) sum_j p_j p_j'`` and the reference is
         ``t(J - 1)`` (exact under exchangeable normal cluster errors; other terms keep CRV1
-        standard errors). ``'wild'``: wild cluster restricted bootstrap (p-values and
+        standard errors). For ``family='poisson'`` the placebos are the control clusters'
+        post-period shifts from one PPML fit, weighted by outcome shares
+        (:mod:`laborai.did._ppml_placebo`); ``settings['n_placebo_clusters']`` records ``J``.
+        ``'wild'``: wild cluster restricted bootstrap (p-values and
         confidence sets). ``'cluster'``: CRV1; ``'hetero'``: HC1.
     alpha : float, default 0.05
         One minus the confidence level.
@@ -1147,7 +1160,8 @@ def twfe(
     requested = vcov
     method, plan = _regression_placebo_choice(vcov, family=family, frame=frame,
                                               treat_cols=["_x0"],
-                                              key=frame["_fe1"].to_numpy(), where=where)
+                                              key=frame["_fe1"].to_numpy(), where=where,
+                                              poisson=True)
     if method is None:
         method = _resolve_vcov(vcov, family=family, frame=frame, treat_cols=["_x0"],
                                where=where)
@@ -1156,9 +1170,19 @@ def twfe(
                     vcov="cluster" if method == "placebo" else method, alpha=alpha,
                     n_boot=n_boot, boot_weights=boot_weights, seed=seed, backend=backend,
                     unique_pairs=True)
+    n_placebo = None
     if method == "placebo" and plan is not None and "_x0" not in fit.dropped:
-        plan["inv_size"], size = _inv_size(data, size, weights, keep, where)
-        fit, _info = _regression_placebo_fit(fit, frame, ["_x0"], len(regs), plan, alpha, where)
+        if family == "poisson":  # outcome-share weights, no size correction
+            from laborai.did._ppml_placebo import ppml_placebo_fit
+
+            fit, pp = ppml_placebo_fit(fit, frame, n_x=len(regs), plan=plan, alpha=alpha,
+                                       where=where)
+            size, n_placebo = None, pp.n_control_clusters
+        else:
+            plan["inv_size"], size = _inv_size(data, size, weights, keep, where)
+            fit, _info = _regression_placebo_fit(fit, frame, ["_x0"], len(regs), plan, alpha,
+                                                 where)
+            n_placebo = int(_info["n_control_clusters"])
     else:
         size = None
     if "_x0" in fit.dropped:
@@ -1170,7 +1194,8 @@ def twfe(
     kwargs = dict(yname=yname, dname=dname, idname=idname, tname=tname, cluster=cluster,
                   weights=weights, family=family, controls=tuple(controls), fe=tuple(fe_extra), vcov=vcov,
                   alpha=alpha, n_boot=n_boot, boot_weights=boot_weights, seed=seed,
-                  vcov_requested=requested, size=size, backend=backend)
+                  vcov_requested=requested, size=size, backend=backend,
+                  n_placebo_clusters=n_placebo)
     names = {f"_x{i}": n for i, n in enumerate(regs)}
     return _make_twfe_result(fit, internal_to_term=names, estimator="twfe", data=data,
                              kwargs=kwargs, n_dropped=int((~keep).sum()), cluster=cl, seed=seed)
