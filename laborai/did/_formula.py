@@ -610,11 +610,10 @@ def formula_interface(kind: Kind) -> Callable[[Callable[..., Any]], Callable[...
                     for v in ys:
                         res = fn(data, *rest, **{**kwargs, "yname": v})
                         out[v] = _with_formula(res, formula) if formula is not None else res
-                    from laborai._hashing import frame_hash
-
+                    # every outcome hashed the same frame: no second pass over the data
+                    first_res = next(iter(out.values()))
                     return _result_set(kind, out, formula=formula,
-                                       data_hash=frame_hash(data)
-                                       if isinstance(data, pd.DataFrame) else "")
+                                       data_hash=first_res.provenance.input_hash)
                 kwargs["yname"] = ys[0]
             res = fn(data, *rest, **kwargs)
             return _with_formula(res, formula) if formula is not None else res
