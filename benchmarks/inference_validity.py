@@ -397,14 +397,17 @@ def m_sdid(d: Design) -> list[dict[str, Any]]:
 
 
 def m_wild(d: Design) -> list[dict[str, Any]]:
-    res = la.did.wild_cluster_bootstrap(d.low, yname=OUTCOME, xnames=["treated_post"],
-                                        cluster="category", fe=["unit", "period"])
+    res = la.did.wild_cluster_bootstrap(d.low, yname=OUTCOME, dname="treated_post",
+                                        cluster="category", idname="unit", tname="period")
     return [rec("beta", d.tau_low, _rows(res.tidy())[0])]
 
 
 def m_ri(d: Design) -> list[dict[str, Any]]:
-    res = la.did.ri_test(d.low, yname=OUTCOME, idname="unit", tname="period", group="category",
-                         treated_groups=d.treated, post=pd.Timestamp(CHATGPT_DATE))
+    # the assignment ri_test permutes: the treated categories, post from the ChatGPT date
+    ri_d = (d.low["category"].isin(d.treated)
+            & (d.low["period"] >= pd.Timestamp(CHATGPT_DATE))).astype("int64")
+    res = la.did.ri_test(d.low.assign(ri_d=ri_d), yname=OUTCOME, idname="unit", tname="period",
+                         dname="ri_d", cluster="category")
     return [rec("beta", d.tau_low, _rows(res.tidy())[0])]
 
 

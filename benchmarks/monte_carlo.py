@@ -330,10 +330,9 @@ def public_rep(panel: pd.DataFrame, treated: Sequence[str], truth: float) -> dic
     crv = la.did.twfe(d, **common, vcov="cluster").tidy().iloc[0]
     wild = la.did.twfe(d, **common, vcov="wild", n_boot=4096, seed=0).tidy().iloc[0]
     wild_truth = la.did.wild_cluster_bootstrap(
-        d, yname="log_n_posts", xnames=["d"], cluster="category", fe=["unit", "period"],
+        d, yname="log_n_posts", dname="d", cluster="category", idname="unit", tname="period",
         null=truth, n_boot=4096, ci=False, seed=0)
-    ri_kw = dict(idname="unit", tname="period", group="category", treated_groups=list(treated),
-                 post=pd.Timestamp(EVENT_DATE), n_perm=9999)
+    ri_kw = dict(idname="unit", tname="period", dname="d", cluster="category", n_perm=9999)
     adj = d.assign(y0=d["log_n_posts"] - truth * d["d"])
     out = {"estimate": float(crv["estimate"]), "std_error": float(crv["std_error"]),
            "crv1_p": float(crv["p_value"]),

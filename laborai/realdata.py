@@ -788,9 +788,9 @@ def exposure_did(
     wb = None
     if wild:
         kept = [c for c in controls if c in set(res.terms)]
-        wb = wild_cluster_bootstrap(est, yname="y", xnames=["x", *kept], param="x",
-                                    cluster="sector", fe=["unit", "time"], n_boot=n_boot,
-                                    alpha=alpha, seed=seed)
+        wb = wild_cluster_bootstrap(est, yname="y", dname="x", controls=kept,
+                                    cluster="sector", idname="unit", tname="time",
+                                    n_boot=n_boot, alpha=alpha, seed=seed)
     used = list(dict.fromkeys(d["sector"]))
     exc = pd.DataFrame({"sector": [s for s in all_sectors if s not in set(used)]})
     exc["reason"] = exc["sector"].map(reasons).astype(str)

@@ -411,7 +411,7 @@ def test_wild_bootstraps_give_the_same_answer_in_chunks(monkeypatch: pytest.Monk
     df["cat"] = df["unit"] % 12
     kw = dict(yname="y", idname="unit", tname="t", event_date="cohort", window=(-3, 3),
               cluster="cat", weights="w", vcov="wild", n_boot=499)
-    wkw = dict(yname="y", xnames=["x"], cluster="cat", fe=["unit", "t"], weights="w",
+    wkw = dict(yname="y", dname="x", cluster="cat", idname="unit", tname="t", weights="w",
                n_boot=499, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

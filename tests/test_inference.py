@@ -57,8 +57,8 @@ def test_wcr_matches_wildboottest_full_enumeration(castle12):
     with pytest.warns(UserWarning, match="full_enumeration"):
         ref = wildboottest(model, param="post", cluster=d["sid"].to_numpy(), B=9999, seed=1,
                            show=False)
-    res = wild_cluster_bootstrap(d, yname="l_homicide", xnames=["post"], cluster="sid",
-                                 fe=["sid", "year"], n_boot=9999, seed=1)
+    res = wild_cluster_bootstrap(d, yname="l_homicide", dname="post", cluster="sid",
+                                 idname="sid", tname="year", n_boot=9999, seed=1)
     assert res.enumerated and res.n_boot == 4096
     assert abs(res.p_value - float(ref["p-value"].iloc[0])) <= 2 / 4096 + 1e-12
     # through twfe(vcov="wild")
@@ -117,17 +117,17 @@ def test_wcr_kernel_equals_brute_force(weighted, beta0):
 
 def test_wcr_confidence_set_is_test_inversion():
     df = small_panel(seed=5, n_groups=10, treated_groups=(0, 1, 2))
-    res = wild_cluster_bootstrap(df, yname="y", xnames=["d", "x"], param="d", cluster="group",
+    res = wild_cluster_bootstrap(df, yname="y", dname="d", controls=["x"], cluster="group",
                                  fe=["unit", "t"], weights="w", n_boot=999,
                                  boot_weights="webb", seed=42, alpha=0.1)
     lo, hi = res.tidy().loc[0, ["conf_low", "conf_high"]]
     assert lo < res.tidy().loc[0, "estimate"] < hi
     eps = 1e-6 * (hi - lo)
-    inside = [wild_cluster_bootstrap(df, yname="y", xnames=["d", "x"], param="d",
+    inside = [wild_cluster_bootstrap(df, yname="y", dname="d", controls=["x"],
                                      cluster="group", fe=["unit", "t"], weights="w",
                                      n_boot=999, boot_weights="webb", seed=42, null=b0,
                                      ci=False).p_value for b0 in (lo + eps, hi - eps)]
-    outside = [wild_cluster_bootstrap(df, yname="y", xnames=["d", "x"], param="d",
+    outside = [wild_cluster_bootstrap(df, yname="y", dname="d", controls=["x"],
                                       cluster="group", fe=["unit", "t"], weights="w",
                                       n_boot=999, boot_weights="webb", seed=42, null=b0,
                                       ci=False).p_value for b0 in (lo - eps, hi + eps)]
@@ -136,11 +136,11 @@ def test_wcr_confidence_set_is_test_inversion():
 
 def test_wcr_seed_and_weights():
     df = small_panel(seed=1, n_groups=14)
-    a = wild_cluster_bootstrap(df, yname="y", xnames=["d"], cluster="group", fe=["unit", "t"],
+    a = wild_cluster_bootstrap(df, yname="y", dname="d", cluster="group", fe=["unit", "t"],
                                n_boot=199, boot_weights="webb", seed=7, ci=False)
-    b = wild_cluster_bootstrap(df, yname="y", xnames=["d"], cluster="group", fe=["unit", "t"],
+    b = wild_cluster_bootstrap(df, yname="y", dname="d", cluster="group", fe=["unit", "t"],
                                n_boot=199, boot_weights="webb", seed=7, ci=False)
-    c = wild_cluster_bootstrap(df, yname="y", xnames=["d"], cluster="group", fe=["unit", "t"],
+    c = wild_cluster_bootstrap(df, yname="y", dname="d", cluster="group", fe=["unit", "t"],
                                n_boot=199, boot_weights="webb", seed=8, ci=False)
     assert a.p_value == b.p_value and repr(a) == repr(b)
     assert not a.enumerated and a.n_boot == 199
@@ -153,18 +153,18 @@ def test_wcr_seed_and_weights():
 def test_wcr_errors():
     df = small_panel()
     with pytest.raises(OptionError, match="boot_weights must be one of 'rademacher', 'webb'; got 'mammen'"):
-        wild_cluster_bootstrap(df, yname="y", xnames=["d"], cluster="group",
+        wild_cluster_bootstrap(df, yname="y", dname="d", cluster="group",
                                boot_weights="mammen")  # type: ignore[arg-type]
-    with pytest.raises(OptionError, match=r"param must be one of \['d'\]; got 'x'"):
-        wild_cluster_bootstrap(df, yname="y", xnames=["d"], param="x", cluster="group")
+    with pytest.raises(OptionError, match=r"\['x'\] are in both dname and controls"):
+        wild_cluster_bootstrap(df, yname="y", dname="x", controls=["x"], cluster="group")
     with pytest.raises(DataValidationError, match="missing values"):
         wild_cluster_bootstrap(df.assign(y=np.where(df.index == 2, np.nan, df.y)), yname="y",
-                               xnames=["d"], cluster="group", fe=["unit"])
+                               dname="d", cluster="group", fe=["unit"])
     with pytest.raises(EstimationError, match="at least 2 clusters"):
-        wild_cluster_bootstrap(df.assign(one=1), yname="y", xnames=["d"], cluster="one",
+        wild_cluster_bootstrap(df.assign(one=1), yname="y", dname="d", cluster="one",
                                fe=["unit"])
     with pytest.raises(OptionError, match="n_boot must be a positive integer"):
-        wild_cluster_bootstrap(df, yname="y", xnames=["d"], cluster="group", n_boot=0)
+        wild_cluster_bootstrap(df, yname="y", dname="d", cluster="group", n_boot=0)
 
 
 # ---------------------------------------------------------------- randomization inference
@@ -174,8 +174,8 @@ def test_wcr_errors():
 def test_ri_exact_enumeration_by_hand(weights):
     """4 groups, 2 treated: the 6 assignments are estimated one by one with pyfixest."""
     df = small_panel(seed=2, n_groups=4, units_per=3, treated_groups=(1, 3))
-    res = ri_test(df, yname="y", idname="unit", tname="t", group="group",
-                  treated_groups=["g1", "g3"], post="post", weights=weights)
+    res = ri_test(df, yname="y", idname="unit", tname="t", dname="d",
+                  cluster="group", weights=weights)
     assert res.exact and res.n_assignments == 6 and res.distribution.size == 6
     groups = ["g0", "g1", "g2", "g3"]
     brute = {}
@@ -194,8 +194,8 @@ def test_ri_exact_enumeration_by_hand(weights):
 
 def test_ri_t_statistic_and_controls():
     df = small_panel(seed=4, n_groups=5, treated_groups=(0, 2))
-    res = ri_test(df, yname="y", idname="unit", tname="t", group="group",
-                  treated_groups=["g0", "g2"], post="post", controls=["x"], statistic="t")
+    res = ri_test(df, yname="y", idname="unit", tname="t", dname="d",
+                  cluster="group", controls=["x"], statistic="t")
     assert res.n_assignments == 10 and res.exact
     for S, stat in zip(res.assignments, res.distribution, strict=True):
         dd = df.assign(dS=(df["group"].isin(S) & (df["post"] == 1)).astype(float))
@@ -205,8 +205,7 @@ def test_ri_t_statistic_and_controls():
 
 def test_ri_sampling_when_too_many_assignments():
     df = small_panel(seed=6, n_groups=12, units_per=1, treated_groups=(0, 1, 2, 3))
-    kw = dict(yname="y", idname="unit", tname="t", group="group",
-              treated_groups=["g0", "g1", "g2", "g3"], post=3, n_perm=200)
+    kw = dict(yname="y", idname="unit", tname="t", dname="d", cluster="group", n_perm=200)
     a = ri_test(df, seed=1, **kw)
     b = ri_test(df, seed=1, **kw)
     assert not a.exact and a.n_assignments == 495 and a.distribution.size == 200
@@ -220,8 +219,7 @@ def test_default_seed_gives_identical_calls_and_is_recorded():
     """seed defaults to 0 (the house rule): two identical calls agree; None draws fresh
     entropy and records it, so the call can be repeated exactly."""
     df = small_panel(seed=6, n_groups=12, units_per=1, treated_groups=(0, 1, 2, 3))
-    kw = dict(yname="y", idname="unit", tname="t", group="group",
-              treated_groups=["g0", "g1", "g2", "g3"], post=3, n_perm=100)
+    kw = dict(yname="y", idname="unit", tname="t", dname="d", cluster="group", n_perm=100)
     a, b = ri_test(df, **kw), ri_test(df, **kw)
     np.testing.assert_array_equal(a.distribution, b.distribution)
     assert a.provenance.seed == 0
@@ -229,7 +227,7 @@ def test_default_seed_gives_identical_calls_and_is_recorded():
     assert isinstance(fresh.provenance.seed, int)
     again = ri_test(df, seed=fresh.provenance.seed, **kw)
     np.testing.assert_array_equal(fresh.distribution, again.distribution)
-    wkw = dict(yname="y", xnames=["d"], cluster="group", fe=["unit", "t"], n_boot=199,
+    wkw = dict(yname="y", dname="d", cluster="group", fe=["unit", "t"], n_boot=199,
                boot_weights="webb", ci=False)
     wa = wild_cluster_bootstrap(small_panel(seed=1, n_groups=14), **wkw)
     wb = wild_cluster_bootstrap(small_panel(seed=1, n_groups=14), **wkw)
@@ -240,19 +238,47 @@ def test_default_seed_gives_identical_calls_and_is_recorded():
 
 
 def test_ri_errors():
-    df = small_panel()
-    with pytest.raises(DataValidationError, match=r"treated_groups \['zz'\] not found"):
-        ri_test(df, yname="y", idname="unit", tname="t", group="group", treated_groups=["zz"],
-                post="post")
+    df = small_panel()  # 6 groups of 2 units, g0 and g1 treated from t = 3
+    kw = dict(yname="y", idname="unit", tname="t", dname="d", cluster="group")
     with pytest.raises(OptionError, match="statistic must be one of 'coef', 't'; got 'beta'"):
-        ri_test(df, yname="y", idname="unit", tname="t", group="group", treated_groups=["g0"],
-                post="post", statistic="beta")  # type: ignore[arg-type]
-    with pytest.raises(DataValidationError, match="must depend on 't' only"):
-        ri_test(df, yname="y", idname="unit", tname="t", group="group", treated_groups=["g0"],
-                post="d")
-    with pytest.raises(EstimationError, match="number of treated groups"):
-        ri_test(df, yname="y", idname="unit", tname="t", group="group",
-                treated_groups=[f"g{i}" for i in range(6)], post="post")
+        ri_test(df, statistic="beta", **kw)  # type: ignore[arg-type]
+    with pytest.raises(DataValidationError, match=r"column 'd' must be 0/1; 12 row\(s\)"):
+        ri_test(df.assign(d=df.d * 2), **kw)  # type: ignore[arg-type]
+    with pytest.raises(DataValidationError, match=r"0 of 6 cluster\(s\) are treated"):
+        ri_test(df.assign(d=0), **kw)  # type: ignore[arg-type]
+    with pytest.raises(DataValidationError, match=r"6 of 6 cluster\(s\) are treated"):
+        ri_test(df.assign(d=df.post), **kw)  # type: ignore[arg-type]
+    late = df.assign(d=np.where((df.group == "g1") & (df.t == 3), 0, df.d))
+    with pytest.raises(DataValidationError, match=r"timing differs in 1 period\(s\)"):
+        ri_test(late, **kw)  # type: ignore[arg-type]
+    part = df.assign(d=np.where(df.unit == "g0u1", 0, df.d))
+    with pytest.raises(DataValidationError,
+                       match=r"1 unit\(s\) of treated clusters in 'group' never are"):
+        ri_test(part, **kw)  # type: ignore[arg-type]
+    with pytest.raises(DataValidationError, match="'group' must be constant within unit"):
+        ri_test(df.assign(group=np.where(df.t == 0, "g5", df.group)), **kw)  # type: ignore[arg-type]
+    gap = df[~(df.group.isin(["g0", "g1"]) & (df.t == 0))]
+    with pytest.raises(DataValidationError, match=r"undefined in 1 period\(s\) of 't'"):
+        ri_test(gap, **kw)  # type: ignore[arg-type]
+    always = df.assign(d=df.group.isin(["g0", "g1"]).astype(int))
+    with pytest.raises(EstimationError, match="need pre and post periods"):
+        ri_test(always, **kw)  # type: ignore[arg-type]
+
+
+def test_ri_reads_the_design_off_dname():
+    """The treated clusters and the post pattern come from dname: the same numbers as an
+    explicit assignment (here the by-hand pyfixest loop of the exact test), whatever the
+    row order and whatever the untreated clusters' labels."""
+    df = small_panel(seed=2, n_groups=5, units_per=2, treated_groups=(1, 3))
+    kw = dict(yname="y", idname="unit", tname="t", dname="d", cluster="group")
+    a = ri_test(df, **kw)  # type: ignore[arg-type]
+    b = ri_test(df.sample(frac=1.0, random_state=0), **kw)  # type: ignore[arg-type]
+    np.testing.assert_allclose(a.distribution, b.distribution, rtol=1e-10, atol=1e-12)
+    assert list(a.provenance.settings["treated_clusters"]) == ["g1", "g3"]
+    assert a.n_assignments == 10 and a.exact
+    dd = df.assign(dS=(df["group"].isin(["g1", "g3"]) & (df["t"] >= 3)).astype(float))
+    m = pf.feols("y ~ dS | unit + t", dd)
+    assert a.estimate == pytest.approx(float(m.coef().iloc[0]), abs=1e-10)
 
 
 # ---------------------------------------------------------------- size under the null (slow)
@@ -274,7 +300,7 @@ def test_wcr_size_with_few_treated_clusters():
         df["y"] = (df["y"] - 0.3 * df["d"]  # remove the built-in effect: H0 true
                    + rng.normal(size=12)[pd.factorize(df["group"], sort=True)[0]]
                    * df["post"] * rng.normal())
-        res = wild_cluster_bootstrap(df, yname="y", xnames=["d"], cluster="group",
+        res = wild_cluster_bootstrap(df, yname="y", dname="d", cluster="group",
                                      fe=["unit", "t"], n_boot=4096, ci=False)
         rej_wcr += res.p_value < 0.05
         with pytest.warns(SmallSampleWarning, match="CRV1 with 12 clusters"):

@@ -118,10 +118,10 @@ CASES: dict[str, tuple[Callable[[], pd.DataFrame], Callable[[pd.DataFrame], Any]
     "honest": (common, lambda d: la.did.honest(_es(d), grid=[0.5, 1.0])),
     "wild": (common, lambda d: la.did.wild_cluster_bootstrap(
         d, yname="y",
-        xnames=["d"], cluster="cluster", fe=["unit", "t"], n_boot=199, seed=1)),
+        dname="d", cluster="cluster", idname="unit", tname="t", n_boot=199, seed=1)),
     "ri_test": (common, lambda d: la.did.ri_test(
-        d, yname="y", idname="unit", tname="t", group="cluster", treated_groups=["k0", "k1", "k2"],
-        post="post", n_perm=99, seed=1)),
+        d, yname="y", idname="unit", tname="t", dname="d", cluster="cluster", n_perm=99,
+        seed=1)),
 }
 
 

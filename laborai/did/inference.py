@@ -7,7 +7,7 @@ Two tools for the case that matters on a marketplace panel: a handful of treated
   Gelbach & Miller (2008), computed with the closed-form algebra of Roodman, MacKinnon, Nielsen
   & Webb (2019, "fast and wild") after fixed effects are partialled out, with or without
   regression weights; p-value and a confidence set by test inversion.
-* :func:`ri_test` -- randomization (permutation) inference that reassigns which groups are
+* :func:`ri_test` -- randomization (permutation) inference that reassigns which clusters are
   treated, by exact enumeration when the number of assignments is small and by sampling
   otherwise (Fisher 1935; MacKinnon & Webb 2020).
 
@@ -401,9 +401,11 @@ def wild_cluster_bootstrap(
     data: pd.DataFrame,
     *,
     yname: str,
-    xnames: Sequence[str],
-    param: str | Sequence[str] | None = None,
+    dname: str | Sequence[str],
     cluster: str,
+    controls: Sequence[str] | None = None,
+    idname: str | None = None,
+    tname: str | None = None,
     fe: Sequence[str] | None = None,
     weights: str | None = None,
     null: float = 0.0,
@@ -421,15 +423,20 @@ def wild_cluster_bootstrap(
         Estimation sample; rows with missing values in the used columns raise an error.
     yname : str
         Outcome column.
-    xnames : sequence of str
-        Regressors (the fixed effects in ``fe`` are partialled out; add an intercept column
-        yourself when ``fe`` is empty).
-    param : str or sequence of str, optional
-        Coefficient(s) to test; default: every regressor.
+    dname : str or sequence of str
+        The tested regressor (e.g. the 0/1 treatment indicator). A list tests several
+        regressors of the same regression, one row each, each under its own restricted null
+        and with the same bootstrap draws (not a joint Wald test).
     cluster : str
         Cluster column (one-way clustering; the bootstrap weights are drawn per cluster).
+    controls : sequence of str, optional
+        Other regressors, estimated but not tested. With no fixed effects at all (no
+        ``idname``, ``tname`` or ``fe``), add a constant column here yourself.
+    idname, tname : str, optional
+        Unit and period columns; when given, unit and period fixed effects are absorbed.
     fe : sequence of str, optional
-        Fixed-effect columns, partialled out by a (weighted) within-transformation.
+        Extra fixed-effect columns, as in :func:`laborai.did.twfe`. All fixed effects are
+        partialled out by a (weighted) within-transformation.
     weights : str, optional
         Analytic regression weights (WLS), as in ``pyfixest.feols(weights=...)``.
     null : float, default 0.0
@@ -457,7 +464,8 @@ def wild_cluster_bootstrap(
     DataValidationError
         Missing columns, missing values, or non-positive weights.
     OptionError
-        ``boot_weights`` not in ``{'rademacher', 'webb'}`` or bad ``n_boot``/``alpha``.
+        ``boot_weights`` not in ``{'rademacher', 'webb'}``, bad ``n_boot``/``alpha``, no
+        ``dname`` or a column both tested and a control.
     EstimationError
         Fewer than two clusters.
 
@@ -485,18 +493,34 @@ def wild_cluster_bootstrap(
     inference in Stata using boottest. *Stata Journal* 19(1), 4-60.
     Webb, M. D. (2023). Reworking wild bootstrap-based inference for clustered errors.
     *Canadian Journal of Economics* 56(3), 839-858.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import laborai as la
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(24), 6), "t": np.tile(np.arange(6), 24)})
+    >>> df["cat"] = df["unit"] // 2
+    >>> df["d"] = ((df["cat"] < 4) & (df["t"] >= 3)).astype(float)
+    >>> df["y"] = 0.3 * df["d"] + rng.normal(size=len(df))
+    >>> res = la.did.wild_cluster_bootstrap(df, yname="y", dname="d", cluster="cat",
+    ...                                     idname="unit", tname="t", n_boot=999)
+    >>> res.enumerated, res.n_boot
+    (False, 999)
     """
     check_option("boot_weights", boot_weights, ("rademacher", "webb"))
     _check_n(n_boot, "n_boot")
     _check_alpha(alpha)
-    xnames = list(xnames)
-    if not xnames:
-        raise OptionError("xnames must list at least one regressor; got [].")
-    params = xnames if param is None else ([param] if isinstance(param, str) else list(param))
-    for p in params:
-        if p not in xnames:
-            raise OptionError(f"param must be one of {xnames}; got {p!r}.")
-    fe = list(fe or [])
+    params = [dname] if isinstance(dname, str) else list(dname)
+    if not params:
+        raise OptionError("dname must name at least one regressor to test; got [].")
+    ctrl = list(controls or [])
+    both = [c for c in params if c in ctrl]
+    if both:
+        raise OptionError(f"wild_cluster_bootstrap: {both} are in both dname and controls; "
+                          "a regressor is either tested (dname) or a control.")
+    xnames = list(dict.fromkeys([*params, *ctrl]))
+    fe = list(dict.fromkeys([*(c for c in (idname, tname) if c is not None), *(fe or [])]))
     cols = [yname, *xnames, cluster, *fe] + ([weights] if weights else [])
     _require_columns(data, cols, "wild_cluster_bootstrap")
     sub = _prepare_numeric(data, cols, "wild_cluster_bootstrap")
@@ -520,8 +544,9 @@ def wild_cluster_bootstrap(
     )
     table = pd.DataFrame(rows)
     table.insert(0, "term", params)
-    settings = {"yname": yname, "xnames": xnames, "param": params, "cluster": cluster,
-                "fe": fe, "weights": weights, "null": null, "n_boot": n_boot,
+    settings = {"yname": yname, "dname": params, "controls": ctrl, "cluster": cluster,
+                "idname": idname, "tname": tname, "fe": fe, "weights": weights, "null": null,
+                "n_boot": n_boot,
                 "boot_weights": boot_weights, "alpha": alpha}
     return WildBootstrapResult(
         table=table, n_boot=nb, enumerated=enum, n_clusters=int(np.unique(cl).size),
@@ -558,7 +583,7 @@ class RITestResult(ResultMixin):
     distribution : numpy.ndarray
         Statistic under every enumerated (or sampled) assignment.
     assignments : tuple of tuple of str
-        Treated groups of each assignment, in the order of ``distribution``.
+        Treated clusters of each assignment, in the order of ``distribution``.
     p_value : float
         Two-sided randomization p-value (see :func:`ri_test`).
     exact : bool
@@ -611,20 +636,21 @@ def ri_test(
     yname: str,
     idname: str,
     tname: str,
-    group: str,
-    treated_groups: Sequence[Any],
-    post: str | Any,
+    dname: str,
+    cluster: str,
     controls: Sequence[str] | None = None,
     weights: str | None = None,
-    cluster: str | None = None,
     statistic: RIStatistic = "coef",
     n_perm: int = 9999,
     seed: int | None = 0,
 ) -> RITestResult:
-    """Randomization inference for a common-adoption DiD by reassigning the treated groups.
+    """Randomization inference for a common-adoption DiD by reassigning the treated clusters.
 
-    Estimates ``y ~ 1[group in S] * post (+ controls) | idname + tname`` by OLS for the actual
-    treated set ``S`` and for every other set of the same size ``k`` among the ``G`` groups.
+    Treatment is assigned at the level of ``cluster`` (e.g. ``"category"``): the treated
+    clusters are those with any ``dname == 1``, and they share one treatment path ``post_t``
+    over ``tname``. The function estimates ``y ~ 1[cluster in S] * post_t (+ controls) |
+    idname + tname`` by OLS for the actual treated set ``S`` and for every other set of the
+    same size ``k`` among the ``G`` clusters.
 
     Parameters
     ----------
@@ -632,19 +658,17 @@ def ri_test(
         Panel, one row per unit and period.
     yname, idname, tname : str
         Outcome, unit and period columns (unit and period fixed effects are absorbed).
-    group : str
-        Column holding the assignment level (e.g. ``"category"``); constant within unit.
-    treated_groups : sequence
-        Groups treated in reality.
-    post : str or scalar
-        Either the name of a 0/1 column marking post-treatment periods (must depend on the
-        period only) or a scalar: periods ``>= post`` are post-treatment.
+    dname : str
+        The observed 0/1 treatment indicator. Every unit of a treated cluster must follow the
+        same path over ``tname`` (common adoption); untreated clusters are 0 throughout.
+    cluster : str
+        The level at which treatment is assigned and permuted (constant within unit), and the
+        cluster of the CRV1 t-statistic (``statistic='t'``): cluster at the assignment level
+        (Abadie, Athey, Imbens & Wooldridge 2023).
     controls : sequence of str, optional
         Extra regressors.
     weights : str, optional
         Analytic regression weights.
-    cluster : str, optional
-        Cluster column for the t-statistic (default ``group``).
     statistic : {'coef', 't'}, default 'coef'
         Permute the coefficient or its CRV1 t-statistic (the studentized statistic is
         asymptotically valid also when treatment effects are heterogeneous).
@@ -662,23 +686,25 @@ def ri_test(
     Raises
     ------
     DataValidationError
-        Missing columns or values, treated groups not in the data, group not constant within
-        unit, ``post`` column varying within period.
+        Missing columns or values; ``dname`` not 0/1; ``cluster`` not constant within unit;
+        no cluster or every cluster treated; units of a treated cluster never treated;
+        treated clusters (or units) differing in timing; a period with no treated-cluster
+        row (the common path is undefined there).
     OptionError
         Bad ``statistic`` or ``n_perm``.
     EstimationError
-        No post periods, or every group treated.
+        The common treatment path has no pre (or no post) period.
 
     Notes
     -----
-    Under the sharp null of no effect for any unit, every assignment of ``k`` treated groups is
-    equally likely, so the distribution of the statistic over assignments is its exact null
+    Under the sharp null of no effect for any unit, every assignment of ``k`` treated clusters
+    is equally likely, so the distribution of the statistic over assignments is its exact null
     distribution. Exact p-value: ``mean(|s_a| >= |s_obs|)`` over all ``C(G, k)`` assignments
     (the actual one included, so ``p >= 1/C(G, k)``). Sampled: ``(1 + #{|s_a| >= |s_obs|}) /
-    (1 + n_perm)``. With few treated groups the attainable p-values are coarse; report
+    (1 + n_perm)``. With few treated clusters the attainable p-values are coarse; report
     ``n_assignments``. The regressions are computed in closed form after partialling out the
     fixed effects and controls (Frisch-Waugh-Lovell), so each assignment costs one inner product.
-    Only common (non-staggered) adoption is supported: the post indicator depends on time only.
+    Only common (non-staggered) adoption is supported: the treatment path depends on time only.
 
     References
     ----------
@@ -686,50 +712,43 @@ def ri_test(
     MacKinnon, J. G. & Webb, M. D. (2020). Randomization inference for
     difference-in-differences with few treated clusters. *Journal of Econometrics* 218(2),
     435-450.
+    Abadie, A., Athey, S., Imbens, G. W. & Wooldridge, J. M. (2023). When should you adjust
+    standard errors for clustering? *Quarterly Journal of Economics* 138(1), 1-35.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import laborai as la
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"unit": np.repeat(np.arange(12), 6), "t": np.tile(np.arange(6), 12)})
+    >>> df["cat"] = df["unit"] // 2
+    >>> df["d"] = ((df["cat"] < 2) & (df["t"] >= 3)).astype(int)
+    >>> df["y"] = 0.5 * df["d"] + rng.normal(size=len(df))
+    >>> res = la.did.ri_test(df, yname="y", idname="unit", tname="t", dname="d", cluster="cat")
+    >>> res.exact, res.n_assignments
+    (True, 15)
     """
     check_option("statistic", statistic, ("coef", "t"))
     _check_n(n_perm, "n_perm")
     controls = list(controls or [])
-    cluster = group if cluster is None else cluster
-    post_is_col = isinstance(post, str) and post in data.columns
-    cols = [yname, idname, tname, group, cluster, *controls]
-    if post_is_col:
-        cols.append(post)
+    cols = [yname, idname, tname, dname, cluster, *controls]
     if weights:
         cols.append(weights)
     _require_columns(data, cols, "ri_test")
     sub = _prepare_numeric(data, cols, "ri_test")
-    nun = sub.groupby(idname, sort=False)[group].nunique()
+    nun = sub.groupby(idname, sort=False)[cluster].nunique()
     if (nun > 1).any():
         raise DataValidationError(
-            f"ri_test: column {group!r} must be constant within unit {idname!r}; "
+            f"ri_test: column {cluster!r} must be constant within unit {idname!r}; "
             f"{int((nun > 1).sum())} unit(s) vary (first: {list(nun.index[nun > 1][:5])})."
         )
-    if post_is_col:
-        pv = sub[post].astype(float)
-        nper = pv.groupby(sub[tname], sort=False).nunique()
-        if (nper > 1).any():
-            raise DataValidationError(
-                f"ri_test: post column {post!r} must depend on {tname!r} only (common "
-                f"adoption); it varies within {int((nper > 1).sum())} period(s)."
-            )
-        postv = pv.to_numpy()
-    else:
-        postv = (sub[tname] >= post).to_numpy(dtype=float)
+    postv, gvals, treated = _ri_assignment(sub, idname, tname, dname, cluster)
     if postv.sum() == 0 or postv.sum() == len(postv):
-        raise EstimationError("ri_test: the post indicator is constant; need pre and post periods.")
-    gvals = np.array(sorted(pd.unique(sub[group]), key=str), dtype=object)
-    treated = list(dict.fromkeys(treated_groups))
-    unknown = [g for g in treated if g not in set(gvals.tolist())]
-    if unknown:
-        raise DataValidationError(
-            f"ri_test: treated_groups {unknown} not found in column {group!r}; groups present: "
-            f"{gvals.tolist()[:20]}."
-        )
+        raise EstimationError(
+            f"ri_test: the treated clusters' common {dname!r} path is constant over {tname!r}; "
+            "need pre and post periods.")
     G, k = gvals.size, len(treated)
-    if k == 0 or k >= G:
-        raise EstimationError(f"ri_test needs 1 <= number of treated groups < {G}; got {k}.")
-    gidx = pd.Index(gvals).get_indexer(sub[group])
+    gidx = pd.Index(gvals).get_indexer(sub[cluster])
     n_total = math.comb(G, k)
     exact = n_total <= n_perm
     if exact:
@@ -788,9 +807,9 @@ def ri_test(
     extreme = np.abs(dist) >= abs(stat_obs[0]) * (1.0 - 1e-10)
     p = float(np.mean(extreme)) if exact else float((1 + extreme.sum()) / (1 + combos.shape[0]))
     assign = tuple(tuple(str(gvals[i]) for i in row) for row in combos)
-    settings = {"yname": yname, "idname": idname, "tname": tname, "group": group,
-                "treated_groups": [str(t) for t in treated], "post": str(post),
-                "controls": controls, "weights": weights, "cluster": cluster,
+    settings = {"yname": yname, "idname": idname, "tname": tname, "dname": dname,
+                "cluster": cluster, "treated_clusters": [str(t) for t in treated],
+                "controls": controls, "weights": weights,
                 "statistic": statistic, "n_perm": n_perm}
     return RITestResult(
         estimate=float(est_obs[0]), observed=float(stat_obs[0]), distribution=dist,
@@ -798,6 +817,62 @@ def ri_test(
         statistic=statistic, nobs=n,
         provenance=make_provenance("ri_test", sub, settings, None if exact else seed),
     )
+
+
+def _ri_assignment(sub: pd.DataFrame, idname: str, tname: str, dname: str,
+                   cluster: str) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """The design :func:`ri_test` permutes, read off the observed treatment column.
+
+    Returns the common post indicator of every row (the treated clusters' ``dname`` path at
+    the row's period), the sorted clusters and the treated ones; refuses designs that are not
+    a common-adoption assignment at the ``cluster`` level.
+    """
+    where = "ri_test"
+    d = pd.to_numeric(sub[dname], errors="coerce")
+    bad = ~d.isin([0, 1])
+    if bad.any():
+        raise DataValidationError(
+            f"{where}: column {dname!r} must be 0/1; {int(bad.sum())} row(s) are not "
+            f"(first: {sub.loc[bad, dname].head(5).tolist()})."
+        )
+    d = d.astype(float)
+    gvals = np.array(sorted(pd.unique(sub[cluster]), key=str), dtype=object)
+    anyd = d.groupby(sub[cluster], sort=False).max()
+    treated = [g for g in gvals.tolist() if anyd.loc[g] == 1]
+    G, k = gvals.size, len(treated)
+    if k == 0 or k >= G:
+        raise DataValidationError(
+            f"{where}: randomization inference needs some but not all clusters treated "
+            f"(column {dname!r} == 1 somewhere in the cluster, cluster column {cluster!r}); "
+            f"{k} of {G} cluster(s) are treated."
+        )
+    tr_rows = sub[cluster].isin(treated).to_numpy()
+    unit_any = d[tr_rows].groupby(sub.loc[tr_rows, idname], sort=False).max()
+    never = unit_any.index[unit_any.to_numpy() == 0]
+    if len(never):
+        raise DataValidationError(
+            f"{where}: every unit of a treated cluster must be treated ({dname!r} == 1 in some "
+            f"period); {len(never)} unit(s) of treated clusters in {cluster!r} never are "
+            f"(first: {list(never[:5])}). Randomization inference permutes whole clusters."
+        )
+    per = d[tr_rows].groupby(sub.loc[tr_rows, tname], sort=False).nunique()
+    if (per > 1).any():
+        varying = per.index[per.to_numpy() > 1]
+        raise DataValidationError(
+            f"{where}: the treated clusters must share one {dname!r} path over {tname!r} "
+            f"(common adoption); their timing differs in {len(varying)} period(s) "
+            f"(first: {list(varying[:5])}). Staggered adoption is not supported."
+        )
+    path = d[tr_rows].groupby(sub.loc[tr_rows, tname], sort=False).first()
+    postv = sub[tname].map(path)
+    if postv.isna().any():
+        miss = pd.unique(sub.loc[postv.isna(), tname])
+        raise DataValidationError(
+            f"{where}: the treated clusters' {dname!r} path is undefined in {len(miss)} "
+            f"period(s) of {tname!r} without a treated-cluster row (first: {list(miss[:5])}); "
+            "drop those periods or add the rows."
+        )
+    return postv.to_numpy(dtype=float), gvals, treated
 
 
 def _fe_rank_nonnested(fe: np.ndarray, cl: np.ndarray) -> int:
