@@ -72,49 +72,17 @@ def ppml(d: pd.DataFrame, y: str) -> pd.Series:
     return r.tidy().iloc[0]
 
 
-def placebo(d: pd.DataFrame, y: str, alpha: float = 0.05) -> dict[str, float]:
-    """Conley-Taber placebo interval of the PPML coefficient over the less-exposed categories.
+def placebo(d: pd.DataFrame, y: str) -> pd.Series:
+    """PPML with Conley-Taber placebo inference over the less-exposed categories (t(J - 1)).
 
-    One PPML fit with a post-period shift for every home category but one gives each category's
-    shift ``delta_c``; a control category's placebo is its shift minus the earnings-weighted
-    mean of the other controls; ``se^2 = (J-1)/J^2 (sum w_g^2 + sum v_k^2) sum_j placebo_j^2``
-    (``w``, ``v``: treated and control categories' shares of post-period outcome) with a
-    ``t(J - 1)`` reference (Conley & Taber 2011). Measured size and coverage:
-    ``benchmarks/freelancer_validity.py``.
+    ``la.did.twfe(..., family="poisson", vcov="placebo", cluster="category")``: each control
+    category's post-period shift from one PPML fit against the outcome-weighted mean of the
+    other controls (laborai/did/_ppml_placebo.py; measured size and coverage:
+    benchmarks/freelancer_validity.py).
     """
-    from scipy import stats
-
-    post = (d["period"] >= FIRST).to_numpy()
-    cats = sorted(d["category"].unique())
-    treated = sorted(d.loc[d["exposed"], "category"].unique())
-    controls = [c for c in cats if c not in treated]
-    x = d[["freelancer_id", "period", y]].copy()
-    names = {}
-    for i, c in enumerate(cats):
-        if c == controls[-1]:  # the reference category
-            continue
-        names[c] = f"_pc{i}"
-        x[names[c]] = ((d["category"].to_numpy() == c) & post).astype(float)
-    cols = list(names.values())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", la.LaborAIWarning)
-        sat = la.did.twfe(x, yname=y, dname=cols[0], controls=cols[1:], idname="freelancer_id",
-                          tname="period", family="poisson", vcov="hetero").tidy()
-    coef = dict(zip(sat["term"], sat["estimate"], strict=True))
-    dc = np.array([coef[names[c]] if c in names else 0.0 for c in controls])
-    mass = d.loc[post].groupby("category")[y].sum()
-    v = mass.reindex(controls).to_numpy(float)
-    v = v / v.sum()
-    w = mass.reindex(treated).to_numpy(float)
-    w = w / w.sum()
-    J = len(controls)
-    plac = np.array([dc[j] - np.average(np.delete(dc, j), weights=np.delete(v, j))
-                     for j in range(J)])
-    se = float(np.sqrt((J - 1) / J**2 * (np.sum(w**2) + np.sum(v**2)) * np.sum(plac**2)))
-    q = float(stats.t.ppf(1 - alpha / 2, J - 1))
-    est = float(ppml(d, y)["estimate"])
-    return {"estimate": est, "std_error": se, "conf_low": est - q * se, "conf_high": est + q * se,
-            "p_value": float(2 * stats.t.sf(abs(est) / se, J - 1)), "df": J - 1}
+    r = la.did.twfe(d, yname=y, dname="treated_post", idname="freelancer_id", tname="period",
+                    family="poisson", cluster="category", vcov="placebo")
+    return r.tidy().iloc[0]
 
 
 # %% [markdown]
