@@ -569,3 +569,132 @@ def test_progress_prints_to_stderr_and_changes_nothing(arrays, capsys):
     assert loud.provenance == quiet.provenance
     with pytest.raises(OptionError, match="progress must be True or False; got 'yes'"):
         la.did.honest(**arrays, progress="yes")
+
+
+# --------------------------------------------------------------------------------------------
+# The exact FLCI frontier (issue 16 item 5): checked against generic SciPy solves
+# --------------------------------------------------------------------------------------------
+def _random_flci_problem(rng, kind):
+    n_pre, n_post = int(rng.integers(2, 9)), int(rng.integers(1, 6))
+    n = n_pre + n_post
+    if kind == 0:
+        a = rng.normal(size=(n, n))
+        sigma = (a @ a.T / n + 0.1 * np.eye(n)) * 1e-4
+    elif kind == 1:
+        sigma = np.eye(n) * 1e-4  # ties in the bias rows are likelier here
+    else:
+        lags = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+        sigma = 1e-4 * 0.5 ** lags
+    l_vec = (np.eye(n_post)[0], np.full(n_post, 1 / n_post), rng.normal(size=n_post))[kind]
+    beta = rng.normal(size=n) * 0.01
+    return beta, sigma, n_pre, n_post, l_vec
+
+
+def test_folded_normal_cvs_vectorised_matches_scalar_and_ncx2():
+    t = np.array([0.0, 1e-9, 0.01, 0.3, 1.0, 2.5, 8.0, 40.0])
+    for alpha in (0.01, 0.05, 0.1, 0.3, 0.6):
+        got = hk.folded_normal_cvs(t, alpha)
+        scalar = np.array([hk.folded_normal_cv(x, alpha) for x in t])
+        np.testing.assert_allclose(got, scalar, rtol=1e-13)
+        for x, c in zip(t[t > 0], got[t > 0], strict=True):
+            assert c == pytest.approx(math.sqrt(stats.ncx2.ppf(1 - alpha, 1, x * x)), rel=1e-7)
+
+
+def test_folded_normal_cv_derivative_is_tanh():
+    # the optimality condition along the frontier uses cv'(t) = tanh(t cv(t))
+    for t in (0.2, 1.0, 3.0):
+        h = 1e-6
+        num = (hk.folded_normal_cv(t + h, 0.05) - hk.folded_normal_cv(t - h, 0.05)) / (2 * h)
+        assert num == pytest.approx(math.tanh(t * hk.folded_normal_cv(t, 0.05)), rel=1e-6)
+
+
+def _penalised_generic(prob, mu, z_start):
+    """min_z var(z) / 2 + mu * bias(z) by SLSQP on the epigraph form (a generic solve)."""
+    gc, g0, k = prob.g @ prob.cmat, prob.g @ prob.c0, prob.k
+    nr = gc.shape[0]
+    scale = 1.0 / prob.var(z_start)
+
+    def obj(x):
+        return scale * (0.5 * prob.var(x[:k]) + mu * x[k:].sum())
+
+    cons = {"type": "ineq",
+            "fun": lambda x: np.r_[x[k:] - gc @ x[:k] - g0, x[k:] + gc @ x[:k] + g0],
+            "jac": lambda x: np.block([[-gc, np.eye(nr)], [gc, np.eye(nr)]])}
+    x0 = np.r_[z_start, np.abs(gc @ z_start + g0) + 1e-3]
+    res = optimize.minimize(obj, x0, method="SLSQP", constraints=[cons],
+                            options={"ftol": 1e-15, "maxiter": 2000})
+    return res.x[:k]
+
+
+def test_flci_frontier_solves_the_penalised_problems():
+    # every point of the piecewise-linear path minimises var / 2 + mu * bias, compared with a
+    # generic solve from another start: inside segments, at knots and beyond the last knot
+    rng = np.random.default_rng(16)
+    for i in range(9):
+        _, sigma, n_pre, n_post, l_vec = _random_flci_problem(rng, i % 3)
+        prob, path = hk.flci_frontier(sigma, n_pre, n_post, l_vec)
+        assert path is not None
+        assert np.all(np.diff(path.mu) >= 0) and path.mu[0] == 0.0
+        np.testing.assert_allclose(path.z[0], prob.min_variance(), atol=1e-10)
+        assert prob.bias(path.z[-1]) == pytest.approx(prob.bias(prob.min_bias()), rel=1e-9)
+        top = float(path.mu[-1]) if path.mu[-1] > 0 else 1e-4
+        for mu in rng.uniform(0, 1.5 * top, size=4):
+            z = path.at(mu)
+            z_gen = _penalised_generic(prob, mu, prob.min_variance() + rng.normal(size=prob.k))
+            f_path = 0.5 * prob.var(z) + mu * prob.bias(z)
+            f_gen = 0.5 * prob.var(z_gen) + mu * prob.bias(z_gen)
+            assert f_path <= f_gen * (1 + 1e-9), (i, mu)
+            assert f_path >= f_gen * (1 - 1e-6)
+            np.testing.assert_allclose(z, z_gen, atol=1e-4)
+
+
+def test_flci_equals_the_generic_slsqp_solver_on_random_problems():
+    # the exact frontier gives the same intervals as the generic solver (a bounded Brent search
+    # over sd with one SLSQP solve per step, the method before issue 16 item 5), never longer
+    rng = np.random.default_rng(5)
+    for i in range(9):
+        beta, sigma, n_pre, n_post, l_vec = _random_flci_problem(rng, i % 3)
+        prob, _ = hk.flci_frontier(sigma, n_pre, n_post, l_vec)
+        for m in (0.002, 0.01, 0.05):
+            fast = hk.flci(beta, sigma, n_pre, n_post, l_vec, m, 0.05)
+            slow = hk._flci_slsqp(prob, beta, m, 0.05)
+            assert fast.half_length <= slow.half_length * (1 + 1e-12)
+            assert fast.half_length == pytest.approx(slow.half_length, rel=1e-9)
+            assert abs(fast.estimate - slow.estimate) <= 1e-4 * slow.half_length
+            assert _lp_worst_bias(fast.weights, n_pre, n_post, m) == pytest.approx(
+                fast.max_bias, rel=1e-7)
+
+
+def test_flci_optimum_is_a_minimum_along_the_frontier(medicaid):
+    # the half-length at the returned weights is below its value at nearby frontier points
+    s = medicaid.vcov
+    prob, path = hk.flci_frontier(s, 5, 2, np.array([1.0, 0.0]))
+    for m in (0.005, 0.02):
+        r = hk.flci(medicaid.coef, s, 5, 2, np.array([1.0, 0.0]), m, 0.05)
+        for mu in np.linspace(0, 1.2 * path.mu[-1], 200):
+            z = path.at(mu)
+            sd = math.sqrt(prob.var(z))
+            assert sd * hk.folded_normal_cv(m * prob.bias(z) / sd, 0.05) >= \
+                r.half_length * (1 - 1e-13)
+
+
+def test_flci_falls_back_to_the_generic_solver(medicaid, monkeypatch):
+    b, s, lv = medicaid.coef, medicaid.vcov, np.array([1.0, 0.0])
+    exact = hk.flci(b, s, 5, 2, lv, 0.02, 0.05)
+    hk._FRONTIER_CACHE.clear()
+    monkeypatch.setattr(hk, "_frontier_path", lambda prob: None)
+    generic = hk.flci(b, s, 5, 2, lv, 0.02, 0.05)
+    assert hk.flci_frontier(s, 5, 2, lv)[1] is None
+    hk._FRONTIER_CACHE.clear()
+    assert generic.half_length == pytest.approx(exact.half_length, rel=1e-9)
+    assert generic.conf_low == pytest.approx(exact.conf_low, rel=1e-6)
+
+
+def test_flci_frontier_is_cached_across_m(medicaid):
+    hk._FRONTIER_CACHE.clear()
+    s, lv = medicaid.vcov, np.array([1.0, 0.0])
+    first = hk.flci_frontier(s, 5, 2, lv)
+    again = hk.flci_frontier(s.copy(), 5, 2, lv.copy())
+    assert again[0] is first[0] and again[1] is first[1]
+    assert hk.flci_frontier(s, 5, 2, np.array([0.0, 1.0]))[1] is not first[1]
+    assert not first[1].z.flags.writeable
