@@ -475,7 +475,11 @@ def honest(
       estimators ``c' betahat`` (Armstrong & Kolesar 2018; Rambachan & Roth 2023, Section 4.1):
       the half-length ``sd(c) * cv_alpha(bias(c) / sd(c))`` is minimised, where ``cv_alpha(t)``
       is the ``1 - alpha`` quantile of ``|N(t, 1)|`` and ``bias(c)`` the worst-case bias over
-      ``Delta^SD(M)``.
+      ``Delta^SD(M)``. The optimum lies on the variance-bias frontier of the affine estimators,
+      which does not depend on ``M``: it is computed exactly once (a piecewise-linear path, see
+      :func:`laborai.did._honest_kernels.flci`) and shared by every ``M`` of the grid and every
+      step of :meth:`HonestResult.breakdown`; each ``M`` then solves a one-dimensional
+      optimality condition to machine precision.
     * ``Delta^RM(Mbar) = {delta : max_{t >= 0} |delta_{t+1} - delta_t| <= Mbar *
       max_{s < 0} |delta_{s+1} - delta_s|}``, the union over the pre-period ``s`` attaining the
       maximum and its sign of polyhedra ``Delta^RM_{s,+/-}``. For each polyhedron the moment
