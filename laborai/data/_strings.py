@@ -22,6 +22,9 @@ __all__ = ["empty_strings", "label_take", "to_str", "zero_padded"]
 
 _POW10 = np.array([10 ** j for j in range(20)], dtype=np.uint64)  # 1 .. 1e19
 _ZERO = ord("0")
+#: The four ASCII digits of 0000 .. 9999, one row each.
+_DIGITS4 = np.array([list(f"{i:04d}".encode()) for i in range(10_000)], dtype=np.uint8)
+_DIGITS4_U32 = _DIGITS4.view(np.uint32).ravel()  # the same, one 4-byte word per number
 
 
 def _wrap(offsets: np.ndarray, data: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -68,34 +71,52 @@ def zero_padded(prefix: str, *fields: tuple[np.ndarray, int]) -> pd.api.extensio
                               f"length ({n}); got shape {k.shape}, dtype {k.dtype}.")
         if int(w) < 0:
             raise OptionError(f"zero_padded: widths must be >= 0; got {w}.")
+    widths = [int(w) for _, w in fields]
+    if n and all(int(k.min()) >= 0 and int(k.max()) < 10 ** w for k, w in zip(ks, widths,
+                                                                           strict=True)):
+        return _fixed_width(pre, ks, widths)
+    return _any_width(pre, ks, widths)
+
+
+def _fixed_width(pre: np.ndarray, ks: list[np.ndarray],
+                 widths: list[int]) -> pd.api.extensions.ExtensionArray:
+    """Every integer non-negative and within its width: rows of one length, a byte matrix."""
+    n = ks[0].size
+    row = pre.size + sum(widths)
+    data = np.empty(n * row, dtype=np.uint8)
+    mat = data.reshape(n, row)
+    mat[:, :pre.size] = pre
+    col = pre.size
+    for k, w in zip(ks, widths, strict=True):
+        rest = k.astype(np.int64, copy=False)
+        end = col + w
+        while end > col:  # four digits at a time, from the right
+            step = min(4, end - col)
+            rest, quad = np.divmod(rest, 10_000)
+            mat[:, end - step:end] = _DIGITS4_U32[quad].view(np.uint8).reshape(n, 4)[:, 4 - step:]
+            end -= step
+        col += w
+    return _wrap(np.arange(n + 1, dtype=np.int64) * row, data)
+
+
+def _any_width(pre: np.ndarray, ks: list[np.ndarray],
+               widths: list[int]) -> pd.api.extensions.ExtensionArray:
+    """The general case: negative integers and integers wider than their width."""
+    n = ks[0].size
     mags, negs, lens = [], [], []
-    for k, (_, w) in zip(ks, fields, strict=True):
+    for k, w in zip(ks, widths, strict=True):
         k64 = k.astype(np.int64, copy=False)
         neg = k64 < 0
         # magnitude as uint64 (also right for the most negative int64)
         mag = np.where(neg, (~k64.view(np.uint64)) + np.uint64(1), k64.view(np.uint64))
         ndig = np.maximum(1, np.searchsorted(_POW10, mag, side="right"))
-        lens.append(np.maximum(int(w), ndig + neg))
+        lens.append(np.maximum(w, ndig + neg))
         mags.append(mag)
         negs.append(neg)
     row_len = pre.size + np.sum(lens, axis=0, dtype=np.int64)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(row_len, out=offsets[1:])
     data = np.empty(int(offsets[-1]), dtype=np.uint8)
-    if n and all(int(ln.min()) == int(ln.max()) for ln in lens):  # one length: a byte matrix
-        mat = data.reshape(n, -1)
-        mat[:, :pre.size] = pre
-        col = pre.size
-        for mag, neg, ln in zip(mags, negs, lens, strict=True):
-            width = int(ln[0])
-            rest = mag.copy()
-            for j in range(col + width - 1, col - 1, -1):
-                mat[:, j] = _ZERO + (rest % 10).astype(np.uint8)
-                rest //= np.uint64(10)
-            if neg.any():
-                mat[neg, col] = ord("-")
-            col += width
-        return _wrap(offsets, data)
     starts = offsets[:-1]
     for j, b in enumerate(pre.tolist()):
         data[starts + j] = b
@@ -105,10 +126,7 @@ def zero_padded(prefix: str, *fields: tuple[np.ndarray, int]) -> pd.api.extensio
         rest = mag.copy()
         for j in range(int(ln.max()) if n else 0):  # digit j from the right, '0' when used up
             sel = j < ln
-            if sel.all():
-                data[last - j] = _ZERO + (rest % 10).astype(np.uint8)
-            else:
-                data[(last - j)[sel]] = _ZERO + (rest[sel] % 10).astype(np.uint8)
+            data[(last - j)[sel]] = _ZERO + (rest[sel] % 10).astype(np.uint8)
             rest //= np.uint64(10)
         if neg.any():
             data[pos[neg]] = ord("-")

@@ -23,6 +23,7 @@ The data are **simulated**; every figure or table made from them says so
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import tomllib
@@ -780,13 +781,25 @@ def _ai_high_ratio(cats: Sequence[str], high: np.ndarray) -> np.ndarray:
 
 def _by_category(q: np.ndarray, probs: np.ndarray, cat: np.ndarray, lo: np.ndarray,
                  hi: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """:func:`_truncated` for posts of many categories (one vectorised call per category)."""
+    """:func:`_truncated` for posts of many categories (one vectorised call per category).
+
+    The posts are grouped by a stable sort on the category (contiguous slices instead of one
+    boolean mask per category); the values are those of the per-category masks, row by row.
+    """
     out = np.empty(cat.size)
-    for c in np.unique(cat):
-        m = cat == c
-        f_lo = np.interp(lo[m], q[c], probs)
-        f_hi = np.interp(hi[m], q[c], probs)
-        out[m] = np.interp(f_lo + u[m] * (f_hi - f_lo), probs, q[c])
+    if cat.size == 0:
+        return out
+    order = np.argsort(cat.astype(np.int16), kind="stable")  # radix sort of small codes
+    cs = cat[order]
+    lo_s, hi_s, u_s = lo[order], hi[order], u[order]
+    res = np.empty(cat.size)
+    bounds = [0, *(np.flatnonzero(cs[1:] != cs[:-1]) + 1).tolist(), cat.size]
+    for a, b in itertools.pairwise(bounds):
+        c = int(cs[a])
+        f_lo = np.interp(lo_s[a:b], q[c], probs)
+        f_hi = np.interp(hi_s[a:b], q[c], probs)
+        res[a:b] = np.interp(f_lo + u_s[a:b] * (f_hi - f_lo), probs, q[c])
+    out[order] = res
     return out
 
 
@@ -849,7 +862,10 @@ def _posted(cal: _Calib, r_value: np.random.Generator, r_attr: np.random.Generat
     u_exp = r_attr.random(n)
     cum = np.cumsum(cal.experience_p, axis=1)
     cum = cum / cum[:, -1:]
-    experience = np.minimum((u_exp[:, None] > cum[cat]).sum(axis=1), len(cal.experience) - 1)
+    above = np.zeros(n, dtype=np.int64)  # levels whose cumulative share u_exp exceeds
+    for j in range(cum.shape[1]):
+        above += u_exp > cum[:, j][cat]
+    experience = np.minimum(above, len(cal.experience) - 1)
 
     # Fixed budgets (and latent values of no-budget posts): truncated to the tier.
     u_val = r_value.random(n)
@@ -1422,7 +1438,7 @@ def simulate_marketplace(
     skill_family = np.zeros(n, dtype=np.int64)  # codes into ("", *fam_names)
     skill_family[ai_ix] = fam_draw + 1
 
-    order = np.lexsort((p_tier, p_sub, p_day))  # by day, then subcategory, tier
+    order = _day_major_order(counts)  # by day, then subcategory, tier
     if text:
         title_l, skills_l = _make_text(r_text, subs, cats, p_sub, p_cat, is_ai, is_cloud,
                                        is_rpa, ai_ix, fam_draw, fam_names, fam)
@@ -1482,6 +1498,22 @@ def simulate_marketplace(
     }
     return Marketplace(job_posts=posts, contracts=contracts, truth=truth, seed=int(seed),
                        params=params)
+
+
+def _day_major_order(counts: np.ndarray) -> np.ndarray:
+    """The posts' order by day, then subcategory, then tier, stable (in linear time).
+
+    The posts are ``np.repeat`` of the cells of ``counts`` (subcategory x tier x day) in C
+    order; the result equals ``np.lexsort((p_tier, p_sub, p_day))`` of their coordinates: the
+    cells taken day-major, each cell's posts in their original order.
+    """
+    flat = counts.ravel()
+    first = np.cumsum(flat) - flat  # first post of each cell
+    n_st, n_day = counts.shape[0] * counts.shape[1], counts.shape[2]
+    cells = (np.arange(n_st)[None, :] * n_day + np.arange(n_day)[:, None]).ravel()  # day-major
+    size = flat[cells]
+    shift = first[cells] - (np.cumsum(size) - size)
+    return np.asarray(np.repeat(shift, size) + np.arange(int(flat.sum())))
 
 
 def _make_text(
