@@ -154,6 +154,31 @@ def test_twfe_formula_equals_pyfixest_feols_on_the_same_formula(backend: str) ->
     assert abs(plain.coef[0] - res.coef[0]) > 1e-6
 
 
+def test_several_outcomes_equal_pyfixest_multiple_estimation() -> None:
+    df = panel(10)
+    formula = "y + y2 ~ d + x | unit + t + tier^t"
+    rs = quiet(twfe, df, formula=formula, cluster="unit", vcov="cluster")
+    multi = pf.feols(formula, df, vcov={"CRV1": "unit"}, demeaner=TIGHT)
+    models = multi.all_fitted_models
+    assert len(models) == 2
+    for y, (key, m) in zip(("y", "y2"), models.items(), strict=True):
+        assert key.split("~")[0].strip() == y  # keyed by each model's formula
+        np.testing.assert_allclose(rs[y].coef, m.coef().to_numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(rs[y].tidy()["std_error"], m.se().to_numpy(), rtol=0,
+                                   atol=1e-8)
+
+
+def test_poisson_formula_equals_pyfixest_fepois() -> None:
+    df = panel(11)
+    df["n"] = np.random.default_rng(11).poisson(np.exp(0.5 + 0.3 * df["d"] + 0.2 * df["x"]))
+    formula = "n ~ d + x | unit + t + country"
+    res = quiet(twfe, df, formula=formula, family="poisson", cluster="unit", vcov="cluster")
+    ref = pf.fepois(formula, df, vcov={"CRV1": "unit"})
+    # IRLS convergence bounds the agreement (tests/test_twfe.py's Poisson tolerances)
+    np.testing.assert_allclose(res.coef, ref.coef().to_numpy(), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(res.tidy()["std_error"], ref.se().to_numpy(), rtol=1e-6)
+
+
 def test_interacted_fixed_effect_equals_a_key_column_built_by_hand() -> None:
     df = panel(2)
     before = frame_hash(df)
