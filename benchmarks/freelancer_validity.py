@@ -15,13 +15,14 @@ exposed x (period >= Dec 2022). Outcome: monthly earnings. Methods (95% level):
 ``ppml_crv1_freelancer``  PPML, CRV1 by freelancer (the design's old default; normal reference).
 ``ppml_crv1_category``    PPML, CRV1 by category (12 clusters).
 ``ppml_placebo``          PPML estimate with Conley-Taber placebo inference over the 8
-                          less-exposed categories (:func:`ppml_placebo`): one PPML fit with a
-                          post-period shift for every category but one gives the category shifts
-                          ``delta_c``; each control category's placebo is ``delta_j`` minus the
-                          outcome-weighted mean of the other controls; ``se^2 = (J - 1)/J^2
-                          (sum_g w_g^2 + sum_k v_k^2) sum_j placebo_j^2`` (``w``, ``v`` the treated
-                          and control categories' shares of post-period earnings) and the
-                          reference is ``t(J - 1)``, ``J = 8``.
+                          less-exposed categories: ``la.did.twfe(family="poisson",
+                          vcov="placebo", cluster="category")`` (``laborai/did/_ppml_placebo.py``:
+                          one PPML fit with a post-period shift for every category but one gives
+                          the category shifts ``delta_c``; each control category's placebo is
+                          ``delta_j`` minus the outcome-weighted mean of the other controls;
+                          ``se^2 = (J - 1)/J^2 (sum_g w_g^2 + sum_k v_k^2) sum_j placebo_j^2``
+                          (``w``, ``v`` the treated and control categories' shares of post-period
+                          earnings) and the reference is ``t(J - 1)``, ``J = 8``).
 ``ols_levels_auto``       ``la.did.twfe`` OLS on earnings in USD with ``cluster="category"`` and
                           ``vcov="auto"`` (what twfe resolves to with 12 clusters is recorded:
                           ``vcov_type``). Truth: the levels ATT from the simulator's expected
@@ -29,9 +30,8 @@ exposed x (period >= Dec 2022). Outcome: monthly earnings. Methods (95% level):
 ``ri_levels``             ``la.did.ri_test`` (OLS, levels) over which 4 of the 12 categories
                           are exposed: all C(12, 4) = 495 assignments. A test only (no interval).
 
-PPML has no placebo or wild-bootstrap option in ``la.did.twfe`` (``vcov='wild'`` raises for
-``family='poisson'``; ``'auto'`` resolves to CRV1) and ``ri_test`` is OLS only, so the PPML
-placebo is computed here from public ``twfe`` fits.
+``la.did.twfe`` has placebo inference for PPML (``vcov='placebo'``, and ``'auto'`` with 12
+category clusters); ``vcov='wild'`` is OLS only and ``ri_test`` is OLS only.
 
 Usage::
 
@@ -76,62 +76,6 @@ def design_frame(fm: Any) -> pd.DataFrame:
     return d
 
 
-def ppml_placebo(d: pd.DataFrame, y: str, *, alpha: float = 0.05) -> dict[str, float]:
-    """PPML estimate with Conley-Taber placebo inference over the never-exposed categories.
-
-    ``d`` has ``freelancer_id, period, category, exposed, treated_post`` and the outcome ``y``.
-    Returns ``estimate, std_error, conf_low, conf_high, p_value, df`` (t reference with
-    ``J - 1`` degrees of freedom, ``J`` the number of control categories).
-    """
-    from scipy import stats
-
-    import laborai as la
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pooled = la.did.twfe(d, yname=y, dname="treated_post", idname="freelancer_id",
-                             tname="period", family="poisson", vcov="hetero")
-    est = float(pooled.tidy()["estimate"].iloc[0])
-    cats = sorted(d["category"].unique())
-    treated = sorted(d.loc[d["exposed"], "category"].unique())
-    controls = [c for c in cats if c not in treated]
-    post = (d["period"] >= FIRST).to_numpy()
-    ref = controls[-1]
-    cols = []
-    x = d[["freelancer_id", "period", y]].copy()
-    for i, c in enumerate(cats):
-        if c == ref:
-            continue
-        name = f"_pc{i}"
-        x[name] = ((d["category"].to_numpy() == c) & post).astype(float)
-        cols.append((c, name))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sat = la.did.twfe(x, yname=y, dname=cols[0][1], controls=[n for _, n in cols[1:]],
-                          idname="freelancer_id", tname="period", family="poisson",
-                          vcov="hetero")
-    coef = dict(zip(sat.tidy()["term"], sat.tidy()["estimate"], strict=True))
-    delta = {c: float(coef[n]) for c, n in cols}
-    delta[ref] = 0.0
-    mass = d.loc[post].groupby("category")[y].sum()
-    v = np.array([mass.get(c, 0.0) for c in controls], dtype=float)
-    v = v / v.sum()
-    w = np.array([mass.get(c, 0.0) for c in treated], dtype=float)
-    w = w / w.sum()
-    dc = np.array([delta[c] for c in controls])
-    J = len(controls)
-    plac = np.empty(J)
-    for j in range(J):
-        keep = np.arange(J) != j
-        plac[j] = dc[j] - np.average(dc[keep], weights=v[keep])
-    var = (J - 1) / J**2 * (float(np.sum(w**2)) + float(np.sum(v**2))) * float(np.sum(plac**2))
-    se = math.sqrt(var)
-    q = float(stats.t.ppf(1 - alpha / 2, J - 1))
-    p = float(2 * stats.t.sf(abs(est) / se, J - 1)) if se > 0 else float("nan")
-    return {"estimate": est, "std_error": se, "conf_low": est - q * se,
-            "conf_high": est + q * se, "p_value": p, "df": float(J - 1)}
-
-
 def levels_truth(fm: Any, ids: pd.Index) -> float:
     """ATT in USD of the levels OLS design: mean(mu1 - mu0) exposed minus less exposed, post."""
     f = fm.freelancers.set_index("freelancer_id")
@@ -168,6 +112,8 @@ def one_rep(task: tuple[int, str, int, bool, bool]) -> dict[str, Any]:
             "ppml_crv1_category": la.did.twfe(d, family="poisson", cluster="category",
                                               vcov="cluster", **base),
         }
+        rows["ppml_placebo"] = la.did.twfe(d, family="poisson", cluster="category",
+                                           vcov="placebo", **base)
         if not ppml_only:
             rows["ols_levels_auto"] = la.did.twfe(d, cluster="category", **base)
         for name, r in rows.items():
@@ -175,12 +121,16 @@ def one_rep(task: tuple[int, str, int, bool, bool]) -> dict[str, Any]:
             out[name] = {k: float(t[k]) for k in ("estimate", "std_error", "conf_low",
                                                   "conf_high", "p_value")}
             out[name]["vcov_type"] = str(r.vcov_type)
-        out["ppml_placebo"] = ppml_placebo(d, "earnings")
+        out["ppml_placebo"]["df"] = float(rows["ppml_placebo"].df_resid)
         if ppml_only:
             return out
-        treated = sorted(d.loc[d["exposed"], "category"].unique())
-        ri = la.did.ri_test(d, yname="earnings", idname="freelancer_id", tname="period",
-                            group="category", treated_groups=treated, post=FIRST)
+        # ri_test refuses units of a treated cluster that are never treated: here freelancers
+        # of an exposed category who exit before December 2022 (never observed treated); the
+        # RI sample leaves out every freelancer without a month from December 2022 on
+        seen = d.loc[d["period"] >= FIRST, "freelancer_id"].unique()
+        ri = la.did.ri_test(d[d["freelancer_id"].isin(seen)], yname="earnings",
+                            idname="freelancer_id", tname="period", dname="treated_post",
+                            cluster="category")
         out["ri_levels"] = {"estimate": float(ri.estimate), "p_value": float(ri.p_value),
                             "n_assignments": int(ri.n_assignments)}
     return out
