@@ -113,7 +113,8 @@ def _tokens(formula: str) -> list[tuple[str, str]]:
                     "]": "IV or varying-slope brackets", "*": "the '*' operator (write the "
                     "terms out with '+')", "-": "the '-' operator (terms cannot be removed)",
                     "/": "the '/' operator", "`": "back-quoted names (rename the column)"}
-            raise _bad(formula, f"unsupported {what.get(val, repr(val))} at position "
+            default = f"character {val!r} (names are letters, digits and '_')"
+            raise _bad(formula, f"unsupported {what.get(val, default)} at position "
                        f"{m.start(kind)}")
         out.append((kind, val))
         pos = m.end()
@@ -160,7 +161,8 @@ def _sum_of_products(formula: str, toks: list[tuple[str, str]], part: str,
             raise _bad(formula, f"the {part} interacts {t[0]!r} with itself")
     keys = [frozenset(t) for t in terms]
     if len(set(keys)) != len(keys):
-        dup = next(":".join(t) for t, k in zip(terms, keys, strict=True) if keys.count(k) > 1)
+        sep = "^" if "^" in joiners else ":"
+        dup = next(sep.join(t) for t, k in zip(terms, keys, strict=True) if keys.count(k) > 1)
         raise _bad(formula, f"the {part} repeats {dup!r}")
     return terms
 
