@@ -324,9 +324,19 @@ _MONEY_MAX = "1e32"
 
 
 def _bad_money(col: str, sql_type: str) -> str:
-    """SQL condition: a negative amount, or one too large for the exact sum."""
-    v = _no_nan(col, sql_type)
-    return f"(NOT {_is_inf(col, sql_type)} AND ({v} < 0 OR {v} >= {_MONEY_MAX}))"
+    """SQL condition: a negative amount, or one too large for the exact sum.
+
+    For floating-point columns a ``CASE``, so that the NaN and infinity tests (see
+    :func:`_no_nan`) run only on the rows outside the range: in DuckDB and Spark NaN compares
+    above every number, so NaN and ``inf`` pass the range test and are then excluded, and
+    ``-inf`` is below zero and excluded too. True exactly where ``NOT inf AND (v < 0 OR v >=
+    max)`` with ``v`` the amount with NaN as NULL is true (false where that is false or NULL).
+    """
+    if sql_type.upper() not in _FLOAT_TYPES:
+        return f"(NOT false AND ({col} < 0 OR {col} >= {_MONEY_MAX}))"
+    x = f"CAST({col} AS DOUBLE)"
+    return (f"(CASE WHEN {x} < 0 OR {x} >= {_MONEY_MAX} THEN NOT {_is_inf(col, sql_type)} AND "
+            f"{_no_nan(col, sql_type)} IS NOT NULL ELSE false END)")
 
 
 def _utc_naive(x: Any, name: str = "date") -> pd.Timestamp:
