@@ -65,6 +65,7 @@ def ppml_placebo(d: pd.DataFrame, y: str) -> pd.Series:
     r = la.did.twfe(d, yname=y, dname="treated_post", idname="freelancer_id", tname="period",
                     family="poisson", cluster="category", vcov="placebo")
     assert r.vcov_type == "placebo" and r.provenance.settings["n_placebo_clusters"] == 8
+    assert r.df_resid is not None
     t = r.tidy().iloc[0].copy()
     t["df"] = float(r.df_resid)
     return t

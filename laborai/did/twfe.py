@@ -248,7 +248,8 @@ def _resolve_vcov(vcov: str, *, family: str, frame: pd.DataFrame, treat_cols: Se
             warnings.warn(
                 f"{where}: CRV1 with {G[0]} clusters can over-reject; "
                 + ("vcov='auto' uses the wild cluster bootstrap here."
-                   if family == "ols" else "for Poisson models check with laborai.did.ri_test."),
+                   if family == "ols" else "for Poisson models use vcov='placebo' (treatment "
+                   "assigned by cluster at one date) or check with laborai.did.ri_test."),
                 SmallSampleWarning, stacklevel=3)
     return method
 
