@@ -196,6 +196,21 @@ def test_interacted_fixed_effect_equals_a_key_column_built_by_hand() -> None:
     assert frame_hash(df) == before and "tier^t" not in df.columns  # input untouched
 
 
+def test_three_way_interaction_has_one_level_per_observed_combination() -> None:
+    from laborai.did._formula import _fe_key
+
+    df = panel(12)
+    key = _fe_key(df, ("tier", "t", "country"))
+    groups = df.groupby(["tier", "t", "country"]).ngroup()
+    assert key.nunique() == groups.nunique()
+    # the same partition of the rows (codes may be numbered differently)
+    assert (pd.crosstab(key, groups) > 0).sum(axis=1).eq(1).all()
+    a = quiet(twfe, df, formula="y ~ d | unit + t + tier^t^country", vcov="cluster")
+    b = quiet(la.did.twfe, df.assign(k=groups), yname="y", dname="d", idname="unit",
+              tname="t", fe=["k"], vcov="cluster")
+    np.testing.assert_allclose(a.coef, b.coef, rtol=1e-12)
+
+
 def test_interacted_fixed_effect_with_a_missing_part_drops_and_names_the_rows() -> None:
     df = panel(3)
     df["tier"] = df["tier"].astype(float)
@@ -213,6 +228,8 @@ def test_twfe_formula_errors_name_the_problem() -> None:
     with pytest.raises(OptionError, match=r"column\(s\) \['nope'\] not found") as exc:
         twfe(df, formula="nope ~ d | unit + t")
     assert GRAMMAR in str(exc.value)
+    with pytest.raises(OptionError, match=re.escape("outcome(s) ['y'] also appear on the right")):
+        twfe(df, formula="y ~ d + y | unit + t")
     with pytest.raises(OptionError, match="needs the unit and the period"):
         twfe(df, formula="y ~ d | unit")
     with pytest.raises(OptionError, match="needs a treatment on the right-hand side"):

@@ -408,11 +408,11 @@ def _fe_key(data: pd.DataFrame, cols: tuple[str, ...]) -> pd.Series:
     code = np.zeros(len(data), dtype=np.int64)
     miss = np.zeros(len(data), dtype=bool)
     for c in cols:
-        k, uniq = pd.factorize(data[c], sort=False)
+        k, uniq = pd.factorize(data[c], sort=True)
         miss |= k < 0
-        code = code * max(len(uniq), 1) + np.maximum(k, 0)
-    combo, _ = pd.factorize(code, sort=True)
-    out = pd.Series(combo, index=data.index, name="^".join(cols))
+        # re-coded after each column, so the codes stay below len(data) (no overflow)
+        code = pd.factorize(code * max(len(uniq), 1) + np.maximum(k, 0), sort=True)[0]
+    out = pd.Series(code, index=data.index, name="^".join(cols))
     if miss.any():
         out = out.astype(float).where(~miss)
     return out
@@ -455,6 +455,9 @@ def _map_formula(kind: str, roles: Mapping[str, str], f: ParsedFormula,
     if fe_names[2:]:
         kw[roles["fe"]] = fe_names[2:]
     ys = list(f.outcomes)
+    both = [y for y in ys if any(y in t for t in (*f.terms, *f.fixed_effects))]
+    if both:
+        raise _bad(txt, f"outcome(s) {both} also appear on the right-hand side")
     if kind == "estimate_effects":
         if f.terms or not f.intercept_only:
             raise _bad(txt, "estimate_effects builds its treatment indicators from "
