@@ -37,10 +37,6 @@ event_study = formula_interface("event_study")(la.did.event_study)
 ddd = formula_interface("ddd")(la.did.ddd)
 estimate_effects = formula_interface("estimate_effects")(la.did.estimate_effects)
 
-#: ddd's partition keywords (``exposed``/``high`` being renamed ``dname``/``pname``)
-_DDD = inspect.signature(la.did.ddd).parameters
-DDD_D, DDD_P = ("dname", "pname") if "pname" in _DDD else ("exposed", "high")
-
 
 def panel(seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
@@ -302,12 +298,12 @@ def test_ddd_formula_is_the_explicit_call_exactly() -> None:
               cluster="unit", vcov="cluster")
     b = quiet(la.did.ddd, df, yname="y", idname="unit", tname="t", post="post",
               controls=["x"], fe=["country"], cluster="unit", vcov="cluster",
-              **{DDD_D: "treated", DDD_P: "tier"})
+              dname="treated", pname="tier")
     same(a, b)
     with pytest.raises(OptionError, match="ddd's right-hand side starts with 'dname:pname'"):
         ddd(df, formula="y ~ treated | unit + t", post="post")
-    with pytest.raises(OptionError, match=f"formula= and {DDD_D}= are both given"):
-        ddd(df, formula="y ~ treated:tier | unit + t", post="post", **{DDD_D: "treated"})
+    with pytest.raises(OptionError, match="formula= and dname= are both given"):
+        ddd(df, formula="y ~ treated:tier | unit + t", post="post", dname="treated")
 
 
 # ------------------------------------------------------------------------------ estimate_effects
@@ -469,6 +465,8 @@ def test_signature_and_docstring_show_formula_and_keep_the_vocabulary(kind: str)
     assert formula_interface(kind)(fn) is fn  # idempotent  # type: ignore[arg-type]
     with pytest.raises(OptionError, match="kind must be one of"):
         formula_interface("sdid")  # type: ignore[arg-type]
+    with pytest.raises(OptionError, match="sdid has no parameter"):
+        formula_interface(kind)(la.did.sdid)  # type: ignore[arg-type]
 
 
 def test_the_docs_page_runs_on_the_decorated_api(monkeypatch: pytest.MonkeyPatch,

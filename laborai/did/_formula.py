@@ -388,18 +388,15 @@ def _result_set(estimator: str, results: Mapping[str, Any], *, data_hash: str,
 # --------------------------------------------------------------------------------------------
 
 
-def _roles(kind: str, params: Mapping[str, inspect.Parameter]) -> dict[str, str]:
-    """The keyword of each role for ``kind`` (ddd's partitions follow its signature)."""
+def _roles(kind: str) -> dict[str, str]:
+    """The keywords a formula sets for ``kind`` (role -> keyword)."""
     roles = {"idname": "idname", "tname": "tname", "fe": "fe"}
     if kind == "estimate_effects":
         roles["outcomes"] = "outcomes"
         return roles
-    roles.update(yname="yname", controls="controls")
+    roles.update(yname="yname", dname="dname", controls="controls")
     if kind == "ddd":
-        roles["dname"] = "dname" if "dname" in params else "exposed"
-        roles["pname"] = "pname" if "pname" in params else "high"
-    else:
-        roles["dname"] = "dname"
+        roles["pname"] = "pname"
     return roles
 
 
@@ -587,7 +584,11 @@ def formula_interface(kind: Kind) -> Callable[[Callable[..., Any]], Callable[...
         sig = inspect.signature(fn)
         params = sig.parameters
         first = next(iter(params))
-        roles = _roles(kind, params)
+        roles = _roles(kind)
+        missing = [k for k in roles.values() if k not in params]
+        if missing:
+            raise OptionError(f"formula_interface({kind!r}): {fn.__name__} has no parameter(s) "
+                              f"{missing}; decorate the {kind} function.")
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
