@@ -308,3 +308,148 @@ def test_errors(mpdta: pd.DataFrame) -> None:
         sun_abraham(miss, **MP)
     with pytest.raises(DataValidationError, match=r"must identify rows uniquely"):
         sun_abraham(pd.concat([mpdta, mpdta.iloc[:2]]), **MP)
+
+
+# ------------------------------------------------------------------ placebo size correction
+def _cells(seed: int = 0, n_clusters: int = 12, treated: tuple[int, ...] = (0, 1),
+           n_periods: int = 10, g_star: int = 6, units_per_cluster: int = 1) -> pd.DataFrame:
+    """Category cells of very different size: cluster shocks plus sampling noise of variance
+    ``1 / n_posts`` (treated cells large, many control cells small, as on the marketplace)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(n_clusters):
+        big = c in treated or c % 3 == 0
+        level = rng.uniform(300, 800) if big else rng.uniform(10, 40)
+        shock = rng.normal(0, 0.03, n_periods)
+        for u in range(units_per_cluster):
+            for t in range(1, n_periods + 1):
+                n = max(1.0, round(level * rng.uniform(0.8, 1.2)))
+                rows.append({"unit": f"c{c}u{u}", "cluster": f"c{c:02d}", "t": t,
+                             "g": g_star if c in treated else 0, "n_posts": n,
+                             "y": 0.1 * u + shock[t - 1] + rng.normal(0, 1 / np.sqrt(n))})
+    return pd.DataFrame(rows)
+
+
+PKW: dict[str, Any] = {"yname": "y", "idname": "unit", "tname": "t", "gname": "g",
+                       "cluster": "cluster"}
+
+
+def _hand_v(d: pd.DataFrame, treated_units: np.ndarray, control_units: np.ndarray,
+            e: int, ells: np.ndarray) -> np.ndarray:
+    """Balanced panel, one cohort e: delta_l = mean_T(y_{e+l} - y_{e-1}) - mean_C(...), so its
+    variance proxy is sum_T (1/s_{e+l} + 1/s_{e-1}) / N_T^2 + the same over C / N_C^2."""
+    inv = (1.0 / d.set_index(["unit", "t"])["n_posts"].clip(lower=1.0))
+    out = []
+    for ell in ells:
+        v = 0.0
+        for units in (treated_units, control_units):
+            s = sum(inv[(u, e + ell)] + inv[(u, e - 1)] for u in units)
+            v += s / len(units) ** 2
+        out.append(v)
+    return np.array(out)
+
+
+def test_placebo_size_correction_equals_hand_computation() -> None:
+    from laborai.did._placebo import _wnnls_var_model
+
+    df = _cells()
+    r = sun_abraham(df, **PKW, size="n_posts")
+    ctrl = df[df["g"] == 0]
+    controls = sorted(ctrl["cluster"].unique())
+    J = len(controls)
+    ells = r.event_times
+    # the placebo estimates: each control cluster given the cohort on the control data
+    P = np.array([sun_abraham(ctrl.assign(g=np.where(ctrl["cluster"] == j, 6, 0)), **PKW,
+                              vcov="cluster").coef for j in controls])
+    # inverse sizes -> sampling-variance proxies of every placebo and of the real estimate
+    vj = np.array([_hand_v(ctrl, ctrl.loc[ctrl["cluster"] == j, "unit"].unique(),
+                           ctrl.loc[ctrl["cluster"] != j, "unit"].unique(), 6, ells)
+                   for j in controls])
+    vg = _hand_v(df, df.loc[df["g"] > 0, "unit"].unique(), ctrl["unit"].unique(), 6, ells)
+    w2 = 0.5**2 + 0.5**2                      # two treated clusters of one unit each
+    v_star = vg / ((J - 1) / J * (w2 + 1 / J))
+    # the variance model E[p^2] = a + b v per event time, and the rescaled placebos
+    Pr = P.copy()
+    n_slope = 0
+    for k in range(len(ells)):
+        p2, v = P[:, k] ** 2, vj[:, k]
+        a, b = _wnnls_var_model(p2, v)
+        fit = a + b * v
+        wt = 1 / fit**2
+        if a > 0 and b > 0:   # interior: near the fixed point (20 reweighting steps) the
+            # weighted normal equations hold
+            assert abs(np.sum(wt * (p2 - fit))) <= 1e-3 * np.sum(wt * p2)
+            assert abs(np.sum(wt * v * (p2 - fit))) <= 1e-3 * np.sum(wt * v * p2)
+        elif a == 0:          # corner a = 0: b is the mean of the standardised squares
+            assert np.isclose(b, np.mean(p2 / v), rtol=1e-6)
+        n_slope += b > 0
+        Pr[:, k] = P[:, k] * np.sqrt((a + b * v_star[k]) / fit)
+    assert n_slope >= len(ells) // 2          # the sizes matter in this design
+    V = (J - 1) / J**2 * (w2 + 1 / J) * Pr.T @ Pr
+    np.testing.assert_allclose(r.vcov, V, rtol=1e-7)
+    np.testing.assert_allclose(r.tidy()["std_error"], np.sqrt(np.diag(V)), rtol=1e-7)
+    # large treated cells: the correction shrinks the placebo spread (conservative without it)
+    plain = sun_abraham(df, **PKW, size=None)
+    assert np.median(r.tidy()["std_error"] / plain.tidy()["std_error"]) < 0.9
+    assert r.placebo_df == plain.placebo_df == J - 1
+
+
+def test_size_none_reproduces_the_plain_placebo_numbers() -> None:
+    df = _cells(seed=3, units_per_cluster=2)
+    plain = sun_abraham(df, **PKW, size=None)
+    same = sun_abraham(df.drop(columns="n_posts"), **PKW)        # 'auto' without n_posts
+    for a in ("coef", "vcov"):
+        assert np.array_equal(getattr(plain, a), getattr(same, a))
+    pd.testing.assert_frame_equal(plain.tidy(), same.tidy(), check_exact=True)
+    ctrl = df[df["g"] == 0]
+    P = np.array([sun_abraham(ctrl.assign(g=np.where(ctrl["cluster"] == j, 6, 0)), **PKW,
+                              vcov="cluster").coef for j in sorted(ctrl["cluster"].unique())])
+    J = len(P)
+    np.testing.assert_allclose(plain.vcov, (J - 1) / J**2 * (0.5 + 1 / J) * P.T @ P,
+                               rtol=1e-12, atol=0)
+    # the column is not read when no placebo inference runs
+    c = sun_abraham(df.assign(n_posts=-1.0), **PKW, vcov="cluster")
+    assert c.size_column is None and c.provenance.settings["size"] is None
+
+
+def test_size_setting_recorded() -> None:
+    df = _cells(seed=1)
+    auto = sun_abraham(df, **PKW)
+    assert auto.size_column == "n_posts"
+    assert auto.provenance.settings["size"] == "n_posts"
+    assert auto.provenance.settings["inference"] == "placebo"
+    assert auto.provenance.settings["vcov"] == "auto"
+    df2 = df.rename(columns={"n_posts": "cell_n"})
+    named = sun_abraham(df2, **PKW, size="cell_n")
+    assert named.provenance.settings["size"] == "cell_n"
+    np.testing.assert_allclose(named.vcov, auto.vcov, rtol=1e-12)
+    none = sun_abraham(df, **PKW, size=None)
+    assert none.size_column is None and none.provenance.settings["size"] is None
+    assert sun_abraham(df, **PKW, size="weights").provenance.settings["size"] is None
+    cl = sun_abraham(df, **PKW, vcov="cluster").provenance.settings
+    assert (cl["inference"], cl["size"]) == ("cluster", None)
+    assert auto.provenance.input_hash == none.provenance.input_hash
+    assert "'n_posts'" in repr(dict(auto.provenance.settings))
+
+
+def test_bad_size_values() -> None:
+    df = _cells(seed=2)
+    with pytest.raises(OptionError, match=r"size must be 'auto', 'weights', None or a "
+                                          r"cell-size column of the data; got 'n_post'"):
+        sun_abraham(df, **PKW, size="n_post")
+    with pytest.raises(OptionError, match=r"got 3"):
+        sun_abraham(df, **PKW, size=3)  # type: ignore[arg-type]
+    miss = df.copy()
+    miss.loc[[4, 9], "n_posts"] = np.nan
+    with pytest.raises(DataValidationError, match=r"size column 'n_posts' has 2 missing or "
+                                                  r"non-numeric value"):
+        sun_abraham(miss, **PKW)
+    text = df.assign(n_posts=df["n_posts"].astype(object))
+    text.loc[0, "n_posts"] = "many"
+    with pytest.raises(DataValidationError, match=r"size column 'n_posts' has 1 missing"):
+        sun_abraham(text, **PKW)
+    neg = df.copy()
+    neg.loc[[0, 1, 2], "n_posts"] = -5.0
+    with pytest.raises(DataValidationError, match=r"size column 'n_posts' must hold cell sizes "
+                                                  r">= 0; 3 estimation row\(s\) are negative"):
+        sun_abraham(neg, **PKW)

@@ -24,6 +24,7 @@ treated group's ``v_g`` before the formula above.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -290,3 +291,76 @@ def pooled_placebo_cov(
         P = PT @ np.linalg.inv(T).T
     V = pooled_scale(J, w2) * (P.T @ P)
     return V, J, int(tcl.size), w2
+
+
+def size_target(v_g: np.ndarray | float, J: int, sum_w2: float) -> np.ndarray:
+    """The proxy ``v* = v_g / ((J - 1) / J * (sum_g w_g^2 + 1 / J))`` a placebo would need.
+
+    ``sum_j p_j^2`` of ``J`` placebos with ``E[p_j^2] = a + b v*`` times
+    :func:`pooled_scale` is the variance ``a' + b v_g`` of the real estimate, whose sampling
+    variance proxy is ``v_g`` (the rule of :func:`pooled_placebo_cov`, for any estimator whose
+    placebos are computed elsewhere).
+    """
+    return np.asarray(v_g, dtype=float) / ((J - 1.0) / J * (sum_w2 + 1.0 / J))
+
+
+def rescale_columns(P: np.ndarray, v: np.ndarray, v_target: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rescale each column of placebo estimates to the target's sampling variance (Ferman-Pinto).
+
+    ``P`` (J, K) are placebo estimates of K coefficients, ``v`` (J, K) their sampling-variance
+    proxies (:func:`sampling_var`) and ``v_target`` (K,) the proxies they are moved to
+    (:func:`size_target`). For each column ``k`` the second moments are modelled as
+    ``E[P_jk^2] = a_k + b_k v_jk`` (:func:`_wnnls_var_model`, over the rows where both are
+    finite) and ``P_jk`` is multiplied by ``sqrt((a_k + b_k v_target_k) / (a_k + b_k v_jk))``,
+    the step :func:`pooled_placebo_cov` takes. A column stays as it is with fewer than 3
+    finite rows, a non-finite target or a fit that is not positive everywhere; NaN entries stay
+    NaN. Returns the rescaled (J, K) placebos and the fitted ``a`` and ``b`` (K,) (NaN where a
+    column was left as it is).
+    """
+    P = np.array(P, dtype=float, copy=True)
+    v = np.asarray(v, dtype=float)
+    tgt_v = np.asarray(v_target, dtype=float).reshape(-1)
+    K = P.shape[1]
+    a_out = np.full(K, np.nan)
+    b_out = np.full(K, np.nan)
+    for k in range(K):
+        ok = np.isfinite(P[:, k]) & np.isfinite(v[:, k])
+        if ok.sum() < 3 or not math.isfinite(float(tgt_v[k])):
+            continue
+        a, b = _wnnls_var_model(P[ok, k] ** 2, v[ok, k])
+        fit = a + b * v[ok, k]
+        tgt = a + b * float(tgt_v[k])
+        if np.all(fit > 0) and tgt > 0:
+            P[ok, k] = P[ok, k] * np.sqrt(tgt / fit)
+            a_out[k], b_out[k] = a, b
+    return P, a_out, b_out
+
+
+def check_size(data: Any, size: Any, where: str) -> None:
+    """Refuse a ``size=`` that is neither ``'auto'``, ``'weights'``, None nor a column of ``data``
+    (:class:`~laborai.errors.OptionError`), before any fitting.
+
+    The values themselves are checked where they are used (``laborai.did.twfe._inv_size``:
+    missing or non-numeric values; :func:`check_size_values`: negative ones).
+    """
+    from laborai.errors import OptionError
+
+    if size is None or (isinstance(size, str) and size in ("auto", "weights")):
+        return
+    if not isinstance(size, str) or size not in data.columns:
+        raise OptionError(
+            f"{where}: size must be 'auto', 'weights', None or a cell-size column of the data; "
+            f"got {size!r}. Pass e.g. size='n_posts', or size=None for equal error variances.")
+
+
+def check_size_values(values: np.ndarray, column: str, where: str) -> None:
+    """Refuse negative cell sizes (sizes in [0, 1) count as 1, as in ``twfe``)."""
+    from laborai.errors import DataValidationError
+
+    v = np.asarray(values, dtype=float)
+    neg = np.isfinite(v) & (v < 0)
+    if neg.any():
+        raise DataValidationError(
+            f"{where}: size column {column!r} must hold cell sizes >= 0; {int(neg.sum())} "
+            f"estimation row(s) are negative, e.g. {np.unique(v[neg])[:3].tolist()}.")

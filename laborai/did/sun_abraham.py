@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -74,6 +74,13 @@ class SunAbrahamResult(ResultMixin):
     period_values : numpy.ndarray or None
         For datetime periods, the sorted grid of period starts (event times count positions on
         it); None for integer periods.
+    placebo_df : float or None
+        ``J - 1`` under placebo inference (``J`` control clusters with a placebo path), else
+        None.
+    size_column : str or None
+        The cell-size column whose inverse rescaled the placebos (Ferman-Pinto correction,
+        see :func:`sun_abraham`'s ``size``); None when no correction was applied. Also in
+        ``provenance.settings["size"]``.
     """
 
     event_times: np.ndarray
@@ -93,6 +100,7 @@ class SunAbrahamResult(ResultMixin):
     _table: pd.DataFrame = field(default_factory=pd.DataFrame)
     period_values: np.ndarray | None = None
     placebo_df: float | None = None  # set under placebo inference (t(J - 1))
+    size_column: str | None = None  # cell-size column of the placebo size correction
 
     _title = "Sun-Abraham interaction-weighted event study"
 
@@ -240,6 +248,7 @@ def sun_abraham(
     alpha: float = 0.05,
     weight_variance: bool = True,
     vcov: Literal["auto", "cluster", "placebo"] = "auto",
+    size: str | None = "auto",
 ) -> SunAbrahamResult:
     """Sun and Abraham (2021) interaction-weighted event-study estimator.
 
@@ -276,6 +285,22 @@ def sun_abraham(
     weight_variance : bool, default True
         Add the variance from estimating the cohort shares (Sun and Abraham 2021, Proposition
         6); ``False`` treats the shares as known (as R ``fixest::aggregate`` does).
+    vcov : {"auto", "cluster", "placebo"}, default "auto"
+        ``"cluster"``: CRV1 by ``cluster``. ``"placebo"``: placebo (Conley-Taber) inference
+        over the control clusters, t(J - 1) (one treated cohort, never-treated controls, every
+        unit of a treated cluster treated, at least 3 control clusters; otherwise an
+        :class:`~laborai.errors.OptionError`). ``"auto"``: placebo inference where it applies
+        with fewer than 50 clusters and no more treated than control clusters, else CRV1
+        (``docs/estimators/inference.md``).
+    size : str or None, default "auto"
+        Cell-size column of the placebo inference's heteroskedasticity correction (Ferman &
+        Pinto 2019), with the meaning and default of :func:`laborai.did.event_study`'s:
+        ``"auto"`` uses ``n_posts`` when the data have it (``sun_abraham`` takes no weights),
+        ``"weights"`` no column (there are no weights), a column name that column, ``None``
+        equal error variances (the plain Conley-Taber placebos). Each event time's placebo
+        estimates are rescaled to the treated cohort's sampling variance (see Notes); sizes
+        below 1 count as 1. Used only under placebo inference; the column used is recorded
+        in ``size_column`` and ``provenance.settings["size"]``.
 
     Returns
     -------
@@ -288,12 +313,17 @@ def sun_abraham(
     ------
     DataValidationError
         Missing columns or values, non-integer periods or cohorts, cohorts varying within a
-        unit, duplicate rows, or a cohort without an observation at the reference period.
+        unit, duplicate rows, or a cohort without an observation at the reference period;
+        under placebo inference with a size correction, missing, non-numeric or negative
+        values of the ``size`` column in the estimation rows (the message names the column and
+        the count).
     OptionError
-        ``control_group`` outside the allowed values.
+        ``control_group`` or ``vcov`` outside the allowed values, ``size`` neither ``"auto"``,
+        ``"weights"``, None nor a column, or ``vcov="placebo"`` where it does not apply.
     EstimationError
         No never-treated units for ``control_group="never_treated"``, no treated cohort besides the
-        control cohort, or no estimable event time in ``window``.
+        control cohort, no estimable event time in ``window``, or (``vcov="placebo"``) fewer
+        than 3 control clusters with a placebo path.
 
     Notes
     -----
@@ -330,6 +360,23 @@ def sun_abraham(
     e - 1, and the IW estimate equals their "dynamic" aggregation; on ``mpdta`` the
     post-period IW estimates agree with R ``did`` to 1e-10.
 
+    **Placebo inference and the cell-size correction.** With one treated cohort and few
+    clusters (``vcov="auto"``/``"placebo"``) each of the ``J`` control clusters is in turn
+    given the treated cohort on the never-treated data, and the ``J`` placebo paths ``p_j``
+    give ``V = (J - 1) / J^2 (sum_g w_g^2 + 1 / J) sum_j p_j p_j'`` with a t(J - 1) reference
+    (``w_g`` the treated clusters' shares of the treated units; Conley & Taber 2011). When the
+    cells differ in size (marketplace cells of 16 to 770 posts a month) the control clusters'
+    placebos do not have the treated estimate's sampling variance. With ``size`` each
+    coefficient's sampling-variance proxy ``v = sum_i A_i^2 / size_i`` is computed for the
+    real estimate (``v_g``) and for every placebo (``v_j``), ``A`` being the rows' weights in
+    the coefficient (for a balanced panel ``v = sum_{i in T} (1/s_{i,e+l} + 1/s_{i,e-1}) /
+    N_T^2 + sum_{i in C} (...) / N_C^2``); per event time the squared placebos are modelled
+    as ``a + b v_j`` (a, b >= 0, iterated weighted least squares) and each placebo is
+    multiplied by ``sqrt((a + b v*) / (a + b v_j))`` with ``v* = v_g / ((J - 1) / J (sum_g
+    w_g^2 + 1 / J))`` before the formula above (Ferman & Pinto 2019; the correction of
+    :func:`laborai.did.event_study`). Cluster shocks common to all cells (``a``) keep the
+    exact Conley-Taber formula; with ``b = 0`` nothing changes.
+
     References
     ----------
     Sun, L. and Abraham, S. (2021). Estimating dynamic treatment effects in event studies with
@@ -337,6 +384,12 @@ def sun_abraham(
 
     Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time
     periods. *Journal of Econometrics*, 225(2), 200-230.
+
+    Conley, T. G. and Taber, C. R. (2011). Inference with "difference in differences" with a
+    small number of policy changes. *Review of Economics and Statistics*, 93(1), 113-125.
+
+    Ferman, B. and Pinto, C. (2019). Inference in differences-in-differences with few treated
+    groups and heteroskedasticity. *Review of Economics and Statistics*, 101(3), 452-467.
 
     Examples
     --------
@@ -351,17 +404,60 @@ def sun_abraham(
     >>> int(res.ref), res.event_times.tolist()[:3]
     (-1, [-5, -4, -3])
     """
-    import pyfixest as pf
-
     check_option("control_group", control_group, _CONTROLS)
     check_option("vcov", vcov, ("auto", "cluster", "placebo"))
     vcov_choice = str(vcov)
+    cluster_col = idname if cluster is None else cluster
+    res, design = _sa_fit(data, yname=yname, idname=idname, tname=tname, gname=gname,
+                          control_group=control_group, window=window, cluster=cluster,
+                          alpha=alpha, weight_variance=weight_variance, size=size)
+    if vcov_choice != "cluster":
+        res = _sa_placebo(res, design, data, vcov=vcov_choice, yname=yname, idname=idname,
+                          tname=tname, gname=gname, cluster_col=cluster_col,
+                          control_group=control_group, window=window, cluster=cluster,
+                          alpha=alpha, weight_variance=weight_variance, size=size)
+    return _with_settings(res, vcov=vcov_choice,
+                          inference="placebo" if res.placebo_df is not None else "cluster",
+                          size=res.size_column)
+
+
+class _Design(NamedTuple):
+    """The regression of a :func:`_sa_fit` call, for the placebo size correction."""
+
+    keep: np.ndarray   # (n_data,) rows of the input in the regression
+    X: np.ndarray      # (n_keep, K) estimable cohort x relative-period indicators
+    fe: np.ndarray     # (n_keep, 2) unit and period codes
+    W: np.ndarray      # (n_event_times, K) IW weights: coef = W @ delta
+
+
+def _with_settings(res: SunAbrahamResult, **extra: Any) -> SunAbrahamResult:
+    """``res`` with ``extra`` added to its recorded settings (input hash kept)."""
+    import dataclasses as _dc
+
+    prov = res.provenance
+    settings = {**dict(prov.settings), **extra}
+    return _dc.replace(res, provenance=Provenance(
+        estimator=prov.estimator, settings=settings, seed=prov.seed, version=prov.version,
+        input_hash=prov.input_hash))
+
+
+def _sa_fit(data: pd.DataFrame, *, yname: str, idname: str, tname: str, gname: str,
+            control_group: str, window: tuple[int, int] | None, cluster: str | None,
+            alpha: float, weight_variance: bool, size: Any = None
+            ) -> tuple[SunAbrahamResult, _Design]:
+    """Validate, fit the saturated regression and aggregate (CRV1 inference)."""
+    import pyfixest as pf
+
+    from laborai.did._placebo import check_size
+
+    check_option("control_group", control_group, _CONTROLS)
     cluster_col = idname if cluster is None else cluster
     cols = {"yname": yname, "idname": idname, "tname": tname, "gname": gname,
             "cluster": cluster_col}
     original = data
     period_values: np.ndarray | None = None
     check_frame_columns(data, cols, caller="sun_abraham", allow_missing=("gname",))
+    check_size(data, size, "sun_abraham")
     check_time_column(data, tname, where="sun_abraham")
     check_unique_unit_period(data, idname, tname)
     if is_datetime_like(data[tname]):
@@ -562,18 +658,17 @@ def sun_abraham(
         _table=table,
         period_values=period_values,
     )
-    if vcov_choice == "cluster":
-        return res
-    return _sa_placebo(res, original, vcov=vcov_choice, yname=yname, idname=idname, tname=tname,
-                       gname=gname, cluster_col=cluster_col, control_group=control_group,
-                       window=window, cluster=cluster, alpha=alpha,
-                       weight_variance=weight_variance)
+    fe_codes = np.column_stack([np.unique(df["_id"].to_numpy(), return_inverse=True)[1],
+                                np.unique(df["_t"].to_numpy(), return_inverse=True)[1]])
+    design = _Design(keep=keep, X=df[[nm for _, nm in est_cells]].to_numpy(dtype=float),
+                     fe=fe_codes, W=W)
+    return res, design
 
 
-def _sa_placebo(res: SunAbrahamResult, data: pd.DataFrame, *, vcov: str, yname: str,
-                idname: str, tname: str, gname: str, cluster_col: str, control_group: str,
-                window: tuple[int, int] | None, cluster: str | None, alpha: float,
-                weight_variance: bool) -> SunAbrahamResult:
+def _sa_placebo(res: SunAbrahamResult, design: _Design, data: pd.DataFrame, *, vcov: str,
+                yname: str, idname: str, tname: str, gname: str, cluster_col: str,
+                control_group: str, window: tuple[int, int] | None, cluster: str | None,
+                alpha: float, weight_variance: bool, size: Any) -> SunAbrahamResult:
     """Placebo (Conley-Taber) inference for a single treated cohort with few clusters.
 
     Each control cluster in turn is given the treated cohort on the control clusters' data;
@@ -581,11 +676,24 @@ def _sa_placebo(res: SunAbrahamResult, data: pd.DataFrame, *, vcov: str, yname: 
     treated units, ``V = (J - 1)/J^2 (sum w_g^2 + 1/J) sum p_j p_j'`` and the reference is
     ``t(J - 1)`` (as in ``event_study``). ``vcov='auto'`` uses it below 50 clusters when the
     treated clusters do not outnumber the control clusters; otherwise CRV1 stays.
+
+    With a size column (``size``), each event time's placebos are first rescaled to the real
+    estimate's sampling variance (Ferman & Pinto 2019): the proxies ``v = sum_i A_i^2 / size_i``
+    of every placebo path and of the real estimate (``A`` the rows' weights in the coefficient,
+    :func:`laborai.did._placebo.sampling_var`), the model ``E[p_j^2] = a + b v_j`` per event
+    time and the rescaling of :func:`laborai.did._placebo.rescale_columns` to
+    :func:`laborai.did._placebo.size_target`.
     """
     import dataclasses as _dc
     import warnings as _w
 
-    from laborai.did._placebo import pooled_scale
+    from laborai.did._placebo import (
+        check_size_values,
+        pooled_scale,
+        rescale_columns,
+        sampling_var,
+        size_target,
+    )
     from laborai.did._results import wald_table
     never = _never_mask(data[gname]).to_numpy()
     cl = data[cluster_col].to_numpy()
@@ -604,23 +712,35 @@ def _sa_placebo(res: SunAbrahamResult, data: pd.DataFrame, *, vcov: str, yname: 
         if vcov == "placebo":
             raise OptionError(f"sun_abraham: vcov='placebo' {why}.")
         return res
+    from laborai.did.twfe import _inv_size
+
+    inv_keep, size_col = _inv_size(data, size, None, design.keep, "sun_abraham")
+    inv_never: np.ndarray | None = None
+    if inv_keep is not None and size_col is not None:
+        check_size_values(pd.to_numeric(data[size_col], errors="coerce")
+                          .to_numpy(dtype=float)[design.keep], size_col, "sun_abraham")
+        inv_all = np.full(len(data), np.nan)
+        inv_all[design.keep] = inv_keep
+        inv_never = inv_all[never]
     g_star = data.loc[~never, gname].iloc[0]
     base = data.loc[never]
     cl_c = cl[never]
-    rows = []
+    rows, v_rows = [], []
     for j in ccl:
         d = base.copy()
         d[gname] = d[gname].astype(object).where(cl_c != j, g_star).astype(data[gname].dtype)
         with _w.catch_warnings():
             _w.simplefilter("ignore")
             try:
-                r = sun_abraham(d, yname=yname, idname=idname, tname=tname, gname=gname,
+                r, dj = _sa_fit(d, yname=yname, idname=idname, tname=tname, gname=gname,
                                 control_group="never_treated", window=window, cluster=cluster,
-                                alpha=alpha, weight_variance=weight_variance, vcov="cluster")
+                                alpha=alpha, weight_variance=weight_variance)
             except LaborAIError:
                 continue
         if np.array_equal(r.event_times, res.event_times):
             rows.append(np.asarray(r.coef, dtype=float))
+            if inv_never is not None:
+                v_rows.append(sampling_var(dj.X, None, dj.fe, inv_never[dj.keep], dj.W))
     J = len(rows)
     if J < 3:
         if vcov == "placebo":
@@ -630,12 +750,17 @@ def _sa_placebo(res: SunAbrahamResult, data: pd.DataFrame, *, vcov: str, yname: 
     units = data.loc[~never]
     per_cl = units.groupby(cluster_col)[idname].nunique()
     w = per_cl.to_numpy(dtype=float) / float(per_cl.sum())
+    w2 = float(np.sum(w**2))
     P = np.array(rows)
-    V = pooled_scale(J, float(np.sum(w**2))) * (P.T @ P)
+    used: str | None = None
+    if inv_never is not None and inv_keep is not None:
+        v_g = sampling_var(design.X, None, design.fe, inv_keep, design.W)
+        P, _, _ = rescale_columns(P, np.array(v_rows), size_target(v_g, J, w2))
+        used = size_col
+    V = pooled_scale(J, w2) * (P.T @ P)
     se = np.sqrt(np.diag(V))
     old = res.tidy()
     wt = wald_table(res.coef, se, alpha=alpha, df=float(J - 1))
     for c in ("std_error", "statistic", "p_value", "conf_low", "conf_high"):
         old[c] = wt[c].to_numpy()
-    return _dc.replace(res, vcov=V, _table=old, placebo_df=float(J - 1))
-
+    return _dc.replace(res, vcov=V, _table=old, placebo_df=float(J - 1), size_column=used)
