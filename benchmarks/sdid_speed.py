@@ -123,7 +123,7 @@ def main() -> None:
     df = pd.read_csv(data_path(), sep=";")
 
     def new() -> Any:
-        return la.did.sdid(df, **KW, se="placebo", n_reps=args.reps, seed=0)
+        return la.did.sdid(df, **KW, vcov="placebo", n_reps=args.reps, seed=0)
 
     t_new, r_new = timed(new, args.repeat)
     print(f"laborai sdid ({la.__version__}): {t_new:.3f} s  estimate {r_new.estimate:.10f}  "

@@ -175,14 +175,14 @@ def test_sim_reference_covers_six_panels() -> None:
 
 @pytest.fixture(scope="module")
 def boot(mpdta: pd.DataFrame) -> ATTgtResult:
-    return att_gt(mpdta, **MPDTA_KW, bstrap=True, cband=True, n_boot=999, seed=20240601)
+    return att_gt(mpdta, **MPDTA_KW, vcov="bootstrap", cband=True, n_boot=999, seed=20240601)
 
 
 def test_bootstrap_is_seeded(mpdta: pd.DataFrame, boot: ATTgtResult) -> None:
-    again = att_gt(mpdta, **MPDTA_KW, bstrap=True, cband=True, n_boot=999, seed=20240601)
+    again = att_gt(mpdta, **MPDTA_KW, vcov="bootstrap", cband=True, n_boot=999, seed=20240601)
     np.testing.assert_array_equal(again.std_error, boot.std_error)
     assert again.crit_val == boot.crit_val
-    other = att_gt(mpdta, **MPDTA_KW, bstrap=True, cband=True, n_boot=999, seed=7)
+    other = att_gt(mpdta, **MPDTA_KW, vcov="bootstrap", cband=True, n_boot=999, seed=7)
     assert not np.array_equal(other.std_error, boot.std_error)
     assert boot.provenance.seed == 20240601
     a1 = boot.aggregate("dynamic")
@@ -259,7 +259,7 @@ def test_row_order_and_id_relabelling(mpdta: pd.DataFrame, base: ATTgtResult) ->
 def test_input_not_mutated(mpdta: pd.DataFrame) -> None:
     df = mpdta.copy()
     before = df.copy()
-    att_gt(df, **MPDTA_KW, xformla="~lpop", est_method="dr", bstrap=True, n_boot=50, seed=1)
+    att_gt(df, **MPDTA_KW, xformla="~lpop", est_method="dr", vcov="bootstrap", n_boot=50, seed=1)
     pd.testing.assert_frame_equal(df, before)
 
 
@@ -346,7 +346,7 @@ def test_cluster_option(mpdta: pd.DataFrame, base: ATTgtResult) -> None:
     np.add.at(s, codes, base.influence)
     np.testing.assert_allclose(coarse.std_error, np.sqrt((s**2).sum(0)) / base.n_units,
                                rtol=1e-12)
-    cb = att_gt(state, **MPDTA_KW, cluster="state", bstrap=True, n_boot=299, seed=2)
+    cb = att_gt(state, **MPDTA_KW, cluster="state", vcov="bootstrap", n_boot=299, seed=2)
     assert np.all(np.isfinite(cb.std_error))
 
 
@@ -466,8 +466,8 @@ def test_small_group_warning() -> None:
         ({"est_method": "ols"}, r"est_method must be one of 'dr', 'ipw', 'reg'; got 'ols'"),
         ({"base_period": "fixed"}, r"base_period must be one of 'varying', 'universal'"),
         ({"alpha": 1.5}, r"alpha must be a number in \(0, 1\)"),
-        ({"cband": True}, r"cband=True needs the multiplier bootstrap"),
-        ({"n_boot": 0, "bstrap": True}, r"n_boot must be an integer >= 2"),
+        ({"cband": True}, r"cband=True needs a simultaneous critical value: vcov='bootstrap'"),
+        ({"n_boot": 0, "vcov": "bootstrap"}, r"n_boot must be an integer >= 2"),
         ({"anticipation": -1}, r"anticipation must be an integer >= 0"),
         ({"xformla": "lemp ~ lpop"}, r"xformla must have no left-hand side"),
         ({"seed": 1.5}, r"seed must be a non-negative int or None"),
@@ -570,7 +570,7 @@ def test_anticipation_shifts_base_period(mpdta: pd.DataFrame) -> None:
 
 
 def test_universal_base_period_bootstrap(mpdta: pd.DataFrame) -> None:
-    res = att_gt(mpdta, **MPDTA_KW, base_period="universal", bstrap=True, cband=True,
+    res = att_gt(mpdta, **MPDTA_KW, base_period="universal", vcov="bootstrap", cband=True,
                  n_boot=199, seed=3)
     base_rows = res.time == res.group - 1
     assert np.isnan(res.std_error[base_rows]).all()

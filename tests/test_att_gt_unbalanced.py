@@ -254,8 +254,8 @@ def test_allow_unbalanced_on_a_balanced_panel_changes_nothing(mpdta: pd.DataFram
 def test_unbalanced_bootstrap_cluster_and_invariance(unbalanced: pd.DataFrame) -> None:
     kw = {**MPDTA_KW, "allow_unbalanced_panel": True}
     an = att_gt(unbalanced, **kw)
-    b1 = att_gt(unbalanced, **kw, bstrap=True, cband=True, n_boot=499, seed=7)
-    b2 = att_gt(unbalanced, **kw, bstrap=True, cband=True, n_boot=499, seed=7)
+    b1 = att_gt(unbalanced, **kw, vcov="bootstrap", cband=True, n_boot=499, seed=7)
+    b2 = att_gt(unbalanced, **kw, vcov="bootstrap", cband=True, n_boot=499, seed=7)
     np.testing.assert_array_equal(b1.std_error, b2.std_error)
     np.testing.assert_allclose(b1.std_error, an.std_error, rtol=0.2)
     assert b1.crit_val > 1.96

@@ -198,7 +198,7 @@ def test_homogeneous_effects_recovered_by_all_estimators() -> None:
     assert set(np.round(p.loc[p["treated_post"] == 1, "tau"], 12)) == {-0.2}
     r = _quiet(compare_estimators, p, yname="log_n_posts", idname="unit", tname="period",
                event_date="event_date", true_effect="tau", cluster="category",
-               sensitivity=False, sdid_se="jackknife", seed=1)
+               sensitivity=False, sdid_vcov="jackknife", seed=1)
     t = r.tidy()
     assert r.true_att == pytest.approx(-0.2)
     # every target (ATT, average of event-time ATTs, TWFE estimand) is -0.2 with constant effects
@@ -236,7 +236,7 @@ def test_growing_effects_bias_twfe_as_bacon_predicts() -> None:
     """Effects grow 2 points a month since adoption; cohorts far apart, few never treated."""
     p = _growing_panel()
     r = _quiet(compare_estimators, p, yname="y", idname="unit", tname="period",
-               event_date="event_date", true_effect="tau", sensitivity=False, sdid_se=None)
+               event_date="event_date", true_effect="tau", sensitivity=False, sdid_vcov=None)
     truth = r.true_att
     bs = r.bacon_summary().set_index("type")
     # Bacon: already-treated controls carry real weight and their 2x2s have the wrong sign
@@ -261,7 +261,7 @@ def test_imputation_and_two_stage_recover_the_growing_truth() -> None:
     """Imputation and two-stage DiD: the overall ATT and every horizon within 3 SEs of the truth."""
     p = _growing_panel()
     r = _quiet(compare_estimators, p, yname="y", idname="unit", tname="period",
-               event_date="event_date", true_effect="tau", sensitivity=False, sdid_se=None,
+               event_date="event_date", true_effect="tau", sensitivity=False, sdid_vcov=None,
                pretrend_leads=3)
     tw = _row(r, "twfe")
     for key in ("did_imputation", "did2s"):
@@ -294,7 +294,7 @@ def test_binned_end_points_get_the_average_truth_of_their_bin() -> None:
     lo, hi = -5, 3
     r = _quiet(compare_estimators, p, yname="y", idname="unit", tname="period",
                event_date="event_date", true_effect="tau", window=(lo, hi), sensitivity=False,
-               sdid_se=None)
+               sdid_vcov=None)
     ev = r.tidy_event_study()
     es = ev[ev["estimator"] == "twfe_event_study"].set_index("event_time")["truth"]
     cs = ev[ev["estimator"] == "cs_dynamic_never_treated"].set_index("event_time")["truth"]
@@ -323,7 +323,7 @@ def test_input_not_mutated_order_and_gname_invariant(
     low, _ = market
     before = low.copy()
     kw = dict(yname="log_n_posts", idname="unit", tname="period", sensitivity=False,
-              sdid_se=None)
+              sdid_vcov=None)
     a = _quiet(compare_estimators, low, event_date="event_date", **kw)
     pd.testing.assert_frame_equal(low, before)
     shuffled = low.sample(frac=1.0, random_state=0)

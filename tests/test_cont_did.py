@@ -227,7 +227,7 @@ def test_event_study_placebos_near_zero_and_effects_recovered() -> None:
 def test_analytic_and_bootstrap_standard_errors_agree() -> None:
     df = _sim(n=2000, seed=3)
     a = cont_did(df, **KW, degree=2, cband=False)
-    b = cont_did(df, **KW, degree=2, bstrap=True, n_boot=1999, seed=4)
+    b = cont_did(df, **KW, degree=2, vcov="bootstrap", n_boot=1999, seed=4)
     assert b.overall_att_se == pytest.approx(a.overall_att_se, rel=0.12)
     assert b.overall_acrt_se == pytest.approx(a.overall_acrt_se, rel=0.12)
     assert np.allclose(b.att_d_se, a.att_d_se, rtol=0.15)

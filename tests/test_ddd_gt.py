@@ -306,7 +306,7 @@ def test_nyt_standard_errors_match_monte_carlo_spread() -> None:
 
 def test_bootstrap_and_uniform_band(panel: pd.DataFrame) -> None:
     an = ddd_gt(panel, **KW)
-    bs = ddd_gt(panel, **KW, bstrap=True, cband=True, n_boot=999, seed=3)
+    bs = ddd_gt(panel, **KW, vcov="bootstrap", cband=True, n_boot=999, seed=3)
     np.testing.assert_array_equal(bs.estimate, an.estimate)
     np.testing.assert_allclose(bs.std_error, an.std_error, rtol=0.15)
     assert bs.crit_val > 1.96
@@ -314,12 +314,12 @@ def test_bootstrap_and_uniform_band(panel: pd.DataFrame) -> None:
     assert {"point_conf_low", "point_conf_high"} <= set(tid.columns)
     assert np.all(tid["conf_high"] - tid["conf_low"] > tid["point_conf_high"]
                   - tid["point_conf_low"])
-    again = ddd_gt(panel, **KW, bstrap=True, cband=True, n_boot=999, seed=3)
+    again = ddd_gt(panel, **KW, vcov="bootstrap", cband=True, n_boot=999, seed=3)
     pd.testing.assert_frame_equal(again.tidy(), tid)
-    other = ddd_gt(panel, **KW, bstrap=True, n_boot=999, seed=4)
+    other = ddd_gt(panel, **KW, vcov="bootstrap", n_boot=999, seed=4)
     assert not np.allclose(other.std_error, bs.std_error)
     agg = bs.aggregate("dynamic")
-    assert agg.settings["bstrap"] and agg.crit_val > 1.96
+    assert agg.settings["vcov"] == "bootstrap" and agg.crit_val > 1.96
 
 
 @pytest.mark.parametrize("kind", ["simple", "dynamic", "group", "calendar"])
@@ -438,7 +438,7 @@ def test_validation_errors(panel: pd.DataFrame) -> None:
         ddd_gt(panel, **KW, control_group="nevertreated")  # type: ignore[arg-type]
     with pytest.raises(OptionError, match="est_method must be one of"):
         ddd_gt(panel, **KW, est_method="ols")  # type: ignore[arg-type]
-    with pytest.raises(OptionError, match="cband=True needs the multiplier bootstrap"):
+    with pytest.raises(OptionError, match="cband=True needs a simultaneous critical value: vcov='bootstrap'"):
         ddd_gt(panel, **KW, cband=True)
     with pytest.raises(OptionError, match="anticipation"):
         ddd_gt(panel, **KW, anticipation=-1)

@@ -347,7 +347,7 @@ def test_att_gt_dynamic_universal_uses_the_influence_function() -> None:
 
 
 def test_att_gt_bootstrap_and_cluster_are_handled_and_recorded() -> None:
-    for kw in ({"bstrap": True}, {"cluster": "cl", "vcov": "analytic"}):
+    for kw in ({"vcov": "bootstrap"}, {"cluster": "cl", "vcov": "analytic"}):
         agg = _quiet(lambda kw=kw: la.did.att_gt(_stag(), yname="y", tname="t", idname="unit",
                                                  gname="g", base_period="universal",
                                                  **kw).aggregate("dynamic"))

@@ -56,9 +56,9 @@ SIM: dict[str, Any] = {"yname": "y", "idname": "unit", "tname": "year", "dname":
 
 
 def test_prop99_point_estimates(prop99: pd.DataFrame) -> None:
-    r_sdid = sdid(prop99, **KW, method="sdid", se=None)
-    r_did = sdid(prop99, **KW, method="did", se=None)
-    r_sc = sdid(prop99, **KW, method="sc", se=None)
+    r_sdid = sdid(prop99, **KW, method="sdid", vcov=None)
+    r_did = sdid(prop99, **KW, method="did", vcov=None)
+    r_sc = sdid(prop99, **KW, method="sc", vcov=None)
     assert r_sdid.estimate == pytest.approx(REF_SDID, abs=1e-3)
     assert r_did.estimate == pytest.approx(REF_DID, abs=1e-3)
     assert r_sc.estimate == pytest.approx(REF_SC, abs=0.1)
@@ -72,15 +72,15 @@ def test_prop99_point_estimates(prop99: pd.DataFrame) -> None:
 
 
 def test_prop99_did_equals_twfe(prop99: pd.DataFrame) -> None:
-    r = sdid(prop99, **KW, method="did", se=None)
+    r = sdid(prop99, **KW, method="did", vcov=None)
     fit = pf.feols("PacksPerCapita ~ treated | State + Year", data=prop99)
     assert r.estimate == pytest.approx(float(fit.coef().iloc[0]), abs=1e-9)
 
 
 def test_prop99_placebo_deterministic(prop99: pd.DataFrame) -> None:
-    a = sdid(prop99, **KW, se="placebo", n_reps=8, seed=11)
-    b = sdid(prop99, **KW, se="placebo", n_reps=8, seed=11)
-    c = sdid(prop99, **KW, se="placebo", n_reps=8, seed=12)
+    a = sdid(prop99, **KW, vcov="placebo", n_reps=8, seed=11)
+    b = sdid(prop99, **KW, vcov="placebo", n_reps=8, seed=11)
+    c = sdid(prop99, **KW, vcov="placebo", n_reps=8, seed=12)
     assert a.std_error == b.std_error
     assert a.replicates == b.replicates
     assert a.replicates != c.replicates
@@ -94,7 +94,7 @@ def test_prop99_placebo_se_plausible(prop99: pd.DataFrame) -> None:
     # The reference README quotes a placebo SE of about 9-10 for California; laborai gives
     # 9.28 with 1000 draws (seed 42) and 10.3 / 10.9 with 200 draws (seeds 0 / 1). With 100
     # draws the simulation error of the SE is about 7 percent.
-    r = sdid(prop99, **KW, se="placebo", n_reps=100, seed=2021)
+    r = sdid(prop99, **KW, vcov="placebo", n_reps=100, seed=2021)
     assert 7.5 < r.std_error < 12.5
     t = r.tidy()
     assert t.loc[0, "conf_low"] < r.estimate < t.loc[0, "conf_high"]
@@ -151,9 +151,9 @@ def test_prop99_compiled_solver_gives_the_numpy_estimates(
     # the whole estimator (weights, estimate, placebo replicates) with the compiled kernel
     # equals the pure-NumPy path bit for bit
     mod = importlib.import_module("laborai.did.sdid")
-    f = sdid(prop99, **KW, se="placebo", n_reps=3, seed=4)
+    f = sdid(prop99, **KW, vcov="placebo", n_reps=3, seed=4)
     monkeypatch.setattr(mod, "_fw_kernel", lambda: None)  # NumPy loop everywhere
-    slow = sdid(prop99, **KW, se="placebo", n_reps=3, seed=4)
+    slow = sdid(prop99, **KW, vcov="placebo", n_reps=3, seed=4)
     assert f.estimate == slow.estimate and f.replicates == slow.replicates
     assert f.std_error == slow.std_error
     np.testing.assert_array_equal(f.unit_weights["weight"], slow.unit_weights["weight"])
@@ -162,7 +162,7 @@ def test_prop99_compiled_solver_gives_the_numpy_estimates(
 
 def test_did_method_equals_hand_double_difference() -> None:
     df = _sim(seed=1)
-    r = sdid(df, **SIM, method="did", se=None)
+    r = sdid(df, **SIM, method="did", vcov=None)
     tr = df["unit"].isin(df.loc[df["d"] == 1, "unit"])
     post = df["year"] >= 2000
     m = df.groupby([tr, post])["y"].mean()
@@ -172,11 +172,11 @@ def test_did_method_equals_hand_double_difference() -> None:
 
 def test_jackknife_did_matches_hand_leave_one_out() -> None:
     df = _sim(seed=2)
-    r = sdid(df, **SIM, method="did", se="jackknife")
+    r = sdid(df, **SIM, method="did", vcov="jackknife")
     units = sorted(df["unit"].unique())
     ests = []
     for u in units:
-        ests.append(sdid(df[df["unit"] != u], **SIM, method="did", se=None).estimate)
+        ests.append(sdid(df[df["unit"] != u], **SIM, method="did", vcov=None).estimate)
     e = np.asarray(ests)
     n = len(units)
     hand = np.sqrt((n - 1) / n * np.sum((e - e.mean()) ** 2))
@@ -187,31 +187,31 @@ def test_recovers_effect_and_beats_did_under_factor_confounding() -> None:
     errs_sdid, errs_did = [], []
     for s in range(6):
         df = _sim(seed=100 + s, effect=2.0)
-        errs_sdid.append(sdid(df, **SIM, se=None).estimate - 2.0)
-        errs_did.append(sdid(df, **SIM, method="did", se=None).estimate - 2.0)
+        errs_sdid.append(sdid(df, **SIM, vcov=None).estimate - 2.0)
+        errs_did.append(sdid(df, **SIM, method="did", vcov=None).estimate - 2.0)
     assert abs(np.mean(errs_sdid)) < 0.3
     assert np.mean(np.abs(errs_sdid)) < np.mean(np.abs(errs_did))
 
 
 def test_bootstrap_and_jackknife_run_and_are_reproducible() -> None:
     df = _sim(seed=4)
-    b1 = sdid(df, **SIM, se="bootstrap", n_reps=10, seed=5)
-    b2 = sdid(df, **SIM, se="bootstrap", n_reps=10, seed=5)
+    b1 = sdid(df, **SIM, vcov="bootstrap", n_reps=10, seed=5)
+    b2 = sdid(df, **SIM, vcov="bootstrap", n_reps=10, seed=5)
     assert b1.std_error == b2.std_error and np.isfinite(b1.std_error) and b1.std_error > 0
-    j = sdid(df, **SIM, se="jackknife")
+    j = sdid(df, **SIM, vcov="jackknife")
     assert len(j.replicates) == 23 and j.std_error > 0
-    p = sdid(df, **SIM, se="placebo", n_reps=10, seed=5)
+    p = sdid(df, **SIM, vcov="placebo", n_reps=10, seed=5)
     assert p.std_error > 0
 
 
 def test_invariance_row_order_relabel_and_no_mutation() -> None:
     df = _sim(seed=6)
     before = df.copy()
-    r1 = sdid(df, **SIM, se=None)
+    r1 = sdid(df, **SIM, vcov=None)
     pd.testing.assert_frame_equal(df, before)
     sh = df.sample(frac=1.0, random_state=1).reset_index(drop=True)
     sh["unit"] = sh["unit"].str.replace("s", "z", regex=False)
-    r2 = sdid(sh, **SIM, se=None)
+    r2 = sdid(sh, **SIM, vcov=None)
     assert r2.estimate == pytest.approx(r1.estimate, abs=1e-9)
     np.testing.assert_allclose(r1.unit_weights["weight"], r2.unit_weights["weight"], atol=1e-9)
 
@@ -220,7 +220,7 @@ def test_result_views(prop99: pd.DataFrame) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    r = sdid(prop99, **KW, se=None)
+    r = sdid(prop99, **KW, vcov=None)
     assert isinstance(r, SDIDResult)
     with pytest.raises(AttributeError):
         r.estimate = 0.0  # type: ignore[misc]
@@ -228,7 +228,7 @@ def test_result_views(prop99: pd.DataFrame) -> None:
     assert list(t.columns[:7]) == ["term", "estimate", "std_error", "statistic", "p_value",
                                    "conf_low", "conf_high"]
     assert t.loc[0, "method"] == "sdid"
-    assert repr(r) == repr(sdid(prop99, **KW, se=None))
+    assert repr(r) == repr(sdid(prop99, **KW, vcov=None))
     assert "0x" not in repr(r) and "0x" not in r.summary()
     tr = r.trajectories
     # the lambda-weighted pre-period gap of the shifted synthetic control is zero
@@ -246,10 +246,10 @@ def test_result_views(prop99: pd.DataFrame) -> None:
 def test_errors(prop99: pd.DataFrame) -> None:
     with pytest.raises(OptionError, match=r"method must be one of 'sdid', 'sc', 'did'; got 'mc'"):
         sdid(prop99, **KW, method="mc")  # type: ignore[arg-type]
-    with pytest.raises(OptionError, match=r"se must be one of .*got 'analytic'"):
-        sdid(prop99, **KW, se="analytic")  # type: ignore[arg-type]
+    with pytest.raises(OptionError, match=r"vcov must be one of .*got 'analytic'"):
+        sdid(prop99, **KW, vcov="analytic")  # type: ignore[arg-type]
     with pytest.raises(EstimationError, match=r"jackknife needs at least 2 treated units; got 1"):
-        sdid(prop99, **KW, se="jackknife")
+        sdid(prop99, **KW, vcov="jackknife")
     with pytest.raises(DataValidationError, match=r"n_reps must be an integer of at least 2"):
         sdid(prop99, **KW, n_reps=1)
     df = _sim(seed=7)
@@ -275,15 +275,15 @@ def test_errors(prop99: pd.DataFrame) -> None:
 def test_progress_prints_to_stderr_and_changes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     df = _sim(seed=8)
     for se in ("placebo", "bootstrap"):
-        quiet = sdid(df, **SIM, se=se, n_reps=20, seed=3)
-        loud = sdid(df, **SIM, se=se, n_reps=20, seed=3, progress=True)
+        quiet = sdid(df, **SIM, vcov=se, n_reps=20, seed=3)
+        loud = sdid(df, **SIM, vcov=se, n_reps=20, seed=3, progress=True)
         err = capsys.readouterr().err
         assert f"sdid {se}: 2/20 replications" in err and f"sdid {se}: 20/20" in err
         assert err.count("\n") == 10
         assert loud.replicates == quiet.replicates and loud.std_error == quiet.std_error
         assert loud.provenance == quiet.provenance
-    stag = sdid(df, **SIM, se="placebo", n_reps=20, seed=3, staggered=True, progress=True)
+    stag = sdid(df, **SIM, vcov="placebo", n_reps=20, seed=3, staggered=True, progress=True)
     assert "sdid placebo: 20/20 replications" in capsys.readouterr().err
-    assert stag.replicates == sdid(df, **SIM, se="placebo", n_reps=20, seed=3).replicates
+    assert stag.replicates == sdid(df, **SIM, vcov="placebo", n_reps=20, seed=3).replicates
     with pytest.raises(OptionError, match="progress must be True or False; got 1"):
         sdid(df, **SIM, progress=1)  # type: ignore[arg-type]

@@ -58,8 +58,8 @@ def _staggered(seed: int = 0, cohorts: tuple[tuple[int, int, float], ...] = ((4,
 
 def test_single_cohort_reduces_to_block_design_prop99(prop99: pd.DataFrame) -> None:
     kw = {"yname": "PacksPerCapita", "idname": "State", "tname": "Year", "dname": "treated"}
-    block = sdid(prop99, **kw, se="placebo", n_reps=4, seed=9)
-    stag = sdid(prop99, **kw, se="placebo", n_reps=4, seed=9, staggered=True)
+    block = sdid(prop99, **kw, vcov="placebo", n_reps=4, seed=9)
+    stag = sdid(prop99, **kw, vcov="placebo", n_reps=4, seed=9, staggered=True)
     assert stag.estimate == block.estimate
     assert stag.estimate == pytest.approx(REF_SDID, abs=1e-3)
     assert stag.replicates == block.replicates and stag.std_error == block.std_error
@@ -76,8 +76,8 @@ def test_single_cohort_reduces_to_block_design_prop99(prop99: pd.DataFrame) -> N
 @pytest.mark.parametrize("se", ["jackknife", "bootstrap"])
 def test_single_cohort_same_replicates_as_block(se: str) -> None:
     df = _staggered(seed=1, cohorts=((6, 3, 2.0),))
-    block = sdid(df, **SIM, se=se, n_reps=6, seed=4)
-    stag = sdid(df, **SIM, se=se, n_reps=6, seed=4, staggered=True)
+    block = sdid(df, **SIM, vcov=se, n_reps=6, seed=4)
+    stag = sdid(df, **SIM, vcov=se, n_reps=6, seed=4, staggered=True)
     assert stag.estimate == block.estimate
     assert stag.replicates == block.replicates
     assert stag.std_error == pytest.approx(block.std_error, rel=1e-12)
@@ -88,7 +88,7 @@ def test_single_cohort_same_replicates_as_block(se: str) -> None:
 
 def test_two_cohorts_aggregate_is_the_hand_weighted_average() -> None:
     df = _staggered(seed=2)
-    res = sdid(df, **SIM, se=None, staggered=True)
+    res = sdid(df, **SIM, vcov=None, staggered=True)
     assert res.cohorts is not None and len(res.cohorts) == 2
     years = np.sort(df["year"].unique())
     first = df[df["d"] == 1].groupby("unit")["year"].min()
@@ -98,7 +98,7 @@ def test_two_cohorts_aggregate_is_the_hand_weighted_average() -> None:
         members = first.index[first == row.group]
         # each cohort estimate is the block-design SDID of its units against the never treated
         sub = df[df["unit"].isin([*never, *members])]
-        block = sdid(sub, **SIM, se=None)
+        block = sdid(sub, **SIM, vcov=None)
         assert row.estimate == pytest.approx(block.estimate, abs=1e-12)
         n_post = int((years >= row.group).sum())
         assert (row.n_treated, row.n_post) == (len(members), n_post)
@@ -119,7 +119,7 @@ def test_recovers_cohort_effects_without_noise() -> None:
     # aggregate is the average effect over treated unit-periods
     df = _staggered(seed=3, noise=0.0, factor=False)
     for method in ("sdid", "did", "sc"):
-        res = sdid(df, **SIM, method=method, se=None, staggered=True)
+        res = sdid(df, **SIM, method=method, vcov=None, staggered=True)
         assert res.cohorts is not None
         if method == "sc":
             continue  # synthetic control has no intercept: not exact under unit effects
@@ -127,7 +127,7 @@ def test_recovers_cohort_effects_without_noise() -> None:
         assert res.estimate == pytest.approx((24 * 1.0 + 8 * 3.0) / 32, abs=1e-9)
     const = _staggered(seed=4, cohorts=((4, 3, 2.5), (7, 3, 2.5), (9, 2, 2.5)), noise=0.0,
                        factor=False)
-    res = sdid(const, **SIM, se=None, staggered=True)
+    res = sdid(const, **SIM, vcov=None, staggered=True)
     assert res.estimate == pytest.approx(2.5, abs=1e-9)
 
 
@@ -137,9 +137,9 @@ def test_recovers_cohort_effects_without_noise() -> None:
 def test_jackknife_did_equals_hand_leave_one_out() -> None:
     # with uniform (DiD) weights, leaving a unit out with fixed weights is re-estimating
     df = _staggered(seed=5)
-    res = sdid(df, **SIM, method="did", se="jackknife", staggered=True)
+    res = sdid(df, **SIM, method="did", vcov="jackknife", staggered=True)
     units = sorted(df["unit"].unique())
-    loo = np.array([sdid(df[df["unit"] != u], **SIM, method="did", se=None,
+    loo = np.array([sdid(df[df["unit"] != u], **SIM, method="did", vcov=None,
                          staggered=True).estimate for u in units])
     n = len(units)
     assert res.std_error == pytest.approx(np.sqrt((n - 1) / n * np.sum((loo - loo.mean()) ** 2)),
@@ -150,13 +150,13 @@ def test_jackknife_did_equals_hand_leave_one_out() -> None:
 
 def test_placebo_and_bootstrap_are_seeded_and_finite() -> None:
     df = _staggered(seed=6)
-    p1 = sdid(df, **SIM, se="placebo", n_reps=8, seed=1, staggered=True)
-    p2 = sdid(df, **SIM, se="placebo", n_reps=8, seed=1, staggered=True)
-    p3 = sdid(df, **SIM, se="placebo", n_reps=8, seed=2, staggered=True)
+    p1 = sdid(df, **SIM, vcov="placebo", n_reps=8, seed=1, staggered=True)
+    p2 = sdid(df, **SIM, vcov="placebo", n_reps=8, seed=1, staggered=True)
+    p3 = sdid(df, **SIM, vcov="placebo", n_reps=8, seed=2, staggered=True)
     assert p1.replicates == p2.replicates != p3.replicates
     assert p1.std_error == pytest.approx(np.std(p1.replicates), rel=1e-12)
     assert p1.provenance.seed == 1
-    b = sdid(df, **SIM, se="bootstrap", n_reps=8, seed=1, staggered=True)
+    b = sdid(df, **SIM, vcov="bootstrap", n_reps=8, seed=1, staggered=True)
     for r in (p1, b):
         assert np.isfinite(r.std_error) and r.std_error > 0
         assert r.cohorts is not None and np.isfinite(r.cohorts["std_error"]).all()
@@ -169,14 +169,14 @@ def test_variance_procedures_that_are_not_defined() -> None:
     with pytest.raises(EstimationError, match=r"jackknife needs at least 2 treated units in every "
                                               r"adoption cohort; 1 cohort\(s\) have one: 2008 "
                                               r"\(unit='t03'\)"):
-        sdid(single, **SIM, se="jackknife", staggered=True)
+        sdid(single, **SIM, vcov="jackknife", staggered=True)
     few = _staggered(seed=8, cohorts=((4, 3, 1.0), (8, 2, 2.0)), n_co=5)
     with pytest.raises(EstimationError, match=r"placebo standard errors need more never-treated "
                                               r"units than treated units.*got 5 never-treated "
                                               r"and 5 treated"):
-        sdid(few, **SIM, se="placebo", staggered=True)
+        sdid(few, **SIM, vcov="placebo", staggered=True)
     # the bootstrap is always available
-    assert np.isfinite(sdid(single, **SIM, se="bootstrap", n_reps=4, seed=0,
+    assert np.isfinite(sdid(single, **SIM, vcov="bootstrap", n_reps=4, seed=0,
                             staggered=True).std_error)
 
 
@@ -193,7 +193,7 @@ def test_errors_and_option() -> None:
     with pytest.raises(EstimationError, match=r"at least 2 pre-treatment periods for every "
                                               r"adoption cohort; treatment starts at 2001 "
                                               r"\(2 units\)"):
-        sdid(early, **SIM, staggered=True, se=None)
+        sdid(early, **SIM, staggered=True, vcov=None)
     off = df.copy()
     off.loc[(off["unit"] == "t00") & (off["year"] == 2010), "d"] = 0
     with pytest.raises(DataValidationError, match=r"switch the treatment off.*\['t00'\]"):
@@ -206,10 +206,10 @@ def test_views_invariance_and_no_mutation() -> None:
     matplotlib.use("Agg")
     df = _staggered(seed=11)
     before = df.copy()
-    res = sdid(df, **SIM, se=None, staggered=True)
+    res = sdid(df, **SIM, vcov=None, staggered=True)
     pd.testing.assert_frame_equal(df, before)
     assert isinstance(res, SDIDResult) and res.staggered
-    assert repr(res) == repr(sdid(df, **SIM, se=None, staggered=True))
+    assert repr(res) == repr(sdid(df, **SIM, vcov=None, staggered=True))
     assert "n_cohorts=2" in repr(res) and "0x" not in res.summary()
     assert "staggered adoption, 2 cohort(s) (2004, 2008)" in res.summary()
     t = res.tidy()
@@ -227,7 +227,7 @@ def test_views_invariance_and_no_mutation() -> None:
         assert gap[row.n_pre:].mean() == pytest.approx(row.estimate, abs=1e-9)
     sh = df.sample(frac=1.0, random_state=2).reset_index(drop=True)
     sh["unit"] = "u" + sh["unit"]
-    assert sdid(sh, **SIM, se=None, staggered=True).estimate == pytest.approx(res.estimate,
+    assert sdid(sh, **SIM, vcov=None, staggered=True).estimate == pytest.approx(res.estimate,
                                                                                abs=1e-9)
     ax = res.plot()
     assert ax.get_xlabel() == "Adoption cohort"

@@ -132,9 +132,9 @@ def test_same_event_same_event_time_everywhere(event: str, timing: str, month: s
     b2 = bacon(df.assign(d=d.to_numpy()), yname="y", dname="d", idname="unit", tname="period")
     assert b1.twfe == b2.twfe
     s1 = sdid(df, yname="y", idname="unit", tname="period", event_date="event_date",
-              timing=timing, staggered=True, se=None)
+              timing=timing, staggered=True, vcov=None)
     s2 = sdid(df.assign(d=d.to_numpy()), yname="y", idname="unit", tname="period",
-              dname="d", staggered=True, se=None)
+              dname="d", staggered=True, vcov=None)
     assert s1.estimate == s2.estimate
     assert pd.Timestamp(month) in set(s1.cohorts["group"])
     # compare_estimators: the cohort table
@@ -142,7 +142,7 @@ def test_same_event_same_event_time_everywhere(event: str, timing: str, month: s
         warnings.simplefilter("ignore")
         res = la.did.compare_estimators(df, yname="y", idname="unit", tname="period",
                                         event_date="event_date", sensitivity=False,
-                                        sdid_se=None, timing=timing)
+                                        sdid_vcov=None, timing=timing)
     assert pd.Timestamp(month) in set(res.cohorts["cohort"])
     assert res.settings["timing"] == timing
     assert _first_treated_t(df, d)["u00"] == t0
@@ -250,11 +250,11 @@ def test_pandas_period_and_duplicates_raise(estimator: str) -> None:
         "sun_abraham": lambda df: sun_abraham(df, yname="y", idname="unit", tname="period",
                                               gname="g_int"),
         "sdid": lambda df: sdid(df, yname="y", idname="unit", tname="period", dname="d",
-                                staggered=True, se=None),
+                                staggered=True, vcov=None),
         "bacon": lambda df: bacon(df, yname="y", dname="d", idname="unit", tname="period"),
         "compare": lambda df: la.did.compare_estimators(
             df, yname="y", idname="unit", tname="period", event_date="event_date",
-            sensitivity=False, sdid_se=None),
+            sensitivity=False, sdid_vcov=None),
     }
     with pytest.raises(DataValidationError, match="pandas Period"):
         calls[estimator](good.assign(period=good["period"].dt.to_period("M")))
@@ -272,11 +272,11 @@ def test_seeds_default_recorded_and_reproducible() -> None:
     c["d"] = (c["period"] >= c["gname"]).astype(int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        a1 = att_gt(c, yname="y", tname="period", idname="unit", gname="gname", bstrap=True,
+        a1 = att_gt(c, yname="y", tname="period", idname="unit", gname="gname", vcov="bootstrap",
                     cband=True, n_boot=99)
-        a2 = att_gt(c, yname="y", tname="period", idname="unit", gname="gname", bstrap=True,
+        a2 = att_gt(c, yname="y", tname="period", idname="unit", gname="gname", vcov="bootstrap",
                     cband=True, n_boot=99)
-        a3 = att_gt(c, yname="y", tname="period", idname="unit", gname="gname", bstrap=True,
+        a3 = att_gt(c, yname="y", tname="period", idname="unit", gname="gname", vcov="bootstrap",
                     cband=True, n_boot=99, seed=None)
     assert a1.seed == 0 and a1.settings["seed"] == 0 and a1.provenance.seed == 0
     np.testing.assert_array_equal(a1.std_error, a2.std_error)
@@ -284,7 +284,7 @@ def test_seeds_default_recorded_and_reproducible() -> None:
     assert isinstance(a3.seed, int) and a3.settings["seed"] == a3.seed
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        a4 = att_gt(c, yname="y", tname="period", idname="unit", gname="gname", bstrap=True,
+        a4 = att_gt(c, yname="y", tname="period", idname="unit", gname="gname", vcov="bootstrap",
                     cband=True, n_boot=99, seed=a3.seed)
     np.testing.assert_array_equal(a3.std_error, a4.std_error)  # recorded seed replays the call
     ag = a1.aggregate("dynamic")
@@ -292,7 +292,7 @@ def test_seeds_default_recorded_and_reproducible() -> None:
     np.testing.assert_array_equal(ag.std_error, a2.aggregate("dynamic").std_error)
 
     kw = {"yname": "y", "idname": "unit", "tname": "period", "dname": "d",
-          "staggered": True, "se": "bootstrap", "n_reps": 10}
+          "staggered": True, "vcov": "bootstrap", "n_reps": 10}
     s1, s2, s3 = sdid(c, **kw), sdid(c, **kw), sdid(c, **kw, seed=None)
     assert s1.seed == 0 and s1.provenance.seed == 0
     assert s1.std_error == s2.std_error and s1.replicates == s2.replicates

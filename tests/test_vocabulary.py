@@ -21,7 +21,15 @@ FUNCTIONS = tuple(("la.did", n) for n in (
     "pretrends_power", "honest", "ri_test", "wild_cluster_bootstrap"))
 #: Spellings the vocabulary replaced; a public function taking one of them is a regression.
 RETIRED = {"unit", "time", "treatment", "treated", "control", "event_col", "group_col",
-           "y", "id", "t", "cohort", "clusters", "weight", "level"}
+           "y", "id", "t", "cohort", "clusters", "weight", "level",
+           # issue 14: ddd's exposed/high, ri_test's group/treated_groups,
+           # wild_cluster_bootstrap's xnames/param, sdid's se, the group-time bstrap
+           "exposed", "high", "group", "treated_groups", "xnames", "param", "se", "bstrap",
+           "sdid_se"}
+#: Retired for one function only (``ddd`` keeps its per-unit ``post`` indicator).
+RETIRED_IN = {"ri_test": {"post"}}
+#: The methods that take the inference keyword too (``vcov``, never ``bstrap``).
+METHODS = (("ATTgtResult", "aggregate"), ("DDDgtResult", "aggregate"))
 
 
 def _fn(mod: str, name: str):
@@ -52,9 +60,23 @@ def test_no_public_function_takes_a_retired_spelling() -> None:
     bad = {}
     for mod, name in FUNCTIONS:
         ps = set(inspect.signature(_fn(mod, name)).parameters)
+        retired = RETIRED | RETIRED_IN.get(name, set())
+        if ps & retired:
+            bad[f"{mod}.{name}"] = sorted(ps & retired)
+    for cls, meth in METHODS:
+        ps = set(inspect.signature(getattr(getattr(la.did, cls), meth)).parameters)
         if ps & RETIRED:
-            bad[f"{mod}.{name}"] = sorted(ps & RETIRED)
+            bad[f"la.did.{cls}.{meth}"] = sorted(ps & RETIRED)
     assert not bad, bad
+
+
+def test_one_inference_keyword() -> None:
+    """Every estimator with a choice of inference names it ``vcov`` (issue 14)."""
+    for name in ("twfe", "event_study", "ddd", "sdid", "att_gt", "ddd_gt", "cont_did"):
+        assert "vcov" in inspect.signature(getattr(la.did, name)).parameters, name
+    for cls, meth in METHODS:
+        assert "vcov" in inspect.signature(getattr(getattr(la.did, cls), meth)).parameters
+    assert "sdid_vcov" in inspect.signature(la.did.compare_estimators).parameters
 
 
 def test_every_seeded_function_defaults_to_seed_zero() -> None:

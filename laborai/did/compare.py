@@ -596,7 +596,7 @@ def compare_estimators(
     alpha: float = 0.05,
     window: tuple[int, int] | None = None,
     true_effect: str | None = None,
-    sdid_se: SDIDSE | None = "placebo",
+    sdid_vcov: SDIDSE | None = "placebo",
     n_reps: int = 200,
     seed: int | None = 0,
     sensitivity: bool = True,
@@ -643,8 +643,8 @@ def compare_estimators(
     true_effect : str, optional
         Column with the true effect of each unit-period (simulations; see
         :func:`marketplace_true_effects`). Fills the ``truth`` columns and ``true_att``.
-    sdid_se : {"placebo", "jackknife", "bootstrap"} or None, default "placebo"
-        Standard errors of the staggered synthetic DiD.
+    sdid_vcov : {"placebo", "jackknife", "bootstrap"} or None, default "placebo"
+        Inference of the staggered synthetic DiD (:func:`laborai.did.sdid`'s ``vcov``).
     n_reps : int, default 200
         Placebo / bootstrap replications of synthetic DiD.
     seed : int or None, default 0
@@ -733,7 +733,7 @@ def compare_estimators(
       (:func:`laborai.did.sdid` with ``staggered=True``): one SDID per adoption cohort against
       the never-treated units, averaged with weights ``n_units x n_post_periods``: ATT. Its
       placebo standard error re-runs the whole staggered procedure on never-treated units
-      (needs more never-treated than treated units; use ``sdid_se="bootstrap"`` otherwise).
+      (needs more never-treated than treated units; use ``sdid_vcov="bootstrap"`` otherwise).
 
     Inference is each estimator's own: TWFE, its event study and Sun-Abraham use
     cluster-robust (CRV1) variances with a t reference distribution (clusters - 1 degrees of
@@ -790,14 +790,14 @@ def compare_estimators(
     ...     warnings.simplefilter("ignore")
     ...     res = la.did.compare_estimators(low, yname="log_n_posts", idname="unit",
     ...                                     tname="period", event_date="event_date",
-    ...                                     sensitivity=False, sdid_se=None)
+    ...                                     sensitivity=False, sdid_vcov=None)
     >>> res.tidy()["estimator"].tolist()[:3]
     ['twfe', 'twfe_event_study', 'cs_simple_never_treated']
     """
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
         raise OptionError(f"alpha must be a number in (0, 1), e.g. 0.05; got {alpha!r}.")
     check_option("honest_of", honest_of, ("sun_abraham", "event_study"))
-    check_option("sdid_se", sdid_se, ("placebo", "jackknife", "bootstrap", None))
+    check_option("sdid_vcov", sdid_vcov, ("placebo", "jackknife", "bootstrap", None))
     if (not isinstance(honest_window, (tuple, list)) or len(honest_window) != 2
             or not all(isinstance(x, (int, np.integer)) for x in honest_window)
             or honest_window[0] > -2 or honest_window[1] < 0):
@@ -914,7 +914,7 @@ def compare_estimators(
 
     # 5. synthetic DiD, staggered: one SDID per cohort against the never treated, aggregated
     r_sd = sdid(w, yname=yname, idname=idname, tname="_period", dname="_treated",
-                se=sdid_se, n_reps=n_reps, seed=int(seed), alpha=a, staggered=True)
+                vcov=sdid_vcov, n_reps=n_reps, seed=int(seed), alpha=a, staggered=True)
     results["sdid"] = r_sd
     T = len(grid)
     sd_tab = r_sd.tidy()
@@ -989,7 +989,7 @@ def compare_estimators(
     settings = {
         "yname": yname, "idname": idname, "tname": tname, "gname": gname,
         "event_date": event_date, "cluster": cluster, "alpha": a, "window": (lo, hi),
-        "true_effect": true_effect, "sdid_se": sdid_se, "n_reps": int(n_reps),
+        "true_effect": true_effect, "sdid_vcov": sdid_vcov, "n_reps": int(n_reps),
         "seed": int(seed), "sensitivity": bool(sensitivity), "honest_of": honest_of,
         "honest_window": tuple(int(x) for x in honest_window),
         "honest_grid": tuple(float(x) for x in honest_grid),

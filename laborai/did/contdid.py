@@ -46,6 +46,8 @@ ControlGroup = Literal["never_treated", "not_yet_treated"]
 Aggregation = Literal["dose", "eventstudy"]
 Convention = Literal["consistent", "r"]
 BasePeriod = Literal["varying", "universal"]
+Vcov = Literal["auto", "analytic", "bootstrap"]
+_VCOV: tuple[str, ...] = ("auto", "analytic", "bootstrap")
 
 _CONTROL_GROUPS = ("never_treated", "not_yet_treated")
 _AGGREGATIONS = ("dose", "eventstudy")
@@ -400,7 +402,7 @@ class ContDIDResult(ResultMixin):
         ``ATT^o`` (average effect of the received dose among the dosed) and ``ACRT^o`` (average
         causal response among the dosed), averaged over cohorts and post-treatment periods.
     overall_att_se, overall_acrt_se : float
-        Their standard errors (influence function, or bootstrap with ``bstrap=True``).
+        Their standard errors (influence function, or bootstrap with ``vcov="bootstrap"``).
     dose : ndarray
         Evaluation grid of the dose curves (empty for ``aggregation="eventstudy"``).
     att_d, att_d_se, acrt_d, acrt_d_se : ndarray
@@ -486,7 +488,7 @@ class ContDIDResult(ResultMixin):
                            "knot(s)"),
             ("Curve convention", str(s["convention"])),
             ("Units", f"{self.n_units} ({self.n_treated} dosed)"),
-            ("Standard errors", "multiplier bootstrap" if s["bstrap"]
+            ("Standard errors", "multiplier bootstrap" if s["vcov"] == "bootstrap"
              else "analytic (influence function)"),
         ]
         if s["cband"]:
@@ -593,7 +595,7 @@ class ContDIDResult(ResultMixin):
 
 
 def _check_options(*, control_group: Any, aggregation: Any, convention: Any, base_period: Any,
-                   degree: Any, num_knots: Any, anticipation: Any, alpha: Any, bstrap: Any,
+                   degree: Any, num_knots: Any, anticipation: Any, alpha: Any, vcov: Any,
                    cband: Any, n_boot: Any, xformla: Any) -> None:
     check_option("control_group", control_group, _CONTROL_GROUPS)
     check_option("aggregation", aggregation, _AGGREGATIONS)
@@ -612,9 +614,9 @@ def _check_options(*, control_group: Any, aggregation: Any, convention: Any, bas
             raise OptionError(f"{name} must be an integer >= {lo}; got {val!r}.")
     if not isinstance(alpha, (float, int)) or isinstance(alpha, bool) or not 0 < alpha < 1:
         raise OptionError(f"alpha must be a number in (0, 1), e.g. 0.05; got {alpha!r}.")
-    for name, val in (("bstrap", bstrap), ("cband", cband)):
-        if not isinstance(val, (bool, np.bool_)):
-            raise OptionError(f"{name} must be True or False; got {val!r}.")
+    check_option("vcov", vcov, _VCOV)
+    if not isinstance(cband, (bool, np.bool_)):
+        raise OptionError(f"cband must be True or False; got {cband!r}.")
 
 
 def _bootstrap(sums: np.ndarray, n: int, n_boot: int, seed: int) -> np.ndarray:
@@ -666,7 +668,7 @@ def cont_did(
     weights: str | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
-    bstrap: bool = False,
+    vcov: Vcov = "auto",
     cband: bool = True,
     n_boot: int = 999,
     seed: int | None = 0,
@@ -729,9 +731,11 @@ def cont_did(
         summed within clusters and bootstrap multipliers drawn per cluster.
     alpha : float, default 0.05
         One minus the confidence level.
-    bstrap : bool, default False
-        Multiplier-bootstrap standard errors (R's default) instead of the analytic
-        influence-function ones.
+    vcov : {"auto", "analytic", "bootstrap"}, default "auto"
+        The standard errors: analytic influence-function ones (``"analytic"``, what
+        ``"auto"`` resolves to) or the multiplier bootstrap (``"bootstrap"``, R ``contdid``'s
+        default). The resolved value is recorded in ``settings["vcov"]``, the requested one
+        in ``settings["vcov_requested"]``.
     cband : bool, default True
         Uniform (sup-t) bands for the curves and the event study, from the multiplier
         bootstrap of the influence functions (t-statistics formed with the standard errors in
@@ -800,7 +804,7 @@ def cont_did(
     """
     _check_options(control_group=control_group, aggregation=aggregation, convention=convention,
                    base_period=base_period, degree=degree, num_knots=num_knots,
-                   anticipation=anticipation, alpha=alpha, bstrap=bstrap, cband=cband,
+                   anticipation=anticipation, alpha=alpha, vcov=vcov, cband=cband,
                    n_boot=n_boot, xformla=xformla)
     seed_used = resolve_seed(seed)
     degree, num_knots, anticipation = int(degree), int(num_knots), int(anticipation)
@@ -935,16 +939,17 @@ def cont_did(
     SF = _cluster_sums(F, p.cluster)
     se_F = _se_from_sums(SF, n)
     att_d_crit = acrt_d_crit = att_e_crit = acrt_e_crit = float(stats.norm.ppf(1 - alpha / 2))
-    if bstrap or cband:
+    boot = vcov == "bootstrap"  # "auto" resolves to "analytic"
+    if boot or cband:
         sums = SF if L is None else np.column_stack([SF, _cluster_sums(L, p.cluster)])
         draws = _bootstrap(sums, n, int(n_boot), seed_used)
         dF = draws[:, :F.shape[1]]
-        if bstrap:
+        if boot:
             se_F = _boot_se(dF)
         if L is not None and M_att is not None and M_acrt is not None:
             dL = draws[:, F.shape[1]:]
             datt, dacrt = dL @ M_att, dL @ M_acrt
-            if bstrap:
+            if boot:
                 att_d_se_a, acrt_d_se_a = _boot_se(datt), _boot_se(dacrt)
             if cband:
                 att_d_crit = _sup_t(datt, att_d_se_a, alpha)
@@ -967,7 +972,8 @@ def cont_did(
         "degree": degree, "num_knots": num_knots,
         "dvals": None if dvals is None else tuple(float(v) for v in grid),
         "convention": convention, "base_period": base_period, "anticipation": anticipation,
-        "weights": weights, "cluster": cluster, "alpha": float(alpha), "bstrap": bool(bstrap),
+        "weights": weights, "cluster": cluster, "alpha": float(alpha),
+        "vcov": "bootstrap" if boot else "analytic", "vcov_requested": vcov,
         "cband": bool(cband), "n_boot": int(n_boot), "seed": seed_used,
     }
     est_cells = [c for c in cells if not c.reference]

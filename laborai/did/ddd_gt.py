@@ -49,7 +49,9 @@ from laborai.did._results import (
 from laborai.did.cs._aggregate import _aggregate
 from laborai.did.cs._compute import _gt_cells
 from laborai.did.cs._prepare import (
+    _VCOV_GT_NO_PLACEBO,
     DroppedUnitsWarning,
+    GtVcovNoPlacebo,
     _check_inference,
     _design_column,
     _display_dates,
@@ -601,7 +603,7 @@ class DDDgtResult(ResultMixin):
     group, time : ndarray
         Cohort (first treated period) and period of each ATT(g,t).
     estimate, std_error : ndarray
-        ATT(g,t) and its standard error (bootstrap when ``bstrap=True``, else analytic).
+        ATT(g,t) and its standard error (``settings["vcov"]``: analytic or bootstrap).
     analytic_std_error : ndarray
         Analytic standard errors: from the influence function, or, for cells combining several
         comparison cohorts (``control_group="not_yet_treated"``), the GMM formula
@@ -680,7 +682,7 @@ class DDDgtResult(ResultMixin):
         return (
             f"DDDgtResult(n_att={len(self.estimate)}, n_units={self.n_units}, "
             f"control_group={s['control_group']!r}, est_method={s['est_method']!r}, "
-            f"base_period={s['base_period']!r}, bstrap={s['bstrap']}, cband={s['cband']})"
+            f"base_period={s['base_period']!r}, vcov={s['vcov']!r}, cband={s['cband']})"
         )
 
     @property
@@ -705,7 +707,8 @@ class DDDgtResult(ResultMixin):
             ("Base period", str(s["base_period"])),
             ("Units", str(self.n_units)),
             ("Standard errors",
-             "multiplier bootstrap" if s["bstrap"] else "analytic (influence function)"),
+             "multiplier bootstrap" if s["vcov"] == "bootstrap"
+             else "analytic (influence function)"),
         ]
         if s["cband"]:
             lines.append(("Uniform band critical value", f"{self.crit_val:.4f}"))
@@ -770,7 +773,7 @@ class DDDgtResult(ResultMixin):
         min_e: float = -math.inf,
         max_e: float = math.inf,
         balance_e: int | None = None,
-        bstrap: bool | None = None,
+        vcov: Literal["analytic", "bootstrap"] | None = None,
         cband: bool | None = None,
         n_boot: int | None = None,
         seed: int | None = None,
@@ -787,8 +790,12 @@ class DDDgtResult(ResultMixin):
         min_e, max_e, balance_e :
             Event-time limits and balancing (``"dynamic"``; ``max_e`` also limits
             ``"simple"`` and ``"group"``).
-        bstrap, cband, n_boot, seed, alpha : optional
-            Inference settings; default to those of :func:`ddd_gt`.
+        vcov : {"analytic", "bootstrap"}, optional
+            Inference of the aggregates; default: the one :func:`ddd_gt` used
+            (``settings["vcov"]``). Recorded in the aggregate's ``settings["vcov"]``.
+        cband, n_boot, seed, alpha : optional
+            Inference settings; default to those of :func:`ddd_gt`. ``cband=True`` needs
+            ``vcov="bootstrap"``.
 
         Returns
         -------
@@ -802,12 +809,13 @@ class DDDgtResult(ResultMixin):
         """
         check_option("type", type, _AGG_TYPES)
         s = self.settings
-        bstrap = s["bstrap"] if bstrap is None else bstrap
+        vcov = s["vcov"] if vcov is None else vcov
         cband = s["cband"] if cband is None else cband
         n_boot = s["n_boot"] if n_boot is None else n_boot
         seed = s["seed"] if seed is None else seed
         alpha = s["alpha"] if alpha is None else alpha
-        _check_inference(alpha, bstrap, cband, n_boot, seed)
+        _check_inference(alpha, vcov, cband, n_boot, seed, allowed=("analytic", "bootstrap"),
+                         where="ddd_gt.aggregate")
         if np.isnan(self.estimate).any():
             bad = np.flatnonzero(np.isnan(self.estimate))
             raise EstimationError(
@@ -817,7 +825,7 @@ class DDDgtResult(ResultMixin):
             )
         with _single_thread_blas():
             return _aggregate(cast(Any, self), type, min_e=min_e, max_e=max_e,
-                              balance_e=balance_e, bstrap=bool(bstrap), cband=bool(cband),
+                              balance_e=balance_e, vcov=str(vcov), cband=bool(cband),
                               n_boot=int(n_boot), seed=seed, alpha=float(alpha))
 
     def plot(self, ax: Any = None) -> Any:
@@ -865,7 +873,7 @@ def ddd_gt(
     weights: str | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
-    bstrap: bool = False,
+    vcov: GtVcovNoPlacebo = "auto",
     cband: bool = False,
     n_boot: int = 999,
     seed: int | None = 0,
@@ -915,10 +923,13 @@ def ddd_gt(
         cluster.
     alpha : float, default 0.05
         One minus the confidence level.
-    bstrap : bool, default False
-        Multiplier bootstrap (Mammen weights) standard errors.
+    vcov : {"auto", "analytic", "bootstrap"}, default "auto"
+        The inference: influence-function standard errors (``"analytic"``; what ``"auto"``
+        resolves to) or the multiplier bootstrap (``"bootstrap"``, Mammen weights drawn per
+        cluster; R ``triplediff``'s ``boot=TRUE``). The resolved value is recorded in
+        ``settings["vcov"]``, the requested one in ``settings["vcov_requested"]``.
     cband : bool, default False
-        Simultaneous (sup-t) band over all ATT(g,t); requires ``bstrap=True``.
+        Simultaneous (sup-t) band over all ATT(g,t); needs ``vcov="bootstrap"``.
     n_boot : int, default 999
         Bootstrap draws.
     seed : int or None, default 0
@@ -1004,7 +1015,9 @@ def ddd_gt(
             or anticipation < 0):
         raise OptionError(f"ddd_gt: anticipation must be an integer >= 0; got {anticipation!r}.")
     seed = resolve_seed(seed)
-    _check_inference(alpha, bstrap, cband, n_boot, seed)
+    _check_inference(alpha, vcov, cband, n_boot, seed, allowed=_VCOV_GT_NO_PLACEBO,
+                     where="ddd_gt")
+    method = "bootstrap" if vcov == "bootstrap" else "analytic"  # what "auto" resolves to
     rhs = _formula_terms(xformla)
     work, period_values = _datetime_periods(data, tname, gname)
     prep = _prepare(work, yname=yname, tname=tname, idname=idname, gname=gname, pname=pname,
@@ -1017,14 +1030,14 @@ def ddd_gt(
     inf = out["inf"]
     n = inf.shape[0]
     s = _cluster_sums(inf, prep.cluster)
-    vcov = s.T @ s / n**2
-    se_an = np.sqrt(np.diag(vcov)).copy()
+    vcov_mat = s.T @ s / n**2
+    se_an = np.sqrt(np.diag(vcov_mat)).copy()
     gmm = np.isfinite(out["gmm_se"])
     se_an[gmm] = out["gmm_se"][gmm]
     se_an = np.where(se_an <= _TINY_SE, np.nan, se_an)
     se = se_an
     crit = float(stats.norm.ppf(1 - alpha / 2))
-    if bstrap:
+    if method == "bootstrap":
         ok = np.isfinite(se_an)
         se = np.full(len(se_an), np.nan)
         bse, bcrit = multiplier_bootstrap(inf[:, ok], n_boot=int(n_boot),
@@ -1037,7 +1050,7 @@ def ddd_gt(
         "yname": yname, "tname": tname, "idname": idname, "gname": gname, "pname": pname,
         "xformla": xformla, "control_group": control_group, "est_method": est_method,
         "base_period": base_period, "anticipation": int(anticipation), "weights": weights,
-        "cluster": cluster, "alpha": float(alpha), "bstrap": bool(bstrap),
+        "cluster": cluster, "alpha": float(alpha), "vcov": method, "vcov_requested": vcov,
         "cband": bool(cband), "n_boot": int(n_boot), "seed": seed,
     }
     prov = make_provenance("ddd_gt", data, settings, seed=seed)
@@ -1049,7 +1062,7 @@ def ddd_gt(
         std_error=se,
         analytic_std_error=se_an,
         influence=inf,
-        vcov=vcov,
+        vcov=vcov_mat,
         crit_val=crit,
         comparison_cohorts=out["comparison_cohorts"],
         comparison_estimate=out["comparison_estimate"],

@@ -505,7 +505,7 @@ def _from_aggregate(res: Any) -> tuple[Any, Any, Any, int, str]:
             corr = v_if / np.outer(se_if, se_if)
         s = np.where(keep, se, 0.0)
         vcov = np.where(np.outer(keep, keep), corr * np.outer(s, s), 0.0)
-        why = ("multiplier bootstrap" if res.settings.get("bstrap")
+        why = ("multiplier bootstrap" if res.settings.get("vcov") == "bootstrap"
                else f"clustered by {ps.get('cluster')!r}")
         source = (f"influence-function correlation with the reported ({why}) standard "
                   "errors")

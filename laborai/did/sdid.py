@@ -500,7 +500,7 @@ class SDIDResult(ResultMixin):
     ----------
     estimate, std_error : float
         Average treatment effect on the treated units over the post-treatment periods and its
-        standard error (NaN when ``se=None``).
+        standard error (NaN when ``vcov=None``).
     method : {"sdid", "sc", "did"}
         Estimator.
     se_method : {"placebo", "jackknife", "bootstrap"} or None
@@ -814,7 +814,7 @@ def sdid(
     tname: str,
     dname: str | None = None,
     method: Method = "sdid",
-    se: SEMethod | None = "placebo",
+    vcov: SEMethod | None = "placebo",
     n_reps: int = 200,
     seed: int | None = 0,
     alpha: float = 0.05,
@@ -851,8 +851,9 @@ def sdid(
     method : {"sdid", "sc", "did"}, default "sdid"
         Synthetic DiD, synthetic control (no intercept, no time weights), or plain DiD
         (uniform weights).
-    se : {"placebo", "jackknife", "bootstrap"} or None, default "placebo"
-        Variance procedure: placebo (Algorithm 4; the only one available with a single
+    vcov : {"placebo", "jackknife", "bootstrap"} or None, default "placebo"
+        The inference (the house's one inference keyword; the values of R's ``synthdid``
+        ``se`` methods): placebo (Algorithm 4; the only one available with a single
         treated unit), jackknife (Algorithm 3; needs at least two treated units), bootstrap
         (Algorithm 2), or None for no standard error.
     n_reps : int, default 200
@@ -885,7 +886,7 @@ def sdid(
         Missing columns or values, duplicates, unbalanced panel, non-binary treatment, or a
         treatment path that is not a block design.
     OptionError
-        ``method`` or ``se`` outside the allowed values.
+        ``method`` or ``vcov`` outside the allowed values.
     EstimationError
         No treated or too few control units or pre-periods, or a variance procedure that is
         not defined for the design (jackknife with one treated unit, or with one treated unit
@@ -973,12 +974,13 @@ def sdid(
     ...         for i in range(12) for t in range(10)]
     >>> df = pd.DataFrame(rows, columns=["unit", "t", "d", "y"])
     >>> df["y"] += 2.0 * df["d"]
-    >>> res = sdid(df, yname="y", idname="unit", tname="t", dname="d", se=None)
+    >>> res = sdid(df, yname="y", idname="unit", tname="t", dname="d", vcov=None)
     >>> res.n_treated, res.n_pre
     (2, 8)
     """
     check_option("method", method, _METHODS)
-    check_option("se", se, _SE_METHODS)
+    check_option("vcov", vcov, _SE_METHODS)
+    se = vcov
     if not isinstance(n_reps, (int, np.integer)) or isinstance(n_reps, bool) or n_reps < 2:
         raise DataValidationError(
             f"n_reps must be an integer of at least 2; got {n_reps!r}. The default is 200."
@@ -1021,12 +1023,12 @@ def sdid(
         if n0 <= n1:
             raise EstimationError(
                 f"placebo standard errors need more control units than treated units; got "
-                f"{n0} controls and {n1} treated. Use se='bootstrap' or se='jackknife'."
+                f"{n0} controls and {n1} treated. Use vcov='bootstrap' or vcov='jackknife'."
             )
         if n0 - n1 < 2:
             raise EstimationError(
                 f"placebo standard errors leave {n0 - n1} control unit(s) per draw; at least 2 "
-                "are needed. Use se='bootstrap' or se='jackknife'."
+                "are needed. Use vcov='bootstrap' or vcov='jackknife'."
             )
         rng = np.random.default_rng(seed)
         Yco = Y[:n0]
@@ -1047,7 +1049,7 @@ def sdid(
         if n1 < 2:
             raise EstimationError(
                 f"the jackknife needs at least 2 treated units; got {n1}. With a single "
-                "treated unit use se='placebo' (Algorithm 4)."
+                "treated unit use vcov='placebo' (Algorithm 4)."
             )
         for i in range(n):
             keep = np.delete(np.arange(n), i)
@@ -1071,7 +1073,7 @@ def sdid(
          "synthetic_shifted": synth + shift}
     )
     settings = {"yname": yname, "idname": idname, "tname": tname, "dname": dname,
-                "method": method, "se": se, "n_reps": n_reps, "alpha": alpha, **extra,
+                "method": method, "vcov": se, "n_reps": n_reps, "alpha": alpha, **extra,
                 **{k: v for k, v in SOLVER_DEFAULTS.items()}}
     return SDIDResult(
         estimate=tau,
@@ -1127,7 +1129,7 @@ def _sdid_staggered(
         raise EstimationError(
             f"placebo standard errors need more never-treated units than treated units, with "
             f"at least 2 left as controls in every draw; got {n0} never-treated and {n_tr} "
-            "treated units (all cohorts). Use se='bootstrap', or se='jackknife' when every "
+            "treated units (all cohorts). Use vcov='bootstrap', or vcov='jackknife' when every "
             "cohort has at least 2 treated units."
         )
     if se == "jackknife":
@@ -1137,8 +1139,8 @@ def _sdid_staggered(
             listed = ", ".join(f"{g} ({idname}={u!r})" for g, u in single)
             raise EstimationError(
                 f"the jackknife needs at least 2 treated units in every adoption cohort; "
-                f"{len(single)} cohort(s) have one: {listed}. Use se='placebo' or "
-                "se='bootstrap'."
+                f"{len(single)} cohort(s) have one: {listed}. Use vcov='placebo' or "
+                "vcov='bootstrap'."
             )
 
     reps: list[float] = []
@@ -1185,7 +1187,7 @@ def _sdid_staggered(
         "noise_level": noise,
     })
     settings = {"yname": yname, "idname": idname, "tname": tname, "dname": treated,
-                "method": method, "se": se, "n_reps": n_reps, "alpha": alpha,
+                "method": method, "vcov": se, "n_reps": n_reps, "alpha": alpha,
                 "staggered": True, **(extra or {}),
                 **{k: v for k, v in SOLVER_DEFAULTS.items()}}
     first = min(f.start for f in fits)

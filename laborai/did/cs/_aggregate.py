@@ -49,7 +49,7 @@ def _aggregate(
     min_e: float,
     max_e: float,
     balance_e: int | None,
-    bstrap: bool,
+    vcov: str,
     cband: bool,
     n_boot: int,
     seed: int | None,
@@ -173,7 +173,7 @@ def _aggregate(
     elem_se = se_of(elem_inf) if elem_inf.shape[1] else np.array([])
     overall_se = float(se_of(overall_if)[0])
     crit = float(stats.norm.ppf(1 - alpha / 2))
-    if bstrap:
+    if vcov == "bootstrap":
         rng = np.random.default_rng(seed)
         all_if = np.column_stack([elem_inf, overall_if])
         ok = np.all(np.isfinite(all_if), axis=0)
@@ -191,13 +191,14 @@ def _aggregate(
                 elem_inf[:, eok], n_boot=n_boot, rng=rng, alpha=alpha, cluster=res.unit_cluster
             )
     placebo_df = res.settings.get("placebo_df")
-    if res.placebo is not None and placebo_df is not None:
+    if vcov == "placebo" and res.placebo is not None and placebo_df is not None:
         # the same aggregation applied to each (scaled) placebo ATT(g,t) vector
         rows = []
         for p in res.placebo:
             sub = dataclasses.replace(res, estimate=np.asarray(p, dtype=float), placebo=None)
             a = _aggregate(sub, type_, min_e=min_e, max_e=max_e, balance_e=balance_e,
-                           bstrap=False, cband=False, n_boot=n_boot, seed=seed, alpha=alpha)
+                           vcov="analytic", cband=False, n_boot=n_boot, seed=seed,
+                           alpha=alpha)
             rows.append(np.append(np.asarray(a.estimate, dtype=float), a.overall_estimate))
         Pa = np.array(rows)
         Va = Pa.T @ Pa
@@ -214,12 +215,12 @@ def _aggregate(
         "min_e": min_e,
         "max_e": max_e,
         "balance_e": balance_e,
-        "bstrap": bstrap,
+        "vcov": vcov,
         "cband": cband,
         "n_boot": n_boot,
         "seed": seed,
         "alpha": alpha,
-        "placebo_df": placebo_df if res.placebo is not None else None,
+        "placebo_df": placebo_df if vcov == "placebo" and res.placebo is not None else None,
     }
     for arr in (elements, elem_est, elem_se, elem_inf, overall_if):
         arr.setflags(write=False)

@@ -9,7 +9,7 @@ import re
 import warnings
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ from laborai.did.cs._prepare import (
     BasePeriod,
     ControlGroup,
     EstMethod,
+    GtVcov,
     _check_inference,
     _datetime_periods,
     _formula_terms,
@@ -57,16 +58,16 @@ from laborai.errors import (
 
 def _att_gt_placebo_plan(data: pd.DataFrame, *, vcov: str, gname: str, idname: str | None,
                          cluster: str | None, control_group: str, xformla: str | None,
-                         panel: bool, bstrap: bool, n_cohorts: int) -> dict[str, Any] | None:
+                         panel: bool, n_cohorts: int) -> dict[str, Any] | None:
     """Whether placebo inference applies to this ``att_gt`` call (``None``: it does not).
 
     It needs one treated cohort, never-treated comparisons, no covariates, panel data, at
     least 3 control clusters (clusters: ``cluster`` or the units), no more treated than
-    control clusters, every unit of a treated cluster treated, and fewer than 50 clusters;
-    ``vcov='auto'`` also keeps the multiplier bootstrap when ``bstrap=True``.
+    control clusters, every unit of a treated cluster treated, and fewer than 50 clusters
+    (with ``vcov='auto'``; ``vcov='analytic'``/``'bootstrap'`` never use it).
     """
     why = None
-    if vcov == "analytic" or (vcov == "auto" and bstrap):
+    if vcov in ("analytic", "bootstrap"):
         return None
     cl_col = cluster or idname
     if n_cohorts != 1:
@@ -112,8 +113,7 @@ def _att_gt_placebo(data: pd.DataFrame, plan: Mapping[str, Any], kw: Mapping[str
         d[kw["gname"]] = col.astype(data[kw["gname"]].dtype)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            r = att_gt(d, **kw, xformla=None, panel=True, bstrap=False, cband=False,
-                       vcov="analytic")
+            r = att_gt(d, **kw, xformla=None, panel=True, cband=False, vcov="analytic")
         if len(r.estimate) == len(group) and np.array_equal(r.group, group) \
                 and np.array_equal(r.time, time) and np.all(np.isfinite(r.estimate)):
             rows.append(np.asarray(r.estimate, dtype=float))
@@ -200,11 +200,10 @@ def att_gt(
     weights: str | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
-    bstrap: bool = False,
+    vcov: GtVcov = "auto",
     cband: bool = False,
     n_boot: int = 999,
     seed: int | None = 0,
-    vcov: Literal["auto", "analytic", "placebo"] = "auto",
 ) -> ATTgtResult:
     """Group-time average treatment effects of Callaway & Sant'Anna (2021).
 
@@ -273,10 +272,19 @@ def att_gt(
         R's.)
     alpha : float, default 0.05
         One minus the confidence level.
-    bstrap : bool, default False
-        Use the multiplier bootstrap (Mammen weights) for standard errors.
+    vcov : {"auto", "analytic", "bootstrap", "placebo"}, default "auto"
+        The inference. ``"analytic"``: influence-function standard errors (R's ``did`` with
+        ``bstrap=FALSE``); ``"bootstrap"``: the multiplier bootstrap (Mammen weights, drawn per
+        cluster; R's ``bstrap=TRUE``); ``"placebo"``: placebo inference over the control
+        clusters (Conley & Taber 2011; one treated cohort, never-treated comparisons, no
+        covariates, panel data, at least 3 control clusters, every unit of a treated cluster
+        treated; an ``OptionError`` says which condition fails). ``"auto"``: ``"placebo"`` when
+        it applies with fewer than 50 clusters and no more treated than control clusters,
+        else ``"analytic"``. The resolved value is recorded in ``settings["vcov"]`` (and
+        ``settings["inference"]``), the requested one in ``settings["vcov_requested"]``.
     cband : bool, default False
-        Simultaneous (sup-t) confidence band over all ATT(g,t); requires ``bstrap=True``.
+        Simultaneous (sup-t) confidence band over all ATT(g,t); needs ``vcov="bootstrap"`` or
+        ``vcov="placebo"``.
     n_boot : int, default 999
         Bootstrap draws.
     seed : int or None, default 0
@@ -370,7 +378,7 @@ def att_gt(
     ):
         raise OptionError(f"anticipation must be an integer >= 0; got {anticipation!r}.")
     seed = resolve_seed(seed)
-    _check_inference(alpha, bstrap, cband, n_boot, seed)
+    _check_inference(alpha, vcov, cband, n_boot, seed)
     for name, val in (("panel", panel), ("allow_unbalanced_panel", allow_unbalanced_panel)):
         if not isinstance(val, (bool, np.bool_)):
             raise OptionError(f"{name} must be True or False; got {val!r}.")
@@ -396,12 +404,11 @@ def att_gt(
         allow_unbalanced_panel=bool(allow_unbalanced_panel),
         period_values=period_values,
     )
-    check_option("vcov", vcov, ("auto", "analytic", "placebo"))
     placebo_df: float | None = None
     placebo_P: np.ndarray | None = None
     plan = _att_gt_placebo_plan(
         data, vcov=vcov, gname=gname, idname=idname, cluster=cluster,
-        control_group=control_group, xformla=xformla, panel=bool(panel), bstrap=bool(bstrap),
+        control_group=control_group, xformla=xformla, panel=bool(panel),
         n_cohorts=int(np.unique(prepared.g[prepared.g > 0]).size))
     with _single_thread_blas(), _summarised_cell_warnings(placebo=plan is not None,
                                                              period_values=period_values):
@@ -430,7 +437,7 @@ def att_gt(
     se_an = _analytic_se(inf, prepared.cluster)
     se = se_an
     crit = float(stats.norm.ppf(1 - alpha / 2))
-    if bstrap:
+    if vcov == "bootstrap":
         ok = np.all(np.isfinite(inf), axis=0) & np.isfinite(se_an)
         se = np.full(len(att), np.nan)
         bse, bcrit = multiplier_bootstrap(
@@ -458,7 +465,7 @@ def att_gt(
         crit = (_sup_t_crit_placebo(vcov_mat, alpha, J, 100_000, seed) if cband
                 else float(stats.t.ppf(1 - alpha / 2, placebo_df)))
     else:
-        inference = "bootstrap" if bstrap else "analytic"
+        inference = "bootstrap" if vcov == "bootstrap" else "analytic"
     settings = {
         "yname": yname,
         "tname": tname,
@@ -474,11 +481,11 @@ def att_gt(
         "weights": weights,
         "cluster": cluster,
         "alpha": float(alpha),
-        "bstrap": bool(bstrap),
+        "vcov": inference,
+        "vcov_requested": vcov,
         "cband": bool(cband),
         "n_boot": int(n_boot),
         "seed": seed,
-        "vcov": vcov,
         "inference": inference,
         "placebo_df": placebo_df,
     }

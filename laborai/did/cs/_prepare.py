@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from laborai._timing import cohort_positions, is_datetime_like, period_label
-from laborai._validation import check_time_column
+from laborai._validation import check_option, check_time_column
 from laborai.errors import (
     DataValidationError,
     EstimationError,
@@ -31,6 +31,13 @@ _CONTROL_GROUPS = ("never_treated", "not_yet_treated")
 _EST_METHODS = ("dr", "ipw", "reg")
 _BASE_PERIODS = ("varying", "universal")
 _AGG_TYPES = ("simple", "dynamic", "group", "calendar")
+#: att_gt's inference: "auto" (placebo for one cohort and few clusters, else analytic),
+#: the influence-function standard errors, the multiplier bootstrap, placebo inference
+GtVcov = Literal["auto", "analytic", "bootstrap", "placebo"]
+_VCOV_GT: tuple[str, ...] = ("auto", "analytic", "bootstrap", "placebo")
+#: ddd_gt's and cont_did's inference ("auto" = "analytic")
+GtVcovNoPlacebo = Literal["auto", "analytic", "bootstrap"]
+_VCOV_GT_NO_PLACEBO: tuple[str, ...] = ("auto", "analytic", "bootstrap")
 _TINY_SE = math.sqrt(float(np.finfo(float).eps)) * 10
 
 class DroppedUnitsWarning(LaborAIWarning):
@@ -638,16 +645,25 @@ def _build_long(
     )
 
 
-def _check_inference(alpha: Any, bstrap: Any, cband: Any, n_boot: Any, seed: Any) -> None:
+def _check_inference(alpha: Any, vcov: Any, cband: Any, n_boot: Any, seed: Any, *,
+                     allowed: Sequence[str] = _VCOV_GT, where: str = "att_gt") -> None:
+    """Check the inference options of the group-time estimators and their ``aggregate()``.
+
+    ``vcov`` is the requested inference (one of ``allowed``); a simultaneous band
+    (``cband=True``) needs a simultaneous critical value, which the multiplier bootstrap
+    (``vcov='bootstrap'``) and the placebo distribution (``vcov='placebo'``) provide.
+    """
     if not isinstance(alpha, (float, int)) or isinstance(alpha, bool) or not 0 < alpha < 1:
         raise OptionError(f"alpha must be a number in (0, 1), e.g. 0.05; got {alpha!r}.")
-    for name, val in (("bstrap", bstrap), ("cband", cband)):
-        if not isinstance(val, (bool, np.bool_)):
-            raise OptionError(f"{name} must be True or False; got {val!r}.")
-    if cband and not bstrap:
+    check_option("vcov", vcov, allowed)
+    if not isinstance(cband, (bool, np.bool_)):
+        raise OptionError(f"cband must be True or False; got {cband!r}.")
+    if cband and vcov not in ("bootstrap", "placebo"):
+        also = " or vcov='placebo'" if "placebo" in allowed else ""
         raise OptionError(
-            "cband=True needs the multiplier bootstrap for the sup-t critical value; got "
-            "bstrap=False. Set bstrap=True (and a seed) or cband=False."
+            f"{where}: cband=True needs a simultaneous critical value: vcov='bootstrap' (the "
+            f"multiplier bootstrap's sup-t){also}; got vcov={vcov!r}. Set vcov='bootstrap' "
+            "(and a seed) or cband=False."
         )
     if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < 2:
         raise OptionError(f"n_boot must be an integer >= 2, e.g. 999; got {n_boot!r}.")

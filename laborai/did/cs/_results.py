@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from laborai.did.cs._prepare import (
     _period_value,
     _single_thread_blas,
 )
+from laborai.errors import OptionError
 
 # ---------------------------------------------------------------------------------------------
 # results
@@ -77,7 +78,8 @@ class ATTgtResult(ResultMixin):
     group, time : ndarray
         Cohort (first treated period) and period of each ATT(g,t).
     estimate, std_error : ndarray
-        ATT(g,t) and its standard error (bootstrap when ``bstrap=True``, else analytic).
+        ATT(g,t) and its standard error (``settings["vcov"]``: analytic, bootstrap or
+        placebo).
     analytic_std_error : ndarray
         Influence-function standard errors (always computed).
     influence : ndarray, shape (n_units, K)
@@ -161,7 +163,7 @@ class ATTgtResult(ResultMixin):
         return (
             f"ATTgtResult(n_att={len(self.estimate)}, n_units={self.n_units}, {structure}"
             f"control_group={s['control_group']!r}, est_method={s['est_method']!r}, "
-            f"base_period={s['base_period']!r}, bstrap={s['bstrap']}, cband={s['cband']})"
+            f"base_period={s['base_period']!r}, vcov={s['vcov']!r}, cband={s['cband']})"
         )
 
     @property
@@ -191,7 +193,8 @@ class ATTgtResult(ResultMixin):
                 "Standard errors",
                 (f"placebo (Conley-Taber) over the control clusters, t({s['placebo_df']:g})"
                  if s.get("placebo_df") is not None else
-                 "multiplier bootstrap" if s["bstrap"] else "analytic (influence function)"),
+                 "multiplier bootstrap" if s["vcov"] == "bootstrap"
+                 else "analytic (influence function)"),
             ),
         ]
         if s["cband"]:
@@ -307,7 +310,7 @@ class ATTgtResult(ResultMixin):
         min_e: float = -math.inf,
         max_e: float = math.inf,
         balance_e: int | None = None,
-        bstrap: bool | None = None,
+        vcov: Literal["analytic", "bootstrap", "placebo"] | None = None,
         cband: bool | None = None,
         n_boot: int | None = None,
         seed: int | None = None,
@@ -331,8 +334,13 @@ class ATTgtResult(ResultMixin):
             ``"dynamic"`` only: keep cohorts observed for at least ``balance_e`` periods after
             treatment and event times ``<= balance_e``, so that the composition of cohorts does
             not change with ``e``.
-        bstrap, cband, n_boot, seed, alpha : optional
-            Inference settings; default to those of :func:`att_gt`.
+        vcov : {"analytic", "bootstrap", "placebo"}, optional
+            Inference of the aggregates; default: the one :func:`att_gt` used (its resolved
+            ``settings["vcov"]``). ``"placebo"`` needs an ``att_gt`` result estimated with
+            placebo inference. Recorded in the aggregate's ``settings["vcov"]``.
+        cband, n_boot, seed, alpha : optional
+            Inference settings; default to those of :func:`att_gt`. ``cband=True`` needs
+            ``vcov="bootstrap"`` or ``"placebo"``.
 
         Returns
         -------
@@ -362,12 +370,19 @@ class ATTgtResult(ResultMixin):
         """
         check_option("type", type, _AGG_TYPES)
         s = self.settings
-        bstrap = s["bstrap"] if bstrap is None else bstrap
+        vcov = s["vcov"] if vcov is None else vcov
         cband = s["cband"] if cband is None else cband
         n_boot = s["n_boot"] if n_boot is None else n_boot
         seed = s["seed"] if seed is None else seed
         alpha = s["alpha"] if alpha is None else alpha
-        _check_inference(alpha, bstrap, cband, n_boot, seed)
+        _check_inference(alpha, vcov, cband, n_boot, seed,
+                         allowed=("analytic", "bootstrap", "placebo"), where="aggregate")
+        if vcov == "placebo" and (self.placebo is None or s.get("placebo_df") is None):
+            raise OptionError(
+                f"aggregate: vcov='placebo' needs ATT(g,t) estimated with placebo inference; "
+                f"these used vcov={s['vcov']!r}. Use att_gt(..., vcov='placebo'), or "
+                "vcov='analytic'/'bootstrap' here."
+            )
         with _single_thread_blas():
             from laborai.did.cs._aggregate import _aggregate  # (aggregate -> results cycle)
 
@@ -377,7 +392,7 @@ class ATTgtResult(ResultMixin):
                 min_e=min_e,
                 max_e=max_e,
                 balance_e=balance_e,
-                bstrap=bool(bstrap),
+                vcov=str(vcov),
                 cband=bool(cband),
                 n_boot=int(n_boot),
                 seed=seed,
@@ -487,7 +502,7 @@ class AggregateResult(ResultMixin):
             ("Standard errors",
              (f"placebo (Conley-Taber) over the control clusters, t({s['placebo_df']:g})"
               if s.get("placebo_df") is not None else
-              "multiplier bootstrap" if s["bstrap"] else "analytic")),
+              "multiplier bootstrap" if s["vcov"] == "bootstrap" else "analytic")),
         ]
         if s["cband"]:
             lines.append(("Uniform band critical value", f"{self.crit_val:.4f}"))
