@@ -581,3 +581,28 @@ def test_universal_base_period_bootstrap(mpdta: pd.DataFrame) -> None:
     assert np.isnan(dyn.std_error[e_minus1])
     assert np.isfinite(np.delete(dyn.std_error, e_minus1)).all()
     assert np.isfinite(dyn.overall_std_error)
+
+
+def test_vcov_is_the_one_inference_keyword(mpdta: pd.DataFrame) -> None:
+    """vcov='bootstrap' is the multiplier bootstrap (R's bstrap=TRUE); the resolved vcov is
+    recorded; aggregate() takes vcov too and refuses what the ATT(g,t) cannot give (issue 14)."""
+    a = la.did.att_gt(mpdta, **MPDTA_KW)
+    assert (a.settings["vcov"], a.settings["vcov_requested"]) == ("analytic", "auto")
+    b = la.did.att_gt(mpdta, **MPDTA_KW, vcov="bootstrap", n_boot=199, seed=1)
+    assert (b.settings["vcov"], b.settings["inference"]) == ("bootstrap", "bootstrap")
+    np.testing.assert_array_equal(a.estimate, b.estimate)
+    assert not np.allclose(a.std_error, b.std_error)  # the bootstrap is used
+    np.testing.assert_array_equal(a.analytic_std_error, b.analytic_std_error)
+    assert b.aggregate("dynamic").settings["vcov"] == "bootstrap"
+    back = b.aggregate("dynamic", vcov="analytic")
+    assert back.settings["vcov"] == "analytic"
+    np.testing.assert_array_equal(back.std_error, a.aggregate("dynamic").std_error)
+    with pytest.raises(OptionError, match=r"vcov='placebo' needs ATT\(g,t\) estimated with "
+                                          r"placebo inference; these used vcov='bootstrap'"):
+        b.aggregate("dynamic", vcov="placebo")
+    with pytest.raises(OptionError, match=r"cband=True needs a simultaneous critical value.*"
+                                          r"got vcov='auto'"):
+        la.did.att_gt(mpdta, **MPDTA_KW, cband=True)
+    with pytest.raises(OptionError, match=r"vcov must be one of 'auto', 'analytic', "
+                                          r"'bootstrap', 'placebo'; got 'wild'"):
+        la.did.att_gt(mpdta, **MPDTA_KW, vcov="wild")  # type: ignore[arg-type]

@@ -395,3 +395,17 @@ def test_plot(res: ContDIDResult) -> None:
         es = cont_did(_small(), **KW, aggregation="eventstudy", cband=False)
         assert es.plot().get_xlabel() == "event time"
     plt.close("all")
+
+
+def test_vcov_keyword() -> None:
+    """vcov='auto' resolves to 'analytic' and is recorded; 'bootstrap' changes only the
+    standard errors (issue 14)."""
+    df = _sim(n=600, seed=3)
+    a = cont_did(df, **KW, degree=1, cband=False)
+    assert (a.settings["vcov"], a.settings["vcov_requested"]) == ("analytic", "auto")
+    b = cont_did(df, **KW, degree=1, cband=False, vcov="bootstrap", n_boot=199, seed=1)
+    assert b.settings["vcov"] == "bootstrap"
+    assert b.overall_att == a.overall_att and b.overall_att_se != a.overall_att_se
+    with pytest.raises(OptionError, match=r"vcov must be one of 'auto', 'analytic', "
+                                          r"'bootstrap'; got 'wild'"):
+        cont_did(df, **KW, vcov="wild")  # type: ignore[arg-type]

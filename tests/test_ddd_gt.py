@@ -525,3 +525,16 @@ def test_result_contract(panel: pd.DataFrame, tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(AggregateResult.load(apath).tidy(), agg.tidy())
     with pytest.raises(DataValidationError, match="holds a DDDgtResult"):
         AggregateResult.load(path)
+
+
+def test_vcov_keyword(panel: pd.DataFrame) -> None:
+    """vcov='auto' resolves to 'analytic' (recorded); 'bootstrap' is the multiplier bootstrap;
+    ddd_gt has no placebo inference (issue 14)."""
+    a = ddd_gt(panel, **KW)
+    assert (a.settings["vcov"], a.settings["vcov_requested"]) == ("analytic", "auto")
+    np.testing.assert_array_equal(a.std_error, ddd_gt(panel, **KW, vcov="analytic").std_error)
+    b = ddd_gt(panel, **KW, vcov="bootstrap", n_boot=199, seed=2)
+    assert b.settings["vcov"] == "bootstrap" and not np.allclose(a.std_error, b.std_error)
+    with pytest.raises(OptionError, match=r"vcov must be one of 'auto', 'analytic', "
+                                          r"'bootstrap'; got 'placebo'"):
+        ddd_gt(panel, **KW, vcov="placebo")  # type: ignore[arg-type]
