@@ -53,7 +53,7 @@ def test_tracked_yields_every_item_and_draws_only_when_asked(
     assert "loud" in err.getvalue() and "3/3" in err.getvalue()
 
 
-@pytest.mark.filterwarnings("ignore:estimate_effects: dropped")
+@pytest.mark.filterwarnings("ignore:estimate_effects. dropped")
 def test_estimate_effects_results_do_not_depend_on_the_bar(
         monkeypatch: pytest.MonkeyPatch) -> None:
     panel = sim_cells(n_cat=12)

@@ -13,6 +13,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the lazy names below resolve to
+    from laborai.did._formula import ResultSet
     from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, wald_table
     from laborai.did._store import load
     from laborai.did.bacon import BaconResult, bacon
@@ -48,6 +49,7 @@ _NAMES: dict[str, str] = {
     'ResultMixin': 'laborai.did._results',
     'wald_table': 'laborai.did._results',
     'load': 'laborai.did._store',
+    'ResultSet': 'laborai.did._formula',
     'EffectsResult': 'laborai.did.effects',
     'estimate_effects': 'laborai.did.effects',
     'RITestResult': 'laborai.did.inference',
@@ -105,6 +107,7 @@ __all__ = [
     "Provenance",
     "RITestResult",
     "ResultMixin",
+    "ResultSet",
     "SDIDResult",
     "SunAbrahamResult",
     "TIDY_COLUMNS",

@@ -47,7 +47,7 @@ _ALLOWED_MODULES = (
     "laborai.did.sdid", "laborai.did.bacon", "laborai.did.honest", "laborai.did._honest_kernels",
     "laborai.did.compare", "laborai.did.inference", "laborai.did.effects", "laborai.realdata",
     "laborai.did._store", "laborai.did.contdid", "laborai.did.ddd_gt", "laborai.did.imputation",
-    "laborai.did.pretrends",
+    "laborai.did.pretrends", "laborai.did._formula",
 )
 
 

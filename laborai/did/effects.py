@@ -25,6 +25,7 @@ from laborai._validation import (
     check_unique_unit_period,
     resolve_seed,
 )
+from laborai.did._formula import formula_interface
 from laborai.did._placebo import placebo_cov, placebo_estimates, rescale
 from laborai.did._results import (
     TIDY_COLUMNS,
@@ -168,6 +169,7 @@ def _equality_test(b: np.ndarray, V: np.ndarray, df: float | None, *,
     return _contrast_test(R @ b, R @ V @ R.T, df, hotelling=hotelling)
 
 
+@formula_interface("estimate_effects")
 def estimate_effects(
     panel: pd.DataFrame,
     *,

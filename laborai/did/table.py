@@ -78,6 +78,12 @@ def headline(result: Any) -> pd.Series:
 
 def _columns(name: str, r: Any) -> list[tuple[str, Any, pd.DataFrame, str | None]]:
     """One table column per (result, outcome): (header, result, tidy rows, outcome)."""
+    members = getattr(r, "results", None)
+    if type(r).__name__ == "ResultSet" and isinstance(members, Mapping):
+        # several outcomes of one estimator (la.did.ResultSet): one column per outcome, each
+        # with its own result's footer (fixed effects, R2, ...)
+        return [(f"{name}: {o}", m, t, str(o))
+                for o, m in members.items() for _, _, t, _ in _columns(name, m)]
     t = r.tidy()
     missing = {"term", "estimate", "std_error", "p_value"} - set(t.columns)
     if missing:
@@ -105,12 +111,13 @@ def _depvar(r: Any, outcome: str | None) -> str:
 def _fixed_effects(r: Any) -> str:
     cls = type(r).__name__
     i, t = _setting(r, "idname"), _setting(r, "tname")
+    extra = "".join(f", {f}" for f in (_setting(r, "fe") or ()))  # fe=[...] / formula a^b
     if cls in ("TWFEResult", "EventStudyResult", "SunAbrahamResult") and i and t:
         if _setting(r, "high_time_fe"):
-            return f"{i}, {t} x tier"
-        return f"{i}, {t}"
+            return f"{i}, {t} x tier{extra}"
+        return f"{i}, {t}{extra}"
     if cls == "EffectsResult":
-        return f"{_setting(r, 'idname')}, {_setting(r, 'tname')}"
+        return f"{_setting(r, 'idname')}, {_setting(r, 'tname')}{extra}"
     return ""
 
 
@@ -141,8 +148,9 @@ def etable(
     ----------
     results : sequence of results or mapping name -> result
         laborai results whose ``tidy()`` has ``term, estimate, std_error, p_value``. A result
-        with several outcomes (``estimate_effects``) gives one column per outcome. Headers are
-        the mapping keys, or ``(1), (2), ...``.
+        with several outcomes (``estimate_effects``, a :class:`laborai.did.ResultSet`) gives
+        one column per outcome (a ResultSet passed alone is a mapping outcome -> result).
+        Headers are the mapping keys, or ``(1), (2), ...``.
     terms : sequence of str, optional
         Rows to show, in this order (default: every term, in order of first appearance). A
         term that no result has raises ``OptionError``.

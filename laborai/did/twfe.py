@@ -31,6 +31,7 @@ from laborai._validation import (
     check_time_column,
     resolve_seed,
 )
+from laborai.did._formula import formula_interface
 from laborai.did._results import (
     TIDY_COLUMNS,
     Provenance,
@@ -981,6 +982,7 @@ def _make_twfe_result(
 # --------------------------------------------------------------------------------------------
 
 
+@formula_interface("twfe")
 @_overlap_hash
 def twfe(
     data: pd.DataFrame,
@@ -1224,6 +1226,7 @@ def _unit_level_binary(data: pd.DataFrame, col: str, idname: str, where: str) ->
     return v.astype(float)
 
 
+@formula_interface("ddd")
 @_overlap_hash
 def ddd(
     data: pd.DataFrame,
@@ -1663,8 +1666,8 @@ def _few_treated_choice(vcov: str, *, family: str, frame: pd.DataFrame, treated:
         return None
     cls = [c for c in frame.columns if c.startswith("_cl")]
     why = None
-    if family != "ols" or len(cls) != 1:
-        why = f"needs family='ols' and one cluster column (got family={family!r})"
+    if family not in ("ols", "poisson") or len(cls) != 1:  # Poisson: _ppml_placebo
+        why = f"needs one cluster column (got {len(cls)})"
     elif not treated.any():
         why = "found no treated observation"
     else:
@@ -1905,6 +1908,7 @@ def _wald_joint(b: np.ndarray, V: np.ndarray, df: float | None) -> dict[str, Any
             "p_value": float(stats.f.sf(F, q, df)), "distribution": "F"}
 
 
+@formula_interface("event_study")
 @_overlap_hash
 def event_study(
     data: pd.DataFrame,
@@ -1963,7 +1967,7 @@ def event_study(
         As in :func:`twfe`.
     vcov : {'auto', 'wild', 'placebo', 'cluster', 'hetero'}, default 'auto'
         ``'auto'``: with fewer than 50 clusters, ``'placebo'`` when the design admits it
-        (OLS, one cluster column, 0/1 treatment with one event date, at least 3 control
+        (OLS or Poisson, one cluster column, 0/1 treatment with one event date, at least 3 control
         clusters, no more treated than control clusters), else ``'wild'`` for OLS with one
         cluster column; ``'cluster'`` from 50 clusters on. ``'placebo'``: each
         control cluster in turn is pseudo-treated at the treated units' event date on the
@@ -1972,7 +1976,10 @@ def event_study(
         treated clusters' shares of treated rows), pointwise t(J - 1) inference, a sup-t band
         whose critical value is drawn from the exact null distribution of the maximum placebo
         t statistic (normal numerators, Wishart(J - 1) denominators, one per coefficient), and
-        a Hotelling F pre-test (Conley & Taber 2011). ``'wild'``: CRV1 standard errors with wild cluster bootstrap
+        a Hotelling F pre-test (Conley & Taber 2011). For ``family='poisson'`` the placebos
+        are the control clusters' event-time paths from one PPML fit, weighted by outcome
+        shares (:func:`laborai.did._ppml_placebo.ppml_event_placebo_cov`); the band and the
+        pre-test are built the same way. ``'wild'``: CRV1 standard errors with wild cluster bootstrap
         inference -- the pre-trend test by the restricted bootstrap (WCR) of the sum of
         squared lead t statistics, pointwise p-values and bands and the sup-t band by the
         unrestricted bootstrap-t (WCU), all from one set of Rademacher draws (every ``2**G``
@@ -2054,7 +2061,7 @@ def event_study(
     """
     vcov, cluster = normalise_vcov(vcov, cluster)  # type: ignore[assignment]
     check_option("vcov", vcov, ("auto", "wild", "placebo", "cluster", "hetero", "iid"))
-    _common_checks(family, "wild" if vcov == "placebo" else vcov, alpha, n_boot, "rademacher")
+    _common_checks(family, vcov, alpha, n_boot, "rademacher")
     seed = resolve_seed(seed)
     where = "event_study"
     cl = _cluster_cols(cluster, idname)
@@ -2202,10 +2209,23 @@ def event_study(
     if method == "placebo":
         e_star = float(np.unique(epos[keep][trow])[0])
         etp = np.clip(pos[keep] - e_star, lo, hi)
-        inv_size, size = _inv_size(data, size, weights, keep, where)
-        V, J, n_tr, _ = _event_placebo_cov(frame, trow, etp, ets, n_et=n_et, n_x=len(regs),
-                                           where=where, inv_size=inv_size,
-                                           et_cols=[kept[i] for i in order])
+        if family == "poisson":  # outcome-share weights, no size correction
+            from laborai.did._ppml_placebo import ppml_event_placebo_cov
+
+            size = None
+            xc = [f"_x{i}" for i in range(n_et, len(regs))]
+            V, J, n_tr = ppml_event_placebo_cov(
+                frame["_y"].to_numpy(), [frame[c].to_numpy() for c in frame.columns
+                                         if c.startswith("_fe")],
+                frame["_cl0"].to_numpy(), etp, ets, np.unique(frame["_cl0"].to_numpy()[trow]),
+                weights=frame["_w"].to_numpy() if "_w" in frame.columns else None,
+                controls=frame[xc].to_numpy() if xc else None,
+                min_controls=PLACEBO_MIN_CONTROLS, where=where)
+        else:
+            inv_size, size = _inv_size(data, size, weights, keep, where)
+            V, J, n_tr, _ = _event_placebo_cov(frame, trow, etp, ets, n_et=n_et,
+                                               n_x=len(regs), where=where, inv_size=inv_size,
+                                               et_cols=[kept[i] for i in order])
         df_out = float(J - 1)
         if J - 1 < len(b):
             warnings.warn(
