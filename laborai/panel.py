@@ -20,6 +20,8 @@ True
 from __future__ import annotations
 
 import itertools
+import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -28,6 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from laborai import taxonomy
 from laborai._validation import check_option
@@ -131,6 +134,41 @@ class _SQLEngine(Protocol):
     def close(self) -> None: ...
 
 
+_DATABASE: dict[int, duckdb.DuckDBPyConnection] = {}  # by process id
+_DATABASE_LOCK = threading.Lock()
+
+
+def _private_connection() -> duckdb.DuckDBPyConnection:
+    """A new connection (cursor) to laborai's own in-memory DuckDB database.
+
+    The database is created once per process (two threads) instead of once per panel, which
+    costs more than a small panel's queries; each build gets its own connection, whose
+    registered frames and temporary views no other connection sees and which closing drops.
+    The database is closed before the process forks (:func:`os.register_at_fork`) and made
+    again when needed, so that a child never inherits it.
+    """
+    pid = os.getpid()
+    with _DATABASE_LOCK:
+        db = _DATABASE.get(pid)
+        if db is None:
+            db = duckdb.connect()
+            db.execute("SET threads TO 2")
+            _DATABASE[pid] = db
+        return db.cursor()
+
+
+def _close_database() -> None:
+    """Close the shared database (open connections keep it until they close)."""
+    with _DATABASE_LOCK:
+        for db in _DATABASE.values():
+            db.close()
+        _DATABASE.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_close_database)
+
+
 class _Engine:
     """Binds the inputs as DuckDB views and runs SQL on the right connection.
 
@@ -143,6 +181,7 @@ class _Engine:
         frames = [x for x in inputs if isinstance(x, pd.DataFrame)]
         self._own: duckdb.DuckDBPyConnection | None = None
         self._rel: duckdb.DuckDBPyRelation | None = None
+        self._tables: dict[str, pa.Table] = {}  # DataFrame inputs, as registered
         if con is not None:
             self.con: duckdb.DuckDBPyConnection | None = con
         elif rels:
@@ -154,8 +193,7 @@ class _Engine:
                 )
             self.con, self._rel = None, rels[0]
         else:
-            self._own = duckdb.connect()
-            self._own.execute("SET threads TO 2")
+            self._own = _private_connection()
             self.con = self._own
 
     def bind(self, name: str, obj: Any, where: str) -> None:
@@ -179,7 +217,9 @@ class _Engine:
                     raise OptionError("a DataFrame input needs a DuckDB connection.")
                 # via Arrow: DuckDB's pandas scan fails on some strided views (e.g. df.iloc[::-1])
                 self.con.execute(f"DROP VIEW IF EXISTS {name}")
-                self.con.register(name, pa.Table.from_pandas(obj, preserve_index=False))
+                table = pa.Table.from_pandas(obj, preserve_index=False)
+                self.con.register(name, table)
+                self._tables[name] = table
             elif isinstance(obj, duckdb.DuckDBPyRelation):
                 obj.create_view(name, replace=True)
             elif isinstance(obj, (str, Path)):
@@ -201,6 +241,26 @@ class _Engine:
                 f"{where}: rule 'column_type': a column cannot be converted to Arrow "
                 f"({_first_line(err)}); give each column one type."
             ) from err
+
+    def strictly_increasing(self, name: str, col: str) -> bool:
+        """True if ``col`` of the DataFrame bound as ``name`` has no missing value and rises
+        strictly from row to row (so its values are distinct); False when unknown.
+
+        A linear pass over the Arrow column, against a hash of every value for
+        ``count(DISTINCT ...)``; the simulator's and most exported ids are sorted.
+        """
+        table = self._tables.get(name)
+        if table is None or col not in table.column_names:
+            return False
+        arr = table.column(col)
+        if pa.types.is_dictionary(arr.type) or pa.types.is_nested(arr.type):
+            return False  # categorical ids: compare decoded values in SQL instead
+        if arr.null_count or len(arr) < 2:
+            return arr.null_count == 0
+        try:
+            return bool(pc.all(pc.greater(arr[1:], arr[:-1])).as_py())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError):
+            return False  # a type without an order: count instead
 
     def sql(self, query: str, where: str, rule: str,
             hint: str = "") -> duckdb.DuckDBPyRelation | None:
@@ -596,6 +656,13 @@ def _duplicated_ids(eng: _SQLEngine, view: str, col: str, where: str,
     return n_ids, n_rows, first
 
 
+def _known_distinct(eng: _SQLEngine, view: str, col: str) -> bool:
+    """True if the engine can tell cheaply that ``col`` of ``view`` has distinct values (no
+    missing value, strictly increasing); then the ``count(DISTINCT ...)`` is skipped."""
+    check = getattr(eng, "strictly_increasing", None)
+    return bool(check(view, col)) if check is not None else False
+
+
 def _check_posts(eng: _SQLEngine, types: dict[str, str], where: str, date_sql: str,
                  flags: Sequence[str]) -> int:
     """Validate the posts' types and ids in DuckDB; return the number of posts read."""
@@ -617,7 +684,8 @@ def _check_posts(eng: _SQLEngine, types: dict[str, str], where: str, date_sql: s
            f"{money_cond}) AS n_money")
     out_of_range = f"({date_sql} < DATE '{_MIN_DATE}' OR {date_sql} > DATE '{_MAX_DATE}')"
     # one scan for every count; duplicated ids are listed only when there are some
-    extra = (", count(post_id) - count(DISTINCT post_id) AS n_extra" if "post_id" in types
+    extra = (", count(post_id) - count(DISTINCT post_id) AS n_extra"
+             if "post_id" in types and not _known_distinct(eng, _VIEW_POSTS, "post_id")
              else ", 0 AS n_extra")
     chk = eng.df(
         f"SELECT count(*) AS n, count(*) FILTER (WHERE {out_of_range}) AS n_range{inf}{extra} "
@@ -682,7 +750,9 @@ def _check_contracts(eng: _SQLEngine, ctypes: dict[str, str], where: str, date_s
         "range": f"({date_sql} < DATE '{_MIN_DATE}' OR {date_sql} > DATE '{_MAX_DATE}')",
     }
     extra = (", count(contract_id) - count(DISTINCT contract_id) AS n_extra"
-             if "contract_id" in ctypes else ", 0 AS n_extra")
+             if "contract_id" in ctypes
+             and not _known_distinct(eng, _VIEW_CONTRACTS, "contract_id")
+             else ", 0 AS n_extra")
     chk = eng.df(
         "SELECT count(*) AS n, " + ", ".join(f"count(*) FILTER (WHERE {c}) AS {k}"
                                              for k, c in conds.items())

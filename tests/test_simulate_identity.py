@@ -186,3 +186,86 @@ def test_text_switch_leaves_every_other_column_unchanged() -> None:
     assert a.contracts["post_id"].isin(a.job_posts["post_id"]).all()
     fid = a.contracts["freelancer_id"]
     assert fid.str.fullmatch(r"F\d{8}").all()
+
+
+def _engine_with(frame: pd.DataFrame) -> lp._Engine:
+    eng = lp._Engine(None, [frame])
+    eng.bind(lp._VIEW_POSTS, frame, "job posts (DataFrame)")
+    return eng
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    (["P1", "P2", "P3"], True),
+    (["P1", "P3", "P2"], False),  # distinct but not sorted: counted in SQL instead
+    (["P1", "P2", "P2"], False),  # a tie
+    (["P1", None, "P3"], False),  # a missing id
+    ([3, 7, 10], True),
+    ([3, 3, 10], False),
+    ([0.0, -0.0, 1.0], False),
+    (["b"], True),
+    ([], True),
+])
+def test_strictly_increasing_ids(values: list[object], expected: bool) -> None:
+    col = pd.Series(values, dtype="str" if values and isinstance(values[0], str) else None)
+    eng = _engine_with(pd.DataFrame({"post_id": col}))
+    try:
+        assert eng.strictly_increasing(lp._VIEW_POSTS, "post_id") is expected
+        assert eng.strictly_increasing(lp._VIEW_POSTS, "absent") is False
+        assert eng.strictly_increasing(lp._VIEW_CONTRACTS, "post_id") is False  # not bound
+    finally:
+        eng.close()
+
+
+def test_categorical_ids_fall_back_to_counting() -> None:
+    frame = pd.DataFrame({"post_id": pd.Categorical(["a", "b", "c"])})
+    eng = _engine_with(frame)
+    try:
+        assert eng.strictly_increasing(lp._VIEW_POSTS, "post_id") is False
+    finally:
+        eng.close()
+
+
+def _tiny_posts(ids: list[str]) -> pd.DataFrame:
+    n = len(ids)
+    return pd.DataFrame({"post_id": pd.Series(ids, dtype="str"),
+                         "posted_date": pd.to_datetime(["2023-01-05"] * n),
+                         "category": ["Writing"] * n, "contract_value_usd": [100.0] * n})
+
+
+@pytest.mark.parametrize("ids", [["a", "b", "b", "c"], ["c", "b", "c"]])
+def test_duplicated_ids_are_refused_sorted_or_not(ids: list[str]) -> None:
+    with pytest.raises(la.DataValidationError, match=r"rule 'unique_post_id': 1 post id"):
+        la.build_panel(_tiny_posts(ids))
+
+
+def test_builds_in_threads_share_the_database_without_mixing_inputs() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    markets = [la.simulate_marketplace(seed=s, n_posts=4_000, text=False) for s in (1, 2)]
+    alone = [la.build_panel(m.job_posts, m.contracts) for m in markets]
+    with ThreadPoolExecutor(4) as ex:
+        futures = [ex.submit(la.build_panel, m.job_posts, m.contracts) for m in markets * 3]
+        got = [f.result() for f in futures]
+    for i, panel in enumerate(got):
+        pd.testing.assert_frame_equal(panel, alone[i % 2], check_exact=True)
+
+
+def _child_panel_posts(q: object) -> None:
+    m = la.simulate_marketplace(seed=4, n_posts=3_000, text=False)
+    q.put(int(la.build_panel(m.job_posts)["n_posts"].sum()))  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_builds_its_own_database() -> None:
+    import multiprocessing as mp
+
+    m = la.simulate_marketplace(seed=4, n_posts=3_000, text=False)
+    la.build_panel(m.job_posts)  # the parent's database exists before the fork
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_child_panel_posts, args=(q,))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0
+    assert q.get(timeout=5) == len(m.job_posts)
+    assert int(la.build_panel(m.job_posts)["n_posts"].sum()) == len(m.job_posts)  # parent too
