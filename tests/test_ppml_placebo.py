@@ -212,6 +212,72 @@ def test_control_clusters_without_post_outcome_are_refused() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# event study: la.did.event_study(family="poisson", vcov="placebo")
+# --------------------------------------------------------------------------------------------
+
+
+def test_event_time_version_with_one_bin_is_the_pooled_formula() -> None:
+    from laborai.did._ppml_placebo import ppml_event_placebo_cov, ppml_placebo
+
+    df = panel(11)
+    fe = [df["unit"].to_numpy(), df["t"].to_numpy()]
+    post = (df["t"] >= 4).to_numpy().astype(int)
+    one = ppml_placebo(df["y"].to_numpy(float), fe, df["g"].to_numpy(), post, [0, 1, 2])
+    V, J, n_tr = ppml_event_placebo_cov(df["y"].to_numpy(float), fe, df["g"].to_numpy(), post,
+                                        [1], [0, 1, 2])
+    assert (J, n_tr) == (one.n_control_clusters, one.n_treated_clusters) == (7, 3)
+    assert float(V[0, 0]) == pytest.approx(one.variance, rel=1e-10)
+
+
+def test_event_study_equals_hand_computation() -> None:
+    df = panel(12)
+    df["ev"] = np.where(df["g"] < 3, 4.0, np.nan)
+    es = la.did.event_study(df, yname="y", idname="unit", tname="t", event_date="ev",
+                            family="poisson", cluster="g", window=(-3, 3))   # auto: placebo
+    assert es.vcov_type == "placebo" and es.df_resid == 6.0
+    # by hand: one fepois with a dummy per cluster (but the last control) and event time
+    ets = [-3, -2, 0, 1, 2, 3]
+    et = np.clip(df["t"].to_numpy() - 4, -3, 3)
+    x = df.copy()
+    names = {}
+    for c in range(9):
+        for k in ets:
+            names[(c, k)] = f"s{c}_{k + 3}"
+            x[names[(c, k)]] = ((df["g"] == c).to_numpy() & (et == k)).astype(float)
+    sat = pf.fepois("y ~ " + " + ".join(names.values()) + " | unit + t", data=x, vcov="iid")
+    ctrl = list(range(3, 10))
+    D = np.array([[float(sat.coef()[names[(c, k)]]) if c != 9 else 0.0 for k in ets]
+                  for c in ctrl])
+    mass = np.array([[df.loc[(df["g"] == c).to_numpy() & (et == k), "y"].sum() for k in ets]
+                     for c in range(10)])
+    v = mass[ctrl] / mass[ctrl].sum(axis=0)
+    w = mass[:3] / mass[:3].sum(axis=0)
+    J = len(ctrl)
+    P = np.array([D[j] - np.delete(v * D, j, axis=0).sum(axis=0)
+                  / np.delete(v, j, axis=0).sum(axis=0) for j in range(J)])
+    V = (J - 1) / J**2 * (w.T @ w + v.T @ v) * (P.T @ P)
+    t = es.tidy()
+    assert t["event_time"].tolist() == ets
+    np.testing.assert_allclose(t["std_error"], np.sqrt(np.diag(V)), rtol=1e-6)
+    np.testing.assert_allclose(es.vcov, V, rtol=1e-6, atol=1e-12)
+    q = stats.t.ppf(0.975, 6)
+    np.testing.assert_allclose(t["point_conf_high"] - t["estimate"], q * t["std_error"],
+                               rtol=1e-10)
+    assert es.crit_sup_t >= es.crit_pointwise == pytest.approx(q)
+    pre = es.pretrend
+    assert pre["distribution"] == "F" and pre["df1"] == 2 and pre["df2"] == 5.0
+    assert pre["n_control_clusters"] == 7 and pre["leads"] == (-3, -2)
+
+
+def test_event_study_refusals() -> None:
+    df = panel(13)
+    df["ev"] = np.where(df["g"] < 3, 4.0 + (df["g"] == 0), np.nan)          # staggered
+    with pytest.raises(OptionError, match="one common event date"):
+        la.did.event_study(df, yname="y", idname="unit", tname="t", event_date="ev",
+                           family="poisson", cluster="g", window=(-2, 2), vcov="placebo")
+
+
+# --------------------------------------------------------------------------------------------
 # size on null simulated freelancer marketplaces (slow)
 # --------------------------------------------------------------------------------------------
 

@@ -262,3 +262,110 @@ def ppml_placebo_fit(fit: Any, frame: pd.DataFrame, *, n_x: int, plan: Mapping[s
     V[i, i] = pp.variance
     table = wald_table(fit.coef, np.sqrt(np.diag(V)), alpha=alpha, df=pp.df)
     return replace(fit, vcov=V, table=table, df_t=pp.df, boot=None), pp
+
+
+def ppml_event_placebo_cov(
+    y: np.ndarray,
+    fe: Sequence[np.ndarray],
+    clusters: np.ndarray,
+    event_time: np.ndarray,
+    event_times: Sequence[int] | np.ndarray,
+    treated_clusters: Sequence[int] | np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    controls: np.ndarray | None = None,
+    min_controls: int = 3,
+    where: str = "event_study",
+) -> tuple[np.ndarray, int, int]:
+    """Placebo covariance of PPML event-study coefficients (the event-time version).
+
+    ``event_time`` (n,) is every row's event time relative to the treated units' common event
+    date, binned like the estimate's (``np.clip`` to the window); ``event_times`` (K,) are the
+    estimated event times (the reference excluded). One PPML fit with a shift
+    ``delta_ck = 1[c(i) = c] 1[event_time_it = k]`` for every cluster but one reference control
+    and every ``k`` gives each cluster's path relative to the reference event time. With
+    ``v_jk`` and ``w_gk`` the control and treated clusters' shares of the outcome at event time
+    ``k`` and the placebos ``p_jk`` of the module docstring (per ``k``),
+
+        V_kl = (J - 1) / J^2 * (sum_g w_gk w_gl + sum_j v_jk v_jl) * sum_j p_jk p_jl,
+
+    which for ``K = 1`` is the pooled formula. Returns ``(V, J, n_treated_clusters)``.
+
+    Raises
+    ------
+    EstimationError
+        Fewer than ``min_controls`` control clusters with a positive outcome and an estimable
+        shift at every event time.
+    """
+    from laborai.did.twfe import _fit_core
+
+    y = np.asarray(y, dtype=float)
+    cl = np.asarray(clusters)
+    et = np.asarray(event_time)
+    ks = [int(k) for k in event_times]
+    K = len(ks)
+    wr = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float)
+    G = int(cl.max()) + 1 if cl.size else 0
+    present = np.bincount(cl, minlength=G) > 0
+    mass = np.column_stack([np.bincount(cl, weights=wr * y * (et == k), minlength=G)
+                            for k in ks]) if K else np.zeros((G, 0))
+    tcl = np.unique(np.asarray(treated_clusters, dtype=np.int64))
+    is_t = np.zeros(G, dtype=bool)
+    is_t[tcl] = True
+    ok = present & (mass > 0).all(axis=1)
+    ctrl = [int(c) for c in range(G) if ok[c] and not is_t[c]]
+    if len(ctrl) < min_controls:
+        raise EstimationError(
+            f"{where}: placebo inference for family='poisson' needs at least {min_controls} "
+            "control clusters with a positive outcome at every estimated event time; found "
+            f"{len(ctrl)} of {int((present & ~is_t).sum())}. Use a shorter window.")
+    ref = ctrl[-1]
+    shifted = [c for c in range(G) if ok[c] and c != ref]
+    cols: dict[str, np.ndarray] = {"_y": y}
+    names: dict[tuple[int, int], str] = {}
+    for c in shifted:
+        in_c = cl == c
+        for k in ks:
+            names[(c, k)] = f"_x{len(names)}"
+            cols[names[(c, k)]] = (in_c & (et == k)).astype(float)
+    n_ctl = 0 if controls is None else np.asarray(controls).reshape(len(y), -1).shape[1]
+    if n_ctl:
+        ctl = np.asarray(controls, dtype=float).reshape(len(y), -1)
+        for j in range(n_ctl):
+            cols[f"_x{len(names) + j}"] = ctl[:, j]
+    for i, f in enumerate(fe):
+        cols[f"_fe{i}"] = np.asarray(f)
+    if weights is not None:
+        cols["_w"] = wr
+    frame = pd.DataFrame(cols, copy=False)
+    fit = _fit_core(frame, n_x=len(names) + n_ctl, family="poisson", vcov="iid", alpha=0.05,
+                    n_boot=0, boot_weights="rademacher", seed=None, backend="pyfixest")
+    coef = dict(zip(fit.names, fit.coef, strict=True))
+    D = np.zeros((len(ctrl), K))
+    keep = np.ones(len(ctrl), dtype=bool)
+    for a, c in enumerate(ctrl):
+        if c == ref:
+            continue
+        for b_, k in enumerate(ks):
+            val = coef.get(names[(c, k)])
+            if val is None or not math.isfinite(float(val)):
+                keep[a] = False
+                break
+            D[a, b_] = float(val)
+    ctrl = [c for c, kk in zip(ctrl, keep, strict=True) if kk]
+    D = D[keep]
+    J = len(ctrl)
+    if J < min_controls:
+        raise EstimationError(
+            f"{where}: only {J} control cluster(s) have an estimable shift at every event time; "
+            f"placebo inference for family='poisson' needs at least {min_controls}.")
+    v = mass[ctrl] / mass[ctrl].sum(axis=0)                       # (J, K)
+    tm = mass[tcl]
+    w = tm / np.where(tm.sum(axis=0) > 0, tm.sum(axis=0), 1.0)     # (n_treated, K)
+    P = np.empty((J, K))
+    for j in range(J):
+        others = np.arange(J) != j
+        P[j] = D[j] - (v[others] * D[others]).sum(axis=0) / v[others].sum(axis=0)
+    scale = w.T @ w + v.T @ v                                      # (K, K)
+    V = (J - 1.0) / J**2 * scale * (P.T @ P)
+    return V, J, int(tcl.size)
