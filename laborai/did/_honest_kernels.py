@@ -521,6 +521,10 @@ def flci(
         return mu * (c - tt * th) - s * th * m
 
     lo, hi = mu0, float(path.mu[j])
+    if fmu(lo) >= 0.0:  # the knot values and the scalar cv differ by rounding only
+        return _flci_result(prob, betahat, z0, m, alpha)
+    if fmu(hi) <= 0.0:
+        return _flci_result(prob, betahat, path.z[j], m, alpha)
     root = optimize.brentq(fmu, lo, hi, xtol=1e-15 * hi, rtol=4 * np.finfo(float).eps,
                            maxiter=200)
     return _flci_result(prob, betahat, z0 + (root - mu0) * dz, m, alpha)
