@@ -1369,15 +1369,16 @@ def simulate_marketplace(
         log_lam += viol[cat_idx][:, month_id]
 
     # Effects by category x tier x outcome, switched on at the event date.
-    eff_ix = eff.set_index(["category", "value_tier", "outcome"])
+    eff_ix = {(r.category, r.value_tier, r.outcome): {"event": r.event, "effect": r.effect}
+              for r in eff.itertuples()}  # one row per key (_effects_table)
     start_dates: dict[tuple[Any, ...], Any] = {}
     post_eff = np.zeros((n_sub, 2, n_day))
     earn_step = np.zeros((n_cat, 2))
     earn_date = np.full(n_cat, np.datetime64("NaT"), dtype="datetime64[ns]")
     for ci, cname in enumerate(cats):
         for ti, tier in enumerate(("low", "high")):
-            ev_p = eff_ix.loc[(cname, tier, "log_n_posts")]
-            ev_e = eff_ix.loc[(cname, tier, "log_earnings_per_contract")]
+            ev_p = eff_ix[(cname, tier, "log_n_posts")]
+            ev_e = eff_ix[(cname, tier, "log_earnings_per_contract")]
             for ev in (ev_p, ev_e):
                 if isinstance(ev["event"], str) and ev["event"] not in dates:
                     raise OptionError(f"event must be one of {', '.join(map(repr, dates))}; "
