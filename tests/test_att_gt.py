@@ -606,3 +606,108 @@ def test_vcov_is_the_one_inference_keyword(mpdta: pd.DataFrame) -> None:
     with pytest.raises(OptionError, match=r"vcov must be one of 'auto', 'analytic', "
                                           r"'bootstrap', 'placebo'; got 'wild'"):
         la.did.att_gt(mpdta, **MPDTA_KW, vcov="wild")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ placebo size correction
+def _size_cells(seed: int = 0, n_clusters: int = 12, treated: tuple[int, ...] = (0, 1),
+                n_periods: int = 8, g_star: int = 5) -> pd.DataFrame:
+    """One unit per cluster, cluster shocks plus sampling noise of variance ``1 / n_posts``;
+    the treated cells are large, most control cells small (the marketplace's low tier)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(n_clusters):
+        level = rng.uniform(300, 800) if (c in treated or c % 3 == 0) else rng.uniform(10, 40)
+        for t in range(1, n_periods + 1):
+            n = max(1.0, round(level * rng.uniform(0.8, 1.2)))
+            rows.append({"unit": c, "cluster": f"c{c:02d}", "t": t,
+                         "g": g_star if c in treated else 0, "n_posts": n,
+                         "y": rng.normal(0, 0.03) + rng.normal(0, 1 / np.sqrt(n))})
+    return pd.DataFrame(rows)
+
+
+SZ: dict[str, Any] = {"yname": "y", "tname": "t", "idname": "unit", "gname": "g",
+                      "cluster": "cluster"}
+
+
+def _did_v(d: pd.DataFrame, tr: list[Any], co: list[Any], t: float, b: float) -> float:
+    inv = 1.0 / d.set_index(["unit", "t"])["n_posts"].clip(lower=1.0)
+    return sum(sum(inv[(u, t)] + inv[(u, b)] for u in us) / len(us) ** 2 for us in (tr, co))
+
+
+def test_att_gt_placebo_size_correction_equals_hand_computation() -> None:
+    from laborai.did._placebo import _wnnls_var_model
+
+    df = _size_cells()
+    with pytest.warns(SmallSampleWarning):
+        r = att_gt(df, **SZ, size="n_posts")
+    assert r.settings["inference"] == "placebo" and r.settings["size"] == "n_posts"
+    ctrl = df[df["g"] == 0]
+    controls = sorted(ctrl["cluster"].unique())
+    J = len(controls)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        P = np.array([att_gt(ctrl.assign(g=np.where(ctrl["cluster"] == j, 5, 0)), **SZ,
+                             vcov="analytic").estimate for j in controls])
+    # each ATT(5, t) compares t with its base: t - 1 before adoption (varying), 4 after
+    base = [t - 1 if t < 5 else 4 for t in r.time]
+    never = sorted(ctrl["unit"].unique())
+    vj = np.array([[_did_v(ctrl, [u for u in never if f"c{u:02d}" == j],
+                           [u for u in never if f"c{u:02d}" != j], t, b)
+                    for t, b in zip(r.time, base, strict=True)] for j in controls])
+    vg = np.array([_did_v(df, [0, 1], never, t, b) for t, b in zip(r.time, base, strict=True)])
+    w2 = 0.5
+    v_star = vg / ((J - 1) / J * (w2 + 1 / J))
+    Pr = P.copy()
+    for k in range(P.shape[1]):
+        a, b = _wnnls_var_model(P[:, k] ** 2, vj[:, k])
+        Pr[:, k] = P[:, k] * np.sqrt((a + b * v_star[k]) / (a + b * vj[:, k]))
+    scale = (J - 1) / J**2 * (w2 + 1 / J)
+    np.testing.assert_allclose(r.vcov, scale * Pr.T @ Pr, rtol=1e-8)
+    np.testing.assert_allclose(r.std_error, np.sqrt(scale * np.sum(Pr**2, axis=0)), rtol=1e-8)
+    # the simple aggregate (one cohort: the mean of the post ATT(g,t)) uses the same placebos
+    post = np.asarray(r.time) >= 5
+    simple = r.aggregate("simple").tidy()
+    se_simple = np.sqrt(scale * np.sum(Pr[:, post].mean(axis=1) ** 2))
+    assert np.isclose(float(simple["std_error"].iloc[0]), se_simple, rtol=1e-8)
+    plain = att_gt(df, **SZ, size=None)
+    assert float(simple["std_error"].iloc[0]) < 0.9 * float(
+        plain.aggregate("simple").tidy()["std_error"].iloc[0])
+
+
+def test_att_gt_size_none_reproduces_plain_placebo_and_setting() -> None:
+    df = _size_cells(seed=4)
+    plain = att_gt(df, **SZ, size=None)
+    same = att_gt(df.drop(columns="n_posts"), **SZ)                 # 'auto' without n_posts
+    assert np.array_equal(plain.vcov, same.vcov) and np.array_equal(plain.std_error,
+                                                                     same.std_error)
+    assert plain.settings["size"] is None and same.settings["size"] is None
+    auto = att_gt(df, **SZ)
+    assert auto.settings["size"] == "n_posts" and not np.allclose(auto.vcov, plain.vcov)
+    # with weights, 'auto' means the weights column (as event_study); 'weights' too
+    wdf = df.assign(wt=df["n_posts"].groupby(df["unit"]).transform("mean"))
+    aw = att_gt(wdf, **SZ, weights="wt")
+    assert aw.settings["size"] == "wt"
+    assert att_gt(wdf, **SZ, weights="wt", size="weights").settings["size"] == "wt"
+    assert att_gt(df, **SZ, vcov="analytic").settings["size"] is None
+
+
+def test_att_gt_bad_size_values() -> None:
+    df = _size_cells(seed=5)
+    with pytest.raises(OptionError, match=r"att_gt: size must be 'auto', 'weights', None or "
+                                          r"a cell-size column of the data; got 'posts'"):
+        att_gt(df, **SZ, size="posts")
+    miss = df.copy()
+    miss.loc[[3, 7, 11], "n_posts"] = np.nan
+    with pytest.raises(DataValidationError, match=r"size column 'n_posts' has 3 missing"):
+        att_gt(miss, **SZ)
+    neg = df.assign(n_posts=np.where(df["unit"] == 4, -1.0, df["n_posts"]))
+    with pytest.raises(DataValidationError, match=r"size column 'n_posts' must hold cell "
+                                                  r"sizes >= 0; 8 estimation row"):
+        att_gt(neg, **SZ)
+    unb = df.drop(index=[20])
+    kw = {**SZ, "allow_unbalanced_panel": True}
+    with pytest.raises(OptionError, match=r"needs a balanced panel"):
+        att_gt(unb, **kw, size="n_posts")
+    assert att_gt(unb, **kw).settings["size"] is None            # 'auto': no correction

@@ -364,3 +364,30 @@ def check_size_values(values: np.ndarray, column: str, where: str) -> None:
         raise DataValidationError(
             f"{where}: size column {column!r} must hold cell sizes >= 0; {int(neg.sum())} "
             f"estimation row(s) are negative, e.g. {np.unique(v[neg])[:3].tolist()}.")
+
+
+def did2x2_sampling_var(inv_size: np.ndarray, w: np.ndarray, treated: np.ndarray,
+                        control: np.ndarray, cells: list[tuple[int, int]]) -> np.ndarray:
+    """Sampling-variance proxies of 2x2 DiDs of weighted means on a balanced panel.
+
+    The DiD of cell ``k = (t, b)`` (period indices of the comparison and its base) is
+    ``sum_T w_i (y_it - y_ib) / W_T - sum_C w_i (y_it - y_ib) / W_C`` (the ATT(g,t) of
+    Callaway & Sant'Anna without covariates), so with row errors of variance proportional to
+    ``1 / size`` its proxy is ``sum_{i in T} (w_i / W_T)^2 (1/s_it + 1/s_ib) + sum_{i in C}
+    (w_i / W_C)^2 (1/s_it + 1/s_ib)``, the :func:`sampling_var` of that estimator.
+    ``inv_size`` (n, T) holds ``1 / size`` per unit and period, ``w`` (n,) the unit weights,
+    ``treated``/``control`` (n,) the two groups. A cell with ``t == b`` (the reference cell of
+    a universal base period, reported as 0) gets 0. Returns (K,).
+    """
+    inv_size = np.asarray(inv_size, dtype=float)
+    w = np.asarray(w, dtype=float)
+    out = np.zeros(len(cells))
+    rows = np.flatnonzero(np.asarray(treated) | np.asarray(control))
+    coef = np.zeros(w.shape[0])
+    for mask in (np.asarray(treated, dtype=bool), np.asarray(control, dtype=bool)):
+        wm = np.where(mask, w, 0.0)
+        coef += (wm / wm.sum()) ** 2
+    for k, (t, b) in enumerate(cells):
+        if t != b:
+            out[k] = float(coef[rows] @ (inv_size[rows, t] + inv_size[rows, b]))
+    return out

@@ -99,24 +99,29 @@ def _att_gt_placebo_plan(data: pd.DataFrame, *, vcov: str, gname: str, idname: s
 
 
 def _att_gt_placebo(data: pd.DataFrame, plan: Mapping[str, Any], kw: Mapping[str, Any],
-                    group: np.ndarray, time: np.ndarray) -> tuple[np.ndarray, int, float]:
+                    group: np.ndarray, time: np.ndarray
+                    ) -> tuple[np.ndarray, int, float, list[Any]]:
     """Placebo ATT(g,t): each control cluster in turn given the treated cohort, on the
-    control clusters' data (Conley & Taber 2011; see ``laborai.did._placebo``)."""
+    control clusters' data (Conley & Taber 2011; see ``laborai.did._placebo``). Returns the
+    (J, K) placebos, J, ``sum_g w_g^2`` and the control clusters that gave them."""
     cl = data[plan["cl_col"]].to_numpy()
     ctrl_rows = np.isin(cl, plan["controls"])
     base = data.loc[ctrl_rows]
     cl_c = cl[ctrl_rows]
     rows = []
+    used: list[Any] = []
     for j in plan["controls"]:
         d = base.copy()
         col = d[kw["gname"]].astype(object).where(cl_c != j, plan["g_star"])
         d[kw["gname"]] = col.astype(data[kw["gname"]].dtype)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            r = att_gt(d, **kw, xformla=None, panel=True, cband=False, vcov="analytic")
+            r = att_gt(d, **kw, xformla=None, panel=True, cband=False, vcov="analytic",
+                       size=None)
         if len(r.estimate) == len(group) and np.array_equal(r.group, group) \
                 and np.array_equal(r.time, time) and np.all(np.isfinite(r.estimate)):
             rows.append(np.asarray(r.estimate, dtype=float))
+            used.append(j)
     J = len(rows)
     if J < 3:
         raise EstimationError(f"att_gt: only {J} control cluster(s) give a placebo estimate of "
@@ -130,7 +135,70 @@ def _att_gt_placebo(data: pd.DataFrame, plan: Mapping[str, Any], kw: Mapping[str
     else:
         per_cl = units.groupby(plan["cl_col"])[idn].nunique()
     w = per_cl.to_numpy(dtype=float) / float(per_cl.sum())
-    return np.array(rows), J, float(np.sum(w**2))
+    return np.array(rows), J, float(np.sum(w**2)), used
+
+
+def _att_gt_size_correction(P: np.ndarray, J: int, w2: float, used: list[Any], *,
+                            work: pd.DataFrame, prepared: Any, plan: Mapping[str, Any],
+                            size: Any, weights: str | None, idname: str, tname: str,
+                            time: np.ndarray, base_period: str, anticipation: int
+                            ) -> tuple[np.ndarray, str | None]:
+    """Ferman-Pinto rescaling of the placebo ATT(g,t) (``P``, rows: the clusters ``used``).
+
+    Each ATT(g,t) of one cohort without covariates is a 2x2 DiD of weighted means, whose
+    sampling-variance proxy ``v`` (:func:`laborai.did._placebo.did2x2_sampling_var`) is
+    computed for the real estimate and for each placebo; per ATT(g,t) the squared placebos
+    are modelled as ``a + b v`` and rescaled to the real estimate's proxy
+    (:func:`laborai.did._placebo.rescale_columns`, :func:`~laborai.did._placebo.size_target`).
+    Returns the placebos (unchanged without a size column) and the column used.
+    """
+    from laborai.did._placebo import (
+        check_size_values,
+        did2x2_sampling_var,
+        rescale_columns,
+        size_target,
+    )
+    from laborai.did.cs._compute import _gt_cells
+    from laborai.did.twfe import _inv_size
+
+    if size is None or J < 3:
+        return P, None
+    if isinstance(prepared, _Long):
+        col = weights if size == "weights" else (None if size == "auto" else size)
+        if col is not None:
+            raise OptionError(
+                f"att_gt: the placebo size correction (size={size!r}) needs a balanced panel; "
+                "this one is unbalanced. Pass size=None (equal error variances) or balance "
+                "the panel.")
+        return P, None
+    ids = np.asarray(prepared.ids)
+    keep = work[idname].isin(ids).to_numpy()
+    inv, col = _inv_size(work, size, weights, keep, "att_gt")
+    if inv is None or col is None:
+        return P, None
+    check_size_values(pd.to_numeric(work[col], errors="coerce").to_numpy(dtype=float)[keep],
+                      col, "att_gt")
+    kept = work.loc[keep]
+    periods = np.asarray(prepared.periods)
+    S = (pd.DataFrame({"i": kept[idname].to_numpy(), "t": kept[tname].to_numpy(), "v": inv})
+         .pivot(index="i", columns="t", values="v").reindex(index=ids, columns=periods)
+         .to_numpy(dtype=float))
+    g_unit = np.asarray(prepared.g)
+    g_star = np.unique(g_unit[g_unit > 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cells = [(tc, pb) for _, tc, pb in _gt_cells(periods, g_star, base_period,
+                                                     anticipation)]
+    if len(cells) != P.shape[1] or not np.array_equal(periods[[c[0] for c in cells]], time):
+        return P, None  # pragma: no cover - the cells of one cohort are att_gt's own
+    unit_cl = (work.groupby(idname)[plan["cl_col"]].first().reindex(ids).to_numpy())
+    never = g_unit == 0
+    w = np.asarray(prepared.w, dtype=float)
+    v_g = did2x2_sampling_var(S, w, g_unit == g_star[0], never, cells)
+    v_j = np.array([did2x2_sampling_var(S, w, never & (unit_cl == j), never & (unit_cl != j),
+                                        cells) for j in used])
+    P, _, _ = rescale_columns(P, v_j, size_target(v_g, J, w2))
+    return P, col
 
 
 @contextlib.contextmanager
@@ -204,6 +272,7 @@ def att_gt(
     cband: bool = False,
     n_boot: int = 999,
     seed: int | None = 0,
+    size: str | None = "auto",
 ) -> ATTgtResult:
     """Group-time average treatment effects of Callaway & Sant'Anna (2021).
 
@@ -291,6 +360,17 @@ def att_gt(
         Seed of ``numpy.random.default_rng`` for the bootstrap; ``None`` draws fresh entropy.
         The seed used is recorded in ``result.seed``, ``settings["seed"]`` and the
         provenance, so identical calls give identical results.
+    size : str or None, default "auto"
+        Cell-size column of the placebo inference's heteroskedasticity correction (Ferman &
+        Pinto 2019), with the meaning and default of :func:`laborai.did.event_study`'s:
+        ``"auto"`` uses ``weights`` if given, else ``n_posts`` when the data have it;
+        ``"weights"`` the ``weights`` column (none without weights); a column name that
+        column; ``None`` equal error variances (the plain Conley-Taber placebos). Each
+        ATT(g,t)'s placebo estimates are rescaled to the treated cohort's sampling variance
+        (see Notes; the aggregations and the pre-test use the rescaled placebos); sizes below
+        1 count as 1. Used only under placebo inference on a balanced panel (with an
+        unbalanced panel ``"auto"`` applies no correction and a named column is refused); the
+        column used is recorded in ``settings["size"]`` (None when no correction ran).
 
     Returns
     -------
@@ -348,6 +428,19 @@ def att_gt(
     missing at random with respect to the outcome trends; on a balanced panel without
     covariates the point estimates equal the panel ones.
 
+    **Placebo inference and the cell-size correction.** Under placebo inference each of the
+    ``J`` control clusters in turn is given the treated cohort on the never-treated data; the
+    placebo ATT(g,t) ``p_j`` give ``V = (J - 1) / J^2 (sum_g w_g^2 + 1 / J) sum_j p_j p_j'``
+    with a t(J - 1) reference (Conley & Taber 2011), and each aggregation applies itself to
+    every placebo vector. With ``size``, every ATT(g,t) -- a 2x2 DiD of weighted means,
+    ``sum_T w_i (y_it - y_ib) / W_T - sum_C w_i (y_it - y_ib) / W_C`` -- has the
+    sampling-variance proxy ``v = sum_T (w_i / W_T)^2 (1/s_it + 1/s_ib) + sum_C (w_i /
+    W_C)^2 (1/s_it + 1/s_ib)``, computed for the real estimate (``v_g``) and for every
+    placebo (``v_j``); per ATT(g,t) the squared placebos are modelled as ``a + b v_j`` (a,
+    b >= 0, iterated weighted least squares) and each placebo is multiplied by ``sqrt((a +
+    b v*) / (a + b v_j))``, ``v* = v_g / ((J - 1) / J (sum_g w_g^2 + 1 / J))``, before the
+    formula above (Ferman & Pinto 2019; the correction of :func:`laborai.did.event_study`).
+
     References
     ----------
     Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time
@@ -355,6 +448,12 @@ def att_gt(
 
     Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences
     estimators. Journal of Econometrics 219(1), 101-122.
+
+    Conley, T. G. and Taber, C. R. (2011). Inference with "difference in differences" with a
+    small number of policy changes. Review of Economics and Statistics 93(1), 113-125.
+
+    Ferman, B. and Pinto, C. (2019). Inference in differences-in-differences with few treated
+    groups and heteroskedasticity. Review of Economics and Statistics 101(3), 452-467.
 
     Examples
     --------
@@ -379,6 +478,10 @@ def att_gt(
         raise OptionError(f"anticipation must be an integer >= 0; got {anticipation!r}.")
     seed = resolve_seed(seed)
     _check_inference(alpha, vcov, cband, n_boot, seed)
+    if isinstance(data, pd.DataFrame):
+        from laborai.did._placebo import check_size
+
+        check_size(data, size, "att_gt")
     for name, val in (("panel", panel), ("allow_unbalanced_panel", allow_unbalanced_panel)):
         if not isinstance(val, (bool, np.bool_)):
             raise OptionError(f"{name} must be True or False; got {val!r}.")
@@ -406,6 +509,7 @@ def att_gt(
     )
     placebo_df: float | None = None
     placebo_P: np.ndarray | None = None
+    size_col: str | None = None
     plan = _att_gt_placebo_plan(
         data, vcov=vcov, gname=gname, idname=idname, cluster=cluster,
         control_group=control_group, xformla=xformla, panel=bool(panel),
@@ -452,8 +556,13 @@ def att_gt(
                   allow_unbalanced_panel=allow_unbalanced_panel, control_group=control_group,
                   est_method=est_method, base_period=base_period, anticipation=anticipation,
                   weights=weights, cluster=cluster, alpha=alpha)
-        P, J, w2 = _att_gt_placebo(data, plan, kw, group, time)
+        P, J, w2, used = _att_gt_placebo(data, plan, kw, group, time)
         from laborai.did._placebo import pooled_scale
+
+        P, size_col = _att_gt_size_correction(
+            P, J, w2, used, work=work, prepared=prepared, plan=plan, size=size,
+            weights=weights, idname=str(idname), tname=tname, time=time,
+            base_period=base_period, anticipation=int(anticipation))
 
         placebo_P = P * math.sqrt(pooled_scale(J, w2))
         vcov_mat = placebo_P.T @ placebo_P
@@ -488,6 +597,7 @@ def att_gt(
         "seed": seed,
         "inference": inference,
         "placebo_df": placebo_df,
+        "size": size_col,
     }
     prov = make_provenance("att_gt", data, settings, seed=seed)
     arrays: list[np.ndarray] = [group, time, att, se, se_an, inf, vcov_mat, prepared.g, prepared.w,
