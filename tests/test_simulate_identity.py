@@ -269,3 +269,46 @@ def test_a_forked_child_builds_its_own_database() -> None:
     assert proc.exitcode == 0
     assert q.get(timeout=5) == len(m.job_posts)
     assert int(la.build_panel(m.job_posts)["n_posts"].sum()) == len(m.job_posts)  # parent too
+
+
+def _titles_word_by_word(out: np.ndarray, words: list[str], fallback: list[str]) -> list[str]:
+    """The plain title assembly (the simulator's loop before the Arrow pass)."""
+    titles = []
+    for i, row in enumerate(out.tolist()):
+        toks: list[str] = []
+        for w in row:
+            if w >= 0 and not (words[w] in sim._SEPARATORS and toks
+                               and toks[-1] in sim._SEPARATORS):
+                toks.append(words[w])
+        while toks and toks[-1] in sim._SEPARATORS:
+            toks.pop()
+        while toks and toks[0] in sim._SEPARATORS:
+            toks.pop(0)
+        t = " ".join(toks)
+        for p in sim._NO_SPACE_BEFORE:
+            t = t.replace(" " + p, p)
+        titles.append((t[:1].upper() + t[1:]) if t else fallback[i])
+    return titles
+
+
+@pytest.mark.parametrize("gaps", [False, True])
+def test_title_assembly_equals_the_word_by_word_pass(gaps: bool) -> None:
+    rng = np.random.default_rng(5)
+    vocab = sim._title_model().words.tolist()
+    words = [*vocab[:400], "ébauche", "ß-word", "ßtart", "x,y", ",lead", ":", "1st", "İstanbul"]
+    m, width = 4_000, sim._MAX_WORDS
+    lengths = rng.integers(0, width + 1, m)
+    out = rng.integers(2, len(words), (m, width))
+    sep = [i for i, w in enumerate(words) if w in sim._SEPARATORS]
+    out[rng.random((m, width)) < 0.05] = rng.choice(sep)  # some separators, some in a row
+    out[:40, :3] = rng.choice(sep, (40, 3))  # leading separators
+    out[np.arange(width)[None, :] >= lengths[:, None]] = -1  # chains: a prefix of words
+    valid = out >= 0
+    assert (valid[:, 1:] <= valid[:, :-1]).all()  # the layout of _title_pool's chains
+    if gaps:
+        out[rng.random((m, width)) < 0.1] = -1  # missing codes inside a row
+    fallback = [f"fallback {i}" for i in range(m)]
+    got = sim._assemble_titles(out, words, fallback)
+    assert got.dtype == object and all(type(t) is str for t in got)
+    assert got.tolist() == _titles_word_by_word(out, words, fallback)
+    assert sim._assemble_titles(out[:0], words, []).size == 0

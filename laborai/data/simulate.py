@@ -35,6 +35,8 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from laborai import taxonomy
 from laborai._validation import check_option
@@ -1109,13 +1111,56 @@ def _title_pool(rng: np.random.Generator, subs: pd.DataFrame, cats: list[str],
         out[ix[~done], step] = nxt[~done]
         state[ix] = nxt
         alive[ix[done]] = False
-    words = model.words
+    names = subs["subcategory"].tolist()
+    return _assemble_titles(out, model.words.tolist(), [names[g] for g in g_sub.tolist()])
+
+
+def _assemble_titles(out: np.ndarray, words: Sequence[str], fallback: Sequence[str]) -> np.ndarray:
+    """The titles of the word chains ``out`` (word codes, ``-1``: none), one per row.
+
+    Missing codes are skipped; a separator (:data:`_SEPARATORS`) right after another kept
+    separator is dropped; separators at either end are stripped; the words are joined with
+    spaces, with no space before ``,`` and ``:``; the first character is upper-cased; an empty
+    title becomes ``fallback[i]``. The rows without a separator whose title starts with an
+    ASCII character (nearly all) are joined by Arrow in one pass; the others go word by word.
+    The result equals the word-by-word pass on every row (tested).
+    """
+    m = out.shape[0]
     titles = np.empty(m, dtype=object)
-    for i, row in enumerate(out.tolist()):
+    if m == 0:
+        return titles
+    valid = out >= 0
+    is_sep = np.array([w in _SEPARATORS for w in words] + [False], dtype=bool)
+    has_sep = is_sep[np.where(valid, out, len(words))].any(axis=1)
+    n_valid = valid.sum(axis=1)
+    prefix = out.shape[1] < 2 or bool((valid[:, 1:] <= valid[:, :-1]).all())
+    todo = np.ones(m, dtype=bool)
+    fast = np.flatnonzero(~has_sep & (n_valid > 0)) if prefix else np.zeros(0, dtype=np.int64)
+    if fast.size:
+        offsets = np.zeros(fast.size + 1, dtype=np.int32)
+        np.cumsum(n_valid[fast], out=offsets[1:])
+        codes = out[fast][valid[fast]]  # row by row, each row's words in order
+        vocab = pa.array(list(words), type=pa.string())
+        joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets),
+                                                         vocab.take(pa.array(codes))), " ")
+        for p in _NO_SPACE_BEFORE:
+            joined = pc.replace_substring(joined, " " + p, p)
+        first = pc.utf8_slice_codeunits(joined, 0, 1)
+        title = pc.binary_join_element_wise(pc.ascii_upper(first),
+                                            pc.utf8_slice_codeunits(joined, 1), "")
+        ok = np.asarray(pc.string_is_ascii(first).to_numpy(zero_copy_only=False), dtype=bool)
+        vals = np.array(title.to_pylist(), dtype=object)
+        titles[fast[ok]] = vals[ok]
+        todo[fast[ok]] = False
+    sep_of = is_sep.tolist()
+    for i in np.flatnonzero(todo).tolist():
         toks: list[str] = []
-        for w in row:
-            if w >= 0 and not (words[w] in _SEPARATORS and toks and toks[-1] in _SEPARATORS):
-                toks.append(words[w])
+        last_sep = False
+        for w in out[i].tolist():
+            if w < 0 or (sep_of[w] and toks and last_sep):
+                continue
+            toks.append(words[w])
+            last_sep = sep_of[w]
         while toks and toks[-1] in _SEPARATORS:
             toks.pop()
         while toks and toks[0] in _SEPARATORS:
@@ -1123,7 +1168,7 @@ def _title_pool(rng: np.random.Generator, subs: pd.DataFrame, cats: list[str],
         t = " ".join(toks)
         for p in _NO_SPACE_BEFORE:
             t = t.replace(" " + p, p)
-        titles[i] = (t[:1].upper() + t[1:]) if t else str(subs["subcategory"].iat[g_sub[i]])
+        titles[i] = (t[:1].upper() + t[1:]) if t else str(fallback[i])
     return titles
 
 
