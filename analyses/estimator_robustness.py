@@ -108,7 +108,7 @@ with warnings.catch_warnings():
     # few treated units per cohort: att_gt's small-sample warnings are expected here (the text
     # discusses inference with 12 units)
     warnings.simplefilter("ignore", la.errors.SmallSampleWarning)
-    sdid_se: dict[str, str] = {}
+    sdid_vcov: dict[str, str] = {}
     for y in OUTCOMES:
         # Synthetic DiD's placebo standard errors need more never-treated than treated units;
         # in a small marketplace the smallest categories (Legal, Customer Service: about 1% of
@@ -116,14 +116,14 @@ with warnings.catch_warnings():
         # bootstrap explicitly (and say so) when too few controls are left.
         treated_units = panels[y].loc[panels[y]["event_date"].notna(), "unit"].nunique()
         never_units = panels[y].loc[panels[y]["event_date"].isna(), "unit"].nunique()
-        sdid_se[y] = "placebo" if never_units > treated_units else "bootstrap"
+        sdid_vcov[y] = "placebo" if never_units > treated_units else "bootstrap"
         # HonestDiD needs a full-rank event-study covariance: with G clusters at most G - 2
         # event times, so the window (-5, 5) of 12 categories narrows when units were dropped.
         half = max(1, min(5, (panels[y]["unit"].nunique() - 2) // 2))
         results[y] = la.did.compare_estimators(
             panels[y], yname=y, idname="unit", tname="period", event_date="event_date",
             true_effect="true_effect" if mk.truth is not None else None, seed=seed,
-            sensitivity=(y == "log_n_posts"), sdid_se=sdid_se[y],  # type: ignore[arg-type]
+            sensitivity=(y == "log_n_posts"), sdid_vcov=sdid_vcov[y],  # type: ignore[arg-type]
             honest_window=(-half, half))
     if mk.truth is not None:
         # Scenario: the same marketplace, but effects grow by RAMP each month after adoption.
@@ -136,7 +136,7 @@ with warnings.catch_warnings():
         results["growing"] = la.did.compare_estimators(
             ramp_panel, yname="log_n_posts", idname="unit", tname="period",
             event_date="event_date", true_effect="true_effect", seed=seed, sensitivity=False,
-            sdid_se=sdid_se["log_n_posts"])  # type: ignore[arg-type]
+            sdid_vcov=sdid_vcov["log_n_posts"])  # type: ignore[arg-type]
 
 posts = results["log_n_posts"]
 tab = posts.tidy()
@@ -224,9 +224,9 @@ out.figure(fig, "estimates_by_estimator", data=drawn_df,
                    "Callaway–Sant'Anna: influence-function; imputation: leave-out conservative, "
                    "clustered by category; two-stage DiD: GMM-corrected for the first stage, "
                    "clustered by category; synthetic DiD: "
-                   + ("placebo" if set(sdid_se.values()) == {"placebo"} else
+                   + ("placebo" if set(sdid_vcov.values()) == {"placebo"} else
                       "placebo, bootstrap where fewer never-treated than treated units are "
-                      "left (" + ", ".join(y for y, v in sdid_se.items() if v == "bootstrap")
+                      "left (" + ", ".join(y for y, v in sdid_vcov.items() if v == "bootstrap")
                       + ")") + ")."
                    + (" The dashed line is the simulation's true average effect on the treated "
                       "category-months; the right panel adds effects that grow each month after "
