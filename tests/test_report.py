@@ -209,3 +209,17 @@ def test_table_cells_show_missing_values_as_dashes(tmp_path: Path) -> None:
     out.table("cells", d, caption="c", float_format="{:.2f}")
     rows = out.record()["blocks"][0]["rows"]
     assert rows == [["1", "0.50", "yes", "x"], ["–", "–", "no", "–"]]
+
+
+def test_kernels_start_longest_first_and_unknown_first() -> None:
+    from laborai.report.build import _EXPECTED_SECONDS, _start_order
+
+    nbs = find_analyses()
+    order = [p.stem for p in _start_order(nbs)]
+    assert sorted(order) == sorted(p.stem for p in nbs)  # nothing lost or doubled
+    known = [s for s in order if s in _EXPECTED_SECONDS]
+    assert [_EXPECTED_SECONDS[s] for s in known] == sorted(
+        (_EXPECTED_SECONDS[s] for s in known), reverse=True)
+    new = Path("zz_new_analysis.py")
+    assert _start_order([*nbs, new])[0] == new  # an unmeasured analysis may be long: start it first
+    assert set(_EXPECTED_SECONDS) == {p.stem for p in nbs}, "add the new analysis' seconds"
