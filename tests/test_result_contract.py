@@ -107,6 +107,10 @@ CASES: dict[str, tuple[Callable[[], pd.DataFrame], Callable[[pd.DataFrame], Any]
                                          dname="exposed", post="post", pname="high",
                                          cluster="cluster")),
     "event_study": (common, _es),
+    # several outcomes in one call: a ResultSet of one TWFEResult per outcome
+    "result_set": (lambda: common().assign(y2=lambda d: d["y"] * 2 + d["high"]),
+                   lambda d: la.did.twfe(d, yname=["y", "y2"], dname="d", idname="unit",
+                                         tname="t", cluster="cluster")),
     "att_gt": (stag, lambda d: la.did.att_gt(d, yname="y", tname="t", idname="unit", gname="g")),
     "aggte": (stag, lambda d: la.did.att_gt(d, yname="y", tname="t", idname="unit",
                                             gname="g").aggregate("dynamic")),
