@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import types
+import warnings
 from decimal import Decimal
 
 import matplotlib
@@ -698,3 +699,33 @@ def test_flci_frontier_is_cached_across_m(medicaid):
     assert again[0] is first[0] and again[1] is first[1]
     assert hk.flci_frontier(s, 5, 2, np.array([0.0, 1.0]))[1] is not first[1]
     assert not first[1].z.flags.writeable
+
+
+def test_original_row_uses_the_event_studys_reference_distribution():
+    """Under placebo inference over J control clusters the original interval is the event
+    study's own pointwise one, on t(J - 1) -- not the normal (which covered 91-93%)."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for c in range(12):
+        shock = rng.normal(0, 0.1, 12)
+        for u in range(2):
+            for t in range(12):
+                rows.append({"unit": f"{c}-{u}", "cluster": f"k{c}", "t": t,
+                             "event": 6.0 if c < 2 else np.nan,
+                             "y": shock[t] + 0.1 * u + rng.normal(0, 0.05)})
+    d = pd.DataFrame(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        es = la.did.event_study(d, yname="y", idname="unit", tname="t", event_date="event",
+                                cluster="cluster", window=(-3, 3), size=None)
+        res = la.did.honest(es, method="smoothness", grid=[0.0])
+    assert es.vcov_type == "placebo" and es.df_resid == 9.0  # 10 control clusters
+    orig = res.tidy().iloc[0]
+    pt = es.table.set_index("term").loc["event_time::0"]
+    assert orig["conf_low"] == pytest.approx(pt["point_conf_low"], rel=1e-12)
+    assert orig["conf_high"] == pytest.approx(pt["point_conf_high"], rel=1e-12)
+    assert orig["p_value"] == pytest.approx(2 * stats.t.sf(abs(orig["statistic"]), 9.0))
+    assert res.df == 9.0 and res.provenance.settings["original_df"] == 9.0
+    direct = la.did.honest(betahat=es.coef, sigma=es.vcov, num_pre_periods=2,
+                           num_post_periods=4, method="smoothness", grid=[0.0])
+    assert direct.df is None and direct.tidy().iloc[0]["conf_low"] > orig["conf_low"]

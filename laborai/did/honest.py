@@ -177,6 +177,10 @@ class HonestResult(ResultMixin):
         Whether :meth:`tidy` includes the original (non-robust) interval.
     provenance : Provenance
         Settings, seed, package version and a hash of ``(betahat, sigma)``.
+    df : float or None
+        Degrees of freedom of the original interval's t reference (the event study's own:
+        ``J - 1`` under placebo inference over ``J`` control clusters, ``G - 1`` under CRV1);
+        None: the normal reference (``betahat``/``sigma`` given directly, as R's HonestDiD).
     """
 
     method: str
@@ -194,6 +198,7 @@ class HonestResult(ResultMixin):
     return_original: bool
     provenance: Provenance
     _problem: _Problem = field(compare=False)
+    df: float | None = None
 
     _title = "HonestDiD sensitivity analysis (Rambachan & Roth 2023)"
 
@@ -220,16 +225,18 @@ class HonestResult(ResultMixin):
         pandas.DataFrame
             Columns ``term, estimate, std_error, statistic, p_value, conf_low, conf_high, method,
             m, ci_method``. The original row (``method="original"``, ``m`` NaN) carries the
-            point estimate, its standard error, the z statistic, the two-sided p-value and the
-            conventional interval; robust rows have NaN in ``estimate`` through ``p_value``.
+            point estimate, its standard error, the t statistic, the two-sided p-value and the
+            conventional interval, on the event study's own reference distribution (``t(df)``,
+            see ``df``; normal when ``betahat``/``sigma`` were given); robust rows have NaN in ``estimate`` through ``p_value``.
         """
         rows: list[dict[str, Any]] = []
         if self.return_original:
-            z = float(stats.norm.ppf(1 - self.alpha / 2))
+            ref = stats.norm if self.df is None else stats.t(self.df)
+            z = float(ref.ppf(1 - self.alpha / 2))
             stat = self.estimate / self.std_error
             rows.append({
                 "term": self.term, "estimate": self.estimate, "std_error": self.std_error,
-                "statistic": stat, "p_value": float(2 * stats.norm.sf(abs(stat))),
+                "statistic": stat, "p_value": float(2 * ref.sf(abs(stat))),
                 "conf_low": self.estimate - z * self.std_error,
                 "conf_high": self.estimate + z * self.std_error,
                 "method": "original", "m": math.nan, "ci_method": "original",
@@ -426,7 +433,10 @@ def honest(
         ``"C-LF"`` (default) or ``"Conditional"`` for relative magnitudes, ``"FLCI"`` (default)
         for smoothness.
     return_original : bool, default True
-        Include the original (non-robust) interval as the first row of ``tidy()``.
+        Include the original (non-robust) interval as the first row of ``tidy()``. Its
+        reference distribution is the event study's (``t(J - 1)`` under the placebo inference
+        of 12 category clusters, where a normal interval covered 91-93%; ``t(G - 1)`` under
+        CRV1), normal for ``betahat``/``sigma``; recorded in ``settings["original_df"]``.
     seed : int, default 0
         Seed of ``numpy.random.default_rng`` for the simulated least-favourable critical value
         (C-LF only).
@@ -547,6 +557,7 @@ def honest(
     b, s, n_pre, n_post, term_times = _inputs(event_study_result, betahat, sigma,
                                               num_pre_periods, num_post_periods)
     lv = _l_vec(l_vec, n_post)
+    original_df = _original_df(event_study_result)
     bounds = _theta_bounds(theta_bounds)
 
     prob = _Problem(betahat=b, sigma=s, n_pre=n_pre, n_post=n_post, l_vec=lv,
@@ -575,6 +586,7 @@ def honest(
         "num_pre_periods": n_pre, "num_post_periods": n_post, "n_sim": int(n_sim),
         "grid_points": int(grid_points), "theta_bounds": bounds, "refine": bool(refine),
         "kappa": float(alpha) / 10.0 if ci_method == "C-LF" else None,
+        "original_df": original_df,
     }
     data = pd.DataFrame(np.column_stack([b, s]),
                         columns=["betahat", *[f"sigma_{j}" for j in range(b.shape[0])]])
@@ -585,13 +597,25 @@ def honest(
         conf_high=tuple(highs), estimate=prob.theta_hat, std_error=prob.theta_se, term=term,
         alpha=float(alpha), l_vec=tuple(float(x) for x in lv), num_pre_periods=n_pre,
         num_post_periods=n_post, return_original=bool(return_original), provenance=prov,
-        _problem=prob,
+        _problem=prob, df=original_df,
     )
 
 
 # --------------------------------------------------------------------------------------------
 # Validation helpers
 # --------------------------------------------------------------------------------------------
+def _original_df(es: Any) -> float | None:
+    """The t degrees of freedom of the event study's own pointwise inference (None: normal)."""
+    df = getattr(es, "df_resid", None) if es is not None else None
+    if df is None or isinstance(df, bool):
+        return None
+    try:
+        df = float(df)
+    except (TypeError, ValueError):
+        return None
+    return df if math.isfinite(df) and df > 0 else None
+
+
 def _inputs(
     es: Any,
     betahat: Any,
