@@ -341,7 +341,7 @@ def check_size(data: Any, size: Any, where: str) -> None:
     """Refuse a ``size=`` that is neither ``'auto'``, ``'weights'``, None nor a column of ``data``
     (:class:`~laborai.errors.OptionError`), before any fitting.
 
-    The values themselves are checked where they are used (``laborai.did.twfe._inv_size``:
+    The values themselves are checked where they are used (``laborai.did._core._inv_size``:
     missing or non-numeric values; :func:`check_size_values`: negative ones).
     """
     from laborai.errors import OptionError

@@ -1,9 +1,9 @@
 """Placebo (Conley-Taber) inference for a Poisson (PPML) DiD whose treatment is set by cluster.
 
 ``la.did.twfe(..., family="poisson", vcov="placebo", cluster="category")`` uses this module;
-``vcov="auto"`` does too with fewer than :data:`laborai.did.twfe.FEW_CLUSTERS` clusters when
+``vcov="auto"`` does too with fewer than :data:`laborai.did._core.FEW_CLUSTERS` clusters when
 the design admits it (one common adoption date, every unit of a treated cluster treated, at
-least :data:`laborai.did.twfe.PLACEBO_MIN_CONTROLS` control clusters, no more treated than
+least :data:`laborai.did._core.PLACEBO_MIN_CONTROLS` control clusters, no more treated than
 control clusters), exactly as for OLS.
 
 **Why.** When treatment is assigned by cluster (the 4 exposed of 12 categories of the
@@ -164,7 +164,7 @@ def ppml_placebo(
         Fewer than ``min_controls`` control clusters have a positive post-period outcome and an
         estimable shift, or the treated clusters have no post-period outcome.
     """
-    from laborai.did.twfe import _fit_core
+    from laborai.did._core import _fit_core
 
     y = np.asarray(y, dtype=float)
     cl = np.asarray(clusters)
@@ -241,8 +241,8 @@ def ppml_placebo_fit(fit: Any, frame: pd.DataFrame, *, n_x: int, plan: Mapping[s
     gets the placebo variance with no covariance with the other terms, and every term the
     ``t(J - 1)`` reference (as for OLS placebo inference).
     """
+    from laborai.did._core import PLACEBO_MIN_CONTROLS
     from laborai.did._results import wald_table
-    from laborai.did.twfe import PLACEBO_MIN_CONTROLS
 
     tmpl = plan["templates"]["_x0"]
     key = np.asarray(plan["key"])
@@ -297,7 +297,7 @@ def ppml_event_placebo_cov(
         Fewer than ``min_controls`` control clusters with a positive outcome and an estimable
         shift at every event time.
     """
-    from laborai.did.twfe import _fit_core
+    from laborai.did._core import _fit_core
 
     y = np.asarray(y, dtype=float)
     cl = np.asarray(clusters)

@@ -25,18 +25,7 @@ from laborai._validation import (
     check_unique_unit_period,
     resolve_seed,
 )
-from laborai.did._formula import formula_interface
-from laborai.did._placebo import placebo_cov, placebo_estimates, rescale
-from laborai.did._results import (
-    TIDY_COLUMNS,
-    Provenance,
-    ResultMixin,
-    hotelling_f,
-    make_provenance,
-    pinv_wald,
-    wald_table,
-)
-from laborai.did.twfe import (
+from laborai.did._core import (
     _BACKENDS,
     _build_frame,
     _cluster_cols,
@@ -52,6 +41,17 @@ from laborai.did.twfe import (
     _sup_t_crit_placebo,
     _warn_fit_drops,
     normalise_vcov,
+)
+from laborai.did._formula import formula_interface
+from laborai.did._placebo import placebo_cov, placebo_estimates, rescale
+from laborai.did._results import (
+    TIDY_COLUMNS,
+    Provenance,
+    ResultMixin,
+    hotelling_f,
+    make_provenance,
+    pinv_wald,
+    wald_table,
 )
 from laborai.errors import (
     DataValidationError,

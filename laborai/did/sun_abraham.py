@@ -712,7 +712,7 @@ def _sa_placebo(res: SunAbrahamResult, design: _Design, data: pd.DataFrame, *, v
         if vcov == "placebo":
             raise OptionError(f"sun_abraham: vcov='placebo' {why}.")
         return res
-    from laborai.did.twfe import _inv_size
+    from laborai.did._core import _inv_size
 
     inv_keep, size_col = _inv_size(data, size, None, design.keep, "sun_abraham")
     inv_never: np.ndarray | None = None

@@ -206,7 +206,7 @@ def _aggregate(
         elem_se, overall_se = sd[:-1], float(sd[-1])
         crit = float(stats.t.ppf(1 - alpha / 2, placebo_df))
         if cband and len(elem_se) > 1:
-            from laborai.did.twfe import _sup_t_crit_placebo
+            from laborai.did._core import _sup_t_crit_placebo
 
             crit = max(_sup_t_crit_placebo(Va[:-1, :-1], alpha, int(placebo_df) + 1, 100_000,
                                            seed), crit)

@@ -152,6 +152,7 @@ def _att_gt_size_correction(P: np.ndarray, J: int, w2: float, used: list[Any], *
     (:func:`laborai.did._placebo.rescale_columns`, :func:`~laborai.did._placebo.size_target`).
     Returns the placebos (unchanged without a size column) and the column used.
     """
+    from laborai.did._core import _inv_size
     from laborai.did._placebo import (
         check_size_values,
         did2x2_sampling_var,
@@ -159,7 +160,6 @@ def _att_gt_size_correction(P: np.ndarray, J: int, w2: float, used: list[Any], *
         size_target,
     )
     from laborai.did.cs._compute import _gt_cells
-    from laborai.did.twfe import _inv_size
 
     if size is None or J < 3:
         return P, None
@@ -569,7 +569,7 @@ def att_gt(
         inference = "placebo"
         se = np.sqrt(np.diag(vcov_mat))
         placebo_df = float(J - 1)
-        from laborai.did.twfe import _sup_t_crit_placebo
+        from laborai.did._core import _sup_t_crit_placebo
 
         crit = (_sup_t_crit_placebo(vcov_mat, alpha, J, 100_000, seed) if cband
                 else float(stats.t.ppf(1 - alpha / 2, placebo_df)))
