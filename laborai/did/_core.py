@@ -12,7 +12,8 @@ the order the data flows through a fit:
    ``_x0 ... _xk``, fixed-effect codes ``_fe*``, cluster codes ``_cl*``, weights ``_w``) and
    :func:`_event_positions` places each row and each unit's event date on the period grid;
 2. **fit** -- :func:`_fit_core` regresses the frame, on laborai's exact fast path
-   (:mod:`laborai.did._fastfe`, :func:`_fit_core_fast`) or with pyfixest, and returns a
+   (:mod:`laborai.did._fastfe`, :func:`_fit_core_fast`; Poisson: :mod:`laborai.did._fastpois`,
+   :func:`_fit_core_fastpois`) or with pyfixest, and returns a
    :class:`_Fit` (coefficients, CRV1/HC1/iid vcov, table, degrees of freedom, drops);
 3. **vcov** -- :func:`_resolve_vcov` picks the inference ``vcov='auto'`` means for the design
    (CRV1, wild bootstrap below :data:`FEW_CLUSTERS` clusters);
@@ -80,11 +81,11 @@ class _Fit:
     n_clusters: int | tuple[int, ...] | None
     df_t: float | None  # t degrees of freedom (None = normal reference)
     dropped: tuple[str, ...]  # requested regressors dropped as collinear
-    n_dropped_fit: int  # rows dropped inside pyfixest (separation / singletons)
+    n_dropped_fit: int  # rows dropped inside the fit (Poisson separation)
     boot: Mapping[str, Any] | None
     r2: float = math.nan  # OLS R-squared and within R-squared (NaN for Poisson)
     r2_within: float = math.nan
-    backend: str = "pyfixest"  # 'fastfe' (laborai.did._fastfe) or 'pyfixest'
+    backend: str = "pyfixest"  # 'fastfe' (laborai.did._fastfe), 'fastpois' (_fastpois) or 'pyfixest'
     fe_method: str = ""  # fast path: 'balanced', 'schur', 'iterative', 'oneway'
 
 
@@ -200,7 +201,7 @@ def _resolve_vcov(vcov: str, *, family: str, frame: pd.DataFrame, treat_cols: Se
                    "cluster-based variance (CRV1 or wild bootstrap) can measure its error "
                    "(the treated cluster's scores are fitted to zero). Use "
                    "laborai.did.ri_test (randomization over clusters) or "
-                   "laborai.did.estimate_effects (placebo inference).")
+                   "laborai.estimate_effects (placebo inference).")
             if vcov == "auto":
                 raise OptionError(msg + " Pass vcov='cluster' explicitly to get CRV1 anyway "
                                   "(e.g. to reproduce a published number).")
@@ -397,12 +398,17 @@ def _fit_core(
 ) -> _Fit:
     """Estimate on the internal frame and return estimates with the chosen inference.
 
-    ``backend``: ``'fast'`` (:mod:`laborai.did._fastfe`), ``'pyfixest'``, or ``'auto'`` (the
-    fast path whenever it applies: OLS/WLS; Poisson goes to pyfixest). ``block`` (fast path
-    only) is a :class:`laborai.did._fastfe.SparseBlock` of indicator regressors named
-    ``_x0 .. _x{K-1}`` placed before the frame's ``dense_cols`` (named ``_x{K} ...``).
+    ``backend``: ``'fast'`` (OLS/WLS: :mod:`laborai.did._fastfe`; Poisson:
+    :mod:`laborai.did._fastpois`), ``'pyfixest'``, or ``'auto'`` (the fast path whenever it
+    applies: OLS/WLS, and Poisson with fixed effects and iid/HC1/CRV1 inference). ``block``
+    (fast path only) is a :class:`laborai.did._fastfe.SparseBlock` of indicator regressors
+    named ``_x0 .. _x{K-1}`` placed before the frame's ``dense_cols`` (named ``_x{K} ...``).
     """
-    if _use_fast(backend, family):
+    if family == "poisson" and _use_fast(backend, family) and any(
+            c.startswith("_fe") for c in frame.columns):
+        return _fit_core_fastpois(frame, n_x=n_x, vcov=vcov, alpha=alpha, block=block,
+                                  dense_cols=dense_cols)
+    if family == "ols" and _use_fast(backend, family):
         return _fit_core_fast(frame, n_x=n_x, vcov=vcov, alpha=alpha, n_boot=n_boot,
                               boot_weights=boot_weights, seed=seed, wild_cols=wild_cols,
                               block=block, dense_cols=dense_cols, unique_pairs=unique_pairs)
@@ -480,17 +486,50 @@ def _fit_core(
 
 
 def _use_fast(backend: str, family: str) -> bool:
-    """Whether the fast path runs: ``'auto'`` for OLS/WLS; ``'fast'`` refuses Poisson."""
+    """Whether the fast path runs: ``'auto'`` and ``'fast'`` for OLS/WLS
+    (:mod:`laborai.did._fastfe`) and Poisson (:mod:`laborai.did._fastpois`, IRLS on the same
+    demeaner with pyfixest's separation, stopping and small-sample rules)."""
     check_option("backend", backend, _BACKENDS)
     if backend == "pyfixest":
         return False
-    if family != "ols":
+    if family not in ("ols", "poisson"):  # pragma: no cover - check_option on family first
         if backend == "fast":
             raise OptionError(
-                f"backend='fast' supports family='ols' (OLS/WLS) only; got family={family!r}. "
-                "Use backend='auto' or 'pyfixest' (Poisson models are fitted by pyfixest).")
+                f"backend='fast' supports family='ols' or 'poisson'; got family={family!r}.")
         return False
     return True
+
+
+def _fit_core_fastpois(frame: pd.DataFrame, *, n_x: int, vcov: str, alpha: float, block: Any,
+                       dense_cols: Sequence[str] | None) -> _Fit:
+    """The fast Poisson path of :func:`_fit_core` (same outputs as pyfixest's fepois)."""
+    from laborai.did._fastpois import fit_poisson
+
+    K = 0 if block is None else int(block.K)
+    dcols = list(dense_cols) if dense_cols is not None else [f"_x{i}" for i in range(n_x)]
+    xs = [f"_x{i}" for i in range(K + len(dcols))]
+    fes = sorted(c for c in frame.columns if c.startswith("_fe"))
+    cls = sorted(c for c in frame.columns if c.startswith("_cl"))
+    w = frame["_w"].to_numpy(dtype=float) if "_w" in frame.columns else None
+    kind = vcov if vcov in ("hetero", "iid") else "cluster"
+    f = fit_poisson(frame["_y"].to_numpy(dtype=float),
+                    dense=frame[dcols].to_numpy(dtype=float) if dcols else None,
+                    fe=[frame[c].to_numpy() for c in fes],
+                    clusters=[frame[c].to_numpy() for c in cls] if kind == "cluster" else None,
+                    weights=w, vcov=kind, block=block)
+    names = tuple(xs[j] for j in f.kept)
+    dropped = tuple(xs[j] for j in f.dropped)
+    table = wald_table(f.coef, np.sqrt(np.diag(f.vcov)), alpha=alpha, df=None)
+    n_cl: int | tuple[int, ...] | None
+    if kind != "cluster":
+        n_cl = None
+    else:  # counted on the whole frame, as the pyfixest path does
+        G = [int(frame[c].nunique()) for c in cls]
+        n_cl = G[0] if len(G) == 1 else tuple(G)
+    return _Fit(names=names, coef=np.asarray(f.coef, dtype=float), vcov=f.vcov, table=table,
+                nobs=f.nobs, n_clusters=n_cl, df_t=None, dropped=dropped,
+                n_dropped_fit=len(frame) - f.nobs, boot=None, backend="fastpois",
+                fe_method=f.method)
 
 
 def _fit_core_fast(frame: pd.DataFrame, *, n_x: int, vcov: str, alpha: float, n_boot: int,

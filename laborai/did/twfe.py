@@ -1,8 +1,9 @@
 """Two-way fixed-effects DiD, event studies and triple differences (wrapping pyfixest).
 
 The estimators here are regressions with unit and period fixed effects, estimated by
-:func:`pyfixest.feols` (OLS/WLS) or :func:`pyfixest.fepois` (Poisson pseudo-maximum
-likelihood), and packaged in laborai's frozen result types:
+laborai's exact fast paths (:mod:`laborai.did._fastfe` for OLS/WLS, :mod:`laborai.did._fastpois`
+for Poisson pseudo-maximum likelihood) or by :func:`pyfixest.feols` / :func:`pyfixest.fepois`
+(``backend='pyfixest'``), and packaged in laborai's frozen result types:
 
 * :func:`twfe` -- ``y ~ d (+ controls) | unit + period`` with a binary or continuous ``d``;
 * :func:`event_study` -- leads and lags of event time with binned end points, a joint
@@ -396,7 +397,8 @@ def twfe(
     weights : str, optional
         Analytic (regression) weights, e.g. a population or a cell count; must be > 0.
     family : {'ols', 'poisson'}, default 'ols'
-        Linear model, or Poisson PPML via :func:`pyfixest.fepois`.
+        Linear model, or Poisson PPML (IRLS with pyfixest's :func:`pyfixest.fepois`
+        conventions; see ``backend``).
     controls : sequence of str, optional
         Time-varying control columns.
     fe : sequence of str, optional
@@ -446,12 +448,16 @@ def twfe(
     backend : {'auto', 'fast', 'pyfixest'}, default 'auto'
         Fitting engine. ``'auto'``: laborai's exact fast path (:mod:`laborai.did._fastfe`)
         for OLS/WLS -- closed-form two-way demeaning on balanced panels, a direct
-        Schur-complement solve on unbalanced or weighted ones -- and :func:`pyfixest.fepois`
-        for Poisson; ``'fast'`` insists on the fast path (OptionError for Poisson);
-        ``'pyfixest'`` always uses pyfixest. Both give the same numbers (pyfixest's
-        small-sample conventions; tests hold coefficients to 1e-10 and standard errors to
-        1e-8). The engine used is recorded in ``result.provenance.settings['backend']``
-        (``'fastfe'`` or ``'pyfixest'``). See ``docs/estimators/fast_fe.md``.
+        Schur-complement solve on unbalanced or weighted ones -- and, for Poisson, IRLS on
+        the same exact demeaner (:mod:`laborai.did._fastpois`: pyfixest's separation check,
+        deviance stopping rule ``iwls_tol = 1e-8``, at most 25 iterations, and its
+        iid/HC1/CRV1 conventions); ``'fast'`` insists on the fast path; ``'pyfixest'``
+        always uses :func:`pyfixest.feols` / :func:`pyfixest.fepois`. Both give the same
+        numbers (pyfixest's small-sample conventions; tests hold coefficients to 1e-10 and
+        standard errors to 1e-8, for Poisson against pyfixest at tight tolerances; at
+        pyfixest's default ``fixef_tol = 1e-6`` Poisson results differ in about the sixth
+        digit). The engine used is recorded in ``result.provenance.settings['backend']``
+        (``'fastfe'``, ``'fastpois'`` or ``'pyfixest'``). See ``docs/estimators/fast_fe.md``.
 
     Returns
     -------
@@ -1241,7 +1247,8 @@ def event_study(
         As in :func:`twfe`. Under CRV1/HC1/iid inference the fast path never builds the
         ``n x K`` matrix of event-time dummies: each dummy is demeaned through its unit and
         period sums (4.8M rows x 24 coefficients in well under 1 GB of working memory);
-        ``'wild'`` and ``'placebo'`` inference build the dummies as before.
+        ``'wild'`` and ``'placebo'`` inference build the dummies as before. Poisson
+        (``'fastpois'``) builds the dummies (the IRLS weights change every iteration).
 
     Returns
     -------
