@@ -129,6 +129,7 @@ def ppml_placebo(
     controls: np.ndarray | None = None,
     min_controls: int = 3,
     where: str = "twfe",
+    backend: str = "auto",
 ) -> PPMLPlacebo:
     """Conley-Taber placebo variance of a PPML DiD coefficient (see the module docstring).
 
@@ -153,6 +154,9 @@ def ppml_placebo(
         Fewest placebo clusters accepted.
     where : str
         Name of the calling estimator, for messages.
+    backend : {'auto', 'fast', 'pyfixest'}
+        Engine of the shift regression (:func:`laborai.did._core._fit_core`): the estimate's
+        own ``backend`` (``'auto'``: laborai's fast PPML path).
 
     Returns
     -------
@@ -202,7 +206,7 @@ def ppml_placebo(
         cols["_w"] = wr
     frame = pd.DataFrame(cols, copy=False)
     fit = _fit_core(frame, n_x=len(shifted) + n_ctl, family="poisson", vcov="iid", alpha=0.05,
-                    n_boot=0, boot_weights="rademacher", seed=None, backend="pyfixest")
+                    n_boot=0, boot_weights="rademacher", seed=None, backend=backend)
     coef = dict(zip(fit.names, fit.coef, strict=True))
     delta: dict[int, float] = {ref: 0.0}
     for i, c in enumerate(shifted):
@@ -231,7 +235,8 @@ def ppml_placebo(
 
 
 def ppml_placebo_fit(fit: Any, frame: pd.DataFrame, *, n_x: int, plan: Mapping[str, Any],
-                     alpha: float, where: str) -> tuple[Any, PPMLPlacebo]:
+                     alpha: float, where: str, backend: str = "auto"
+                     ) -> tuple[Any, PPMLPlacebo]:
     """Replace the treatment term's covariance of a pooled PPML ``fit`` by the placebo one.
 
     ``fit`` is the ``_Fit`` of :func:`laborai.did.twfe.twfe` on its internal ``frame``
@@ -254,7 +259,8 @@ def ppml_placebo_fit(fit: Any, frame: pd.DataFrame, *, n_x: int, plan: Mapping[s
     pp = ppml_placebo(frame["_y"].to_numpy(dtype=float), [frame[c].to_numpy() for c in fes],
                       cl, post, tcl,
                       weights=frame["_w"].to_numpy(dtype=float) if "_w" in frame.columns
-                      else None, controls=ctl, min_controls=PLACEBO_MIN_CONTROLS, where=where)
+                      else None, controls=ctl, min_controls=PLACEBO_MIN_CONTROLS, where=where,
+                      backend=backend)
     V = np.array(fit.vcov, dtype=float, copy=True)
     i = fit.names.index("_x0")
     V[i, :] = 0.0
@@ -276,6 +282,7 @@ def ppml_event_placebo_cov(
     controls: np.ndarray | None = None,
     min_controls: int = 3,
     where: str = "event_study",
+    backend: str = "auto",
 ) -> tuple[np.ndarray, int, int]:
     """Placebo covariance of PPML event-study coefficients (the event-time version).
 
@@ -339,7 +346,7 @@ def ppml_event_placebo_cov(
         cols["_w"] = wr
     frame = pd.DataFrame(cols, copy=False)
     fit = _fit_core(frame, n_x=len(names) + n_ctl, family="poisson", vcov="iid", alpha=0.05,
-                    n_boot=0, boot_weights="rademacher", seed=None, backend="pyfixest")
+                    n_boot=0, boot_weights="rademacher", seed=None, backend=backend)
     coef = dict(zip(fit.names, fit.coef, strict=True))
     D = np.zeros((len(ctrl), K))
     keep = np.ones(len(ctrl), dtype=bool)

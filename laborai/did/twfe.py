@@ -555,7 +555,7 @@ def twfe(
             from laborai.did._ppml_placebo import ppml_placebo_fit
 
             fit, pp = ppml_placebo_fit(fit, frame, n_x=len(regs), plan=plan, alpha=alpha,
-                                       where=where)
+                                       where=where, backend=backend)
             size, n_placebo = None, pp.n_control_clusters
         else:
             plan["inv_size"], size = _inv_size(data, size, weights, keep, where)
@@ -1462,7 +1462,7 @@ def event_study(
                 frame["_cl0"].to_numpy(), etp, ets, np.unique(frame["_cl0"].to_numpy()[trow]),
                 weights=frame["_w"].to_numpy() if "_w" in frame.columns else None,
                 controls=frame[xc].to_numpy() if xc else None,
-                min_controls=PLACEBO_MIN_CONTROLS, where=where)
+                min_controls=PLACEBO_MIN_CONTROLS, where=where, backend=backend)
         else:
             inv_size, size = _inv_size(data, size, weights, keep, where)
             V, J, n_tr, _ = _event_placebo_cov(frame, trow, etp, ets, n_et=n_et,
