@@ -17,7 +17,7 @@
 # regression can mislead. This analysis estimates the same overall effect on low-value
 # (≤ $1,000) job posts and on earnings per contract with TWFE, the TWFE event study,
 # Callaway–Sant'Anna, Sun–Abraham, the imputation estimator (Borusyak, Jaravel & Spiess),
-# two-stage DiD (Gardner) and synthetic DiD (`laborai.did.compare_estimators`). It then shows
+# two-stage DiD (Gardner) and synthetic DiD (`laborai.compare_estimators`). It then shows
 # why TWFE agrees or disagrees with the robust estimators (Goodman-Bacon decomposition), how
 # much the pre-trend tests could have detected (Roth 2022) and how robust the headline is to
 # violations of parallel trends (HonestDiD).
@@ -101,9 +101,9 @@ for y in OUTCOMES:
     dropped_units[y] = len(bad)
     panels[y] = low[~low["unit"].isin(bad)].copy()
     if mk.truth is not None:
-        panels[y]["true_effect"] = la.did.marketplace_true_effects(panels[y], mk.truth, outcome=y)
+        panels[y]["true_effect"] = la.studies.marketplace_true_effects(panels[y], mk.truth, outcome=y)
 
-results: dict[str, la.did.ComparisonResult] = {}
+results: dict[str, la.studies.ComparisonResult] = {}
 with warnings.catch_warnings():
     # few treated units per cohort: att_gt's small-sample warnings are expected here (the text
     # discusses inference with 12 units)
@@ -120,7 +120,7 @@ with warnings.catch_warnings():
         # HonestDiD needs a full-rank event-study covariance: with G clusters at most G - 2
         # event times, so the window (-5, 5) of 12 categories narrows when units were dropped.
         half = max(1, min(5, (panels[y]["unit"].nunique() - 2) // 2))
-        results[y] = la.did.compare_estimators(
+        results[y] = la.compare_estimators(
             panels[y], yname=y, idname="unit", tname="period", event_date="event_date",
             true_effect="true_effect" if mk.truth is not None else None, seed=seed,
             sensitivity=(y == "log_n_posts"), sdid_vcov=sdid_vcov[y],  # type: ignore[arg-type]
@@ -133,7 +133,7 @@ with warnings.catch_warnings():
         extra = np.where(months.notna() & (months >= 0), RAMP * (months.fillna(0) + 1), 0.0)
         ramp_panel["log_n_posts"] += extra
         ramp_panel["true_effect"] += extra
-        results["growing"] = la.did.compare_estimators(
+        results["growing"] = la.compare_estimators(
             ramp_panel, yname="log_n_posts", idname="unit", tname="period",
             event_date="event_date", true_effect="true_effect", seed=seed, sensitivity=False,
             sdid_vcov=sdid_vcov["log_n_posts"])  # type: ignore[arg-type]

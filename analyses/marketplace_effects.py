@@ -122,7 +122,7 @@ outcomes = ["log_n_posts",
 # category shocks. The default is placebo inference from the never-exposed categories (Conley &
 # Taber 2011, with the Ferman & Pinto 2019 cell-size correction); its size and coverage on this
 # simulator are in docs/validation.md.
-eff = la.did.estimate_effects(panel, outcomes=outcomes, seed=seed)
+eff = la.estimate_effects(panel, outcomes=outcomes, seed=seed)
 n_ctrl = int(eff.tidy()["n_control_clusters"].min())
 tidy = eff.tidy()
 if mk.truth is not None:

@@ -40,8 +40,8 @@ import pandas as pd
 
 import laborai as la
 import laborai.datasets as ds
-from laborai import realdata as rd
 from laborai.report import AnalysisOutputs
+from laborai.studies import realdata as rd
 
 out = AnalysisOutputs("real_indeed_exposure",
                       title="Indeed job postings by occupational LLM exposure around ChatGPT",

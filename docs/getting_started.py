@@ -58,7 +58,7 @@ panel[["category", "value_tier", "period", "n_posts", "n_contracts", "log_n_post
 # clusters (see *Few-cluster inference*).
 
 # %%
-effects = la.did.estimate_effects(panel, outcomes=["log_n_posts"])
+effects = la.estimate_effects(panel, outcomes=["log_n_posts"])
 effects.tidy()[["term", "estimate", "std_error", "conf_low", "conf_high"]]
 
 # %% [markdown]

@@ -36,7 +36,7 @@ from laborai.errors import (
 )
 
 if TYPE_CHECKING:  # what the lazy attributes below resolve to
-    from laborai import classify, datasets, did, exposure, indicators, plot, realdata, taxonomy
+    from laborai import classify, datasets, did, exposure, indicators, plot, studies, taxonomy
     from laborai.data import (
         FreelancerMarket,
         Marketplace,
@@ -47,19 +47,21 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to
         simulate_freelancers,
         simulate_marketplace,
     )
-    from laborai.did.effects import estimate_effects
     from laborai.freelancer_panel import build_freelancer_panel
     from laborai.panel import build_panel
+    from laborai.studies.compare import compare_estimators
+    from laborai.studies.effects import estimate_effects
 
 # Lazy top-level names (PEP 562): ``import laborai`` and ``laborai --version`` do not import
 # pandas, scipy, DuckDB or pyfixest until a function needs them.
 _SUBMODULES = ("classify", "data", "datasets", "did", "exposure", "indicators", "panel", "plot",
-               "realdata", "report", "taxonomy")
+               "report", "studies", "taxonomy")
 _NAMES = {
     "Marketplace": "laborai.data", "ReadResult": "laborai.data",
     "read_contracts": "laborai.data", "read_job_posts": "laborai.data",
     "read_marketplace": "laborai.data", "simulate_marketplace": "laborai.data",
-    "estimate_effects": "laborai.did.effects", "build_panel": "laborai.panel",
+    "estimate_effects": "laborai.studies.effects", "build_panel": "laborai.panel",
+    "compare_estimators": "laborai.studies.compare",
     "FreelancerMarket": "laborai.data", "simulate_freelancers": "laborai.data",
     "build_freelancer_panel": "laborai.freelancer_panel",
 }
@@ -96,17 +98,18 @@ __all__ = [
     "build_freelancer_panel",
     "build_panel",
     "classify",
+    "compare_estimators",
     "datasets",
     "did",
     "estimate_effects",
     "exposure",
     "indicators",
     "plot",
-    "realdata",
     "read_contracts",
     "read_job_posts",
     "read_marketplace",
     "simulate_freelancers",
     "simulate_marketplace",
+    "studies",
     "taxonomy",
 ]

@@ -71,8 +71,8 @@ def add_event_dates(
     Notes
     -----
     Changed: the default rule is now ``"first_full"``, the rule of every laborai estimator
-    (:func:`laborai.did.event_study`, :func:`laborai.did.estimate_effects`,
-    :func:`laborai.did.compare_estimators`, ...); earlier versions treated the period that
+    (:func:`laborai.did.event_study`, :func:`laborai.estimate_effects`,
+    :func:`laborai.compare_estimators`, ...); earlier versions treated the period that
     contains the event date. Pass ``timing="containing"`` for the old rule. The first treated
     period of each unit is :func:`cohorts` on the same rule.
     """

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import laborai as la
-from laborai.did import compare_estimators, marketplace_true_effects
 from laborai.did._results import TIDY_COLUMNS
 from laborai.errors import DataValidationError, EstimationError, OptionError
+from laborai.studies import compare_estimators, marketplace_true_effects
 
 CHATGPT_DEC = {"chatgpt": "2022-12-01"}  # align ChatGPT with a month start: no partial month
 
@@ -38,7 +38,7 @@ def market() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def res(market: tuple[pd.DataFrame, pd.DataFrame]) -> la.did.ComparisonResult:
+def res(market: tuple[pd.DataFrame, pd.DataFrame]) -> la.studies.ComparisonResult:
     low, _ = market
     return _quiet(compare_estimators, low, yname="log_n_posts", idname="unit", tname="period",
                   event_date="event_date", true_effect="tau", n_reps=20, seed=3,
@@ -55,7 +55,7 @@ def _design(low: pd.DataFrame) -> pd.DataFrame:
     return d
 
 
-def _row(res: la.did.ComparisonResult, key: str) -> pd.Series:
+def _row(res: la.studies.ComparisonResult, key: str) -> pd.Series:
     t = res.tidy()
     return t.loc[t["estimator"] == key].iloc[0]
 
@@ -72,10 +72,10 @@ def _event_weights(d: pd.DataFrame, event_times: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def test_tidy_schema_and_order(res: la.did.ComparisonResult) -> None:
+def test_tidy_schema_and_order(res: la.studies.ComparisonResult) -> None:
     t = res.tidy()
     assert list(t.columns[: len(TIDY_COLUMNS)]) == list(TIDY_COLUMNS)
-    assert t["estimator"].tolist() == list(la.did.compare.ESTIMATORS)
+    assert t["estimator"].tolist() == list(la.studies.compare.ESTIMATORS)
     assert {"label", "control_group", "aggregation", "target", "reference", "truth"} <= set(t)
     ev = res.tidy_event_study()
     assert set(ev["estimator"]) == {"twfe_event_study", "cs_dynamic_never_treated",
@@ -91,7 +91,7 @@ def test_tidy_schema_and_order(res: la.did.ComparisonResult) -> None:
 
 
 def test_rows_equal_direct_calls(market: tuple[pd.DataFrame, pd.DataFrame],
-                                 res: la.did.ComparisonResult) -> None:
+                                 res: la.studies.ComparisonResult) -> None:
     low, _ = market
     d = _design(low)
     kw = dict(yname="log_n_posts", idname="unit")
@@ -167,7 +167,7 @@ def test_rows_equal_direct_calls(market: tuple[pd.DataFrame, pd.DataFrame],
 
 
 def test_truth_columns(market: tuple[pd.DataFrame, pd.DataFrame],
-                       res: la.did.ComparisonResult) -> None:
+                       res: la.studies.ComparisonResult) -> None:
     low, _ = market
     d = _design(low)
     treated = d[(d["g"] > 0) & (d["tt"] >= d["g"])]
@@ -381,7 +381,7 @@ def test_marketplace_true_effects_partial_month(market: tuple[pd.DataFrame, pd.D
         marketplace_true_effects(low, truth, outcome="n_posts")
 
 
-def test_plot(res: la.did.ComparisonResult) -> None:
+def test_plot(res: la.studies.ComparisonResult) -> None:
     import matplotlib.pyplot as plt
 
     ax = res.plot()

@@ -1,4 +1,4 @@
-"""Tests of laborai.did.effects.estimate_effects on a small simulated category x tier panel."""
+"""Tests of laborai.studies.effects.estimate_effects on a small simulated category x tier panel."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 from scipy import stats
 
 from laborai.did import TIDY_COLUMNS, event_study
-from laborai.did.effects import EffectsResult, estimate_effects
 from laborai.errors import (
     DataValidationError,
     EstimationError,
@@ -20,6 +19,7 @@ from laborai.errors import (
     OptionError,
     SmallSampleWarning,
 )
+from laborai.studies.effects import EffectsResult, estimate_effects
 
 
 def sim_cells(seed: int = 0, n_cat: int = 8, n_treated: int = 4, n_months: int = 24,

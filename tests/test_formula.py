@@ -35,7 +35,7 @@ TIGHT = MapDemeaner(fixef_tol=1e-13)
 twfe = formula_interface("twfe")(la.did.twfe)
 event_study = formula_interface("event_study")(la.did.event_study)
 ddd = formula_interface("ddd")(la.did.ddd)
-estimate_effects = formula_interface("estimate_effects")(la.did.estimate_effects)
+estimate_effects = formula_interface("estimate_effects")(la.estimate_effects)
 
 
 def panel(seed: int = 0) -> pd.DataFrame:
@@ -320,7 +320,7 @@ def test_estimate_effects_formula_is_the_explicit_call_exactly(market: pd.DataFr
     formula = "log_n_posts + log_earnings_per_contract ~ 1 | unit + period + value_tier^period"
     a = quiet(estimate_effects, market, formula=formula)
     key = market.assign(tier_period=market["value_tier"] + "|" + market["period"].astype(str))
-    b = quiet(la.did.estimate_effects, key, outcomes=["log_n_posts", "log_earnings_per_contract"],
+    b = quiet(la.estimate_effects, key, outcomes=["log_n_posts", "log_earnings_per_contract"],
               idname="unit", tname="period", fe=["tier_period"])
     ta, tb = a.tidy(), b.tidy()
     assert list(ta["outcome"].unique()) == ["log_n_posts", "log_earnings_per_contract"]
@@ -328,7 +328,7 @@ def test_estimate_effects_formula_is_the_explicit_call_exactly(market: pd.DataFr
                                tb[["estimate", "std_error"]].to_numpy(), rtol=1e-10)
     assert dict(a.provenance.settings)["formula"] == formula
     c = quiet(estimate_effects, market, formula="log_n_posts ~ 1 | unit + period")
-    same(c, quiet(la.did.estimate_effects, market, outcomes=["log_n_posts"]))
+    same(c, quiet(la.estimate_effects, market, outcomes=["log_n_posts"]))
     with pytest.raises(OptionError, match="right-hand side must be '1'"):
         estimate_effects(market, formula="log_n_posts ~ treated_post | unit + period")
     with pytest.raises(OptionError, match="formula= and outcomes= are both given"):
@@ -452,7 +452,7 @@ def test_result_set_with_vcov_is_a_new_result_set(rset: tuple[pd.DataFrame, Resu
 
 @pytest.mark.parametrize("kind", ["twfe", "event_study", "ddd", "estimate_effects"])
 def test_signature_and_docstring_show_formula_and_keep_the_vocabulary(kind: str) -> None:
-    raw = getattr(la.did, kind)
+    raw = getattr(la if kind == "estimate_effects" else la.did, kind)
     fn = formula_interface(kind)(raw)  # type: ignore[arg-type]
     ps = inspect.signature(fn).parameters
     assert ps["formula"].kind is inspect.Parameter.KEYWORD_ONLY and ps["formula"].default is None
@@ -476,10 +476,9 @@ def test_the_docs_page_runs_on_the_decorated_api(monkeypatch: pytest.MonkeyPatch
     import matplotlib
 
     matplotlib.use("Agg", force=True)
-    for name, fn in (("twfe", twfe), ("event_study", event_study), ("ddd", ddd),
-                     ("estimate_effects", estimate_effects)):
+    for name, fn in (("twfe", twfe), ("event_study", event_study), ("ddd", ddd)):
         monkeypatch.setattr(la.did, name, fn)
-    monkeypatch.setattr(la, "estimate_effects", estimate_effects, raising=False)
+    monkeypatch.setattr(la, "estimate_effects", estimate_effects)
     monkeypatch.setattr(la.did, "ResultSet", ResultSet, raising=False)
     if "laborai.did._formula" not in _store._ALLOWED_MODULES:
         monkeypatch.setattr(_store, "_ALLOWED_MODULES",

@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 import laborai as la
-from laborai.did import ddd, estimate_effects, event_study, honest, twfe
+from laborai.did import ddd, event_study, honest, twfe
 from laborai.errors import (
     DataValidationError,
     EstimationError,
@@ -23,6 +23,7 @@ from laborai.errors import (
     OptionError,
     SmallSampleWarning,
 )
+from laborai.studies import estimate_effects
 
 
 @pytest.fixture(scope="module")

@@ -61,10 +61,10 @@ def test_estimate_effects_results_do_not_depend_on_the_bar(
     monkeypatch.setattr("sys.stderr", err)
     kw = {"outcomes": ["log_n_posts", {"y": "log_earnings_per_contract",
                                          "weights": "n_contracts"}]}
-    quiet = la.did.estimate_effects(panel, progress=False, **kw)
+    quiet = la.estimate_effects(panel, progress=False, **kw)
     assert err.getvalue() == ""
-    loud = la.did.estimate_effects(panel, progress=True, **kw)
+    loud = la.estimate_effects(panel, progress=True, **kw)
     assert "estimate_effects" in err.getvalue() and "2/2" in err.getvalue()
     pd.testing.assert_frame_equal(quiet.tidy(), loud.tidy(), check_exact=True)
     with pytest.raises(OptionError, match="estimate_effects: progress"):
-        la.did.estimate_effects(panel, progress=1, **kw)
+        la.estimate_effects(panel, progress=1, **kw)

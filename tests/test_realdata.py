@@ -1,4 +1,4 @@
-"""Tests of laborai.realdata: the Indeed sector x exposure panel and its DiD estimates.
+"""Tests of laborai.studies.realdata: the Indeed sector x exposure panel and its DiD estimates.
 
 The pinned files are read from ``LABORAI_DATA_DIR`` (default ``<repo>/../shared/data``); a missing
 directory makes these tests FAIL (never skip). The network is never touched. Reference values
@@ -18,9 +18,9 @@ import pytest
 from _shared import DATA_DIR
 
 import laborai.datasets as ds
-from laborai import realdata as rd
 from laborai._hashing import frame_hash
 from laborai.errors import DataValidationError, OptionError
+from laborai.studies import realdata as rd
 
 SIX = ("US", "GB", "DE", "FR", "CA", "AU")
 
@@ -289,7 +289,7 @@ def test_specification_table_rows_labels_and_exclusions(us: rd.SectorPanel) -> N
 
 
 def test_tech_sectors_follow_the_crosswalk_rule() -> None:
-    with (Path(rd.__file__).parent / "_pkgdata" / "crosswalk_indeed_onet.csv").open(
+    with (Path(rd.__file__).parents[1] / "_pkgdata" / "crosswalk_indeed_onet.csv").open(
             newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     n: dict[str, list[int]] = {}

@@ -47,8 +47,8 @@ import pandas as pd
 import pytest
 
 import laborai as la
-from laborai.did.effects import estimate_effects
 from laborai.exposure import add_event_dates
+from laborai.studies.effects import estimate_effects
 
 SEEDS = range(300, 324)
 N_POSTS = 150_000  # the calibrated category mix: Legal ~1% of posts, cells must not be empty

@@ -98,7 +98,7 @@ CASES: dict[str, tuple[Callable[[], pd.DataFrame], Callable[[pd.DataFrame], Any]
                                            second_stage="event_study")),
     "pretrends_power": (common, lambda d: la.did.pretrends_power(_es(d))),
     "estimate_effects": (marketplace, lambda d: la.estimate_effects(d, outcomes=["log_n_posts"])),
-    "compare_estimators": (stag, lambda d: la.did.compare_estimators(
+    "compare_estimators": (stag, lambda d: la.compare_estimators(
         d.assign(event=d["g"].where(d["g"] > 0)), yname="y", idname="unit", tname="t",
         event_date="event", n_reps=20, sdid_vcov="bootstrap", honest_window=(-3, 3))),
     "twfe": (common, lambda d: la.did.twfe(d, yname="y", dname="d", idname="unit", tname="t",

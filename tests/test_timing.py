@@ -140,7 +140,7 @@ def test_same_event_same_event_time_everywhere(event: str, timing: str, month: s
     # compare_estimators: the cohort table
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = la.did.compare_estimators(df, yname="y", idname="unit", tname="period",
+        res = la.compare_estimators(df, yname="y", idname="unit", tname="period",
                                         event_date="event_date", sensitivity=False,
                                         sdid_vcov=None, timing=timing)
     assert pd.Timestamp(month) in set(res.cohorts["cohort"])
@@ -252,7 +252,7 @@ def test_pandas_period_and_duplicates_raise(estimator: str) -> None:
         "sdid": lambda df: sdid(df, yname="y", idname="unit", tname="period", dname="d",
                                 staggered=True, vcov=None),
         "bacon": lambda df: bacon(df, yname="y", dname="d", idname="unit", tname="period"),
-        "compare": lambda df: la.did.compare_estimators(
+        "compare": lambda df: la.compare_estimators(
             df, yname="y", idname="unit", tname="period", event_date="event_date",
             sensitivity=False, sdid_vcov=None),
     }
@@ -303,9 +303,9 @@ def test_seeds_default_recorded_and_reproducible() -> None:
         warnings.simplefilter("ignore")
         ckw = {"yname": "y", "idname": "unit", "tname": "period", "event_date": "event_date",
                "sensitivity": False, "n_reps": 10}
-        r1 = la.did.compare_estimators(c, **ckw)
-        r2 = la.did.compare_estimators(c, **ckw)
-        r3 = la.did.compare_estimators(c, **ckw, seed=None)
+        r1 = la.compare_estimators(c, **ckw)
+        r2 = la.compare_estimators(c, **ckw)
+        r3 = la.compare_estimators(c, **ckw, seed=None)
     assert r1.seed == 0 and r1.settings["seed"] == 0
     pd.testing.assert_frame_equal(r1.tidy(), r2.tidy())
     assert isinstance(r3.seed, int) and r3.provenance.seed == r3.seed

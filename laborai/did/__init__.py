@@ -17,7 +17,6 @@ if TYPE_CHECKING:  # what the lazy names below resolve to
     from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, wald_table
     from laborai.did._store import load
     from laborai.did.bacon import BaconResult, bacon
-    from laborai.did.compare import ComparisonResult, compare_estimators, marketplace_true_effects
     from laborai.did.contdid import ContDIDResult, cont_did
     from laborai.did.cs import (
         AggregateResult,
@@ -27,7 +26,6 @@ if TYPE_CHECKING:  # what the lazy names below resolve to
         att_gt,
     )
     from laborai.did.ddd_gt import DDDgtResult, ddd_gt
-    from laborai.did.effects import EffectsResult, estimate_effects
     from laborai.did.honest import HonestResult, honest
     from laborai.did.imputation import ImputationResult, TwoStageResult, did2s, did_imputation
     from laborai.did.inference import (
@@ -50,8 +48,6 @@ _NAMES: dict[str, str] = {
     'wald_table': 'laborai.did._results',
     'load': 'laborai.did._store',
     'ResultSet': 'laborai.did._formula',
-    'EffectsResult': 'laborai.did.effects',
-    'estimate_effects': 'laborai.did.effects',
     'RITestResult': 'laborai.did.inference',
     'WildBootstrapResult': 'laborai.did.inference',
     'ri_test': 'laborai.did.inference',
@@ -75,9 +71,6 @@ _NAMES: dict[str, str] = {
     'sun_abraham': 'laborai.did.sun_abraham',
     'HonestResult': 'laborai.did.honest',
     'honest': 'laborai.did.honest',
-    'ComparisonResult': 'laborai.did.compare',
-    'compare_estimators': 'laborai.did.compare',
-    'marketplace_true_effects': 'laborai.did.compare',
     'ContDIDResult': 'laborai.did.contdid',
     'cont_did': 'laborai.did.contdid',
     'DDDgtResult': 'laborai.did.ddd_gt',
@@ -94,11 +87,9 @@ __all__ = [
     "ATTgtResult",
     "AggregateResult",
     "BaconResult",
-    "ComparisonResult",
     "ContDIDResult",
     "DDDgtResult",
     "DroppedUnitsWarning",
-    "EffectsResult",
     "EventStudyResult",
     "HonestResult",
     "ImputationResult",
@@ -116,18 +107,15 @@ __all__ = [
     "WildBootstrapResult",
     "att_gt",
     "bacon",
-    "compare_estimators",
     "cont_did",
     "ddd",
     "ddd_gt",
     "did2s",
     "did_imputation",
-    "estimate_effects",
     "etable",
     "event_study",
     "honest",
     "load",
-    "marketplace_true_effects",
     "pretrends_power",
     "ri_test",
     "sdid",

@@ -1,7 +1,7 @@
 """The formula form of the regression estimators and several outcomes per call (issue 14).
 
 :func:`formula_interface` decorates :func:`~laborai.did.twfe`, :func:`~laborai.did.event_study`,
-:func:`~laborai.did.ddd` and :func:`~laborai.did.estimate_effects`: it adds the keyword
+:func:`~laborai.did.ddd` and :func:`~laborai.estimate_effects`: it adds the keyword
 ``formula=`` (pyfixest's grammar ``"y ~ d + x | unit + period + tier^period"``, mapped onto
 laborai's vocabulary) and lets ``twfe``, ``event_study`` and ``ddd`` take several outcomes at
 once (``yname=["y1", "y2"]`` or ``"y1 + y2 ~ ..."``), returning a :class:`ResultSet`.

@@ -45,9 +45,9 @@ _ALLOWED_MODULES = (
     "laborai.did._results", "laborai.did.twfe", "laborai.did.cs", "laborai.did.cs._results",
     "laborai.did.sun_abraham",
     "laborai.did.sdid", "laborai.did.bacon", "laborai.did.honest", "laborai.did._honest_kernels",
-    "laborai.did.compare", "laborai.did.inference", "laborai.did.effects", "laborai.realdata",
-    "laborai.did._store", "laborai.did.contdid", "laborai.did.ddd_gt", "laborai.did.imputation",
-    "laborai.did.pretrends", "laborai.did._formula",
+    "laborai.did.inference", "laborai.did._store", "laborai.did.contdid", "laborai.did.ddd_gt",
+    "laborai.did.imputation", "laborai.did.pretrends", "laborai.did._formula",
+    "laborai.studies.compare", "laborai.studies.effects", "laborai.studies.realdata",
 )
 
 

@@ -298,7 +298,7 @@ def sector_month_panel(
 
     Examples
     --------
-    >>> from laborai.realdata import sector_month_panel
+    >>> from laborai.studies.realdata import sector_month_panel
     >>> p = sector_month_panel(["US"])  # doctest: +SKIP
     >>> p.coverage()[["country", "n_sectors", "n_months"]]  # doctest: +SKIP
       country  n_sectors  n_months
@@ -442,7 +442,7 @@ def tech_sectors(threshold: float = 0.5, soc_prefix: str = "15-12") -> tuple[str
 
     Examples
     --------
-    >>> from laborai.realdata import tech_sectors
+    >>> from laborai.studies.realdata import tech_sectors
     >>> tech_sectors()
     ('IT Operations & Helpdesk', 'Software Development')
     """
@@ -475,7 +475,7 @@ def _require(data: pd.DataFrame, cols: Sequence[str], where: str) -> None:
     if missing:
         raise DataValidationError(
             f"{where}: column(s) {missing} not found in the panel; found {list(data.columns)}. "
-            "Build the panel with laborai.realdata.sector_month_panel(measures=[...]) "
+            "Build the panel with laborai.studies.realdata.sector_month_panel(measures=[...]) "
             "including the dose you ask for."
         )
 
@@ -729,7 +729,7 @@ def exposure_did(
 
     Examples
     --------
-    >>> from laborai.realdata import sector_month_panel, exposure_did
+    >>> from laborai.studies.realdata import sector_month_panel, exposure_did
     >>> res = exposure_did(sector_month_panel(["US"]), wild=False)  # doctest: +SKIP
     >>> res.tidy()[["term", "estimate", "std_error"]]  # doctest: +SKIP
     """

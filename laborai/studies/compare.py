@@ -352,7 +352,7 @@ def marketplace_true_effects(
     Examples
     --------
     >>> import laborai as la
-    >>> from laborai.did.compare import marketplace_true_effects
+    >>> from laborai.studies.compare import marketplace_true_effects
     >>> m = la.simulate_marketplace(seed=1, n_posts=5_000)
     >>> p = la.build_panel(m.job_posts, m.contracts)
     >>> tau = marketplace_true_effects(p, m.truth, outcome="log_n_posts")
@@ -788,7 +788,7 @@ def compare_estimators(
     >>> low = p[p["value_tier"] == "low"]
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     res = la.did.compare_estimators(low, yname="log_n_posts", idname="unit",
+    ...     res = la.compare_estimators(low, yname="log_n_posts", idname="unit",
     ...                                     tname="period", event_date="event_date",
     ...                                     sensitivity=False, sdid_vcov=None)
     >>> res.tidy()["estimator"].tolist()[:3]
