@@ -447,11 +447,16 @@ class Demeaner:
     unique_pairs : bool
         The caller guarantees that the two fixed effects' pairs are distinct (skips that check
         of the balanced closed form).
+    dense_schur : bool
+        ``'schur'``: hold the a x b matrix of weight sums dense and form ``C`` by one matrix
+        product when it has at most ``4 n`` (and ``2**24``) cells -- faster for a short
+        panel re-weighted many times (the Poisson IRLS); same ``C`` up to rounding.
     """
 
     def __init__(self, fe: np.ndarray | Sequence[np.ndarray], weights: np.ndarray | None = None,
                  *, method: str = "auto", tol: float = 1e-13, maxiter: int = 10_000,
-                 dense_codes: bool = False, unique_pairs: bool = False) -> None:
+                 dense_codes: bool = False, unique_pairs: bool = False,
+                 dense_schur: bool = False) -> None:
         cols = _columns(fe)
         self.m = len(cols)
         self.n = int(cols[0].size) if cols else 0
@@ -469,6 +474,7 @@ class Demeaner:
         self.iterations = 0
         self.converged = True
         self._unique_pairs = unique_pairs
+        self._dense_schur = dense_schur
         self.method = self._choose(method)
         self._setup()
 
@@ -508,14 +514,20 @@ class Demeaner:
             a, b = self.fe[ia], self.fe[ib]
             La, Lb = self.levels[ia], self.levels[ib]
             wv = np.ones(self.n) if self.w.size == 0 else self.w
-            B = sparse.csr_matrix((wv, (a, b)), shape=(La, Lb))
-            B.sum_duplicates()
-            self._B = B
-            self._BT = B.T.tocsr()
-            C = np.diag(self.W[ib]) - _schur_matrix(B.indptr.astype(np.int64),
-                                                     B.indices.astype(np.int64),
-                                                     B.data.astype(np.float64),
-                                                     self.W[ia], Lb)
+            if self._dense_schur and La * Lb <= min(4 * self.n, 2**24):
+                Bd = np.bincount(a * Lb + b, weights=wv, minlength=La * Lb).reshape(La, Lb)
+                self._B = Bd
+                self._BT = Bd.T
+                C = np.diag(self.W[ib]) - (Bd / self.W[ia][:, None]).T @ Bd
+            else:
+                B = sparse.csr_matrix((wv, (a, b)), shape=(La, Lb))
+                B.sum_duplicates()
+                self._B = B
+                self._BT = B.T.tocsr()
+                C = np.diag(self.W[ib]) - _schur_matrix(B.indptr.astype(np.int64),
+                                                         B.indices.astype(np.int64),
+                                                         B.data.astype(np.float64),
+                                                         self.W[ia], Lb)
             C = (C + C.T) / 2.0
             ev, U = np.linalg.eigh(C)
             cut = max(float(ev.max()), 0.0) * 1e-11

@@ -37,13 +37,22 @@ pyfixest's documented behaviour.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from laborai.did._fastfe import Demeaner, SparseBlock, _collinear, _columns, _nested, fast_codes
+from laborai.did._fastfe import (
+    Demeaner,
+    SparseBlock,
+    _collinear,
+    _columns,
+    _nested,
+    _njit,
+    fast_codes,
+)
 from laborai.errors import ConvergenceWarning, EstimationError
 
 __all__ = ["PoissonFit", "fit_poisson", "separated_rows"]
@@ -94,10 +103,20 @@ def separated_rows(y: np.ndarray, fe: Sequence[np.ndarray]) -> np.ndarray:
     return sep
 
 
+@_njit
+def _deviance_kernel(y, mu, w):  # type: ignore[no-untyped-def]
+    s = 0.0
+    hasw = w.size > 0
+    for i in range(y.size):
+        yi = y[i]
+        t = (yi * math.log(yi / mu[i]) if yi != 0.0 else 0.0) - (yi - mu[i])
+        s += w[i] * t if hasw else t
+    return 2.0 * s
+
+
 def _deviance(y: np.ndarray, mu: np.ndarray, w: np.ndarray | None) -> float:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(y == 0, 0.0, y * np.log(y / mu)) - (y - mu)
-    return float(2.0 * (t.sum() if w is None else (w * t).sum()))
+    """Poisson deviance ``2 sum w (y log(y / mu) - (y - mu))`` (``0 log 0 = 0``)."""
+    return float(_deviance_kernel(y, mu, np.empty(0) if w is None else w))
 
 
 def fit_poisson(
@@ -179,7 +198,8 @@ def fit_poisson(
     for it in range(1, maxiter + 1):
         z = eta + y / mu - 1.0
         wc = mu if w_user is None else w_user * mu
-        D = Demeaner(fe_cols, wc, tol=fixef_tol, maxiter=fixef_maxiter, dense_codes=True)
+        D = Demeaner(fe_cols, wc, tol=fixef_tol, maxiter=fixef_maxiter, dense_codes=True,
+                     dense_schur=True)
         zr = D(z)
         if it == 1:
             Xr = D(X)
