@@ -6,9 +6,10 @@ Two cases:
     (``la.simulate_freelancers(seed=2024, n_freelancers=15_000)`` ->
     ``la.build_freelancer_panel``, freelancers with pre-period earnings), ``earnings`` and
     ``n_jobs`` on exposed x post with freelancer and month fixed effects, CRV1 by freelancer
-    (the notebook's ``ppml``) and by category: ``la.did.twfe(family="poisson",
-    backend="fast")`` vs ``backend="pyfixest"`` (the same frame and options; the engine
-    differs);
+    (the notebook's ``ppml``) and by category, and placebo inference over the categories
+    (the notebook's ``placebo``: the estimate plus one PPML shift regression,
+    ``laborai/did/_ppml_placebo.py``): ``la.did.twfe(family="poisson", backend="fast")`` vs
+    ``backend="pyfixest"`` (the same frame and options; the engine differs);
 (b) a synthetic unbalanced panel of about 1M rows (40,000 units x 30 periods, 85% of the
     cells kept, 40% zeros, 300 units with only zeros, two regressors), CRV1 by 500 groups:
     ``laborai.did._fastpois.fit_poisson`` vs ``pf.fepois("y ~ x1 + x2 | unit + period")``.
@@ -99,11 +100,12 @@ def main() -> None:
 
     cases: dict[str, dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]]] = {}
 
-    def twfe_case(y: str, cl: str) -> dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]]:
+    def twfe_case(y: str, cl: str, vcov: str = "cluster"
+                  ) -> dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]]:
         def run(be: str) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
             def f() -> tuple[np.ndarray, np.ndarray]:
                 r = la.did.twfe(fr, yname=y, dname="treated_post", idname="freelancer_id",
-                                tname="period", family="poisson", cluster=cl, vcov="cluster",
+                                tname="period", family="poisson", cluster=cl, vcov=vcov,
                                 backend=be)
                 assert r.provenance.settings["backend"] == ("fastpois" if be == "fast"
                                                             else "pyfixest")
@@ -114,6 +116,8 @@ def main() -> None:
 
     cases["(a) freelancer earnings, CRV1 freelancer"] = twfe_case("earnings", "freelancer_id")
     cases["(a) freelancer n_jobs, CRV1 category"] = twfe_case("n_jobs", "category")
+    cases["(a) freelancer earnings, placebo by category"] = twfe_case("earnings", "category",
+                                                                      "placebo")
 
     def syn_fast() -> tuple[np.ndarray, np.ndarray]:
         f = fit_poisson(syn["y"].to_numpy(), dense=syn[["x1", "x2"]].to_numpy(),
