@@ -59,6 +59,7 @@ import pandas as pd
 
 from laborai._classify_safety import UnsafeModelError, check_classifier_pipeline, check_threshold
 from laborai._hashing import frame_hash
+from laborai._results import TIDY_COLUMNS, ResultMixin
 from laborai._title_model import (
     TechnologyModel,
     TitleClassifier,
@@ -71,7 +72,6 @@ from laborai._title_model import (
     title_scores,
 )
 from laborai._validation import check_option
-from laborai.did._results import TIDY_COLUMNS, ResultMixin
 from laborai.errors import DataValidationError, OptionError, SmallSampleWarning
 
 __all__ = [

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import laborai as la
-from laborai.did._results import TIDY_COLUMNS
+from laborai._results import TIDY_COLUMNS
 from laborai.errors import DataValidationError, EstimationError, OptionError
 from laborai.studies import compare_estimators, marketplace_true_effects
 

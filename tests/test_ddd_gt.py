@@ -20,8 +20,8 @@ from _shared import DATA_DIR
 
 import laborai as la
 from laborai._hashing import frame_hash
+from laborai._results import ResultMixin
 from laborai.did import TIDY_COLUMNS
-from laborai.did._results import ResultMixin
 from laborai.did.cs import AggregateResult
 from laborai.did.ddd_gt import DDDgtResult, ddd_gt
 from laborai.errors import DataValidationError, EstimationError, OptionError

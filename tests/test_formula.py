@@ -24,8 +24,8 @@ import pytest
 from pyfixest.demeaners import MapDemeaner
 
 import laborai as la
+from laborai import _store
 from laborai._hashing import frame_hash
-from laborai.did import _store
 from laborai.did._formula import GRAMMAR, ResultSet, formula_interface, parse_formula
 from laborai.errors import DataValidationError, LaborAIWarning, OptionError
 

@@ -16,8 +16,8 @@ import pytest
 
 import laborai as la
 from laborai import _timing, taxonomy
+from laborai._store import FrozenMapping
 from laborai.data.freelancers import FREELANCER_EFFECTS, FreelancerMarket
-from laborai.did._store import FrozenMapping
 from laborai.errors import OptionError
 
 CHATGPT_MONTH = pd.Timestamp("2022-12-01")

@@ -25,8 +25,8 @@ from _shared import DATA_DIR
 
 import laborai as la
 from laborai._hashing import frame_hash
+from laborai._results import ResultMixin
 from laborai.did import TIDY_COLUMNS
-from laborai.did._results import ResultMixin
 from laborai.did.imputation import (
     ImputationResult,
     NotImputableWarning,

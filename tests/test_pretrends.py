@@ -19,8 +19,8 @@ import pytest
 from scipy import stats
 
 import laborai as la
+from laborai._results import ResultMixin
 from laborai.did import TIDY_COLUMNS
-from laborai.did._results import ResultMixin
 from laborai.did.pretrends import PretrendsPowerResult, pretrends_power
 from laborai.errors import DataValidationError, LaborAIWarning, OptionError
 

@@ -17,8 +17,8 @@ import pytest
 
 import laborai as la
 from laborai._hashing import frame_hash
+from laborai._results import ResultMixin
 from laborai.did import TIDY_COLUMNS
-from laborai.did._results import ResultMixin
 from laborai.errors import DataValidationError, LaborAIError
 
 

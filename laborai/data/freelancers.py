@@ -36,7 +36,7 @@ from laborai import _timing, taxonomy
 from laborai.data.simulate import DEFAULT_RHO, _ar1, _check_rho, _check_sd
 from laborai.errors import DataValidationError, LaborAIError, OptionError
 
-# laborai.did._store (FrozenMapping, deep_freeze, the archive format) is imported where it is
+# laborai._store (FrozenMapping, deep_freeze, the archive format) is imported where it is
 # used: importing it imports all of laborai.did (about 1 s), which ``la.simulate_marketplace``
 # and ``import laborai.data`` must not pay for.
 
@@ -198,7 +198,7 @@ class FreelancerMarket:
     def save(self, path: str | Path) -> Path:
         """Save the marketplace to ``path`` (a ZIP archive of JSON and Parquet; no pickle).
 
-        The archive is the one laborai's results use (:mod:`laborai.did._store`): a
+        The archive is the one laborai's results use (:mod:`laborai._store`): a
         ``result.json`` whose ``format`` is ``"laborai-freelancer-market"`` holding the
         truth, seed and settings as JSON (tagged objects for timestamps, tuples and mappings)
         and the three frames as Parquet members, plus the SHA-256 of every member and of the
@@ -230,7 +230,7 @@ class FreelancerMarket:
         import zipfile
 
         from laborai import __version__
-        from laborai.did._store import _Writer
+        from laborai._store import _Writer
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -281,7 +281,7 @@ class FreelancerMarket:
         import json
         import zipfile
 
-        from laborai.did._store import _Reader, deep_freeze
+        from laborai._store import _Reader, deep_freeze
         from laborai.errors import DataFileNotFoundError
 
         p = Path(path)
@@ -732,7 +732,7 @@ def simulate_freelancers(
     if m == 0:
         raise DataValidationError("simulate_freelancers: no contract was won; raise "
                                   "n_freelancers, mean_bids or mean_win_prob.")
-    from laborai.did._store import deep_freeze
+    from laborai._store import deep_freeze
 
     return FreelancerMarket(freelancers=freelancers, contracts=contracts, expected=expected,
                             truth=deep_freeze(truth), seed=int(seed),

@@ -1,7 +1,7 @@
 """Difference-in-differences estimators, inference and result objects.
 
 Public names are defined in one module per estimator family and imported lazily (PEP 562):
-``import laborai.did`` or ``from laborai.did._results import ResultMixin`` does not import
+``import laborai.did`` or ``from laborai._results import ResultMixin`` does not import
 every estimator (pyfixest, SciPy's stats, numba) until one is used.
 """
 
@@ -13,9 +13,9 @@ import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the lazy names below resolve to
+    from laborai._results import TIDY_COLUMNS, Provenance, ResultMixin, wald_table
+    from laborai._store import load
     from laborai.did._formula import ResultSet
-    from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, wald_table
-    from laborai.did._store import load
     from laborai.did.bacon import BaconResult, bacon
     from laborai.did.contdid import ContDIDResult, cont_did
     from laborai.did.cs import (
@@ -42,11 +42,11 @@ if TYPE_CHECKING:  # what the lazy names below resolve to
 
 #: public name -> the module that defines it
 _NAMES: dict[str, str] = {
-    'TIDY_COLUMNS': 'laborai.did._results',
-    'Provenance': 'laborai.did._results',
-    'ResultMixin': 'laborai.did._results',
-    'wald_table': 'laborai.did._results',
-    'load': 'laborai.did._store',
+    'TIDY_COLUMNS': 'laborai._results',
+    'Provenance': 'laborai._results',
+    'ResultMixin': 'laborai._results',
+    'wald_table': 'laborai._results',
+    'load': 'laborai._store',
     'ResultSet': 'laborai.did._formula',
     'RITestResult': 'laborai.did.inference',
     'WildBootstrapResult': 'laborai.did.inference',

@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from laborai._results import wald_table
 from laborai._validation import check_option
-from laborai.did._results import wald_table
 from laborai.did.inference import _check_alpha, _check_n, _wild_table
 from laborai.errors import (
     DataValidationError,

@@ -35,8 +35,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
-from laborai.did._store import FrozenMapping
+from laborai._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
+from laborai._store import FrozenMapping
 from laborai.errors import DataValidationError, OptionError
 
 __all__ = ["GRAMMAR", "ParsedFormula", "ResultSet", "formula_interface", "parse_formula"]

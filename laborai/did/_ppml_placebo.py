@@ -246,8 +246,8 @@ def ppml_placebo_fit(fit: Any, frame: pd.DataFrame, *, n_x: int, plan: Mapping[s
     gets the placebo variance with no covariance with the other terms, and every term the
     ``t(J - 1)`` reference (as for OLS placebo inference).
     """
+    from laborai._results import wald_table
     from laborai.did._core import PLACEBO_MIN_CONTROLS
-    from laborai.did._results import wald_table
 
     tmpl = plan["templates"]["_x0"]
     key = np.asarray(plan["key"])

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from laborai._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai._timing import TIMINGS, Timing, with_treatment_column
 from laborai._validation import (
     check_frame_columns,
@@ -22,7 +23,6 @@ from laborai._validation import (
     check_time_column,
     check_unique_unit_period,
 )
-from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai.errors import DataValidationError, EstimationError, OptionError
 
 __all__ = ["BaconResult", "bacon"]

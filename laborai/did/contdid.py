@@ -29,14 +29,14 @@ import pandas as pd
 from scipy import stats
 from scipy.interpolate import BSpline
 
-from laborai._validation import check_option, resolve_seed
-from laborai.did._results import (
+from laborai._results import (
     Provenance,
     ResultMixin,
     make_provenance,
     wald_table,
     warn_few_clusters,
 )
+from laborai._validation import check_option, resolve_seed
 from laborai.did.cs import DroppedUnitsWarning
 from laborai.errors import DataValidationError, EstimationError, OptionError
 

@@ -35,10 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
-from laborai._timing import cohort_positions, is_datetime_like
-from laborai._validation import check_option, check_time_column, resolve_seed
-from laborai.did._cs_kernels import LogitFit, did2x2_panel, logit_irls, multiplier_bootstrap
-from laborai.did._results import (
+from laborai._results import (
     Provenance,
     ResultMixin,
     _fmt,
@@ -46,6 +43,9 @@ from laborai.did._results import (
     wald_table,
     warn_few_clusters,
 )
+from laborai._timing import cohort_positions, is_datetime_like
+from laborai._validation import check_option, check_time_column, resolve_seed
+from laborai.did._cs_kernels import LogitFit, did2x2_panel, logit_irls, multiplier_bootstrap
 from laborai.did.cs._aggregate import _aggregate
 from laborai.did.cs._compute import _gt_cells
 from laborai.did.cs._prepare import (

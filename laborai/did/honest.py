@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from laborai._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai._validation import check_option
 from laborai.did import _honest_kernels as _k
-from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai.errors import DataValidationError, EstimationError, LaborAIWarning, OptionError
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -37,8 +37,8 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy import stats
 
+from laborai._results import Provenance, ResultMixin, make_provenance, pinv_wald, wald_table
 from laborai._validation import check_frame_columns, check_option, check_unique_unit_period
-from laborai.did._results import Provenance, ResultMixin, make_provenance, pinv_wald, wald_table
 from laborai.errors import (
     DataValidationError,
     EstimationError,

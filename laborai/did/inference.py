@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from laborai._results import Provenance, ResultMixin, make_provenance
 from laborai._validation import check_option, resolve_seed
-from laborai.did._results import Provenance, ResultMixin, make_provenance
 from laborai.errors import DataValidationError, EstimationError, OptionError
 
 __all__ = [

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 from scipy.stats import qmc
 
-from laborai.did._results import Provenance, ResultMixin, make_provenance, wald_table
+from laborai._results import Provenance, ResultMixin, make_provenance, wald_table
 from laborai.errors import (
     ConvergenceWarning,
     DataValidationError,

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from laborai._results import Provenance, ResultMixin, make_provenance, wald_table
 from laborai._timing import TIMINGS, Timing, with_treatment_column
 from laborai._validation import (
     check_frame_columns,
@@ -27,7 +28,6 @@ from laborai._validation import (
     check_unique_unit_period,
     resolve_seed,
 )
-from laborai.did._results import Provenance, ResultMixin, make_provenance, wald_table
 from laborai.errors import DataValidationError, EstimationError, OptionError
 
 __all__ = ["SDIDResult", "sdid"]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from laborai._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai._timing import cohort_positions, is_datetime_like, period_label
 from laborai._validation import (
     check_frame_columns,
@@ -25,7 +26,6 @@ from laborai._validation import (
     check_time_column,
     check_unique_unit_period,
 )
-from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai.errors import DataValidationError, EstimationError, LaborAIError, OptionError
 
 __all__ = ["SunAbrahamResult", "sun_abraham"]
@@ -687,6 +687,7 @@ def _sa_placebo(res: SunAbrahamResult, design: _Design, data: pd.DataFrame, *, v
     import dataclasses as _dc
     import warnings as _w
 
+    from laborai._results import wald_table
     from laborai.did._placebo import (
         check_size_values,
         pooled_scale,
@@ -694,7 +695,6 @@ def _sa_placebo(res: SunAbrahamResult, design: _Design, data: pd.DataFrame, *, v
         sampling_var,
         size_target,
     )
-    from laborai.did._results import wald_table
     never = _never_mask(data[gname]).to_numpy()
     cl = data[cluster_col].to_numpy()
     tcl, ccl = np.unique(cl[~never]), np.unique(cl[never])

@@ -10,8 +10,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from laborai._results import _latex_escape
 from laborai._validation import check_option
-from laborai.did._results import _latex_escape
 from laborai.errors import OptionError
 
 __all__ = ["etable", "headline"]
@@ -60,7 +60,7 @@ def headline(result: Any) -> pd.Series:
             row = t.iloc[0]
     elif cls == "AggregateResult":
         est, se = float(result.overall_estimate), float(result.overall_std_error)
-        from laborai.did._results import wald_table
+        from laborai._results import wald_table
 
         w = wald_table([est], [se], alpha=float(result.settings.get("alpha", 0.05))).iloc[0]
         row = w

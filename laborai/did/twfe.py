@@ -27,6 +27,15 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 import pandas as pd
 
+from laborai._results import (
+    TIDY_COLUMNS,
+    Provenance,
+    ResultMixin,
+    hotelling_f,
+    make_provenance,
+    pinv_wald,
+    wald_table,
+)
 from laborai._validation import (
     check_option,
     check_time_column,
@@ -59,15 +68,6 @@ from laborai.did._core import (
     normalise_vcov,
 )
 from laborai.did._formula import formula_interface
-from laborai.did._results import (
-    TIDY_COLUMNS,
-    Provenance,
-    ResultMixin,
-    hotelling_f,
-    make_provenance,
-    pinv_wald,
-    wald_table,
-)
 from laborai.errors import (
     DataValidationError,
     EstimationError,

@@ -35,6 +35,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from laborai._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance, wald_table
 from laborai._timing import TIMINGS, Timing, event_positions, is_datetime_like
 from laborai._validation import (
     check_frame_columns,
@@ -43,7 +44,6 @@ from laborai._validation import (
     check_unique_unit_period,
     resolve_seed,
 )
-from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance, wald_table
 from laborai.did.bacon import BaconResult, bacon
 from laborai.did.cs import att_gt
 from laborai.did.honest import HonestResult, honest

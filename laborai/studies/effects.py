@@ -19,6 +19,15 @@ import pandas as pd
 from scipy import stats
 
 from laborai._progress import check_progress, tracked
+from laborai._results import (
+    TIDY_COLUMNS,
+    Provenance,
+    ResultMixin,
+    hotelling_f,
+    make_provenance,
+    pinv_wald,
+    wald_table,
+)
 from laborai._validation import (
     check_option,
     check_time_column,
@@ -44,15 +53,6 @@ from laborai.did._core import (
 )
 from laborai.did._formula import formula_interface
 from laborai.did._placebo import placebo_cov, placebo_estimates, rescale
-from laborai.did._results import (
-    TIDY_COLUMNS,
-    Provenance,
-    ResultMixin,
-    hotelling_f,
-    make_provenance,
-    pinv_wald,
-    wald_table,
-)
 from laborai.errors import (
     DataValidationError,
     EstimationError,

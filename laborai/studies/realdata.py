@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from laborai._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai._validation import check_option
 from laborai.datasets import (
     SECTOR_COUNTRIES,
@@ -41,7 +42,6 @@ from laborai.datasets import (
     sector_exposure,
 )
 from laborai.datasets.exposure import MEASURES
-from laborai.did._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance
 from laborai.did.honest import HonestResult, honest
 from laborai.did.inference import WildBootstrapResult, wild_cluster_bootstrap
 from laborai.did.twfe import EventStudyResult, TWFEResult, event_study, twfe

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from laborai._results import make_provenance
 from laborai._validation import check_option, resolve_seed
 from laborai.did._cs_kernels import (
     multiplier_bootstrap,
 )
-from laborai.did._results import make_provenance
 from laborai.did.cs._compute import (
     _analytic_se,
     _cluster_sums,

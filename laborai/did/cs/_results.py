@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from laborai._results import Provenance, ResultMixin, _fmt, wald_table
 from laborai._validation import check_option
-from laborai.did._results import Provenance, ResultMixin, _fmt, wald_table
 from laborai.did.cs._prepare import (
     _AGG_TYPES,
     AggregationType,

@@ -3,7 +3,7 @@
 Every laborai result is a frozen dataclass. :func:`deep_freeze` makes its contents read-only
 too: arrays become non-writeable views, mappings :class:`FrozenMapping` (picklable, unlike
 ``types.MappingProxyType``), lists tuples; DataFrames are handed out as copy-on-write shallow
-copies by :class:`laborai.did._results.ResultMixin`, so that changing what a result returns
+copies by :class:`laborai._results.ResultMixin`, so that changing what a result returns
 never changes the result.
 
 **File format** (``result.save(path)``, :func:`load`): one ZIP archive holding
@@ -42,10 +42,10 @@ from laborai.errors import DataValidationError, LaborAIError
 FORMAT = "laborai-result"
 FORMAT_VERSION = 1
 _ALLOWED_MODULES = (
-    "laborai.did._results", "laborai.did.twfe", "laborai.did.cs", "laborai.did.cs._results",
+    "laborai._results", "laborai.did.twfe", "laborai.did.cs", "laborai.did.cs._results",
     "laborai.did.sun_abraham",
     "laborai.did.sdid", "laborai.did.bacon", "laborai.did.honest", "laborai.did._honest_kernels",
-    "laborai.did.inference", "laborai.did._store", "laborai.did.contdid", "laborai.did.ddd_gt",
+    "laborai.did.inference", "laborai._store", "laborai.did.contdid", "laborai.did.ddd_gt",
     "laborai.did.imputation", "laborai.did.pretrends", "laborai.did._formula",
     "laborai.studies.compare", "laborai.studies.effects", "laborai.studies.realdata",
 )

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from laborai._hashing import frame_hash
-from laborai.did._store import FrozenMapping, deep_freeze
+from laborai._store import FrozenMapping, deep_freeze
 
 _R = TypeVar("_R", bound="ResultMixin")
 
@@ -233,17 +233,17 @@ class ResultMixin:
         """Save the result to ``path`` in laborai's safe archive format (no pickle).
 
         The format (a ZIP of JSON, ``.npy`` and Parquet members) is described in
-        ``laborai.did._store``; read it back with :meth:`load` or :func:`laborai.did.load`.
+        ``laborai._store``; read it back with :meth:`load` or :func:`laborai.did.load`.
         Returns the path written.
         """
-        from laborai.did._store import save
+        from laborai._store import save
 
         return save(self, path)
 
     @classmethod
     def load(cls: type[_R], path: str | Path) -> _R:
         """Load a result of this class saved with :meth:`save` (refuses other classes)."""
-        from laborai.did._store import load
+        from laborai._store import load
 
         return load(path, expected=cls)  # type: ignore[no-any-return]
 
