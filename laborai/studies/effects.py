@@ -223,9 +223,9 @@ def estimate_effects(
         Extra fixed effects beyond unit and period, as in :func:`laborai.did.twfe` (e.g. a
         value-tier x month key); recorded in ``provenance.settings['fe']``.
     backend : {'auto', 'fast', 'pyfixest'}, default 'auto'
-        Fixed-effects solver, as in :func:`laborai.did.twfe` (``'auto'``: laborai's exact fast
-        path for OLS outcomes, pyfixest for Poisson ones; ``'fast'`` refuses Poisson
-        outcomes). The numbers are equal either way.
+        Fixed-effects solver, as in :func:`laborai.did.twfe` (``'auto'`` and ``'fast'``:
+        laborai's exact fast path, for OLS and Poisson outcomes; ``'pyfixest'``: pyfixest).
+        The numbers are equal either way (Poisson: up to pyfixest's stopping tolerances).
     unknown_tier : {'exclude', 'include'}, default 'exclude'
         What to do with units of the ``'unknown'`` value tier (posts without a contract value,
         ``la.panel.UNKNOWN_TIER``) when the panel has a ``value_tier`` column: they are not a
