@@ -8,8 +8,10 @@ Two cases:
     ``n_jobs`` on exposed x post with freelancer and month fixed effects, CRV1 by freelancer
     (the notebook's ``ppml``) and by category, and placebo inference over the categories
     (the notebook's ``placebo``: the estimate plus one PPML shift regression,
-    ``laborai/did/_ppml_placebo.py``): ``la.did.twfe(family="poisson", backend="fast")`` vs
-    ``backend="pyfixest"`` (the same frame and options; the engine differs);
+    ``laborai/did/_ppml_placebo.py``), and the notebook's event study (window (-3, 3),
+    placebo by category): ``la.did.twfe`` / ``la.did.event_study(family="poisson",
+    backend="fast")`` vs ``backend="pyfixest"`` (the same frame and options; the engine
+    differs);
 (b) a synthetic unbalanced panel of about 1M rows (40,000 units x 30 periods, 85% of the
     cells kept, 40% zeros, 300 units with only zeros, two regressors), CRV1 by 500 groups:
     ``laborai.did._fastpois.fit_poisson`` vs ``pf.fepois("y ~ x1 + x2 | unit + period")``.
@@ -20,7 +22,7 @@ Both tools are warmed up first (numba compilation excluded); each timing is the 
 convergence error; ``--tight`` also reruns pyfixest at ``iwls_tol=1e-12, fixef_tol=1e-12``
 (not timed) and prints the differences to that.
 
-    python benchmarks/ppml_speed.py            # about 3 minutes
+    python benchmarks/ppml_speed.py            # about 2 minutes
     python benchmarks/ppml_speed.py --scale 0.1 --repeats 1   # smoke run
 """
 
@@ -118,6 +120,21 @@ def main() -> None:
     cases["(a) freelancer n_jobs, CRV1 category"] = twfe_case("n_jobs", "category")
     cases["(a) freelancer earnings, placebo by category"] = twfe_case("earnings", "category",
                                                                       "placebo")
+    fr["event_date"] = pd.to_datetime(np.where(fr["exposed"], np.datetime64("2022-11-30"),
+                                               np.datetime64("NaT")))
+
+    def es_run(be: str) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+        def f() -> tuple[np.ndarray, np.ndarray]:
+            r = la.did.event_study(fr, yname="earnings", idname="freelancer_id",
+                                   tname="period", event_date="event_date", family="poisson",
+                                   window=(-3, 3), cluster="category", vcov="placebo",
+                                   backend=be)
+            tb = r.tidy()
+            return tb["estimate"].to_numpy(), tb["std_error"].to_numpy()
+        return f
+
+    cases["(a) event study (-3, 3), placebo by category"] = {"laborai": es_run("fast"),
+                                                             "pyfixest": es_run("pyfixest")}
 
     def syn_fast() -> tuple[np.ndarray, np.ndarray]:
         f = fit_poisson(syn["y"].to_numpy(), dense=syn[["x1", "x2"]].to_numpy(),
