@@ -173,9 +173,9 @@ def _resolve_jobs(jobs: int | None, n: int) -> int:
 #: when the longest queue does, and file order left a 13 s notebook for last). A wrong or missing
 #: value costs time, never a different output; unknown analyses start first.
 _EXPECTED_SECONDS = {
-    "frontier_designs": 35.5, "freelancer_design": 28.2, "ai_work": 17.5,
-    "estimator_robustness": 15.6, "marketplace_effects": 13.2, "real_indeed_exposure": 13.2,
-    "real_upwork": 4.2,
+    "frontier_designs": 39.6, "ai_work": 17.0, "freelancer_design": 14.9,
+    "real_indeed_exposure": 14.6, "estimator_robustness": 12.2, "marketplace_effects": 9.3,
+    "real_upwork": 3.9,
 }
 
 
