@@ -68,3 +68,27 @@ def test_estimate_effects_results_do_not_depend_on_the_bar(
     pd.testing.assert_frame_equal(quiet.tidy(), loud.tidy(), check_exact=True)
     with pytest.raises(OptionError, match="estimate_effects: progress"):
         la.estimate_effects(panel, progress=1, **kw)
+
+
+def test_compare_estimators_bar_counts_every_estimator(monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    from test_result_contract import stag
+
+    d = stag()
+    d = d.assign(event=d["g"].where(d["g"] > 0))
+    kw = {"yname": "y", "idname": "unit", "tname": "t", "event_date": "event", "n_reps": 20,
+          "sdid_vcov": "bootstrap", "honest_window": (-3, 3)}
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quiet = la.compare_estimators(d, progress=False, **kw)
+        assert err.getvalue() == ""
+        loud = la.compare_estimators(d, progress=True, **kw)
+        assert "compare_estimators" in err.getvalue() and "11/11" in err.getvalue()
+        pd.testing.assert_frame_equal(quiet.tidy(), loud.tidy(), check_exact=True)
+        la.compare_estimators(d, progress=True, sensitivity=False, **kw)
+        assert "10/10" in err.getvalue()
+    with pytest.raises(OptionError, match="compare_estimators: progress"):
+        la.compare_estimators(d, progress="yes", **kw)

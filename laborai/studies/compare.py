@@ -35,6 +35,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from laborai._progress import check_progress, progress_bar
 from laborai._results import TIDY_COLUMNS, Provenance, ResultMixin, make_provenance, wald_table
 from laborai._timing import TIMINGS, Timing, event_positions, is_datetime_like
 from laborai._validation import (
@@ -605,6 +606,7 @@ def compare_estimators(
     honest_grid: Sequence[float] = _DEFAULT_GRID,
     timing: Timing = "first_full",
     pretrend_leads: int | None = None,
+    progress: bool | None = None,
 ) -> ComparisonResult:
     """Estimate the same overall ATT with TWFE and the heterogeneity-robust DiD estimators.
 
@@ -672,6 +674,11 @@ def compare_estimators(
         times ``-1..-P``; ``did_imputation(pretrends=P)``). Default ``min(4, g_min - 2)`` with
         ``g_min`` the earliest cohort's first treated position (each treated unit keeps an
         untreated period before its leads); 0 means no leads.
+    progress : bool or None, default None
+        A progress bar over the estimators on standard error: ``None`` shows one in a
+        terminal once the run takes more than 2 seconds (never in notebooks, report builds or
+        pipes), ``True`` always, ``False`` never (``laborai._progress``). No result depends
+        on it.
 
     Returns
     -------
@@ -807,6 +814,7 @@ def compare_estimators(
             f"{honest_window!r}."
         )
     check_option("timing", timing, TIMINGS)
+    progress = check_progress(progress, "compare_estimators")
     if pretrend_leads is not None and (isinstance(pretrend_leads, bool)
                                        or not isinstance(pretrend_leads, (int, np.integer))
                                        or pretrend_leads < 0):
@@ -822,186 +830,198 @@ def compare_estimators(
             f"cluster column {cl!r} must be constant within unit {idname!r}; "
             f"{int((nun > 1).sum())} unit(s) vary, e.g. {nun.index[nun > 1][:5].tolist()}."
         )
-    a = float(alpha)
-    results: dict[str, Any] = {}
-    rows: list[dict[str, Any]] = []
-    true_att, true_dyn, true_twfe, theta, twfe_w = _truths(w, idname, true_effect)
-    ev_rel = (w["_period"] - w["_cohort"]).to_numpy()[w["_cohort"].to_numpy() > 0]
-    e_lo, e_hi = int(ev_rel.min()), int(ev_rel.max())
+    with progress_bar(10 + bool(sensitivity), "compare_estimators", progress,
+                      unit="estimator") as bar:
+        a = float(alpha)
+        results: dict[str, Any] = {}
+        rows: list[dict[str, Any]] = []
+        true_att, true_dyn, true_twfe, theta, twfe_w = _truths(w, idname, true_effect)
+        ev_rel = (w["_period"] - w["_cohort"]).to_numpy()[w["_cohort"].to_numpy() > 0]
+        e_lo, e_hi = int(ev_rel.min()), int(ev_rel.max())
 
-    def add(key: str, tab: pd.DataFrame, *, control: str, aggregation: str, target: str,
-            df: float | None) -> None:
-        r = tab.iloc[0]
-        rows.append({
-            "term": "ATT", **{c: float(r[c]) for c in TIDY_COLUMNS[1:]},
-            "estimator": key, "label": _LABELS[key], "control_group": control,
-            "aggregation": aggregation, "target": target,
-            "reference": "normal" if df is None else f"t({df:g})",
-            "truth": {"att": true_att, "dynamic": true_dyn, "twfe": true_twfe}[target],
+        def add(key: str, tab: pd.DataFrame, *, control: str, aggregation: str, target: str,
+                df: float | None) -> None:
+            r = tab.iloc[0]
+            rows.append({
+                "term": "ATT", **{c: float(r[c]) for c in TIDY_COLUMNS[1:]},
+                "estimator": key, "label": _LABELS[key], "control_group": control,
+                "aggregation": aggregation, "target": target,
+                "reference": "normal" if df is None else f"t({df:g})",
+                "truth": {"att": true_att, "dynamic": true_dyn, "twfe": true_twfe}[target],
+            })
+
+        # 1. static TWFE
+        r_twfe = twfe(w, yname=yname, dname="_treated", idname=idname, tname="_period",
+                      cluster=cluster, alpha=a)
+        results["twfe"] = r_twfe
+        bar.update(1)
+        add("twfe", r_twfe.tidy().iloc[[0]], control="all_untreated", aggregation="regression",
+            target="twfe", df=r_twfe.df_resid)
+
+        # 2. TWFE event study
+        lo, hi = (e_lo, e_hi) if window is None else (int(window[0]), int(window[1]))
+        r_es = event_study(w, yname=yname, idname=idname, tname="_period", event_date="_event",
+                           window=(lo, hi), ref=-1, cluster=cluster, alpha=a, seed=int(seed))
+        results["event_study"] = r_es
+        bar.update(1)
+        post = r_es.event_times >= 0
+        n_e = _treated_counts(w, r_es.event_times, lo, hi)
+        wt = np.where(post, n_e, 0.0)
+        wt = wt / wt.sum()
+        add("twfe_event_study", _lincom_row(r_es.coef, r_es.vcov, wt, a, r_es.df_resid),
+            control="never_treated_and_not_yet_treated", aggregation="event times weighted by "
+            "treated unit-periods", target="att", df=r_es.df_resid)
+
+        # 3. Callaway-Sant'Anna
+        cs_cluster = cluster if cluster is not None and cluster != idname else None
+        cs_dyn: dict[str, Any] = {}
+        for cg in ("never_treated", "not_yet_treated"):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", SmallSampleWarning)
+                r_gt = att_gt(w, yname=yname, tname="_period", idname=idname, gname="_cohort",
+                              control_group=cg, base_period="universal", cluster=cs_cluster,
+                              alpha=a, seed=seed)
+            _reissue(caught, cg)
+            results[f"att_gt_{cg}"] = r_gt
+            bar.update(1)
+            for agg in ("simple", "dynamic"):
+                r_agg = r_gt.aggregate(agg)
+                key = f"cs_{agg}_{cg}"
+                results[key] = r_agg
+                add(key, wald_table([r_agg.overall_estimate], [r_agg.overall_std_error], alpha=a),
+                    control=cg, aggregation="cohort-size weighted (g,t)" if agg == "simple"
+                    else "mean over event times", target="att" if agg == "simple" else "dynamic",
+                    df=None)
+                if agg == "dynamic":
+                    cs_dyn[cg] = r_agg
+
+        # 4. Sun-Abraham
+        r_sa = sun_abraham(w, yname=yname, idname=idname, tname="_period", gname="_cohort",
+                           control_group="never_treated", cluster=cluster, alpha=a)
+        results["sun_abraham"] = r_sa
+        bar.update(1)
+        sa_post = r_sa.event_times >= 0
+        sa_n = _treated_counts(w, r_sa.event_times, e_lo, e_hi)
+        sa_w = np.where(sa_post, sa_n, 0.0)
+        sa_w = sa_w / sa_w.sum()
+        add("sun_abraham", _lincom_row(r_sa.coef, r_sa.vcov, sa_w, a, r_sa.df), control="never_treated",
+            aggregation="event times weighted by treated unit-periods", target="att", df=r_sa.df)
+
+        # 4b. imputation (BJS 2024) and two-stage DiD (Gardner 2022): first stage on D = 0 rows
+        g_min = int(w.loc[w["_cohort"] > 0, "_cohort"].min())
+        n_leads = min(4, g_min - 2) if pretrend_leads is None else int(pretrend_leads)
+        r_imp = did_imputation(w, yname=yname, idname=idname, tname="_period", gname="_cohort",
+                               pretrends=n_leads if n_leads > 0 else None, leave_out=True,
+                               cluster=cluster, alpha=a)
+        results["did_imputation"] = r_imp
+        bar.update(1)
+        add("did_imputation", wald_table([r_imp.att], [r_imp.att_se], alpha=a),
+            control="not_yet_treated", aggregation="treated unit-periods weighted equally",
+            target="att", df=None)
+        r_2s = did2s(w, yname=yname, idname=idname, tname="_period", gname="_cohort",
+                     cluster=cluster, alpha=a)
+        results["did2s"] = r_2s
+        bar.update(1)
+        add("did2s", wald_table([r_2s.att], [r_2s.att_se], alpha=a), control="not_yet_treated",
+            aggregation="regression of first-stage residuals on D", target="att", df=None)
+        r_2s_es = did2s(w, yname=yname, idname=idname, tname="_period", gname="_cohort",
+                        second_stage="event_study", cluster=cluster, alpha=a)
+        results["did2s_event_study"] = r_2s_es
+        bar.update(1)
+
+        # 5. synthetic DiD, staggered: one SDID per cohort against the never treated, aggregated
+        r_sd = sdid(w, yname=yname, idname=idname, tname="_period", dname="_treated",
+                    vcov=sdid_vcov, n_reps=n_reps, seed=int(seed), alpha=a, staggered=True)
+        results["sdid"] = r_sd
+        bar.update(1)
+        T = len(grid)
+        sd_tab = r_sd.tidy()
+        add("sdid", sd_tab[sd_tab["term"] == "ATT"], control="never_treated",
+            aggregation="cohorts weighted by treated unit-periods", target="att", df=None)
+        if r_sd.cohorts is None:  # pragma: no cover - staggered=True always reports its cohorts
+            raise EstimationError("sdid(staggered=True) returned no cohort table.")
+        sd_coh = r_sd.cohorts.copy()
+        sd_coh.insert(0, "cohort", [grid[int(g) - 1] for g in sd_coh["group"]])
+
+        # 6. Bacon decomposition
+        r_bacon = bacon(w, yname=yname, dname="_treated", idname=idname, tname="_period")
+        results["bacon"] = r_bacon
+        bar.update(1)
+
+        # 7. HonestDiD of the headline event study
+        r_h: HonestResult | None = None
+        breakdown = math.nan
+        if sensitivity:
+            head = r_sa if honest_of == "sun_abraham" else r_es
+            et = np.asarray(head.event_times)
+            keep = (et >= honest_window[0]) & (et <= honest_window[1])
+            n_pre = int((keep & (et < -1)).sum())
+            n_post = int((keep & (et >= 0)).sum())
+            if n_pre < 1 or n_post < 1:
+                raise EstimationError(
+                    f"honest_window={honest_window} keeps {n_pre} pre- and {n_post} post-period "
+                    f"coefficients of the {honest_of} event study (event times "
+                    f"{et.min()}..{et.max()}); HonestDiD needs at least one of each."
+                )
+            r_h = honest(betahat=head.coef[keep], sigma=head.vcov[np.ix_(keep, keep)],
+                         num_pre_periods=n_pre, num_post_periods=n_post,
+                         method="relative_magnitude", grid=list(honest_grid),
+                         l_vec=np.full(n_post, 1.0 / n_post), alpha=a, seed=int(seed))
+            breakdown = r_h.breakdown()
+            results["honest"] = r_h
+            bar.update(1)
+
+        # event-study table
+        ev_parts = []
+        es_t = r_es.tidy()
+        es_t["conf_low"], es_t["conf_high"] = es_t["point_conf_low"], es_t["point_conf_high"]
+        ev_parts.append(es_t[list(TIDY_COLUMNS) + ["event_time"]].assign(estimator="twfe_event_study"))
+        for cg, r_agg in cs_dyn.items():
+            ct = r_agg.tidy().iloc[:-1]
+            ct = ct[ct["event_time"] != -1]
+            ev_parts.append(ct[list(TIDY_COLUMNS) + ["event_time"]]
+                            .assign(estimator=f"cs_dynamic_{cg}"))
+        ev_parts.append(r_sa.tidy()[list(TIDY_COLUMNS) + ["event_time"]].assign(estimator="sun_abraham"))
+        it = r_imp.tidy()
+        it = it[it["estimand"] != "overall"].sort_values("event_time", kind="stable")
+        ev_parts.append(it[list(TIDY_COLUMNS) + ["event_time"]].assign(estimator="did_imputation"))
+        dt = r_2s_es.tidy()
+        ev_parts.append(dt[list(TIDY_COLUMNS) + ["event_time"]].assign(estimator="did2s"))
+        ev = pd.concat(ev_parts, ignore_index=True)
+        ev["event_time"] = ev["event_time"].astype("int64")
+        ev["label"] = ev["estimator"].map(_LABELS)
+        ev["truth"] = [theta.get(int(k), 0.0 if k < 0 else math.nan) if theta else math.nan
+                       for k in ev["event_time"]]
+        # the TWFE event study's end points pool every event time beyond them: their truth is the
+        # average effect over the bin, not the effect at the end point's own event time
+        binned = _binned_truth(w, true_effect, lo, hi)
+        is_es = (ev["estimator"] == "twfe_event_study").to_numpy()
+        ev.loc[is_es, "truth"] = [binned.get(int(k), math.nan) if binned else math.nan
+                                  for k in ev.loc[is_es, "event_time"]]
+
+        coh = w.loc[w["_cohort"] > 0].groupby("_cohort")[idname].nunique()
+        cohorts_tab = pd.DataFrame({
+            "cohort": [grid[int(g) - 1] for g in coh.index],
+            "first_period": coh.index.astype("int64"),
+            "n_units": coh.to_numpy().astype("int64"),
+            "n_post_periods": [T - int(g) + 1 for g in coh.index],
         })
-
-    # 1. static TWFE
-    r_twfe = twfe(w, yname=yname, dname="_treated", idname=idname, tname="_period",
-                  cluster=cluster, alpha=a)
-    results["twfe"] = r_twfe
-    add("twfe", r_twfe.tidy().iloc[[0]], control="all_untreated", aggregation="regression",
-        target="twfe", df=r_twfe.df_resid)
-
-    # 2. TWFE event study
-    lo, hi = (e_lo, e_hi) if window is None else (int(window[0]), int(window[1]))
-    r_es = event_study(w, yname=yname, idname=idname, tname="_period", event_date="_event",
-                       window=(lo, hi), ref=-1, cluster=cluster, alpha=a, seed=int(seed))
-    results["event_study"] = r_es
-    post = r_es.event_times >= 0
-    n_e = _treated_counts(w, r_es.event_times, lo, hi)
-    wt = np.where(post, n_e, 0.0)
-    wt = wt / wt.sum()
-    add("twfe_event_study", _lincom_row(r_es.coef, r_es.vcov, wt, a, r_es.df_resid),
-        control="never_treated_and_not_yet_treated", aggregation="event times weighted by "
-        "treated unit-periods", target="att", df=r_es.df_resid)
-
-    # 3. Callaway-Sant'Anna
-    cs_cluster = cluster if cluster is not None and cluster != idname else None
-    cs_dyn: dict[str, Any] = {}
-    for cg in ("never_treated", "not_yet_treated"):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", SmallSampleWarning)
-            r_gt = att_gt(w, yname=yname, tname="_period", idname=idname, gname="_cohort",
-                          control_group=cg, base_period="universal", cluster=cs_cluster,
-                          alpha=a, seed=seed)
-        _reissue(caught, cg)
-        results[f"att_gt_{cg}"] = r_gt
-        for agg in ("simple", "dynamic"):
-            r_agg = r_gt.aggregate(agg)
-            key = f"cs_{agg}_{cg}"
-            results[key] = r_agg
-            add(key, wald_table([r_agg.overall_estimate], [r_agg.overall_std_error], alpha=a),
-                control=cg, aggregation="cohort-size weighted (g,t)" if agg == "simple"
-                else "mean over event times", target="att" if agg == "simple" else "dynamic",
-                df=None)
-            if agg == "dynamic":
-                cs_dyn[cg] = r_agg
-
-    # 4. Sun-Abraham
-    r_sa = sun_abraham(w, yname=yname, idname=idname, tname="_period", gname="_cohort",
-                       control_group="never_treated", cluster=cluster, alpha=a)
-    results["sun_abraham"] = r_sa
-    sa_post = r_sa.event_times >= 0
-    sa_n = _treated_counts(w, r_sa.event_times, e_lo, e_hi)
-    sa_w = np.where(sa_post, sa_n, 0.0)
-    sa_w = sa_w / sa_w.sum()
-    add("sun_abraham", _lincom_row(r_sa.coef, r_sa.vcov, sa_w, a, r_sa.df), control="never_treated",
-        aggregation="event times weighted by treated unit-periods", target="att", df=r_sa.df)
-
-    # 4b. imputation (BJS 2024) and two-stage DiD (Gardner 2022): first stage on D = 0 rows
-    g_min = int(w.loc[w["_cohort"] > 0, "_cohort"].min())
-    n_leads = min(4, g_min - 2) if pretrend_leads is None else int(pretrend_leads)
-    r_imp = did_imputation(w, yname=yname, idname=idname, tname="_period", gname="_cohort",
-                           pretrends=n_leads if n_leads > 0 else None, leave_out=True,
-                           cluster=cluster, alpha=a)
-    results["did_imputation"] = r_imp
-    add("did_imputation", wald_table([r_imp.att], [r_imp.att_se], alpha=a),
-        control="not_yet_treated", aggregation="treated unit-periods weighted equally",
-        target="att", df=None)
-    r_2s = did2s(w, yname=yname, idname=idname, tname="_period", gname="_cohort",
-                 cluster=cluster, alpha=a)
-    results["did2s"] = r_2s
-    add("did2s", wald_table([r_2s.att], [r_2s.att_se], alpha=a), control="not_yet_treated",
-        aggregation="regression of first-stage residuals on D", target="att", df=None)
-    r_2s_es = did2s(w, yname=yname, idname=idname, tname="_period", gname="_cohort",
-                    second_stage="event_study", cluster=cluster, alpha=a)
-    results["did2s_event_study"] = r_2s_es
-
-    # 5. synthetic DiD, staggered: one SDID per cohort against the never treated, aggregated
-    r_sd = sdid(w, yname=yname, idname=idname, tname="_period", dname="_treated",
-                vcov=sdid_vcov, n_reps=n_reps, seed=int(seed), alpha=a, staggered=True)
-    results["sdid"] = r_sd
-    T = len(grid)
-    sd_tab = r_sd.tidy()
-    add("sdid", sd_tab[sd_tab["term"] == "ATT"], control="never_treated",
-        aggregation="cohorts weighted by treated unit-periods", target="att", df=None)
-    if r_sd.cohorts is None:  # pragma: no cover - staggered=True always reports its cohorts
-        raise EstimationError("sdid(staggered=True) returned no cohort table.")
-    sd_coh = r_sd.cohorts.copy()
-    sd_coh.insert(0, "cohort", [grid[int(g) - 1] for g in sd_coh["group"]])
-
-    # 6. Bacon decomposition
-    r_bacon = bacon(w, yname=yname, dname="_treated", idname=idname, tname="_period")
-    results["bacon"] = r_bacon
-
-    # 7. HonestDiD of the headline event study
-    r_h: HonestResult | None = None
-    breakdown = math.nan
-    if sensitivity:
-        head = r_sa if honest_of == "sun_abraham" else r_es
-        et = np.asarray(head.event_times)
-        keep = (et >= honest_window[0]) & (et <= honest_window[1])
-        n_pre = int((keep & (et < -1)).sum())
-        n_post = int((keep & (et >= 0)).sum())
-        if n_pre < 1 or n_post < 1:
-            raise EstimationError(
-                f"honest_window={honest_window} keeps {n_pre} pre- and {n_post} post-period "
-                f"coefficients of the {honest_of} event study (event times "
-                f"{et.min()}..{et.max()}); HonestDiD needs at least one of each."
-            )
-        r_h = honest(betahat=head.coef[keep], sigma=head.vcov[np.ix_(keep, keep)],
-                     num_pre_periods=n_pre, num_post_periods=n_post,
-                     method="relative_magnitude", grid=list(honest_grid),
-                     l_vec=np.full(n_post, 1.0 / n_post), alpha=a, seed=int(seed))
-        breakdown = r_h.breakdown()
-        results["honest"] = r_h
-
-    # event-study table
-    ev_parts = []
-    es_t = r_es.tidy()
-    es_t["conf_low"], es_t["conf_high"] = es_t["point_conf_low"], es_t["point_conf_high"]
-    ev_parts.append(es_t[list(TIDY_COLUMNS) + ["event_time"]].assign(estimator="twfe_event_study"))
-    for cg, r_agg in cs_dyn.items():
-        ct = r_agg.tidy().iloc[:-1]
-        ct = ct[ct["event_time"] != -1]
-        ev_parts.append(ct[list(TIDY_COLUMNS) + ["event_time"]]
-                        .assign(estimator=f"cs_dynamic_{cg}"))
-    ev_parts.append(r_sa.tidy()[list(TIDY_COLUMNS) + ["event_time"]].assign(estimator="sun_abraham"))
-    it = r_imp.tidy()
-    it = it[it["estimand"] != "overall"].sort_values("event_time", kind="stable")
-    ev_parts.append(it[list(TIDY_COLUMNS) + ["event_time"]].assign(estimator="did_imputation"))
-    dt = r_2s_es.tidy()
-    ev_parts.append(dt[list(TIDY_COLUMNS) + ["event_time"]].assign(estimator="did2s"))
-    ev = pd.concat(ev_parts, ignore_index=True)
-    ev["event_time"] = ev["event_time"].astype("int64")
-    ev["label"] = ev["estimator"].map(_LABELS)
-    ev["truth"] = [theta.get(int(k), 0.0 if k < 0 else math.nan) if theta else math.nan
-                   for k in ev["event_time"]]
-    # the TWFE event study's end points pool every event time beyond them: their truth is the
-    # average effect over the bin, not the effect at the end point's own event time
-    binned = _binned_truth(w, true_effect, lo, hi)
-    is_es = (ev["estimator"] == "twfe_event_study").to_numpy()
-    ev.loc[is_es, "truth"] = [binned.get(int(k), math.nan) if binned else math.nan
-                              for k in ev.loc[is_es, "event_time"]]
-
-    coh = w.loc[w["_cohort"] > 0].groupby("_cohort")[idname].nunique()
-    cohorts_tab = pd.DataFrame({
-        "cohort": [grid[int(g) - 1] for g in coh.index],
-        "first_period": coh.index.astype("int64"),
-        "n_units": coh.to_numpy().astype("int64"),
-        "n_post_periods": [T - int(g) + 1 for g in coh.index],
-    })
-    settings = {
-        "yname": yname, "idname": idname, "tname": tname, "gname": gname,
-        "event_date": event_date, "cluster": cluster, "alpha": a, "window": (lo, hi),
-        "true_effect": true_effect, "sdid_vcov": sdid_vcov, "n_reps": int(n_reps),
-        "seed": int(seed), "sensitivity": bool(sensitivity), "honest_of": honest_of,
-        "honest_window": tuple(int(x) for x in honest_window),
-        "honest_grid": tuple(float(x) for x in honest_grid),
-        "timing": timing, "pretrend_leads": n_leads,
-    }
-    table = pd.DataFrame(rows)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        prov = make_provenance("compare_estimators", data, settings, seed=int(seed))
-    return ComparisonResult(
-        table=table, event_table=ev, results=MappingProxyType(results), bacon=r_bacon,
-        honest=r_h, breakdown=float(breakdown), cohorts=cohorts_tab, sdid_by_cohort=sd_coh,
-        twfe_weights=twfe_w, true_att=true_att, true_twfe_estimand=true_twfe,
-        settings=MappingProxyType(settings), provenance=prov,
-    )
+        settings = {
+            "yname": yname, "idname": idname, "tname": tname, "gname": gname,
+            "event_date": event_date, "cluster": cluster, "alpha": a, "window": (lo, hi),
+            "true_effect": true_effect, "sdid_vcov": sdid_vcov, "n_reps": int(n_reps),
+            "seed": int(seed), "sensitivity": bool(sensitivity), "honest_of": honest_of,
+            "honest_window": tuple(int(x) for x in honest_window),
+            "honest_grid": tuple(float(x) for x in honest_grid),
+            "timing": timing, "pretrend_leads": n_leads,
+        }
+        table = pd.DataFrame(rows)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            prov = make_provenance("compare_estimators", data, settings, seed=int(seed))
+        return ComparisonResult(
+            table=table, event_table=ev, results=MappingProxyType(results), bacon=r_bacon,
+            honest=r_h, breakdown=float(breakdown), cohorts=cohorts_tab, sdid_by_cohort=sd_coh,
+            twfe_weights=twfe_w, true_att=true_att, true_twfe_estimand=true_twfe,
+            settings=MappingProxyType(settings), provenance=prov,
+        )
