@@ -198,7 +198,8 @@ def _spans(posts: pd.DataFrame, spans: Mapping[str, tuple[str, str]]) -> np.ndar
 def _categories(posts: pd.DataFrame) -> list[str]:
     _need(posts, ["category"], "this indicator")
     known = taxonomy.category_names()
-    extra = sorted(set(posts["category"].astype(str)) - set(known))
+    # the distinct values first: iterating a million Arrow strings in Python took 0.4 s a call
+    extra = sorted(set(posts["category"].astype(str).unique()) - set(known))
     return list(known) + extra
 
 
