@@ -92,3 +92,27 @@ def test_compare_estimators_bar_counts_every_estimator(monkeypatch: pytest.Monke
         assert "10/10" in err.getvalue()
     with pytest.raises(OptionError, match="compare_estimators: progress"):
         la.compare_estimators(d, progress="yes", **kw)
+
+
+def test_wild_bootstrap_bar_counts_the_chunks_and_changes_no_result(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from laborai.did import _fastfe
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"unit": np.repeat(np.arange(24), 6), "t": np.tile(np.arange(6), 24)})
+    df["cat"] = df["unit"] // 2
+    df["d"] = ((df["cat"] < 4) & (df["t"] >= 3)).astype(float)
+    df["y"] = 0.3 * df["d"] + rng.normal(size=len(df))
+    kw = {"yname": "y", "dname": "d", "cluster": "cat", "idname": "unit", "tname": "t",
+          "n_boot": 999}
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    quiet = la.did.wild_cluster_bootstrap(df, progress=False, **kw)
+    assert err.getvalue() == ""
+    # 3 clusters a chunk: 12 clusters -> 4 chunks, twice (restricted residual and regressor)
+    monkeypatch.setattr(_fastfe, "CHUNK_BYTES", 8 * len(df) * 3)
+    loud = la.did.wild_cluster_bootstrap(df, progress=True, **kw)
+    assert "wild_cluster_bootstrap" in err.getvalue() and "8/8" in err.getvalue()
+    pd.testing.assert_frame_equal(quiet.tidy(), loud.tidy(), rtol=1e-12)
+    with pytest.raises(OptionError, match="wild_cluster_bootstrap: progress"):
+        la.did.wild_cluster_bootstrap(df, progress=2, **kw)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from laborai._progress import check_progress
 from laborai._results import Provenance, ResultMixin, make_provenance
 from laborai._validation import check_option, resolve_seed
 from laborai.errors import DataValidationError, EstimationError, OptionError
@@ -184,6 +185,7 @@ def _wcr_kernel(
     ssc: float | None = None,
     demeaner: Any = None,
     chunk_bytes: int | None = None,
+    bar: Any = None,
 ) -> _WCRKernel:
     """Build the WCR bootstrap for coefficient ``j`` of ``y ~ X | fe`` clustered by ``cluster``.
 
@@ -196,6 +198,7 @@ def _wcr_kernel(
     ``n x G`` matrix ``A`` is never held whole: it is formed a chunk of clusters at a time
     (``chunk_bytes``, default 192 MB) and reduced at once to the per-cluster cross products
     ``X_h' A_g`` (``G x k x G``), so the bootstrap runs on panels of millions of rows.
+    ``bar`` (a progress bar, optional) advances by one per chunk.
     """
     from laborai.did._fastfe import CHUNK_BYTES, Demeaner, cluster_cross
 
@@ -247,7 +250,7 @@ def _wcr_kernel(
     r = XtXi[j]
     # X_h' X_h per cluster (G x k x k)
     XhXh = np.stack([cluster_cross(inv, Xs, Xs[:, [c]], G)[:, :, 0] for c in range(k)], axis=2)
-    csize = max(1, int((chunk_bytes or CHUNK_BYTES) // (8 * n)))
+    csize = _chunk_clusters(n, chunk_bytes or CHUNK_BYTES)
     rows_of = np.split(np.argsort(inv, kind="stable"), np.cumsum(np.bincount(inv))[:-1])
     out = []
     for uu in (u0, u1):
@@ -260,6 +263,8 @@ def _wcr_kernel(
             A = q(E) if D is not None else E
             S[:, :, g0:g0 + len(gs)] = cluster_cross(inv, Xs, A, G)
             del E, A
+            if bar is not None:
+                bar.update(1)
         Bm = S.sum(axis=0)  # k x G (= X' A)
         nvec = r @ Bm
         XtXiB = XtXi @ Bm
@@ -280,6 +285,11 @@ def _wcr_kernel(
     )
 
 
+def _chunk_clusters(n: int, chunk_bytes: int) -> int:
+    """Clusters per chunk of the ``n x G`` residual-block matrix (``chunk_bytes`` a chunk)."""
+    return max(1, int(chunk_bytes // (8 * n)))
+
+
 def _wild_table(
     y: np.ndarray,
     X: np.ndarray,
@@ -295,8 +305,15 @@ def _wild_table(
     null: float = 0.0,
     ssc: float | None = None,
     ci: bool = True,
+    progress: bool | None = False,
 ) -> tuple[list[dict[str, float]], int, bool]:
-    """Run the WCR bootstrap for each coefficient in ``cols``; same draws for all."""
+    """Run the WCR bootstrap for each coefficient in ``cols``; same draws for all.
+
+    ``progress`` as in :mod:`laborai._progress` (a bar over the chunks of every coefficient).
+    """
+    from laborai._progress import progress_bar
+    from laborai.did._fastfe import CHUNK_BYTES
+
     G = np.unique(cluster).size
     rng = np.random.default_rng(seed)
     V, enumerated = _draw_weights(G, n_boot, boot_weights, rng)
@@ -308,13 +325,16 @@ def _wild_table(
         fe2 = np.asarray(fe)
         fe2 = fe2[:, None] if fe2.ndim == 1 else fe2
         D = Demeaner([fe2[:, c] for c in range(fe2.shape[1])], weights)
-    for j in cols:
-        kern = _wcr_kernel(y, X, j, cluster, fe=fe, weights=weights, V=V, enumerated=enumerated,
-                           ssc=ssc, demeaner=D)
-        lo, hi = kern.conf_int(alpha) if ci else (math.nan, math.nan)
-        rows.append({"estimate": kern.beta, "std_error": kern.se,
-                     "statistic": kern.t_obs(null), "p_value": kern.p_value(null),
-                     "conf_low": lo, "conf_high": hi})
+    n_chunks = -(-G // _chunk_clusters(len(y), CHUNK_BYTES))
+    with progress_bar(len(cols) * 2 * n_chunks, "wild_cluster_bootstrap", progress,
+                      unit="chunk") as bar:
+        for j in cols:
+            kern = _wcr_kernel(y, X, j, cluster, fe=fe, weights=weights, V=V,
+                               enumerated=enumerated, ssc=ssc, demeaner=D, bar=bar)
+            lo, hi = kern.conf_int(alpha) if ci else (math.nan, math.nan)
+            rows.append({"estimate": kern.beta, "std_error": kern.se,
+                         "statistic": kern.t_obs(null), "p_value": kern.p_value(null),
+                         "conf_low": lo, "conf_high": hi})
     return rows, V.shape[1], enumerated
 
 
@@ -414,6 +434,7 @@ def wild_cluster_bootstrap(
     alpha: float = 0.05,
     ci: bool = True,
     seed: int | None = 0,
+    progress: bool | None = None,
 ) -> WildBootstrapResult:
     """Wild cluster restricted (WCR) bootstrap-t test and confidence set for linear models.
 
@@ -454,6 +475,11 @@ def wild_cluster_bootstrap(
     seed : int or None, default 0
         Seed of the bootstrap draws (:func:`numpy.random.default_rng`), recorded in the
         result; ``None`` draws fresh entropy and records it, so the call can be repeated.
+    progress : bool or None, default None
+        A progress bar over the bootstrap's chunks of clusters on standard error (a few
+        seconds on millions of rows): ``None`` shows one in a terminal once the run takes more
+        than 2 seconds (never in notebooks, report builds or pipes), ``True`` always,
+        ``False`` never (``laborai._progress``). No result depends on it.
 
     Returns
     -------
@@ -509,6 +535,7 @@ def wild_cluster_bootstrap(
     (False, 999)
     """
     check_option("boot_weights", boot_weights, ("rademacher", "webb"))
+    progress = check_progress(progress, "wild_cluster_bootstrap")
     _check_n(n_boot, "n_boot")
     _check_alpha(alpha)
     params = [dname] if isinstance(dname, str) else list(dname)
@@ -540,7 +567,7 @@ def wild_cluster_bootstrap(
     seed = resolve_seed(seed)
     rows, nb, enum = _wild_table(
         y, X, [xnames.index(p) for p in params], cl, fe=fe_codes, weights=w, n_boot=n_boot,
-        boot_weights=boot_weights, seed=seed, alpha=alpha, null=null, ci=ci,
+        boot_weights=boot_weights, seed=seed, alpha=alpha, null=null, ci=ci, progress=progress,
     )
     table = pd.DataFrame(rows)
     table.insert(0, "term", params)
