@@ -500,23 +500,47 @@ def _use_fast(backend: str, family: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _FastInputs:
+    """The internal frame as arrays for the fast solvers (:func:`_fast_inputs`)."""
+
+    xs: list[str]  # regressor names, the sparse block's first
+    dcols: list[str]  # the frame's dense regressor columns
+    cls: list[str]  # cluster columns
+    y: np.ndarray
+    X: np.ndarray | None
+    fe: list[np.ndarray]
+    w: np.ndarray | None
+    kind: str  # 'cluster', 'hetero' or 'iid'
+    clusters: list[np.ndarray] | None
+
+
+def _fast_inputs(frame: pd.DataFrame, *, n_x: int, vcov: str, block: Any,
+                 dense_cols: Sequence[str] | None) -> _FastInputs:
+    """Arrays of the internal frame for ``fit_ols`` / ``fit_poisson`` (``'wild'``: CRV1)."""
+    K = 0 if block is None else int(block.K)
+    dcols = list(dense_cols) if dense_cols is not None else [f"_x{i}" for i in range(n_x)]
+    fes = sorted(c for c in frame.columns if c.startswith("_fe"))
+    cls = sorted(c for c in frame.columns if c.startswith("_cl"))
+    kind = vcov if vcov in ("hetero", "iid") else "cluster"
+    return _FastInputs(
+        xs=[f"_x{i}" for i in range(K + len(dcols))], dcols=dcols, cls=cls,
+        y=frame["_y"].to_numpy(dtype=float),
+        X=frame[dcols].to_numpy(dtype=float) if dcols else None,
+        fe=[frame[c].to_numpy() for c in fes],
+        w=frame["_w"].to_numpy(dtype=float) if "_w" in frame.columns else None,
+        kind=kind, clusters=[frame[c].to_numpy() for c in cls] if kind == "cluster" else None)
+
+
 def _fit_core_fastpois(frame: pd.DataFrame, *, n_x: int, vcov: str, alpha: float, block: Any,
                        dense_cols: Sequence[str] | None) -> _Fit:
     """The fast Poisson path of :func:`_fit_core` (same outputs as pyfixest's fepois)."""
     from laborai.did._fastpois import fit_poisson
 
-    K = 0 if block is None else int(block.K)
-    dcols = list(dense_cols) if dense_cols is not None else [f"_x{i}" for i in range(n_x)]
-    xs = [f"_x{i}" for i in range(K + len(dcols))]
-    fes = sorted(c for c in frame.columns if c.startswith("_fe"))
-    cls = sorted(c for c in frame.columns if c.startswith("_cl"))
-    w = frame["_w"].to_numpy(dtype=float) if "_w" in frame.columns else None
-    kind = vcov if vcov in ("hetero", "iid") else "cluster"
-    f = fit_poisson(frame["_y"].to_numpy(dtype=float),
-                    dense=frame[dcols].to_numpy(dtype=float) if dcols else None,
-                    fe=[frame[c].to_numpy() for c in fes],
-                    clusters=[frame[c].to_numpy() for c in cls] if kind == "cluster" else None,
-                    weights=w, vcov=kind, block=block)
+    a = _fast_inputs(frame, n_x=n_x, vcov=vcov, block=block, dense_cols=dense_cols)
+    xs, cls, kind = a.xs, a.cls, a.kind
+    f = fit_poisson(a.y, dense=a.X, fe=a.fe, clusters=a.clusters, weights=a.w, vcov=kind,
+                    block=block)
     names = tuple(xs[j] for j in f.kept)
     dropped = tuple(xs[j] for j in f.dropped)
     table = wald_table(f.coef, np.sqrt(np.diag(f.vcov)), alpha=alpha, df=None)
@@ -539,18 +563,9 @@ def _fit_core_fast(frame: pd.DataFrame, *, n_x: int, vcov: str, alpha: float, n_
     """The fast path of :func:`_fit_core` (OLS/WLS; same outputs as pyfixest's)."""
     from laborai.did._fastfe import fit_ols
 
-    K = 0 if block is None else int(block.K)
-    dcols = list(dense_cols) if dense_cols is not None else [f"_x{i}" for i in range(n_x)]
-    xs = [f"_x{i}" for i in range(K + len(dcols))]
-    fes = sorted(c for c in frame.columns if c.startswith("_fe"))
-    cls = sorted(c for c in frame.columns if c.startswith("_cl"))
-    w = frame["_w"].to_numpy(dtype=float) if "_w" in frame.columns else None
-    y = frame["_y"].to_numpy(dtype=float)
-    X = frame[dcols].to_numpy(dtype=float) if dcols else None
-    fe = [frame[c].to_numpy() for c in fes]
-    kind = "cluster" if vcov in ("cluster", "wild") else vcov
-    clc = [frame[c].to_numpy() for c in cls] if kind == "cluster" else None
-    f = fit_ols(y, dense=X, fe=fe, clusters=clc, weights=w, vcov=kind, block=block,
+    a = _fast_inputs(frame, n_x=n_x, vcov=vcov, block=block, dense_cols=dense_cols)
+    xs, dcols, cls, kind, y, fe, w = a.xs, a.dcols, a.cls, a.kind, a.y, a.fe, a.w
+    f = fit_ols(y, dense=a.X, fe=fe, clusters=a.clusters, weights=w, vcov=kind, block=block,
                 unique_pairs=unique_pairs and len(fe) == 2)
     names = tuple(xs[j] for j in f.kept)
     dropped = tuple(xs[j] for j in f.dropped)
@@ -575,7 +590,7 @@ def _fit_core_fast(frame: pd.DataFrame, *, n_x: int, vcov: str, alpha: float, n_
             names.index(xs[c]) for c in wild_cols if xs[c] in names]
         rows, nb, enum = _wild_table(
             y, Xk, cols, frame[cls[0]].to_numpy(),
-            fe=np.column_stack(fe) if fes else None, weights=w,
+            fe=np.column_stack(fe) if fe else None, weights=w,
             n_boot=n_boot, boot_weights=boot_weights, seed=seed, alpha=alpha, ssc=f.ssc,
         )
         for c, row in zip(cols, rows, strict=True):

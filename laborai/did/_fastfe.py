@@ -677,6 +677,38 @@ def _nested(fe: np.ndarray, levels: int, cl: np.ndarray) -> bool:
     return bool(_nested_kernel(fe, int(levels), np.ascontiguousarray(cl, dtype=np.int64)))
 
 
+def crv1_dims(clusters: np.ndarray | Sequence[np.ndarray]
+              ) -> tuple[list[np.ndarray], list[float], list[int], int]:
+    """The cluster dimensions of CRV1 and their signs: one dimension, or two plus their
+    intersection (``V1 + V2 - V12``); the clusters per dimension and the number given."""
+    dims = [np.ascontiguousarray(c, dtype=np.int64) for c in _columns(clusters)]
+    n_dims = len(dims)
+    signs = [1.0]
+    if n_dims == 2:
+        G2 = int(dims[1].max()) + 1
+        inter = np.unique(dims[0] * G2 + dims[1], return_inverse=True)[1].astype(np.int64)
+        dims.append(inter)
+        signs = [1.0, 1.0, -1.0]
+    elif n_dims != 1:
+        raise EstimationError("CRV1 needs one or two cluster dimensions.")
+    return dims, signs, [int(d.max()) + 1 for d in dims], n_dims
+
+
+def crv1_ssc(n: int, df_k: int, fe: Sequence[np.ndarray], levels: Sequence[int],
+             dims: Sequence[np.ndarray], Gs: Sequence[int]) -> float:
+    """pyfixest's CRV1 factor ``(N-1)/(N-K) G/(G-1)`` with ``G`` the fewest clusters and a
+    fixed effect nested in a cluster dimension counted as one parameter in ``K = df_k``."""
+    k_nested, n_nested = 0, 0
+    for j in range(len(fe)):
+        if any(_nested(fe[j], levels[j], d) for d in dims):
+            k_nested += levels[j]
+            n_nested += 1
+    if n_nested:
+        df_k = df_k - k_nested + n_nested
+    G = min(Gs)
+    return (n - 1) / (n - df_k) * G / (G - 1)
+
+
 def fit_ols(
     y: np.ndarray,
     *,
@@ -808,23 +840,9 @@ def fit_ols(
     if vcov == "cluster":
         if clusters is None:
             raise EstimationError("vcov='cluster' needs cluster codes.")
-        dims = [np.ascontiguousarray(c, dtype=np.int64) for c in _columns(clusters)]
-        n_dims = len(dims)
-        signs = [1.0]
-        if len(dims) == 2:
-            G2 = int(dims[1].max()) + 1
-            inter = np.unique(dims[0] * G2 + dims[1], return_inverse=True)[1].astype(np.int64)
-            dims.append(inter)
-            signs = [1.0, 1.0, -1.0]
-        Gs = [int(d.max()) + 1 for d in dims]
+        dims, signs, Gs, n_dims = crv1_dims(clusters)
         G = min(Gs)
-        k_nested, n_nested = 0, 0
-        for j in range(m):
-            if any(_nested(D.fe[j], D.levels[j], d) for d in dims):
-                k_nested += D.levels[j]
-                n_nested += 1
-        df_k = k + k_fe_adj - k_nested + n_nested if n_nested else k + k_fe_adj
-        adj = (n - 1) / (n - df_k) * G / (G - 1)
+        adj = crv1_ssc(n, k + k_fe_adj, D.fe, D.levels, dims, Gs)
         S = [np.zeros((Gd, k)) for Gd in Gs]
         if fused:
             sel_b = [j for j in range(K) if j in kept_pos]

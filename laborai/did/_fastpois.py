@@ -49,8 +49,9 @@ from laborai.did._fastfe import (
     SparseBlock,
     _collinear,
     _columns,
-    _nested,
     _njit,
+    crv1_dims,
+    crv1_ssc,
     fast_codes,
 )
 from laborai.errors import ConvergenceWarning, EstimationError
@@ -248,25 +249,9 @@ def fit_poisson(
     base_k = k if n_fe == 0 else k + k_fe_adj
     n_cl: tuple[int, ...] = ()
     if vcov == "cluster":
-        dims = list(cl_cols)
-        n_dims = len(dims)
-        signs = [1.0]
-        if n_dims == 2:
-            G2 = int(dims[1].max()) + 1
-            inter = np.unique(dims[0] * G2 + dims[1], return_inverse=True)[1].astype(np.int64)
-            dims.append(inter)
-            signs = [1.0, 1.0, -1.0]
-        elif n_dims != 1:
-            raise EstimationError("CRV1 needs one or two cluster dimensions.")
-        Gs = [int(d.max()) + 1 for d in dims]
-        G = min(Gs)
-        k_nested, n_nested = 0, 0
-        for j in range(m):
-            if any(_nested(fe_cols[j], levels[j], d) for d in dims):
-                k_nested += levels[j]
-                n_nested += 1
-        df_k = base_k - k_nested + n_nested if (n_nested and n_fe) else base_k
-        adj = (n - 1) / (n - df_k) * G / (G - 1)
+        dims, signs, Gs, n_dims = crv1_dims(cl_cols)
+        # no nesting adjustment when no fixed effect has more than one level left
+        adj = crv1_ssc(n, base_k, fe_cols if n_fe else [], levels, dims, Gs)
         V = np.zeros((k, k))
         sc = Xr * we[:, None]
         for s, d, Gd in zip(signs, dims, Gs, strict=True):
