@@ -727,7 +727,7 @@ def _regression_placebo_fit(fit: _Fit, frame: pd.DataFrame, treat_cols: Sequence
         frame["_y"].to_numpy(), w, frame[["_fe0", "_fe1"]].to_numpy(), cl, tunit, designs,
         len(treat_cols), inv_size=inv_size,
         design_full=None if inv_size is None else frame[[*treat_cols, *rest]].to_numpy(),
-        basis=plan.get("basis"))
+        basis=plan.get("basis"), rescale=plan.get("rescale"))
     if J < 3 or not np.all(np.isfinite(Vp)):
         raise EstimationError(
             f"{where}: only {J} control cluster(s) give a placebo estimate; placebo inference "

@@ -24,6 +24,7 @@ treated group's ``v_g`` before the formula above.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -219,6 +220,7 @@ def pooled_placebo_cov(
     inv_size: np.ndarray | None = None,
     design_full: np.ndarray | None = None,
     basis: np.ndarray | None = None,
+    rescale: Sequence[bool] | None = None,
 ) -> tuple[np.ndarray, int, int, float]:
     """Placebo covariance of a pooled estimate whose treatment lies in few clusters.
 
@@ -248,7 +250,14 @@ def pooled_placebo_cov(
     ``b = 0`` nothing changes. ``basis`` (n_coef, n_coef, invertible) names the
     combinations whose placebos are rescaled, each with its own size model (``ddd``: the
     low- and high-tier DiDs, whose cells differ in size); the covariance is mapped back to the
-    coefficients.
+    coefficients. ``rescale`` (n_coef,) says which combinations *report* a corrected
+    variance (default: all); the others keep the uncorrected Conley-Taber variance. Only for
+    the ``ddd`` basis ``[[1, 0], [1, 1]]`` (``b1``, ``b1 + b3``), as under its
+    ``size='auto'``: the tiers' DiDs as estimated, the triple difference ``b3`` -- their
+    difference -- from the difference of the two tiers' size-corrected placebos (whose shared
+    category shock cancels); the covariance of ``b1`` and ``b3`` follows from the three
+    variances, with their correlation clipped to [-1, 1] when the three are inconsistent
+    (then only the variance of ``b1 + b3`` moves, upwards).
 
     Returns ``V`` (n_coef, n_coef), ``J``, the number of treated clusters and
     ``sum_g w_g^2``.
@@ -259,6 +268,9 @@ def pooled_placebo_cov(
     correct = inv_size is not None and design_full is not None
     K = designs[0].shape[1] if designs else n_coef
     T = np.eye(n_coef) if basis is None else np.asarray(basis, dtype=float)
+    if T.shape != (n_coef, n_coef):
+        raise ValueError(f"basis must be ({n_coef}, {n_coef}); got shape {T.shape}")
+    report = np.ones(n_coef, dtype=bool) if rescale is None else np.asarray(rescale, dtype=bool)
     combos = np.zeros((n_coef, K))
     combos[:, :n_coef] = T
     P, vj = _placebo_fits(y[ctrl], None if weights is None else weights[ctrl], fe_c, designs,
@@ -274,12 +286,13 @@ def pooled_placebo_cov(
     w2 = float(np.sum(w**2))
     if J < 2:
         return np.full((n_coef, n_coef), np.nan), J, int(tcl.size), w2
+    PT = P @ T.T
+    raw = PT.copy()
     if vj is not None and design_full is not None and inv_size is not None and J >= 3:
         fe_all = np.column_stack([np.unique(f, return_inverse=True)[1] for f in fe.T])
         vg = sampling_var(design_full, weights, fe_all, inv_size, combos)
         v_star = vg / ((J - 1.0) / J * (w2 + 1.0 / J))
         vj = vj[ok]
-        PT = P @ T.T
         for k in range(n_coef):
             if not math.isfinite(float(v_star[k])):
                 continue
@@ -288,7 +301,22 @@ def pooled_placebo_cov(
             tgt = a + b * float(v_star[k])
             if np.all(fit > 0) and tgt > 0:
                 PT[:, k] = PT[:, k] * np.sqrt(tgt / fit)
-        P = PT @ np.linalg.inv(T).T
+    if not report.all():
+        if not np.array_equal(T, [[1.0, 0.0], [1.0, 1.0]]):
+            raise ValueError("rescale with uncorrected entries needs the ddd basis "
+                             "[[1, 0], [1, 1]] (b1 and b1 + b3)")
+        # b1 and b1 + b3 as estimated where not reported corrected; b3 = (b1 + b3) - b1
+        # from the difference of the corrected placebos; their covariance follows, clipped
+        # so that the correlation of b1 and b3 stays within [-1, 1] (then only the mixed
+        # combination b1 + b3 moves -- upwards)
+        v0 = float(np.sum((PT if report[0] else raw)[:, 0] ** 2))
+        v01 = float(np.sum((PT if report[1] else raw)[:, 1] ** 2))
+        v1 = float(np.sum((PT[:, 1] - PT[:, 0]) ** 2))
+        c = 0.5 * (v01 - v0 - v1)
+        lim = math.sqrt(v0 * v1)
+        c = min(max(c, -lim), lim)
+        return (pooled_scale(J, w2) * np.array([[v0, c], [c, v1]]), J, int(tcl.size), w2)
+    P = PT @ np.linalg.inv(T).T
     V = pooled_scale(J, w2) * (P.T @ P)
     return V, J, int(tcl.size), w2
 
