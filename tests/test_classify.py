@@ -70,15 +70,27 @@ def test_every_simulator_trap_is_rejected():
         assert hits == [], (tech, hits)
 
 
-def test_every_simulator_technology_title_is_found():
-    ai = [t.format(project="startup") for tt in S._AI_TITLES.values() for t in tt]
-    assert C.match_text(ai, "ai").all(), [t for t in ai if not C.match_text([t], "ai")[0]]
-    cloud = [t.format(project="x") for t in S._CLOUD_TITLES]
-    rpa = [t.format(project="x") for t in S._RPA_TITLES]
-    assert C.match_text(cloud, "cloud").all()
-    assert C.match_text(rpa, "rpa").all()
-    assert not C.match_text(cloud, "rpa").any()
-    assert not C.match_text(rpa, "cloud").any()
+def test_every_simulator_query_trap_fools_the_query():
+    # The traps of _tech_titles.QUERY_TRAPS are unrelated posts the keyword query flags (its
+    # false positives): each is flagged by its own technology's query.
+    from laborai.data import _tech_titles as TT
+
+    for tech, by_cat in TT.QUERY_TRAPS.items():
+        titles = [t for traps in by_cat.values() for t in traps]
+        assert len(titles) >= 15
+        missed = [t for t, h in zip(titles, C.match_text(titles, tech), strict=True) if not h]
+        assert missed == [], (tech, missed)
+
+
+def test_every_simulator_technology_skill_is_found():
+    # Technology titles need not name a query term ("DevOps engineer needed"); the skills of
+    # cloud and RPA posts always do, so the query on title + skills finds every related post.
+    from laborai.data import _tech_titles as TT
+
+    assert C.match_text(list(TT.CLOUD_SKILLS), "cloud").all()
+    assert C.match_text(list(TT.RPA_SKILLS), "rpa").all()
+    assert not C.match_text(list(TT.CLOUD_SKILLS), "rpa").any()
+    assert not C.match_text(list(TT.RPA_SKILLS), "cloud").any()
 
 
 @pytest.mark.parametrize(("text", "expected"), [
