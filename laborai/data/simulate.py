@@ -940,7 +940,7 @@ _TRAPS: dict[str, tuple[str, ...]] = {
 # laborai/data/_tech_titles.py (domain vocabulary, not fitted to any labelled titles).
 #: Share of unrelated posts that get a query-trap title (one the keyword query flags although
 #: the post is unrelated), where the category has such traps; on top of the 4% substring traps.
-_QUERY_TRAP_RATE = {"ai": 0.003, "cloud": 0.002}
+_QUERY_TRAP_RATE = {"ai": 0.008, "cloud": 0.002}
 
 
 #: Titles written per subcategory and simulation (posts draw from them).
