@@ -402,6 +402,9 @@ _LIST_FORMS = ("{tool}, {tool2} and {tool3}", "Set up {tool}, {tool2} and {tool3
 #: Forms and their weights: complete title, task, role, role + task, plain + tool, tool list.
 _FORMS = ("title", "task", "role", "role_task", "plain", "list")
 _FORM_P = np.array([0.18, 0.18, 0.22, 0.08, 0.26, 0.08])
+#: The same for AI posts: fewer plain titles with a tool (15% of AI posts already keep their
+#: plain title), so that AI titles name their AI work about as often as real ones do.
+FORM_P_AI = np.array([0.24, 0.24, 0.26, 0.10, 0.08, 0.08])
 #: Case of the written title: as written, every word capitalised, all lower case.
 _CASE_P = np.array([0.72, 0.20, 0.08])
 
@@ -428,7 +431,7 @@ def _fill(form: str, slots: dict[str, str]) -> str:
 
 
 def write_titles(rng: np.random.Generator, vocab: Vocabulary, plain: list[str],
-                 projects: list[str]) -> list[str]:
+                 projects: list[str], form_p: np.ndarray = _FORM_P) -> list[str]:
     """One title per post (``plain[i]``, ``projects[i]``: the post's plain title and project).
 
     Draws a fixed block of uniforms per post from ``rng`` (so the draws of one post do not
@@ -438,7 +441,7 @@ def write_titles(rng: np.random.Generator, vocab: Vocabulary, plain: list[str],
     if n == 0:
         return []
     u = rng.random((n, 10))
-    form = np.searchsorted(np.cumsum(_FORM_P), u[:, 0] * _FORM_P.sum(), side="right")
+    form = np.searchsorted(np.cumsum(form_p), u[:, 0] * form_p.sum(), side="right")
     case = np.searchsorted(np.cumsum(_CASE_P), u[:, 1] * _CASE_P.sum(), side="right")
     out: list[str] = []
     for i in range(n):

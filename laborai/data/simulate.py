@@ -915,7 +915,9 @@ _PROJECTS = ("small business", "startup", "ecommerce store", "nonprofit", "onlin
 _TRAPS: dict[str, tuple[str, ...]] = {
     "Design & Creative": ("Convert logo to AI and EPS vector files", "Edit .ai file in Adobe Illustrator",
                           "Need print-ready AI, PDF and SVG files", "Word cloud poster design",
-                          "Redraw sketch as vector AI file"),
+                          "Redraw sketch as vector AI file", "Need logo files in AI, PDF and PNG",
+                          "Need EPS and AI files for print", "Send print-ready AI file of our logo",
+                          "Need vector AI file of a hand-drawn logo"),
     "Translation": ("Thai to English translation", "English to Thai website translation",
                     "Translate emails from Thai", "Translate training manual to Spanish"),
     "Sales & Marketing": ("Email marketing campaign for {project}", "Cold email outreach sequence",
@@ -940,7 +942,7 @@ _TRAPS: dict[str, tuple[str, ...]] = {
 # laborai/data/_tech_titles.py (domain vocabulary, not fitted to any labelled titles).
 #: Share of unrelated posts that get a query-trap title (one the keyword query flags although
 #: the post is unrelated), where the category has such traps; on top of the 4% substring traps.
-_QUERY_TRAP_RATE = {"ai": 0.008, "cloud": 0.002}
+_QUERY_TRAP_RATE = {"ai": 0.0005, "cloud": 0.002}
 
 
 #: Titles written per subcategory and simulation (posts draw from them).
@@ -1609,7 +1611,8 @@ def _make_text(
         implicit = rng.random(ix.size) < 0.15
         ix = ix[~implicit]
         new = _tech_titles.write_titles(rng, _tech_titles.AI[c], [title[i] for i in ix.tolist()],
-                                        [proj_l[i] for i in ix.tolist()])
+                                        [proj_l[i] for i in ix.tolist()],
+                                        _tech_titles.FORM_P_AI)
         for i, t in zip(ix.tolist(), new, strict=True):
             title[i] = t
     fam_sk = [fam[f]["skills"] for f in fam_names]
