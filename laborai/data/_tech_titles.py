@@ -19,8 +19,9 @@ titles often are). Everything uses the simulator's text stream only.
 The keyword traps come in two kinds: :data:`QUERY_TRAPS`, unrelated titles that the keyword
 query *does* flag (Illustrator "AI" files not covered by its exclusions, "NO AI" voice work,
 "AI" as initials, "ML" bottles, "RAG" status reports; "cloud kitchen", Salesforce "Marketing
-Cloud", "upload to cloud storage", AWS welding codes), which teach the model stage to reject
-the query's false positives, and the substring traps of ``simulate._TRAPS``.
+Cloud", "upload to cloud storage", AWS welding codes), the query's false positives that the
+model stage has to reject, and the substring traps of ``simulate._TRAPS``, which the query
+itself rejects. How often the first kind is drawn is ``simulate._QUERY_TRAP_RATE``.
 """
 
 from __future__ import annotations
