@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 
 from laborai import taxonomy
 from laborai._validation import check_option
+from laborai.data import _tech_titles
 from laborai.data._strings import empty_strings, label_take, to_str, zero_padded
 from laborai.errors import DataValidationError, OptionError
 
@@ -914,7 +915,9 @@ _PROJECTS = ("small business", "startup", "ecommerce store", "nonprofit", "onlin
 _TRAPS: dict[str, tuple[str, ...]] = {
     "Design & Creative": ("Convert logo to AI and EPS vector files", "Edit .ai file in Adobe Illustrator",
                           "Need print-ready AI, PDF and SVG files", "Word cloud poster design",
-                          "Redraw sketch as vector AI file"),
+                          "Redraw sketch as vector AI file", "Need logo files in AI, PDF and PNG",
+                          "Need EPS and AI files for print", "Send print-ready AI file of our logo",
+                          "Need vector AI file of a hand-drawn logo"),
     "Translation": ("Thai to English translation", "English to Thai website translation",
                     "Translate emails from Thai", "Translate training manual to Spanish"),
     "Sales & Marketing": ("Email marketing campaign for {project}", "Cold email outreach sequence",
@@ -935,38 +938,14 @@ _TRAPS: dict[str, tuple[str, ...]] = {
                                    "Mobile app for personal trainers"),
     "Data Science & Analytics": ("Email campaign analytics dashboard", "Survey data cleaning in Excel"),
 }
-_AI_TITLES: dict[str, tuple[str, ...]] = {
-    "Writing": ("Edit ChatGPT drafts into blog posts", "AI content writer for {project}",
-                "Prompt engineer for marketing copy", "Humanize AI-generated articles"),
-    "Translation": ("Post-edit machine translation output", "Review AI translations (DeepL, ChatGPT)",
-                    "Evaluate LLM translations for {project}", "AI-assisted localization QA"),
-    "Design & Creative": ("Midjourney artist for book covers", "AI image generation for {project}",
-                          "Stable Diffusion product mockups", "AI avatar and art generation"),
-    "Data Science & Analytics": ("Build machine learning model for churn prediction",
-                                 "Fine-tune LLM on support tickets", "Computer vision model for {project}",
-                                 "NLP sentiment analysis of reviews", "Predictive model for sales forecasting"),
-    "Web, Mobile & Software Dev": ("Integrate OpenAI API into web app", "Build AI chatbot with LangChain",
-                                   "RAG search for {project} documents", "Add GPT-4 features to mobile app"),
-    "Customer Service": ("Set up AI chatbot for customer support", "Train support chatbot responses"),
-    "Admin Support": ("Data annotation for AI training data", "Label images for computer vision dataset",
-                      "Rate chatbot answers (AI evaluation)"),
-    "Sales & Marketing": ("AI-powered lead scoring", "ChatGPT prompts for ad campaigns",
-                          "AI marketing automation for {project}"),
-    "Legal": ("Review AI-generated contracts", "Legal research on artificial intelligence regulation"),
-    "Accounting & Consulting": ("AI strategy consulting for {project}", "Machine learning for invoice coding"),
-    "IT & Networking": ("Deploy machine learning model on server", "MLOps pipeline setup"),
-    "Engineering & Architecture": ("Computer vision for defect detection", "AI-generated architectural renders"),
-}
-_CLOUD_TITLES = ("Migrate servers to AWS", "Azure cloud architect needed", "Set up Kubernetes on GCP",
-                 "AWS Lambda serverless backend", "Cloud cost optimization (AWS)",
-                 "Google Cloud Platform data warehouse")
-_CLOUD_SKILLS = ("AWS", "Microsoft Azure", "Google Cloud Platform", "cloud computing",
-                 "AWS Lambda", "cloud migration", "Amazon EC2")
-_RPA_TITLES = ("UiPath developer for invoice processing bot", "Automation Anywhere bot for data entry",
-               "Blue Prism RPA developer", "Robotic process automation for {project}",
-               "RPA bot to automate SAP transactions")
-_RPA_SKILLS = ("UiPath", "robotic process automation", "RPA", "Blue Prism", "Automation Anywhere",
-               "Power Automate Desktop")
+# The technology titles (AI, cloud, RPA) and the query's false-positive traps are written by
+# laborai/data/_tech_titles.py (domain vocabulary, not fitted to any labelled titles).
+#: Share of unrelated posts that get a query-trap title (one the keyword query flags although
+#: the post is unrelated), where the category has such traps; on top of the 4% substring traps.
+#: Low for AI on purpose: the published labelled sample (2,000 posts) holds too few such traps
+#: for the forest to learn, so at 0.3% or more they pass into the flags and the end-to-end
+#: published-figure calibration (tests/test_indicators.py) drifts beyond its tolerance.
+_QUERY_TRAP_RATE = {"ai": 0.0005, "cloud": 0.002}
 
 
 #: Titles written per subcategory and simulation (posts draw from them).
@@ -1562,6 +1541,25 @@ def _day_major_order(counts: np.ndarray) -> np.ndarray:
     return np.asarray(np.repeat(shift, size) + np.arange(int(flat.sum())))
 
 
+def _clean_pool(pool: np.ndarray, size: int) -> np.ndarray:
+    """The title pool without technology words: each pool title holding a marker word
+    (``_tech_titles.is_technology_title``, e.g. "DevOps", "Firebase", lower-case "ai") is
+    replaced by the next clean title of its subcategory's block (cyclically); a block with no
+    clean title is left as it is."""
+    out = pool.copy()
+    tech = np.fromiter((_tech_titles.is_technology_title(t) for t in pool.tolist()), dtype=bool,
+                       count=pool.size)
+    for b in np.flatnonzero(tech.reshape(-1, size).any(axis=1)).tolist():
+        block = slice(b * size, (b + 1) * size)
+        ok = np.flatnonzero(~tech[block])
+        if ok.size == 0:
+            continue
+        bad = np.flatnonzero(tech[block])
+        nxt = ok[np.searchsorted(ok, bad) % ok.size]
+        out[b * size + bad] = pool[block][nxt]
+    return out
+
+
 def _make_text(
     rng: np.random.Generator, subs: pd.DataFrame, cats: list[str], p_sub: np.ndarray,
     p_cat: np.ndarray, is_ai: np.ndarray, is_cloud: np.ndarray, is_rpa: np.ndarray,
@@ -1579,7 +1577,7 @@ def _make_text(
     proj_l = [_PROJECTS[i] for i in proj.tolist()]
     # Titles: drawn from a pool of titles per subcategory written by the bigram model of the
     # real titles' words (laborai/_pkgdata/title_vocabulary.json).
-    pool = _title_pool(rng, subs, cats, _TITLE_POOL)
+    pool = _clean_pool(_title_pool(rng, subs, cats, _TITLE_POOL), _TITLE_POOL)
     pick = (rng.random(n) * _TITLE_POOL).astype(np.int64)
     title = pool[p_sub * _TITLE_POOL + pick].tolist()
     skills = [a if a == b else f"{a}; {b}" for a, b in zip(s1, s2, strict=True)]
@@ -1595,30 +1593,45 @@ def _make_text(
         pick = rng.integers(0, len(traps), ix.size)
         for i, k in zip(ix.tolist(), pick.tolist(), strict=True):
             title[i] = traps[k].format(project=proj_l[i])
-    # AI-related posts: category-specific titles (some without any AI keyword in the title)
-    # and skills of their gen-AI family.
-    fam_sk = [fam[f]["skills"] for f in fam_names]
+    # Traps the keyword query falls for (unrelated posts it flags), after the substring traps.
+    lo = 0.04
+    for tech, rate in _QUERY_TRAP_RATE.items():
+        for ci, c in enumerate(cats):
+            traps = _tech_titles.QUERY_TRAPS[tech].get(c, ())
+            ix = np.flatnonzero(plain & (p_cat == ci) & (trap_u >= lo) & (trap_u < lo + rate))
+            if not traps or ix.size == 0:
+                continue
+            pick = rng.integers(0, len(traps), ix.size)
+            for i, k in zip(ix.tolist(), pick.tolist(), strict=True):
+                title[i] = traps[k]
+        lo += rate
+    # AI-related posts: titles of the category's AI vocabulary (15% keep their plain title, so
+    # have no AI word in the title) and skills of their gen-AI family.
     for ci, c in enumerate(cats):
         ix = ai_ix[p_cat[ai_ix] == ci]
         if ix.size == 0:
             continue
-        tt = _AI_TITLES[c]
-        pick = rng.integers(0, len(tt), ix.size)
         implicit = rng.random(ix.size) < 0.15
-        for i, k, imp in zip(ix.tolist(), pick.tolist(), implicit.tolist(), strict=True):
-            if not imp:
-                title[i] = tt[k].format(project=proj_l[i])
+        ix = ix[~implicit]
+        new = _tech_titles.write_titles(rng, _tech_titles.AI[c], [title[i] for i in ix.tolist()],
+                                        [proj_l[i] for i in ix.tolist()],
+                                        _tech_titles.FORM_P_AI)
+        for i, t in zip(ix.tolist(), new, strict=True):
+            title[i] = t
+    fam_sk = [fam[f]["skills"] for f in fam_names]
     fam_of = dict(zip(ai_ix.tolist(), fam_draw.tolist(), strict=True))
     sk_u = rng.random(n)
     for i in ai_ix.tolist():
         f = fam_sk[fam_of[i]]
         skills[i] = f"{f[int(sk_u[i] * len(f))]}; {s1[i]}"
-    for mask, tt, sk in ((is_cloud, _CLOUD_TITLES, _CLOUD_SKILLS), (is_rpa, _RPA_TITLES, _RPA_SKILLS)):
+    for mask, vocab, sk in ((is_cloud, _tech_titles.CLOUD, _tech_titles.CLOUD_SKILLS),
+                            (is_rpa, _tech_titles.RPA, _tech_titles.RPA_SKILLS)):
         ix = np.flatnonzero(mask)
-        pick = rng.integers(0, len(tt), ix.size)
+        new = _tech_titles.write_titles(rng, vocab, [title[i] for i in ix.tolist()],
+                                        [proj_l[i] for i in ix.tolist()])
         pick_s = rng.integers(0, len(sk), ix.size)
-        for i, k, ks in zip(ix.tolist(), pick.tolist(), pick_s.tolist(), strict=True):
-            title[i] = tt[k].format(project=proj_l[i])
+        for i, t, ks in zip(ix.tolist(), new, pick_s.tolist(), strict=True):
+            title[i] = t
             skills[i] = f"{sk[ks]}; {s1[i]}"
     return title, skills
 
