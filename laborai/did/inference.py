@@ -670,6 +670,7 @@ def ri_test(
     statistic: RIStatistic = "coef",
     n_perm: int = 9999,
     seed: int | None = 0,
+    eligible: str | None = None,
 ) -> RITestResult:
     """Randomization inference for a common-adoption DiD by reassigning the treated clusters.
 
@@ -705,6 +706,16 @@ def ri_test(
     seed : int or None, default 0
         Seed of the sampled assignments (:func:`numpy.random.default_rng`; used only when
         sampling), recorded in the result; ``None`` draws fresh entropy and records it.
+    eligible : str, optional
+        Unit-level 0/1 column: the units a cluster's treatment reaches (e.g. the low-value
+        tier of a category, when only low-value work is treated). A reassigned cluster then
+        treats its eligible units only, so the treated clusters may hold never-treated
+        (ineligible) units, which stay controls under every assignment. In the treated
+        clusters the treated units must be exactly the eligible ones; clusters without an
+        eligible unit are never reassigned treatment (they could not have been treated) and
+        the assignments run over the others (recorded as ``settings["assignable_clusters"]``).
+        Default: every unit is eligible, and a never-treated unit in a treated cluster is an
+        error.
 
     Returns
     -------
@@ -761,6 +772,8 @@ def ri_test(
     cols = [yname, idname, tname, dname, cluster, *controls]
     if weights:
         cols.append(weights)
+    if eligible is not None:
+        cols.append(eligible)
     _require_columns(data, cols, "ri_test")
     sub = _prepare_numeric(data, cols, "ri_test")
     nun = sub.groupby(idname, sort=False)[cluster].nunique()
@@ -769,13 +782,14 @@ def ri_test(
             f"ri_test: column {cluster!r} must be constant within unit {idname!r}; "
             f"{int((nun > 1).sum())} unit(s) vary (first: {list(nun.index[nun > 1][:5])})."
         )
-    postv, gvals, treated = _ri_assignment(sub, idname, tname, dname, cluster)
+    postv, gvals, treated, elig = _ri_assignment(sub, idname, tname, dname, cluster, eligible)
     if postv.sum() == 0 or postv.sum() == len(postv):
         raise EstimationError(
             f"ri_test: the treated clusters' common {dname!r} path is constant over {tname!r}; "
             "need pre and post periods.")
     G, k = gvals.size, len(treated)
-    gidx = pd.Index(gvals).get_indexer(sub[cluster])
+    gidx = pd.Index(gvals).get_indexer(sub[cluster])  # -1: a cluster never reassigned
+    postv = postv * elig  # the treatment reaches a reassigned cluster's eligible units
     n_total = math.comb(G, k)
     exact = n_total <= n_perm
     if exact:
@@ -812,7 +826,7 @@ def ri_test(
     ssc = Gc / (Gc - 1) * (n - 1) / (n - kx - _fe_rank_nonnested(fe, cl))
 
     def stats_for(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        member = np.zeros((G, batch.shape[0]))
+        member = np.zeros((G + 1, batch.shape[0]))  # last row: clusters never reassigned
         member[batch.T, np.arange(batch.shape[0])[None, :]] = 1.0
         D = member[gidx] * postv[:, None]
         Dd = q(D)
@@ -837,7 +851,8 @@ def ri_test(
     settings = {"yname": yname, "idname": idname, "tname": tname, "dname": dname,
                 "cluster": cluster, "treated_clusters": [str(t) for t in treated],
                 "controls": controls, "weights": weights,
-                "statistic": statistic, "n_perm": n_perm}
+                "statistic": statistic, "n_perm": n_perm, "eligible": eligible,
+                "assignable_clusters": [str(g) for g in gvals]}
     return RITestResult(
         estimate=float(est_obs[0]), observed=float(stat_obs[0]), distribution=dist,
         assignments=assign, p_value=p, exact=exact, n_assignments=n_total,
@@ -847,12 +862,14 @@ def ri_test(
 
 
 def _ri_assignment(sub: pd.DataFrame, idname: str, tname: str, dname: str,
-                   cluster: str) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+                   cluster: str, eligible: str | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, list[Any], np.ndarray]:
     """The design :func:`ri_test` permutes, read off the observed treatment column.
 
     Returns the common post indicator of every row (the treated clusters' ``dname`` path at
-    the row's period), the sorted clusters and the treated ones; refuses designs that are not
-    a common-adoption assignment at the ``cluster`` level.
+    the row's period), the sorted clusters that can be reassigned treatment, the treated ones
+    and every row's eligibility (1 without ``eligible``); refuses designs that are not a
+    common-adoption assignment at the ``cluster`` level.
     """
     where = "ri_test"
     d = pd.to_numeric(sub[dname], errors="coerce")
@@ -863,25 +880,58 @@ def _ri_assignment(sub: pd.DataFrame, idname: str, tname: str, dname: str,
             f"(first: {sub.loc[bad, dname].head(5).tolist()})."
         )
     d = d.astype(float)
-    gvals = np.array(sorted(pd.unique(sub[cluster]), key=str), dtype=object)
+    if eligible is None:
+        elig = pd.Series(1.0, index=sub.index)
+    else:
+        elig = pd.to_numeric(sub[eligible], errors="coerce")
+        bad = ~elig.isin([0, 1])
+        if bad.any():
+            raise DataValidationError(
+                f"{where}: eligible column {eligible!r} must be 0/1; {int(bad.sum())} row(s) "
+                f"are not (first: {sub.loc[bad, eligible].head(5).tolist()}).")
+        elig = elig.astype(float)
+        nun = elig.groupby(sub[idname], sort=False).nunique()
+        if (nun > 1).any():
+            raise DataValidationError(
+                f"{where}: eligible column {eligible!r} must be constant within unit "
+                f"{idname!r}; {int((nun > 1).sum())} unit(s) vary "
+                f"(first: {list(nun.index[nun > 1][:5])}).")
+        on = (d == 1) & (elig == 0)
+        if on.any():
+            units = pd.unique(sub.loc[on, idname])
+            raise DataValidationError(
+                f"{where}: {len(units)} unit(s) are treated ({dname!r} == 1) but not eligible "
+                f"({eligible!r} == 0) (first: {list(units[:5])}); the treatment can only "
+                "reach eligible units.")
+    all_g = np.array(sorted(pd.unique(sub[cluster]), key=str), dtype=object)
+    has_elig = elig.groupby(sub[cluster], sort=False).max()
+    gvals = np.array([g for g in all_g.tolist() if has_elig.loc[g] == 1], dtype=object)
     anyd = d.groupby(sub[cluster], sort=False).max()
     treated = [g for g in gvals.tolist() if anyd.loc[g] == 1]
     G, k = gvals.size, len(treated)
     if k == 0 or k >= G:
+        extra = (f" ({all_g.size - G} cluster(s) without an eligible unit are never "
+                 "reassigned)" if G < all_g.size else "")
         raise DataValidationError(
             f"{where}: randomization inference needs some but not all clusters treated "
             f"(column {dname!r} == 1 somewhere in the cluster, cluster column {cluster!r}); "
-            f"{k} of {G} cluster(s) are treated."
+            f"{k} of {G} cluster(s) are treated{extra}."
         )
-    tr_rows = sub[cluster].isin(treated).to_numpy()
+    tr_rows = sub[cluster].isin(treated).to_numpy() & (elig.to_numpy() == 1)
     unit_any = d[tr_rows].groupby(sub.loc[tr_rows, idname], sort=False).max()
     never = unit_any.index[unit_any.to_numpy() == 0]
     if len(never):
+        if eligible is None:
+            raise DataValidationError(
+                f"{where}: every unit of a treated cluster must be treated ({dname!r} == 1 in "
+                f"some period); {len(never)} unit(s) of treated clusters in {cluster!r} never "
+                f"are (first: {list(never[:5])}). Randomization inference permutes whole "
+                "clusters; if the treatment reaches only some units of a cluster (e.g. one "
+                "value tier), pass eligible=<0/1 unit column> marking them.")
         raise DataValidationError(
-            f"{where}: every unit of a treated cluster must be treated ({dname!r} == 1 in some "
-            f"period); {len(never)} unit(s) of treated clusters in {cluster!r} never are "
-            f"(first: {list(never[:5])}). Randomization inference permutes whole clusters."
-        )
+            f"{where}: every eligible unit ({eligible!r} == 1) of a treated cluster must be "
+            f"treated ({dname!r} == 1 in some period); {len(never)} unit(s) in {cluster!r} "
+            f"never are (first: {list(never[:5])}).")
     per = d[tr_rows].groupby(sub.loc[tr_rows, tname], sort=False).nunique()
     if (per > 1).any():
         varying = per.index[per.to_numpy() > 1]
@@ -899,7 +949,7 @@ def _ri_assignment(sub: pd.DataFrame, idname: str, tname: str, dname: str,
             f"period(s) of {tname!r} without a treated-cluster row (first: {list(miss[:5])}); "
             "drop those periods or add the rows."
         )
-    return postv.to_numpy(dtype=float), gvals, treated
+    return postv.to_numpy(dtype=float), gvals, treated, elig.to_numpy(dtype=float)
 
 
 def _fe_rank_nonnested(fe: np.ndarray, cl: np.ndarray) -> int:
