@@ -287,3 +287,22 @@ def test_progress_prints_to_stderr_and_changes_nothing(capsys: pytest.CaptureFix
     assert stag.replicates == sdid(df, **SIM, vcov="placebo", n_reps=20, seed=3).replicates
     with pytest.raises(OptionError, match="progress must be True or False; got 1"):
         sdid(df, **SIM, progress=1)  # type: ignore[arg-type]
+
+
+def test_placebo_warns_when_controls_are_not_many_more_than_treated() -> None:
+    """Each placebo leaves n0 - n1 donors: with 4 treated of 11 units the placebo standard
+    error is conservative (docs/validation.md), and sdid says so; with 2 of 12 it does not."""
+    import warnings
+
+    import laborai as la
+
+    rng = np.random.default_rng(0)
+    rows = [(i, t, float(i < 4 and t >= 8), rng.normal() + 0.1 * t)
+            for i in range(11) for t in range(10)]
+    df = pd.DataFrame(rows, columns=["unit", "t", "d", "y"])
+    with pytest.warns(la.errors.SmallSampleWarning, match="3 donors instead of 7"):
+        la.did.sdid(df, yname="y", idname="unit", tname="t", dname="d", n_reps=20)
+    few = df.assign(d=((df["unit"] < 2) & (df["t"] >= 8)).astype(float))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", la.errors.SmallSampleWarning)
+        la.did.sdid(few, yname="y", idname="unit", tname="t", dname="d", n_reps=20)
