@@ -1,4 +1,4 @@
-"""Fast guard of benchmarks/inference_validity.py: size of three cheap defaults on null data.
+"""Fast guard of benchmarks/inference_validity.py: size of four cheap defaults on null data.
 
 A few dozen null marketplaces (``effects="none"``, default exposure, small ``n_posts``) through
 the benchmark's own design and method wrappers; the rejection rate at 5% of a true zero must lie
@@ -40,7 +40,7 @@ def null_records() -> pd.DataFrame:
         seed = iv.rep_seed(20_260, "no_effect", rep)
         base, truth = iv.marketplace_panel(seed, "no_effect", N_POSTS, cache=False)
         design = iv.Design(base, truth, "no_effect")
-        for method in ("twfe", "estimate_effects", "event_study"):
+        for method in ("twfe", "estimate_effects", "event_study", "ddd"):
             for r in iv.run_method(method, design):
                 r.update(method=method, rep=rep)
                 recs.append(r)
@@ -54,7 +54,8 @@ def _band(n: int, p: float = 0.05, level: float = 0.999) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize(("method", "target"), [
-    ("twfe", "beta"), ("estimate_effects", "per_group"), ("event_study", "pretrend")])
+    ("twfe", "beta"), ("estimate_effects", "per_group"), ("event_study", "pretrend"),
+    ("ddd", "ddd")])
 def test_default_size_within_binomial_band(null_records: pd.DataFrame, method: str,
                                            target: str) -> None:
     g = null_records.loc[null_records["method"] == method]
