@@ -670,10 +670,10 @@ def ddd(
         difference with ``weights``, else ``n_posts`` when the data have it: a category's
         demand shock is common to its two tiers and cancels in the triple difference, so the
         cells' sampling noise decides its spread, while the DiDs' is mostly shock. On the
-        calibrated simulator (300 null marketplaces each) the triple difference moves from
-        3.3% / 2.3% (5 / 2 treated categories, no correction) to 5.0% / 3.7%, while
-        correcting the DiDs too would take the low-tier DiD with 2 treated to 7.7%
-        (``docs/validation.md``). A column name, or ``'weights'`` with weights, corrects all
+        calibrated simulator (500 null marketplaces) the triple difference moves from
+        2.6% / 3.2% (5 / 2 treated categories, no correction) to 3.8% / 4.2%, while
+        correcting the DiDs too would take the low-tier DiD with 2 treated to 7.7% (300
+        marketplaces; ``docs/validation.md``). A column name, or ``'weights'`` with weights, corrects all
         three; ``None`` none. The effects corrected are in ``settings["size_effects"]``.
     high_time_fe : bool, default False
         Replace period fixed effects by tier-specific period fixed effects.
