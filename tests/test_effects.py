@@ -316,3 +316,34 @@ def test_extra_fixed_effects_and_backend():
     for col in ("estimate", "std_error"):
         assert pf_fast.tidy()[col].iloc[0] == pytest.approx(pf_ref.tidy()[col].iloc[0],
                                                             rel=1e-5)
+
+
+def test_noise_ratio_reports_a_group_noisier_than_its_placebo_controls():
+    """tidy()'s noise_ratio: a group's pre-period residual noise over the median of the control
+    units its placebos use (docs/validation.md: placebo intervals of noisy groups are too
+    narrow). Computed on the pre-period only, so the effect itself does not move it."""
+    rng = np.random.default_rng(5)
+    periods = pd.date_range("2020-01-01", periods=40, freq="MS")
+    rows = []
+    for c in range(10):
+        for tier in ("low", "high"):
+            sd = 0.3 if (c == 0 and tier == "high") else 0.1  # cat0/high is 3x noisier
+            ev = periods[30] if c < 2 else pd.NaT
+            for p in periods:
+                post = (not pd.isna(ev)) and p >= ev
+                rows.append({"category": f"cat{c}", "value_tier": tier, "unit": f"{c}|{tier}",
+                             "period": p, "event_date": ev,
+                             "y": rng.normal(0, sd) + 0.5 * post})
+    panel = pd.DataFrame(rows)
+    panel["event_date"] = pd.to_datetime(panel["event_date"])
+    res = estimate_effects(panel, outcomes=["y"], idname="unit", tname="period")
+    t = res.tidy().set_index(["category", "value_tier"])
+    assert t.loc[("cat0", "high"), "noise_ratio"] == pytest.approx(3.0, rel=0.25)
+    for g in (("cat0", "low"), ("cat1", "low"), ("cat1", "high")):
+        assert t.loc[g, "noise_ratio"] == pytest.approx(1.0, rel=0.3)
+    # a larger effect changes the estimates, not the (pre-period) noise ratios
+    big = panel.assign(y=panel["y"] + 2.0 * (panel["period"] >= periods[30])
+                       * panel["event_date"].notna())
+    t2 = estimate_effects(big, outcomes=["y"], idname="unit", tname="period").tidy()
+    np.testing.assert_allclose(t2["noise_ratio"].to_numpy(), res.tidy()["noise_ratio"].to_numpy(),
+                               rtol=1e-12)

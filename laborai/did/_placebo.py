@@ -103,6 +103,11 @@ def _fit_one(yt: np.ndarray, Xt: np.ndarray, w: np.ndarray, inv_size: np.ndarray
     return b, v
 
 
+def two_way_residuals(y: np.ndarray, fe: np.ndarray) -> np.ndarray:
+    """Residuals of ``y`` (n,) after its two-way fixed effects ``fe`` (n, 2) are partialled out."""
+    return _demean(np.asarray(y, dtype=float), fe, None)
+
+
 def sampling_var(X: np.ndarray, weights: np.ndarray | None, fe: np.ndarray,
                  inv_size: np.ndarray, combos: np.ndarray | None = None) -> np.ndarray:
     """Sampling-variance proxy ``sum_i A_ik^2 / size_i`` of each coefficient of ``X | fe``

@@ -52,7 +52,7 @@ from laborai.did._core import (
     normalise_vcov,
 )
 from laborai.did._formula import formula_interface
-from laborai.did._placebo import placebo_cov, placebo_estimates, rescale
+from laborai.did._placebo import placebo_cov, placebo_estimates, rescale, two_way_residuals
 from laborai.errors import (
     DataValidationError,
     EstimationError,
@@ -591,7 +591,7 @@ def estimate_effects(
         df_rows: np.ndarray | None = None
         if method == "placebo" and not pooled_placebo:
             sizecol = _size_column(size, s, panel)
-            V_all, df_rows, n_ctrl = _placebo_cov(
+            V_all, df_rows, n_ctrl, noise = _placebo_cov(
                 panel, s, by=by, cl=cl[0], unit=unit, groups=groups, members=members,
                 gids=gids, ets=ets_all, treated=treated, pos=pos, epos=epos, design=design,
                 window=(lo, hi), ref=ref, sizecol=sizecol)
@@ -603,6 +603,7 @@ def estimate_effects(
                 tab[c] = wt[c].to_numpy()
             tab["df"] = df_rows
             tab["n_control_clusters"] = n_ctrl
+            tab["noise_ratio"] = noise
             df_t = float(np.min(df_rows)) if len(df_rows) else None
         else:
             tab["df"] = np.nan if df_t is None else df_t
@@ -748,8 +749,9 @@ def _placebo_cov(
     window: tuple[int, int],
     ref: int,
     sizecol: str | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Placebo covariance of the estimated terms, their degrees of freedom and control counts."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Placebo covariance of the estimated terms, their degrees of freedom, control counts and
+    each term's group noise ratio (:func:`_noise_ratios`)."""
     where = "estimate_effects"
     if spec["family"] != "ols":
         raise OptionError(
@@ -844,9 +846,49 @@ def _placebo_cov(
     same = np.array([[tcl[a] == tcl[b] for b in gids] for a in gids], dtype=bool)
     V, dfs = placebo_cov(P, same)
     n_ctrl = np.isfinite(P).sum(axis=0)
+    ratio_g = _noise_ratios(y, ok, pos, epos, treated, uv, clv, controls, members, groups,
+                            mcols, by, panel)
+    ratios = np.array([ratio_g[g] for g in gids], dtype=float)
     if np.any(dfs < 2):
         raise EstimationError(
             f"{where}: fewer than 3 placebo estimates for some effect(s); placebo inference "
             "needs at least 3 control clusters with observations in every period used."
         )
-    return V, dfs, n_ctrl
+    return V, dfs, n_ctrl, ratios
+
+
+def _noise_ratios(y: np.ndarray, ok: np.ndarray, pos: np.ndarray, epos: np.ndarray,
+                  treated: np.ndarray, uv: np.ndarray, clv: np.ndarray, controls: list[Any],
+                  members: Mapping[tuple[Any, ...], np.ndarray], groups: list[tuple[Any, ...]],
+                  mcols: list[str], by: tuple[str, ...], panel: pd.DataFrame
+                  ) -> dict[tuple[Any, ...], float]:
+    """Each group's pre-period noise relative to its placebos' (a diagnostic, not a correction).
+
+    On the periods before the earliest event, a two-way fixed-effects fit of every unit
+    (treated and control) gives each unit's residual root mean square; a group's ratio is its
+    units' over the median of the control units that its placebos use (the same values of the
+    within-cluster ``by`` columns, e.g. the same tier). Placebo inference treats the group's
+    error as exchangeable with the controls': a ratio well above 1 says its interval is likely
+    too narrow (``docs/validation.md``). Reported as the ``noise_ratio`` column of ``tidy()``;
+    with few pre-periods it is itself noisy, so it informs rather than corrects.
+    """
+    out: dict[tuple[Any, ...], float] = {g: math.nan for g in groups}
+    e_min = float(np.nanmin(epos[treated])) if treated.any() else math.inf
+    rows = np.flatnonzero(ok & (pos < e_min) & np.isfinite(y))
+    if rows.size < 4:
+        return out
+    fe = np.column_stack([pd.factorize(uv[rows])[0], pd.factorize(pos[rows])[0]])
+    res = two_way_residuals(y[rows], fe)
+    ms = pd.Series(res**2).groupby(uv[rows]).mean()
+    ctrl_set = set(controls)
+    for g in groups:
+        match = np.isin(clv, list(ctrl_set))
+        for b in mcols:
+            match &= panel[b].to_numpy() == g[by.index(b)]
+        cu = [u for u in pd.unique(uv[match & ~treated]) if u in ms.index]
+        gu = [u for u in pd.unique(uv[members[g]]) if u in ms.index]
+        if len(cu) >= 3 and gu:
+            med = float(np.median(ms[cu].to_numpy()))
+            if med > 0:
+                out[g] = math.sqrt(float(np.mean(ms[gu].to_numpy())) / med)
+    return out
