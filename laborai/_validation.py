@@ -100,6 +100,28 @@ def check_unique_unit_period(data: Any, idname: str, tname: str) -> None:
         )
 
 
+def unit_level_binary(data: Any, col: str, idname: str, where: str) -> Any:
+    """Column ``col`` of ``data`` as a float Series after checking that it is 0/1 and constant
+    within each ``idname`` unit (a unit-level indicator); DataValidationError otherwise."""
+    import pandas as pd
+
+    from laborai.errors import DataValidationError
+
+    v = pd.to_numeric(data[col], errors="coerce")
+    bad = ~v.isin([0, 1])
+    if bad.any():
+        raise DataValidationError(
+            f"{where}: column {col!r} must be 0/1; {int(bad.sum())} row(s) are not "
+            f"(first: {data.loc[bad, col].head(5).tolist()})."
+        )
+    nun = v.groupby(data[idname], sort=False).nunique()
+    if (nun > 1).any():
+        raise DataValidationError(
+            f"{where}: column {col!r} must be constant within unit {idname!r}; "
+            f"{int((nun > 1).sum())} unit(s) vary (first: {list(nun.index[nun > 1][:5])})."
+        )
+    return v.astype(float)
+
 def resolve_seed(seed: Any, *, name: str = "seed") -> int:
     """The seed a stochastic step uses, recorded in its result.
 

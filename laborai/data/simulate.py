@@ -1585,25 +1585,23 @@ def _make_text(
     # Keyword traps in non-technology posts (about 4% of them where the category has traps).
     plain = ~(is_ai | is_cloud | is_rpa)
     trap_u = rng.random(n)
-    for ci, c in enumerate(cats):
-        traps = _TRAPS.get(c, ())
-        ix = np.flatnonzero(plain & (p_cat == ci) & (trap_u < 0.04))
-        if not traps or ix.size == 0:
-            continue
-        pick = rng.integers(0, len(traps), ix.size)
-        for i, k in zip(ix.tolist(), pick.tolist(), strict=True):
-            title[i] = traps[k].format(project=proj_l[i])
-    # Traps the keyword query falls for (unrelated posts it flags), after the substring traps.
-    lo = 0.04
-    for tech, rate in _QUERY_TRAP_RATE.items():
+
+    def place_traps(table: Mapping[str, Sequence[str]], lo: float, hi: float) -> None:
+        # the plain posts with trap_u in [lo, hi) of each category with traps get one of them
         for ci, c in enumerate(cats):
-            traps = _tech_titles.QUERY_TRAPS[tech].get(c, ())
-            ix = np.flatnonzero(plain & (p_cat == ci) & (trap_u >= lo) & (trap_u < lo + rate))
+            traps = table.get(c, ())
+            ix = np.flatnonzero(plain & (p_cat == ci) & (trap_u >= lo) & (trap_u < hi))
             if not traps or ix.size == 0:
                 continue
             pick = rng.integers(0, len(traps), ix.size)
             for i, k in zip(ix.tolist(), pick.tolist(), strict=True):
-                title[i] = traps[k]
+                title[i] = traps[k].format(project=proj_l[i])
+
+    place_traps(_TRAPS, 0.0, 0.04)
+    # Traps the keyword query falls for (unrelated posts it flags), after the substring traps.
+    lo = 0.04
+    for tech, rate in _QUERY_TRAP_RATE.items():
+        place_traps(_tech_titles.QUERY_TRAPS[tech], lo, lo + rate)
         lo += rate
     # AI-related posts: titles of the category's AI vocabulary (15% keep their plain title, so
     # have no AI word in the title) and skills of their gen-AI family.

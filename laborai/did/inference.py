@@ -28,7 +28,7 @@ from scipy import sparse
 
 from laborai._progress import check_progress
 from laborai._results import Provenance, ResultMixin, make_provenance
-from laborai._validation import check_option, resolve_seed
+from laborai._validation import check_option, resolve_seed, unit_level_binary
 from laborai.errors import DataValidationError, EstimationError, OptionError
 
 __all__ = [
@@ -883,19 +883,7 @@ def _ri_assignment(sub: pd.DataFrame, idname: str, tname: str, dname: str,
     if eligible is None:
         elig = pd.Series(1.0, index=sub.index)
     else:
-        elig = pd.to_numeric(sub[eligible], errors="coerce")
-        bad = ~elig.isin([0, 1])
-        if bad.any():
-            raise DataValidationError(
-                f"{where}: eligible column {eligible!r} must be 0/1; {int(bad.sum())} row(s) "
-                f"are not (first: {sub.loc[bad, eligible].head(5).tolist()}).")
-        elig = elig.astype(float)
-        nun = elig.groupby(sub[idname], sort=False).nunique()
-        if (nun > 1).any():
-            raise DataValidationError(
-                f"{where}: eligible column {eligible!r} must be constant within unit "
-                f"{idname!r}; {int((nun > 1).sum())} unit(s) vary "
-                f"(first: {list(nun.index[nun > 1][:5])}).")
+        elig = unit_level_binary(sub, eligible, idname, where)
         on = (d == 1) & (elig == 0)
         if on.any():
             units = pd.unique(sub.loc[on, idname])

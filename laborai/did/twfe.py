@@ -40,6 +40,7 @@ from laborai._validation import (
     check_option,
     check_time_column,
     resolve_seed,
+    unit_level_binary,
 )
 from laborai.did._core import (
     _BACKENDS,
@@ -588,23 +589,6 @@ def twfe(
 # --------------------------------------------------------------------------------------------
 
 
-def _unit_level_binary(data: pd.DataFrame, col: str, idname: str, where: str) -> pd.Series:
-    v = pd.to_numeric(data[col], errors="coerce")
-    bad = ~v.isin([0, 1])
-    if bad.any():
-        raise DataValidationError(
-            f"{where}: column {col!r} must be 0/1; {int(bad.sum())} row(s) are not "
-            f"(first: {data.loc[bad, col].head(5).tolist()})."
-        )
-    nun = v.groupby(data[idname], sort=False).nunique()
-    if (nun > 1).any():
-        raise DataValidationError(
-            f"{where}: column {col!r} must be constant within unit {idname!r}; "
-            f"{int((nun > 1).sum())} unit(s) vary (first: {list(nun.index[nun > 1][:5])})."
-        )
-    return v.astype(float)
-
-
 @formula_interface("ddd")
 @_overlap_hash
 def ddd(
@@ -736,8 +720,8 @@ def ddd(
     fe_extra = _fe_columns(fe, where)
     _require_columns(data, [yname, idname, tname, dname, post, pname, *cl, *controls, *fe_extra]
                      + ([weights] if weights else []), where)
-    e = _unit_level_binary(data, dname, idname, where)
-    h = _unit_level_binary(data, pname, idname, where)
+    e = unit_level_binary(data, dname, idname, where)
+    h = unit_level_binary(data, pname, idname, where)
     p = pd.to_numeric(data[post], errors="coerce")
     if (~p.isin([0, 1])).any():
         raise DataValidationError(

@@ -846,15 +846,14 @@ def _placebo_cov(
     same = np.array([[tcl[a] == tcl[b] for b in gids] for a in gids], dtype=bool)
     V, dfs = placebo_cov(P, same)
     n_ctrl = np.isfinite(P).sum(axis=0)
-    ratio_g = _noise_ratios(y, ok, pos, epos, treated, uv, clv, controls, members, groups,
-                            mcols, by, panel)
-    ratios = np.array([ratio_g[g] for g in gids], dtype=float)
     if np.any(dfs < 2):
         raise EstimationError(
             f"{where}: fewer than 3 placebo estimates for some effect(s); placebo inference "
             "needs at least 3 control clusters with observations in every period used."
         )
-    return V, dfs, n_ctrl, ratios
+    ratio_g = _noise_ratios(y, ok, pos, epos, treated, uv, clv, controls, members, groups,
+                            mcols, by, panel)
+    return V, dfs, n_ctrl, np.array([ratio_g[g] for g in gids], dtype=float)
 
 
 def _noise_ratios(y: np.ndarray, ok: np.ndarray, pos: np.ndarray, epos: np.ndarray,
@@ -880,12 +879,12 @@ def _noise_ratios(y: np.ndarray, ok: np.ndarray, pos: np.ndarray, epos: np.ndarr
     fe = np.column_stack([pd.factorize(uv[rows])[0], pd.factorize(pos[rows])[0]])
     res = two_way_residuals(y[rows], fe)
     ms = pd.Series(res**2).groupby(uv[rows]).mean()
-    ctrl_set = set(controls)
+    is_ctrl = np.isin(clv, controls) & ~treated
     for g in groups:
-        match = np.isin(clv, list(ctrl_set))
+        match = is_ctrl.copy()
         for b in mcols:
             match &= panel[b].to_numpy() == g[by.index(b)]
-        cu = [u for u in pd.unique(uv[match & ~treated]) if u in ms.index]
+        cu = [u for u in pd.unique(uv[match]) if u in ms.index]
         gu = [u for u in pd.unique(uv[members[g]]) if u in ms.index]
         if len(cu) >= 3 and gu:
             med = float(np.median(ms[cu].to_numpy()))
