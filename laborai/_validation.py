@@ -100,9 +100,9 @@ def check_unique_unit_period(data: Any, idname: str, tname: str) -> None:
         )
 
 
-def unit_level_binary(data: Any, col: str, idname: str, where: str) -> Any:
-    """Column ``col`` of ``data`` as a float Series after checking that it is 0/1 and constant
-    within each ``idname`` unit (a unit-level indicator); DataValidationError otherwise."""
+def binary_column(data: Any, col: str, where: str) -> Any:
+    """Column ``col`` of ``data`` as a float Series after checking that every value is 0 or 1
+    (DataValidationError naming the column, the count and the first offending values)."""
     import pandas as pd
 
     from laborai.errors import DataValidationError
@@ -114,13 +114,22 @@ def unit_level_binary(data: Any, col: str, idname: str, where: str) -> Any:
             f"{where}: column {col!r} must be 0/1; {int(bad.sum())} row(s) are not "
             f"(first: {data.loc[bad, col].head(5).tolist()})."
         )
+    return v.astype(float)
+
+
+def unit_level_binary(data: Any, col: str, idname: str, where: str) -> Any:
+    """:func:`binary_column`, also constant within each ``idname`` unit (a unit-level
+    indicator); DataValidationError otherwise."""
+    from laborai.errors import DataValidationError
+
+    v = binary_column(data, col, where)
     nun = v.groupby(data[idname], sort=False).nunique()
     if (nun > 1).any():
         raise DataValidationError(
             f"{where}: column {col!r} must be constant within unit {idname!r}; "
             f"{int((nun > 1).sum())} unit(s) vary (first: {list(nun.index[nun > 1][:5])})."
         )
-    return v.astype(float)
+    return v
 
 def resolve_seed(seed: Any, *, name: str = "seed") -> int:
     """The seed a stochastic step uses, recorded in its result.

@@ -28,7 +28,12 @@ from scipy import sparse
 
 from laborai._progress import check_progress
 from laborai._results import Provenance, ResultMixin, make_provenance
-from laborai._validation import check_option, resolve_seed, unit_level_binary
+from laborai._validation import (
+    binary_column,
+    check_option,
+    resolve_seed,
+    unit_level_binary,
+)
 from laborai.errors import DataValidationError, EstimationError, OptionError
 
 __all__ = [
@@ -872,14 +877,7 @@ def _ri_assignment(sub: pd.DataFrame, idname: str, tname: str, dname: str,
     common-adoption assignment at the ``cluster`` level.
     """
     where = "ri_test"
-    d = pd.to_numeric(sub[dname], errors="coerce")
-    bad = ~d.isin([0, 1])
-    if bad.any():
-        raise DataValidationError(
-            f"{where}: column {dname!r} must be 0/1; {int(bad.sum())} row(s) are not "
-            f"(first: {sub.loc[bad, dname].head(5).tolist()})."
-        )
-    d = d.astype(float)
+    d = binary_column(sub, dname, where)
     if eligible is None:
         elig = pd.Series(1.0, index=sub.index)
     else:
