@@ -52,14 +52,7 @@ from laborai.did._core import (
     normalise_vcov,
 )
 from laborai.did._formula import formula_interface
-from laborai.did._placebo import (
-    placebo_cov,
-    placebo_estimates,
-    rescale,
-    sampling_var,
-    size_target,
-    two_way_residuals,
-)
+from laborai.did._placebo import placebo_cov, placebo_estimates, rescale, two_way_residuals
 from laborai.errors import (
     DataValidationError,
     EstimationError,
@@ -195,7 +188,7 @@ def estimate_effects(
     ref: int = -1,
     n_boot: int = 9999,
     boot_weights: Literal["rademacher", "webb"] = "rademacher",
-    size: str | None = "counts",
+    size: str | None = "weights",
     seed: int | None = 0,
     timing: Literal["first_full", "containing"] = "first_full",
     unknown_tier: Literal["exclude", "include"] = "exclude",
@@ -549,7 +542,6 @@ def estimate_effects(
     tests: list[dict[str, Any]] = []
     nobs: dict[str, int] = {}
     ndrop: dict[str, int] = {}
-    size_used: dict[str, str | None] = {}
     for s in tracked(specs, "estimate_effects", progress, unit="outcome"):
         frame, keep = _build_frame(panel, where="estimate_effects", yname=s["y"],
                                    regressors=regs,
@@ -599,13 +591,10 @@ def estimate_effects(
         df_rows: np.ndarray | None = None
         if method == "placebo" and not pooled_placebo:
             sizecol = _size_column(size, s, panel)
-            count_col = _poisson_count_column(size, s, panel) if sizecol is None else None
-            size_used[s["name"]] = (f"poisson:{count_col}" if count_col is not None
-                                    else sizecol)
             V_all, df_rows, n_ctrl, noise = _placebo_cov(
                 panel, s, by=by, cl=cl[0], unit=unit, groups=groups, members=members,
                 gids=gids, ets=ets_all, treated=treated, pos=pos, epos=epos, design=design,
-                window=(lo, hi), ref=ref, sizecol=sizecol, count_col=count_col)
+                window=(lo, hi), ref=ref, sizecol=sizecol)
             se = np.sqrt(np.diag(V_all))
             tab = tab.drop(columns=["std_error", "statistic", "p_value", "conf_low", "conf_high"])
             wt = pd.concat([wald_table([b_all[i]], [se[i]], alpha=alpha, df=float(df_rows[i]))
@@ -682,7 +671,7 @@ def estimate_effects(
                 "cluster": cluster if not isinstance(cluster, tuple) else list(cluster),
                 "vcov": vcov, "vcov_used": method, "alpha": alpha, "window": list(window),
                 "ref": ref, "n_boot": n_boot, "boot_weights": boot_weights, "size": size,
-                "size_used": size_used, "seed": seed, "timing": timing, "unknown_tier": unknown_tier,
+                "seed": seed, "timing": timing, "unknown_tier": unknown_tier,
                 "fe": list(fe_extra),
                 "excluded": excluded}
     return EffectsResult(
@@ -728,9 +717,9 @@ def _contrast_test(Rb: np.ndarray, RVR: np.ndarray, df: float | None, *,
 
 
 def _size_column(size: str | None, spec: Mapping[str, Any], panel: pd.DataFrame) -> str | None:
-    if size is None or size == "poisson":
+    if size is None:
         return None
-    if size in ("weights", "counts"):
+    if size == "weights":
         return str(spec["weights"]) if spec["weights"] else None
     if size != "auto":
         if size not in panel.columns:
@@ -760,15 +749,9 @@ def _placebo_cov(
     window: tuple[int, int],
     ref: int,
     sizecol: str | None,
-    count_col: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Placebo covariance of the estimated terms, their degrees of freedom, control counts and
-    each term's group noise ratio (:func:`_noise_ratios`).
-
-    ``sizecol``: Ferman-Pinto correction with a fitted ``a + b v`` model (per matching tier).
-    ``count_col`` (the outcome is the log of this count column): the Poisson model of
-    :func:`_poisson_rescale`, ``b = 1`` known and ``a`` pooled over the placebos that share
-    the group's event date."""
+    each term's group noise ratio (:func:`_noise_ratios`)."""
     where = "estimate_effects"
     if spec["family"] != "ols":
         raise OptionError(
@@ -781,10 +764,9 @@ def _placebo_cov(
          if spec["weights"] else None)
     ok = np.isfinite(y) & (np.isfinite(w) & (w > 0) if w is not None else True)
     size = None
-    if sizecol is not None or count_col is not None:
-        size = pd.to_numeric(panel[sizecol or count_col], errors="coerce").to_numpy(dtype=float)
+    if sizecol is not None:
+        size = pd.to_numeric(panel[sizecol], errors="coerce").to_numpy(dtype=float)
         ok &= np.isfinite(size) & (size > 0)
-    poisson = count_col is not None
     clv = panel[cl].to_numpy()
     tr_clusters = set(pd.unique(clv[treated]))
     ctrl_rows = ~treated & ok
@@ -837,7 +819,7 @@ def _placebo_cov(
             for b, val in zip(mcols, mvals, strict=True):
                 match &= (panel[b].to_numpy() == val)
             regs = []
-            vs: list[Any] = []
+            vs = []
             for c in controls:
                 sel = (clv == c) & match
                 d = sel[rows_c].astype(float)
@@ -852,31 +834,14 @@ def _placebo_cov(
             if not np.isfinite(est).any():
                 raise EstimationError(f"{where}: no placebo estimate could be computed for "
                                       f"group {'/'.join(map(str, g))!r}.")
-            if poisson:
-                assert inv_size is not None
-                vs = [sampling_var(X, w_c, fe, inv_size[rows_c]) for X in regs]
             cache[key] = (est, np.array(vs))
-    if poisson:
-        assert inv_size is not None
-        a_e = _poisson_intercepts(cache)
-    for g in groups:
-        e = float(np.unique(epos[members[g]])[0])
-        est, vs_arr = cache[(e, tuple(g[by.index(b)] for b in mcols))]
-        if poisson:
-            assert inv_size is not None
-            v_gk = _group_sampling_var(members[g] & ok, ctrl_rows, uv, pos, e, w, inv_size,
-                                       design, (lo, hi), ks)
-        else:
-            v_g = v_of(members[g], e)
+        est, vs_arr = cache[key]
+        v_g = v_of(members[g], e)
         for i, (gi, k) in enumerate(zip(gids, ets, strict=True)):
             if gi != g:
                 continue
             col = 0 if design == "did" else ks.index(int(k))
-            if poisson:
-                P[:, i] = _poisson_rescale(est[:, col], vs_arr[:, col], float(v_gk[col]),
-                                           a_e[(e, col)])
-            else:
-                P[:, i] = rescale(est[:, col], vs_arr if size is not None else None, v_g)
+            P[:, i] = rescale(est[:, col], vs_arr if size is not None else None, v_g)
     tcl = {g: pd.unique(clv[members[g]])[0] for g in groups}
     same = np.array([[tcl[a] == tcl[b] for b in gids] for a in gids], dtype=bool)
     V, dfs = placebo_cov(P, same)
@@ -889,107 +854,6 @@ def _placebo_cov(
     ratio_g = _noise_ratios(y, ok, pos, epos, treated, uv, clv, controls, members, groups,
                             mcols, by, panel)
     return V, dfs, n_ctrl, np.array([ratio_g[g] for g in gids], dtype=float)
-
-
-def _poisson_count_column(size: str | None, spec: Mapping[str, Any], panel: pd.DataFrame
-                          ) -> str | None:
-    """The count column whose log the outcome is, for the Poisson size model, or None.
-
-    Under ``size='counts'`` (the default) an unweighted outcome ``log_<c>`` (else any
-    outcome) qualifies when ``<c>`` (else ``n_posts``) is a column of whole numbers (a count)
-    and the outcome equals ``log(<c>)`` on every row where it is finite (``build_panel``'s
-    ``log_n_posts``); ``size='poisson'`` requires it and raises otherwise.
-    """
-    if size not in ("counts", "poisson") or (size == "counts" and spec["weights"]):
-        return None
-    y = str(spec["y"])
-    cand = y[4:] if y.startswith("log_") and y[4:] in panel.columns else (
-        "n_posts" if "n_posts" in panel.columns else None)
-    ok = False
-    if cand is not None and cand != y:
-        yv = pd.to_numeric(panel[y], errors="coerce").to_numpy(dtype=float)
-        cv = pd.to_numeric(panel[cand], errors="coerce").to_numpy(dtype=float)
-        fin = np.isfinite(yv)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lc = np.log(cv[fin])
-        ok = bool(fin.any()) and bool(np.all(np.isfinite(lc))) and bool(
-            np.all(cv[fin] == np.round(cv[fin]))) and bool(
-            np.all(np.abs(yv[fin] - lc) <= 1e-9 * np.maximum(1.0, np.abs(lc))))
-    if ok:
-        return cand
-    if size == "poisson":
-        raise OptionError(
-            f"estimate_effects: size='poisson' needs an outcome that is the log of a count "
-            f"column of the panel (e.g. 'log_n_posts' = log('n_posts')); outcome {y!r} is not "
-            f"the log of {cand!r} on every row. Pass size='n_posts' for a fitted Ferman-Pinto "
-            "correction or size=None.")
-    return None
-
-
-def _poisson_intercepts(cache: Mapping[tuple[Any, ...], tuple[np.ndarray, np.ndarray]]
-                        ) -> dict[tuple[float, int], float]:
-    """The shock part ``a`` of ``E[p_j^2] = a + v_j`` for every event date and coefficient.
-
-    ``v_j`` is the placebo's Poisson sampling variance (known, ``b = 1``); ``a`` is the
-    efficiently weighted mean of ``p_j^2 - v_j`` over the placebos of every matching tier
-    that share the event date (weights ``1 / (a + v_j)^2``, iterated), at least 0.
-    """
-    pooled: dict[tuple[float, int], tuple[list[np.ndarray], list[np.ndarray]]] = {}
-    for (e, _m), (est, vs) in cache.items():
-        for col in range(est.shape[1]):
-            ps, vv = pooled.setdefault((float(e), col), ([], []))
-            ps.append(est[:, col])
-            vv.append(vs[:, col])
-    out: dict[tuple[float, int], float] = {}
-    for key, (ps, vv) in pooled.items():
-        p, v = np.concatenate(ps), np.concatenate(vv)
-        fin = np.isfinite(p) & np.isfinite(v)
-        p2, v = p[fin] ** 2, v[fin]
-        a = max(float(np.mean(p2 - v)), 0.0) if p2.size else math.nan
-        for _ in range(50):
-            wts = 1.0 / np.maximum(a + v, 1e-300) ** 2
-            new = max(float(np.sum(wts * (p2 - v)) / np.sum(wts)), 0.0)
-            if abs(new - a) <= 1e-12 * max(a, 1e-300):
-                a = new
-                break
-            a = new
-        out[key] = a
-    return out
-
-
-def _group_sampling_var(rows_g: np.ndarray, ctrl_rows: np.ndarray, uv: np.ndarray,
-                        pos: np.ndarray, e: float, w: np.ndarray | None, inv_size: np.ndarray,
-                        design: str, window: tuple[int, int], ks: list[int]) -> np.ndarray:
-    """Poisson sampling variance of a group's coefficients (K,): the group's regression on its
-    own rows and the never-treated rows, with unit and period fixed effects."""
-    sel = np.flatnonzero(rows_g | ctrl_rows)
-    fe = np.column_stack([pd.factorize(uv[sel])[0], pd.factorize(pos[sel])[0]])
-    d = rows_g[sel].astype(float)
-    if design == "did":
-        X = (d * (pos[sel] >= e))[:, None]
-    else:
-        etc = np.clip(pos[sel] - e, window[0], window[1])
-        X = np.column_stack([d * (etc == k) for k in ks])
-    return sampling_var(X, None if w is None else w[sel], fe, inv_size[sel])
-
-
-def _poisson_rescale(p: np.ndarray, v: np.ndarray, v_g: float, a: float) -> np.ndarray:
-    """Placebos moved to the group's Poisson sampling variance (Ferman-Pinto, ``b = 1``).
-
-    ``p_j * sqrt((a + v*) / (a + v_j))`` with ``v* = size_target(v_g, J, 1)``: the placebo
-    formula of :func:`placebo_cov` then gives ``E[V] = a (J + 1) / (J - 1) + v_g``, the
-    group's shock variance plus its own sampling variance. NaN placebos stay NaN.
-    """
-    out = np.array(p, dtype=float, copy=True)
-    ok = np.isfinite(out) & np.isfinite(v)
-    J = int(ok.sum())
-    if J < 3 or not (math.isfinite(a) and math.isfinite(v_g)):
-        return out
-    v_star = float(size_target(v_g, J, 1.0))
-    den = a + v[ok]
-    if np.all(den > 0) and a + v_star > 0:
-        out[ok] = out[ok] * np.sqrt((a + v_star) / den)
-    return out
 
 
 def _noise_ratios(y: np.ndarray, ok: np.ndarray, pos: np.ndarray, epos: np.ndarray,
